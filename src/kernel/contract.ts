@@ -1,0 +1,145 @@
+/**
+ * The module contract: what a tool, prompt or resource module default-exports.
+ *
+ * A module is plain data plus one function. Everything that must be the same for every tool
+ * (input validation, annotations, policy, output budgets, error mapping, timing) lives in the
+ * kernel, so a module author writes only what is specific to the operation. Adding a tool means
+ * adding one file under src/tools/read/ or src/tools/mutate/ (or a --tools-dir): nothing else
+ * changes.
+ */
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { Logger } from './logger.js';
+
+/**
+ * How much harm a tool can do. The kernel maps this to MCP annotations in one place
+ * (annotations.ts) and enables classes by policy: `destructive` is off unless the settings turn
+ * it on, so Phase 2 tools can ship as modules without being reachable by default.
+ */
+export type SafetyClass = 'read' | 'safe-mutation' | 'destructive';
+export const SAFETY_CLASSES: readonly SafetyClass[] = ['read', 'safe-mutation', 'destructive'];
+
+/**
+ * The services a module may ask for by name in `needs`. Providers add themselves with
+ * declaration merging (`declare module '../kernel/contract.js' { interface Providers { … } }`),
+ * so a tool's `ctx` is typed with exactly what it declared, and the registry refuses, at start-up,
+ * a module that needs a provider the container does not have.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Providers {}
+export type ProviderName = keyof Providers & string;
+
+/** What the kernel hands a handler besides its validated input. */
+export interface ToolContext {
+  /** Aborted when the client cancels the call (notifications/cancelled) or the session closes. */
+  signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for it; a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /**
+   * Asks the person behind the client to confirm, through MCP elicitation. Resolves `accepted`,
+   * `declined`, or `unsupported` when the client has no elicitation capability (the caller then
+   * falls back to requiring `confirm: true` in the arguments).
+   */
+  confirm(message: string): Promise<'accepted' | 'declined' | 'unsupported'>;
+  /** Writes to the server log with secrets scrubbed; never send tokens or credentials here anyway. */
+  log: Logger;
+  /** The MCP session the call came from, for audit records. */
+  sessionId: string | undefined;
+}
+
+/** A tool's answer. A plain string is shorthand for one text block. */
+export type ToolOutput =
+  | string
+  | {
+      /** Text for the model. The kernel enforces the byte budget on it, with a visible notice. */
+      text: string;
+      /** Machine-readable result, sent as structuredContent when the tool declares `output`. */
+      structured?: Record<string, unknown>;
+    };
+
+export interface ToolModule<I extends TObject = TObject, N extends ProviderName = ProviderName> {
+  kind: 'tool';
+  /** `[A-Za-z0-9_.-]{1,128}`, unique across every loaded module. */
+  name: string;
+  /** Short human title for clients' UIs. */
+  title: string;
+  /** Written for the model: what it is for, when to prefer another tool, an example call. */
+  description: string;
+  safety: SafetyClass;
+  /** Input schema; its property descriptions teach the model each argument. */
+  input: I;
+  output?: TSchema;
+  /** Provider names from `Providers`; each one arrives as a property of `ctx`. */
+  needs?: readonly N[];
+  /**
+   * True when the tool talks to something outside this process (a cluster): drives openWorldHint.
+   * Defaults to true; set false for tools that only read local state.
+   */
+  openWorld?: boolean;
+  /** Largest answer in bytes before the kernel truncates it; defaults to the settings' budget. */
+  maxOutputBytes?: number;
+  run(input: Static<I>, ctx: ToolContext & Pick<Providers, N>): Promise<ToolOutput>;
+}
+
+export interface PromptModule<A extends TObject = TObject> {
+  kind: 'prompt';
+  name: string;
+  title: string;
+  description: string;
+  /** Flat object of string arguments (MCP prompts take strings); `required` marks the mandatory ones. */
+  arguments: A;
+  render(args: Static<A>): Promise<PromptMessage[]> | PromptMessage[];
+}
+
+export interface PromptMessage {
+  role: 'user' | 'assistant';
+  content: { type: 'text'; text: string };
+}
+
+export interface ResourceModule {
+  kind: 'resource';
+  /** A fixed URI, or an RFC 6570 template such as `kz://contexts/{name}` for a family of resources. */
+  uri: string;
+  name: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  read(uri: string, params: Record<string, string>): Promise<ResourceContent[]>;
+}
+
+export type ResourceContent =
+  | { uri: string; mimeType: string; text: string }
+  | { uri: string; mimeType: string; blob: string };
+
+export type KernelModule = ToolModule<any, any> | PromptModule<any> | ResourceModule;
+
+/**
+ * Identity helpers: they add nothing at run time but let TypeScript infer the handler's input
+ * type from the schema and the ctx type from `needs`, which is the whole point of the contract.
+ */
+export function defineTool<I extends TObject, N extends ProviderName = never>(
+  module: Omit<ToolModule<I, N>, 'kind'>,
+): ToolModule<I, N> {
+  return { kind: 'tool', ...module };
+}
+
+export function definePrompt<A extends TObject>(module: Omit<PromptModule<A>, 'kind'>): PromptModule<A> {
+  return { kind: 'prompt', ...module };
+}
+
+export function defineResource(module: Omit<ResourceModule, 'kind'>): ResourceModule {
+  return { kind: 'resource', ...module };
+}
+
+/**
+ * A failure the tool can explain: becomes a tool error result (isError) that the model reads,
+ * never a JSON-RPC error. `hint` says what to try next.
+ */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * AJV, configured once. Tool inputs are validated here before any handler runs, and the errors
+ * are rewritten into sentences a model can act on: the field, the value's problem, what was
+ * expected ("`replicas` must be integer (got "three")").
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+
+// ajv-formats ships CommonJS with `exports.default`; under NodeNext the function is one level down.
+const addFormats = addFormatsModule.default;
+
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false });
+addFormats(ajv);
+// TypeBox puts its own `[Kind]` symbols on schemas; AJV ignores symbols but strict mode wants
+// to know the non-standard keywords TypeBox may emit.
+ajv.addKeyword('x-kz-example');
+
+/** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
+export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
+
+export function formatAjvErrors(errors: ErrorObject[] | null | undefined, data?: unknown): string {
+  if (!errors?.length) return 'invalid value';
+  return errors
+    .filter((e) => e.keyword !== 'anyOf' || errors.length === 1)
+    .map((e) => describe(e, data))
+    .join('; ');
+}
+
+function fieldName(e: ErrorObject): string {
+  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return path ? `${path}.${missing}` : missing;
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return path ? `${path}.${extra}` : extra;
+  }
+  return path || '(arguments)';
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const part of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
+}
+
+function describe(e: ErrorObject, data: unknown): string {
+  const field = `\`${fieldName(e)}\``;
+  switch (e.keyword) {
+    case 'required':
+      return `${field} is required`;
+    case 'additionalProperties':
+      return `${field} is not a known argument`;
+    default: {
+      const got = data === undefined ? '' : ` (got ${JSON.stringify(valueAt(data, e.instancePath))?.slice(0, 60)})`;
+      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      return `${field} ${e.message}${allowed}${got}`;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * settings.json: everything a person can change on the settings page or with CLI flags.
+ * Validated against one schema on every load and save. A file that is not JSON or breaks the
+ * schema stops start-up with the file, the field and the problem; it is never rewritten with
+ * defaults, because that would silently throw away what the person had configured.
+ * Written atomically (temp file + rename) with mode 0600: it may hold inline kubeconfigs.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SAFETY_CLASSES } from '../kernel/contract.js';
+import { ensurePrivateDir } from './config-dir.js';
+import { formatAjvErrors } from '../kernel/validation.js';
+import { KubezillaError } from '../kernel/errors.js';
+
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+
+const TunnelSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'Bastion host name or address.' }),
+    port: Type.Optional(Port),
+    user: Type.String({ minLength: 1 }),
+    identityFile: Type.Optional(Type.String({ description: 'Private key file; omit to use the SSH agent (SSH_AUTH_SOCK).' })),
+    knownHostsFile: Type.Optional(Type.String({ description: 'Defaults to ~/.ssh/known_hosts.' })),
+    remoteServer: Type.Optional(
+      Type.String({ description: 'API server URL as seen from the bastion, when it differs from the kubeconfig.' }),
+    ),
+    idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SettingsSchema = Type.Object(
+  {
+    mcp: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        bind: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 7331 }),
+        /** Explicit opt-in to listen beyond loopback (and accept Host/Origin names listed below). */
+        allowNonLoopback: Type.Boolean({ default: false }),
+        allowedHosts: Type.Array(Type.String(), { default: [] }),
+        maxBodyBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    ui: Type.Object(
+      {
+        bind: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 7330 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    policy: Type.Object(
+      {
+        enabledClasses: Type.Array(Type.Union(SAFETY_CLASSES.map((c) => Type.Literal(c))), {
+          uniqueItems: true,
+          default: ['read', 'safe-mutation'],
+        }),
+        readOnlyContexts: Type.Array(Type.String(), { default: [] }),
+        protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
+        revealSecrets: Type.Boolean({ default: false }),
+        maxOutputBytes: Type.Integer({ minimum: 1024, default: 48 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    toolDirs: Type.Array(Type.String(), { default: [] }),
+    kubeconfig: Type.Object(
+      {
+        files: Type.Array(Type.String(), { default: [] }),
+        inline: Type.Array(
+          Type.Object({ name: Type.String({ minLength: 1 }), content: Type.String() }, { additionalProperties: false }),
+          { default: [] },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tunnels: Type.Record(Type.String(), TunnelSchema, { default: {} }),
+  },
+  { additionalProperties: false },
+);
+
+export type Settings = Static<typeof SettingsSchema>;
+export type TunnelSettings = Static<typeof TunnelSchema>;
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const validateSettings = ajv.compile<Settings>(SettingsSchema);
+
+/** Returns a full Settings object (defaults filled) or throws naming every invalid field. */
+export function parseSettings(raw: unknown, source: string): Settings {
+  const copy = structuredClone(raw ?? {});
+  if (!validateSettings(copy)) {
+    throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: ${formatAjvErrors(validateSettings.errors)}`,
+      'Fix the named fields (or move the file away to start from defaults) and start again.');
+  }
+  return copy;
+}
+
+type Listener = (settings: Settings) => void;
+
+export class SettingsStore {
+  readonly file: string;
+  #current: Settings;
+  #listeners = new Set<Listener>();
+
+  constructor(readonly dir: string) {
+    this.file = join(dir, 'settings.json');
+    this.#current = this.#load();
+  }
+
+  get(): Settings {
+    return structuredClone(this.#current);
+  }
+
+  /** Applies `change` to a copy, validates the result, then writes it; nothing changes on error. */
+  update(change: (draft: Settings) => void): Settings {
+    const draft = this.get();
+    change(draft);
+    const next = parseSettings(draft, 'the new settings');
+    this.#write(next);
+    this.#current = next;
+    for (const listener of this.#listeners) listener(this.get());
+    return this.get();
+  }
+
+  onChange(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #load(): Settings {
+    if (!existsSync(this.file)) return parseSettings({}, 'defaults');
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      throw new KubezillaError('SETTINGS_UNREADABLE', `cannot read ${this.file}: ${(err as Error).message}`,
+        'Check the file permissions or pass --config-dir.');
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new KubezillaError('SETTINGS_INVALID', `${this.file} is not valid JSON: ${(err as Error).message}`,
+        'Fix the JSON (or move the file away to start from defaults); it was left untouched.');
+    }
+    return parseSettings(raw, this.file);
+  }
+
+  #write(settings: Settings): void {
+    ensurePrivateDir(this.dir);
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+    renameSync(temp, this.file);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The MCP bearer token: `kz_` + base64url(32 random bytes) in <config dir>/mcp.token, mode 0600.
+ * Created when MCP is first enabled, reused across restarts, replaced by regenerate().
+ *
+ * Comparison is constant-time over SHA-256 digests, so neither the content nor the length of the
+ * expected token leaks through timing. Every token this process sees is registered with the log
+ * scrubber. Listeners hear about regeneration so the transport can evict sessions that were
+ * opened with the old token.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerSecret } from '../kernel/logger.js';
+import { KubezillaError } from '../kernel/errors.js';
+import { ensurePrivateDir } from './config-dir.js';
+
+const TOKEN_SHAPE = /^kz_[A-Za-z0-9_-]{43}$/;
+
+export function newToken(): string {
+  return 'kz_' + randomBytes(32).toString('base64url');
+}
+
+/** A short, stable, non-reversible label for a token: safe to show on a page or in a log. */
+export function fingerprint(token: string): string {
+  return 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12);
+}
+
+export class TokenStore {
+  readonly file: string;
+  #token: string | undefined;
+  #digest: Buffer | undefined;
+  #listeners = new Set<() => void>();
+
+  constructor(readonly dir: string) {
+    this.file = join(dir, 'mcp.token');
+  }
+
+  /** The token, creating the file on first use. */
+  ensure(): string {
+    if (this.#token) return this.#token;
+    const existing = this.#read();
+    return this.#set(existing ?? this.#write(newToken()));
+  }
+
+  /** The token if one exists on disk, without creating it. */
+  peek(): string | undefined {
+    return this.#token ?? (this.#read() && this.ensure());
+  }
+
+  regenerate(): string {
+    const token = this.#set(this.#write(newToken()));
+    for (const listener of this.#listeners) listener();
+    return token;
+  }
+
+  onRegenerate(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  fingerprint(): string | undefined {
+    const token = this.peek();
+    return token && fingerprint(token);
+  }
+
+  /** Constant-time check of a presented credential against the current token. */
+  matches(presented: string): boolean {
+    if (!this.#digest) this.ensure();
+    const digest = createHash('sha256').update(presented).digest();
+    return timingSafeEqual(digest, this.#digest!);
+  }
+
+  #set(token: string): string {
+    registerSecret(token);
+    this.#token = token;
+    this.#digest = createHash('sha256').update(token).digest();
+    return token;
+  }
+
+  #read(): string | undefined {
+    if (!existsSync(this.file)) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8').trim();
+    } catch (err) {
+      throw new KubezillaError('TOKEN_UNREADABLE', `cannot read ${this.file}: ${(err as NodeJS.ErrnoException).code}`,
+        'Fix its permissions (it should be 0600 and owned by you) or run `kubezilla-mcp token --regenerate`.');
+    }
+    if (!TOKEN_SHAPE.test(text)) {
+      throw new KubezillaError('TOKEN_UNREADABLE', `${this.file} does not hold a Kubezilla token`,
+        'Run `kubezilla-mcp token --regenerate` to write a new one.');
+    }
+    if (process.platform !== 'win32') chmodSync(this.file, 0o600);
+    return text;
+  }
+
+  #write(token: string): string {
+    ensurePrivateDir(this.dir);
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, token + '\n', { mode: 0o600 });
+    renameSync(temp, this.file);
+    return token;
+  }
+}
