@@ -682,9 +682,9 @@ function bootstrapManifests(): string {
   return docs.map((d) => toYaml(d)).join('---\n');
 }
 
-type Launch = (name: string, exe: string, args: string[]) => Promise<Daemon>;
+export type Launch = (name: string, exe: string, args: string[]) => Promise<Daemon>;
 
-async function startSshd(
+export async function startSshd(
   dir: string,
   programs: { sshd: string; sshKeygen: string },
   launch: Launch,

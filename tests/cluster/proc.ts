@@ -1,6 +1,6 @@
 // Small process, port and polling helpers for the test cluster harness.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createConnection, createServer } from 'node:net';
@@ -48,14 +48,19 @@ export function startDaemon(name: string, exe: string, args: string[], log: stri
   }
 }
 
-/** True if `pid` is a live (non-zombie) process whose command line starts with `exe`. */
+/** True if `pid` is a live (non-zombie) process running `exe`. */
 export function isOurs(d: Pick<Daemon, 'pid' | 'exe'>): boolean {
   try {
     const stat = readFileSync(`/proc/${d.pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
     if (state === 'Z' || state === 'X') return false;
-    const argv0 = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    return argv0 === d.exe;
+    // The executable behind the pid (sshd rewrites its command line, so that is not enough).
+    try {
+      if (readlinkSync(`/proc/${d.pid}/exe`) === realpathSync(d.exe)) return true;
+    } catch {
+      /* not readable: fall back to the command line */
+    }
+    return readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').includes(d.exe);
   } catch {
     return false;
   }
