@@ -375,9 +375,10 @@ async function stopAll(state: State | undefined): Promise<void> {
  */
 export async function up(): Promise<ClusterInfo> {
   const programs = checkSystemPrograms();
-  const tools = await ensureTools();
-  const binDir = await ensureBinaries();
   return withLock(async () => {
+    // Inside the lock, so two test runs never build the binaries side by side.
+    const tools = await ensureTools();
+    const binDir = await ensureBinaries();
     const existing = await readState();
     if (existing && (await isHealthy(existing))) {
       say(`reusing the running cluster (${stateDir()})`);
@@ -506,17 +507,18 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     // one ClusterLogs rule so every container's log is the file below.
     const now = Date.now();
     const podLogLines = Array.from({ length: 10 }, (_, i) => `kz-fake-log line ${i + 1} of 10`);
+    const criLines = (lines: string[], endMs: number) =>
+      lines.map((l, i) => `${new Date(endMs - (lines.length - i) * 1000).toISOString()} stdout F ${l}`).join('\n') + '\n';
     const podLog = join(dir, 'pod-logs/container.log');
-    await writeFile(
-      podLog,
-      podLogLines.map((l, i) => `${new Date(now - (podLogLines.length - i) * 1000).toISOString()} stdout F ${l}`).join('\n') + '\n',
-    );
+    const previousLog = join(dir, 'pod-logs/previous.log');
+    await writeFile(podLog, criLines(podLogLines, now));
+    await writeFile(previousLog, criLines(['kz-fake-log previous container line 1', 'kz-fake-log previous container line 2'], now - 60_000));
     const kwokYaml = join(dir, 'kwok.yaml');
     await writeFile(kwokYaml, toYaml({
       kind: 'ClusterLogs',
       apiVersion: 'kwok.x-k8s.io/v1alpha1',
       metadata: { name: 'kz-all-containers' },
-      spec: { logs: [{ logsFile: podLog, follow: true }] },
+      spec: { logs: [{ logsFile: podLog, previousLogsFile: previousLog, follow: true }] },
     }));
     const kwok = await launch('kwok', bin('kwok'), [
       `--kubeconfig=${kwokConfig}`, `--config=${kwokYaml}`,
