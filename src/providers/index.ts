@@ -3,9 +3,47 @@
  * audit) in the kernel container. Each is a lazy singleton: constructing the container must not
  * contact any cluster. Adding a provider = one `register` line here plus a `Providers` entry
  * (declaration merging) in its own file.
+ *
+ * `clusters` (src/providers/clusters.ts) is what cluster tools declare in `needs`. It reads
+ * kubeconfigs from KUBECONFIG / ~/.kube/config, `--kubeconfig` flags and the settings, and
+ * tunnels from settings.tunnels and the `kubezilla.dev/ssh-tunnel` cluster extension.
+ * KUBEZILLA_REQUEST_TIMEOUT_MS overrides the 10 s per-request timeout.
  */
+import { asFunction } from 'awilix';
 import type { KernelContainer } from '../kernel/container.js';
+import { ClusterProvider } from './clusters.js';
+import { KubeconfigStore } from './kubeconfig.js';
+import { TunnelRegistry } from './tunnels.js';
 
-export function registerProviders(_container: KernelContainer): void {
-  // Cluster providers register here as they land.
+declare module '../kernel/contract.js' {
+  interface Providers {
+    clusters: ClusterProvider;
+  }
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export function registerProviders(container: KernelContainer): void {
+  container.register({
+    clusters: asFunction(({ options, settings, logger }) => {
+      const kubeconfig = new KubeconfigStore({
+        flagPaths: () => options.kubeconfigPaths,
+        settingsFiles: () => settings.get().kubeconfig.files,
+        inline: () => settings.get().kubeconfig.inline,
+      });
+      const timeout = positiveInt(process.env.KUBEZILLA_REQUEST_TIMEOUT_MS);
+      return new ClusterProvider({
+        kubeconfig,
+        tunnels: new TunnelRegistry({ logger: logger.child({ component: 'tunnels' }), ...(timeout ? { connectTimeoutMs: timeout } : {}) }),
+        tunnelSettings: () => settings.get().tunnels,
+        logger: logger.child({ component: 'clusters' }),
+        ...(timeout ? { requestTimeoutMs: timeout } : {}),
+      });
+    })
+      .singleton()
+      .disposer((clusters) => clusters.close()),
+  });
 }

@@ -1,0 +1,241 @@
+/**
+ * Turns whatever a Kubernetes call threw into a ToolError that says what failed, why, and what
+ * to try: HTTP statuses from the API server (401, 403, 404, 409, 422, 429, 5xx, with the Status
+ * object's reason and causes), timeouts, connection failures (refused, DNS, TLS) and tunnel
+ * failures. The kernel calls `describeKubernetesError` for any non-ToolError a cluster tool
+ * throws; handles call it with their own context, server and user filled in.
+ */
+import { ToolError } from '../kernel/contract.js';
+import { TunnelError } from './tunnels.js';
+
+export interface KubeCallInfo {
+  /** Context name (always known by the handle). */
+  context?: string;
+  /** API server address from the kubeconfig. */
+  server?: string;
+  /** Kubeconfig user name (never credentials). */
+  user?: string;
+  /** get, list, watch, create, update, patch, delete, ... */
+  verb?: string;
+  /** Plural resource, optionally with group (`deployments.apps`). */
+  resource?: string;
+  name?: string;
+  namespace?: string;
+  /** Timeout that applied, for the message. */
+  timeoutMs?: number;
+}
+
+interface K8sStatus {
+  kind?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ field?: string; message?: string; reason?: string }> };
+}
+
+/** Status code and decoded Status body of an API error, whatever shape it came in. */
+export function statusOf(err: unknown): { code: number; status: K8sStatus | undefined } | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown };
+  const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (code === undefined || code < 100 || code > 599) return undefined;
+  let status: K8sStatus | undefined;
+  if (typeof e.body === 'string') {
+    try {
+      const parsed = JSON.parse(e.body);
+      if (parsed && typeof parsed === 'object') status = parsed as K8sStatus;
+    } catch {
+      status = e.body.trim() ? { message: e.body.trim().slice(0, 500) } : undefined;
+    }
+  } else if (e.body && typeof e.body === 'object') {
+    status = e.body as K8sStatus;
+  }
+  return { code, status };
+}
+
+function causeCode(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const c = (cur as { code?: unknown }).code;
+    if (typeof c === 'string') return c;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function causeMessage(err: unknown): string {
+  let cur: unknown = err;
+  let last = err instanceof Error ? err.message : String(err);
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    if (cur instanceof Error && cur.message) last = cur.message;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return last;
+}
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+function target(info: KubeCallInfo): string {
+  const what = info.resource ? `${info.resource}${info.name ? `/${info.name}` : ''}` : 'the resource';
+  return info.namespace ? `${what} in namespace "${info.namespace}"` : what;
+}
+
+function where(info: KubeCallInfo): string {
+  const ctx = info.context ? `context "${info.context}"` : 'the cluster';
+  return info.server ? `${ctx} (${info.server})` : ctx;
+}
+
+/**
+ * An HTTP error from the API server, already explained. It is a ToolError (the kernel shows it
+ * as is) that still carries `code` and the Status `body`, so a tool can branch on `code === 404`
+ * exactly as it would on client-node's ApiException.
+ */
+export class KubeApiError extends ToolError {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    readonly code: number,
+    readonly body: K8sStatus | undefined,
+  ) {
+    super(message, hint);
+    this.name = 'KubeApiError';
+  }
+
+  /** The Status reason (`NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, ...). */
+  get reason(): string | undefined {
+    return this.body?.reason;
+  }
+}
+
+/** Maps any error from a Kubernetes call to a ToolError with what, why and what to try. */
+export function describeKubernetesError(err: unknown, info: KubeCallInfo = {}): ToolError {
+  if (err instanceof ToolError) return err;
+  const http = statusOf(err);
+  if (http) {
+    const described = describeHttp(http.code, http.status, info);
+    return new KubeApiError(described.message, described.hint, http.code, http.status);
+  }
+  return describeOther(err, info);
+}
+
+function describeHttp(code: number, status: K8sStatus | undefined, info: KubeCallInfo): ToolError {
+  const ctx = info.context ? `context "${info.context}"` : 'this context';
+  const ctxFlag = info.context ? ` --context ${info.context}` : '';
+  const serverSays = status?.message ? ` The API server said: ${status.message}` : '';
+  switch (code) {
+    case 401:
+      return new ToolError(
+        `${ctx}: the API server rejected the credentials of user "${info.user ?? 'unknown'}" (401 Unauthorized).${serverSays}`,
+        'The token or certificate is missing, expired or revoked. Refresh it (for cloud clusters run the provider login, e.g. `aws sso login`, `gcloud auth login`, `az login`), or pick another context with list_contexts.',
+      );
+    case 403: {
+      const user = status?.message?.match(/User "([^"]+)"/)?.[1] ?? info.user ?? 'this user';
+      const verb = info.verb ?? status?.message?.match(/cannot (\w+)/)?.[1] ?? 'access';
+      const resource = info.resource ?? status?.details?.kind ?? 'this resource';
+      const ns = info.namespace ? ` in namespace "${info.namespace}"` : status?.message?.includes('at the cluster scope') ? ' at the cluster scope' : '';
+      return new ToolError(
+        `Forbidden: user "${user}" (${ctx}) cannot ${verb} ${resource}${info.name ? ` "${info.name}"` : ''}${ns}.${serverSays}`,
+        `RBAC does not grant it. Check with \`kubectl auth can-i ${verb} ${resource}${info.namespace ? ` -n ${info.namespace}` : ''}${ctxFlag}\`; ask for a Role/ClusterRole binding that allows it, or use a context that has the permission.`,
+      );
+    }
+    case 404: {
+      const kind = status?.details?.kind ?? info.resource;
+      const name = status?.details?.name ?? info.name;
+      if (name) {
+        return new ToolError(
+          `${kind ?? 'resource'} "${name}" not found${info.namespace ? ` in namespace "${info.namespace}"` : ''} (${ctx}).`,
+          `Check the name and the namespace; list what exists with list_resources${info.namespace ? ', or try another namespace' : ''}.`,
+        );
+      }
+      return new ToolError(
+        `Not found: ${target(info)} (${ctx}).${serverSays}`,
+        'The namespace or the API may not exist on this cluster; check with list_namespaces and list_kinds.',
+      );
+    }
+    case 409:
+      if (status?.reason === 'AlreadyExists') {
+        return new ToolError(`${target(info)} already exists (${ctx}).${serverSays}`, 'Use apply_yaml to update it, or choose another name.');
+      }
+      return new ToolError(
+        `Conflict on ${target(info)} (${ctx}): the object changed since it was read.${serverSays}`,
+        'Read it again and retry the change; apply_yaml with server-side apply avoids most conflicts.',
+      );
+    case 422: {
+      const causes = (status?.details?.causes ?? []).map((c) => `${c.field ?? '?'}: ${c.message ?? c.reason ?? 'invalid'}`);
+      return new ToolError(
+        `The API server rejected ${target(info)} as invalid (${ctx})${causes.length ? `: ${causes.join('; ')}` : `.${serverSays}`}`,
+        'Fix the named fields and try again; get_resource_yaml shows the current object.',
+      );
+    }
+    case 400:
+      return new ToolError(`Bad request for ${target(info)} (${ctx}).${serverSays}`, 'Check the arguments (selectors, field names, YAML).');
+    case 405:
+      return new ToolError(`${ctx}: the API server does not allow ${info.verb ?? 'this operation'} on ${target(info)} (405).${serverSays}`, 'Use list_kinds to see the verbs this kind supports.');
+    case 410:
+      return new ToolError(`${ctx}: the continue token or resourceVersion expired (410 Gone).${serverSays}`, 'Start the list again without the continue token.');
+    case 429:
+      return new ToolError(`${ctx}: the API server is throttling requests (429).${serverSays}`, 'Wait a few seconds and retry; narrow the query with a namespace or label selector.');
+    case 504:
+    case 503:
+    case 502:
+    case 500:
+      return new ToolError(`${where(info)}: the API server failed with ${code}.${serverSays}`, 'This is on the server side: retry shortly; if it persists check the control plane (or an aggregated API such as metrics-server).');
+    default:
+      return new ToolError(`${where(info)}: request failed with HTTP ${code}.${serverSays}`);
+  }
+}
+
+function describeOther(err: unknown, info: KubeCallInfo): ToolError {
+  const ctx = info.context ? `context "${info.context}"` : 'this context';
+  const ctxFlag = info.context ? ` --context ${info.context}` : '';
+
+  if (err instanceof TunnelError) {
+    return new ToolError(`${where(info)} is reached through an SSH bastion, and the tunnel failed: ${err.message}`, err.hint);
+  }
+
+  const name = (err as { name?: string })?.name;
+  if (name === 'TimeoutError' || causeCode(err) === 'UND_ERR_CONNECT_TIMEOUT' || causeCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
+    const secs = info.timeoutMs ? ` within ${Math.round(info.timeoutMs / 100) / 10}s` : ' in time';
+    return new ToolError(
+      `${where(info)} did not answer${secs}.`,
+      'The cluster may be down or unreachable from here (VPN, firewall, bastion). Other contexts are not affected; retry, or check it with `kubectl get --raw /readyz' + ctxFlag + '`.',
+    );
+  }
+  if (name === 'AbortError') {
+    return new ToolError(`The call to ${where(info)} was cancelled.`);
+  }
+  const code = causeCode(err);
+  const msg = causeMessage(err);
+  if (code === 'ECONNREFUSED') {
+    return new ToolError(`Cannot connect to ${where(info)}: connection refused.`, 'Nothing is listening at that address: is the cluster running, and is this the right server (VPN, port-forward or bastion needed)?');
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ToolError(`Cannot resolve the API server host of ${where(info)} (${code}).`, 'Check the server name in the kubeconfig and your DNS/VPN.');
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ETIMEDOUT') {
+    return new ToolError(`Cannot reach ${where(info)} (${code}).`, 'The network path to the cluster is down (VPN, firewall, bastion).');
+  }
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+    return new ToolError(`The connection to ${where(info)} was reset (${msg}).`, 'Retry; if it keeps happening, check proxies, load balancers or the SSH bastion in between.');
+  }
+  if (code && TLS_CODES.has(code)) {
+    return new ToolError(
+      `TLS verification of ${where(info)} failed: ${code} (${msg}).`,
+      'The server certificate does not match the kubeconfig (certificate-authority-data, tls-server-name). Fix the CA or the server name; do not turn verification off.',
+    );
+  }
+  if (/exec|credential|plugin/i.test(msg)) {
+    return new ToolError(`${ctx}: getting credentials failed: ${msg}`, 'The kubeconfig user runs a credential plugin; run it by hand to see why (is it installed and logged in?).');
+  }
+  return new ToolError(`${where(info)}: ${msg}`);
+}
