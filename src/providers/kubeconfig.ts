@@ -248,7 +248,7 @@ export function parseKubeconfigText(text: string, spec: SourceSpec): Omit<Parsed
         return;
       }
       const body = value[inner];
-      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
         out.problems.push({ source: spec.id, message: `${key}[${index}] (${name}): ${inner} is not a mapping`, line });
         return;
       }

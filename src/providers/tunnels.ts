@@ -241,10 +241,10 @@ class Bastion {
     this.idleMs = (config.idleTimeoutSeconds ?? options.defaultIdleSeconds) * 1000;
   }
 
+  /** Only the idle timeout can change without a new connection (see connectionKey). */
   reconfigure(config: TunnelConfig & { port: number }): void {
     this.config = config;
     this.idleMs = (config.idleTimeoutSeconds ?? this.options.defaultIdleSeconds) * 1000;
-    this.disconnect('settings changed');
   }
 
   #set(status: TunnelStatus, reason?: string) {
@@ -510,8 +510,18 @@ class Bastion {
   }
 }
 
+/** How a bastion is shown: `user@host:port`. */
 export function bastionKey(config: TunnelConfig): string {
   return `${config.user}@${config.host}:${config.port ?? 22}`;
+}
+
+/**
+ * What makes two tunnels share one SSH connection: same user, host, port, key and known_hosts.
+ * (Two contexts naming the same bastion with different keys get separate connections rather than
+ * fighting over one.) The remote API address is per forward, not per connection.
+ */
+export function connectionKey(config: TunnelConfig): string {
+  return JSON.stringify([config.user, config.host, config.port ?? 22, config.identityFile ?? '', config.knownHostsFile ?? '']);
 }
 
 export class TunnelRegistry {
@@ -532,16 +542,14 @@ export class TunnelRegistry {
   }
 
   #bastion(config: TunnelConfig): Bastion {
-    const key = bastionKey(config);
-    let bastion = this.#bastions.get(key);
+    const id = connectionKey(config);
     const normalized = { ...config, port: config.port ?? 22 };
-    if (bastion && JSON.stringify(bastion.config) !== JSON.stringify(normalized)) {
-      // Same user@host:port with another key or known_hosts: use them from the next connection.
-      bastion.reconfigure(normalized);
-    }
+    let bastion = this.#bastions.get(id);
     if (!bastion) {
-      bastion = new Bastion(key, normalized, this.#options);
-      this.#bastions.set(key, bastion);
+      bastion = new Bastion(bastionKey(config), normalized, this.#options);
+      this.#bastions.set(id, bastion);
+    } else if (config.idleTimeoutSeconds !== bastion.config.idleTimeoutSeconds) {
+      bastion.reconfigure(normalized);
     }
     return bastion;
   }
@@ -559,7 +567,7 @@ export class TunnelRegistry {
   }
 
   state(config: TunnelConfig): TunnelState {
-    const bastion = this.#bastions.get(bastionKey(config));
+    const bastion = this.#bastions.get(connectionKey(config));
     return bastion ? bastion.state() : { bastion: bastionKey(config), status: 'idle', since: new Date(0).toISOString(), forwards: [], connectionsOpened: 0 };
   }
 
@@ -569,7 +577,7 @@ export class TunnelRegistry {
 
   /** Drops one bastion's SSH connection; the next call reconnects. */
   disconnect(config: TunnelConfig, reason?: string): void {
-    this.#bastions.get(bastionKey(config))?.disconnect(reason);
+    this.#bastions.get(connectionKey(config))?.disconnect(reason);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,328 @@
+/**
+ * The clusters provider end to end against a fake HTTPS API server (real TLS with a per-run CA)
+ * and a real OpenSSH bastion. The same behaviours are checked against the real control plane in
+ * cluster.integration.test.ts when it is available.
+ */
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readFileSync, statSync, writeFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ToolError } from '../../src/kernel/contract.js';
+import { ClusterProvider, describeApiPath } from '../../src/providers/clusters.js';
+import { KubeApiError } from '../../src/providers/kube-errors.js';
+import { KubeconfigStore } from '../../src/providers/kubeconfig.js';
+import { TunnelRegistry, type TunnelConfig } from '../../src/providers/tunnels.js';
+import { makePki, startFakeApiServer, type FakeApiServer, type Pki } from './helpers/fake-apiserver.js';
+import { freePort, startSshd, type TestSshd } from './helpers/sshd.js';
+
+const TOKEN = 'kz-test-token-4f1c9a7e2b';
+
+describe('clusters provider', () => {
+  let pki: Pki;
+  let api: FakeApiServer;
+  let legacy: FakeApiServer;
+  let sshd: TestSshd;
+  let silent: Server;
+  let silentPort: number;
+  let deadPort: number;
+  let dir: string;
+  let kubeconfigFile: string;
+  let provider: ClusterProvider;
+  let tunnelSettings: Record<string, TunnelConfig> = {};
+
+  const writeKubeconfig = (namespace = 'default') => {
+    const ca = Buffer.from(pki.caPem).toString('base64');
+    const bastion = (port: number, knownHostsFile = sshd.knownHostsFile) => ({
+      name: 'kubezilla.dev/ssh-tunnel',
+      extension: { host: '127.0.0.1', port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile, remoteServer: api.url },
+    });
+    const cluster = (name: string, server: string, extra: Record<string, unknown> = {}) => ({ name, cluster: { server, 'certificate-authority-data': ca, ...extra } });
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        cluster('direct', api.url),
+        cluster('legacy', legacy.url),
+        cluster('wrongname', api.url, { 'tls-server-name': 'wrong.test' }),
+        cluster('remote', `https://kube.test:${api.port}`, { extensions: [bastion(sshd.port)] }),
+        cluster('remote-unknown-key', `https://kube.test:${api.port}`, { extensions: [bastion(sshd.port, join(dir, 'empty_known_hosts'))] }),
+        cluster('remote-dead-bastion', `https://kube.test:${api.port}`, { extensions: [bastion(deadPort)] }),
+        cluster('remote-by-settings', `https://kube.test:${api.port}`),
+        cluster('dead', `https://127.0.0.1:${deadPort}`),
+        cluster('blackhole', `https://127.0.0.1:${silentPort}`),
+      ],
+      users: [
+        { name: 'jane', user: { token: TOKEN } },
+        { name: 'stale', user: { token: 'expired-token-000000' } },
+      ],
+      contexts: [
+        { name: 'direct', context: { cluster: 'direct', user: 'jane', namespace } },
+        { name: 'legacy', context: { cluster: 'legacy', user: 'jane' } },
+        { name: 'stale', context: { cluster: 'direct', user: 'stale' } },
+        { name: 'wrongname', context: { cluster: 'wrongname', user: 'jane' } },
+        { name: 'remote', context: { cluster: 'remote', user: 'jane' } },
+        { name: 'remote-unknown-key', context: { cluster: 'remote-unknown-key', user: 'jane' } },
+        { name: 'remote-dead-bastion', context: { cluster: 'remote-dead-bastion', user: 'jane' } },
+        { name: 'remote-by-settings', context: { cluster: 'remote-by-settings', user: 'jane' } },
+        { name: 'dead', context: { cluster: 'dead', user: 'jane' } },
+        { name: 'blackhole', context: { cluster: 'blackhole', user: 'jane' } },
+      ],
+      'current-context': 'direct',
+    };
+    writeFileSync(kubeconfigFile, JSON.stringify(config));
+    utimesSync(kubeconfigFile, new Date(), new Date(Date.now() + Math.random() * 100000));
+  };
+
+  beforeAll(async () => {
+    pki = makePki();
+    const cert = pki.cert('apiserver', 'DNS:kube.test,IP:127.0.0.1');
+    api = await startFakeApiServer({ ...cert, token: TOKEN });
+    legacy = await startFakeApiServer({ ...cert, token: TOKEN, legacy: true });
+    sshd = await startSshd();
+    silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    silentPort = (silent.address() as { port: number }).port;
+    deadPort = await freePort();
+    dir = mkdtempSync(join(tmpdir(), 'kz-clusters-'));
+    writeFileSync(join(dir, 'empty_known_hosts'), '');
+    kubeconfigFile = join(dir, 'config');
+    writeKubeconfig();
+    tunnelSettings = {
+      'remote-by-settings': { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: api.url },
+    };
+    provider = new ClusterProvider({
+      kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: kubeconfigFile }, home: dir }),
+      tunnels: new TunnelRegistry({ agentSocket: '', connectTimeoutMs: 3000 }),
+      tunnelSettings: () => tunnelSettings,
+      requestTimeoutMs: 1500,
+    });
+  });
+
+  afterAll(async () => {
+    await provider?.close();
+    await api?.close();
+    await legacy?.close();
+    silent?.close();
+    await sshd?.stop();
+    pki?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists every context with tunnel state and contacts nothing', async () => {
+    const list = provider.listContexts();
+    expect(list.current).toBe('direct');
+    expect(list.contexts.map((c) => c.name)).toContain('remote');
+    const remote = list.contexts.find((c) => c.name === 'remote')!;
+    expect(remote).toMatchObject({ server: `https://kube.test:${api.port}`, user: 'jane', namespace: 'default', source: kubeconfigFile, isCurrent: false });
+    expect(remote.tunnel).toMatchObject({ bastion: `${sshd.user}@127.0.0.1:${sshd.port}`, status: 'idle', via: 'kubeconfig' });
+    expect(list.contexts.find((c) => c.name === 'remote-by-settings')!.tunnel?.via).toBe('settings');
+    expect(JSON.stringify(list)).not.toContain(TOKEN);
+    await provider.get('dead');
+    await provider.get('remote');
+    expect(api.seen).toEqual([]);
+  });
+
+  it('makes raw requests (Table rendering) and client-node API calls', async () => {
+    const h = await provider.get();
+    expect(h.context).toBe('direct');
+    expect(h.namespace).toBe('default');
+    const table = await h.request('/api/v1/namespaces/default/pods', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    expect(table.json<{ kind: string }>().kind).toBe('Table');
+    const ns = await h.api(CoreV1Api).listNamespace();
+    expect(ns.items.map((n) => n.metadata?.name)).toEqual(['default', 'kube-system']);
+    expect(await provider.get('direct')).toBe(h); // cached
+  });
+
+  it('resolves kinds like kubectl, including CRDs and preferred versions', async () => {
+    const h = await provider.get('direct');
+    const r = async (t: string) => {
+      const k = await h.resolveKind(t);
+      return `${k.plural}.${k.group}/${k.version}`;
+    };
+    for (const t of ['Deployment', 'deployments', 'deployment', 'deploy', 'deployments.apps', 'deployments.v1.apps', 'Deployment.apps', 'DEPLOY']) {
+      expect(await r(t), t).toBe('deployments.apps/v1');
+    }
+    expect(await r('po')).toBe('pods./v1');
+    expect(await r('Pod')).toBe('pods./v1');
+    expect(await r('events')).toBe('events./v1'); // core wins, like kubectl
+    expect(await r('events.events.k8s.io')).toBe('events.events.k8s.io/v1');
+    expect(await r('wd')).toBe('widgets.example.com/v2'); // preferred version
+    expect(await r('widgets.example.com')).toBe('widgets.example.com/v2');
+    expect(await r('widgets.v1.example.com')).toBe('widgets.example.com/v1');
+    const pods = await h.resolveKind('pods');
+    expect(pods).toMatchObject({ kind: 'Pod', namespaced: true, shortNames: ['po'], subresources: ['log', 'exec'] });
+    expect((await h.resolveKind('ns')).namespaced).toBe(false);
+
+    const err = await h.resolveKind('deploymnt').catch((e) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect(err.message).toContain('Unknown kind "deploymnt" in context "direct"');
+    expect(err.message).toContain('deployments.apps (Deployment');
+
+    expect(await h.resolveWorkload('deploy/web')).toMatchObject({ name: 'web', kind: { kind: 'Deployment' } });
+    expect(await h.resolveWorkload('sts/db')).toMatchObject({ name: 'db', kind: { kind: 'StatefulSet' } });
+    expect(await h.resolveWorkload('pod/web-0')).toMatchObject({ name: 'web-0', kind: { kind: 'Pod' } });
+    await expect(h.resolveWorkload('svc/web')).rejects.toThrow(/not a workload kind/);
+    await expect(h.resolveWorkload('web')).rejects.toThrow(/not a workload reference/);
+  });
+
+  it('refreshes discovery once on a miss and finds a new CRD', async () => {
+    const h = await provider.get('direct');
+    await h.resolveKind('pods');
+    const before = api.seen.filter((s) => s === 'GET /apis').length;
+    api.addGadgets();
+    await new Promise((r) => setTimeout(r, 2100)); // the refresh-on-miss throttle
+    expect((await h.resolveKind('gadget')).group).toBe('toys.example.com');
+    expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before + 1);
+    await h.resolveKind('gadgets');
+    await h.resolveKind('deploy');
+    expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before + 1); // hits are cached
+  });
+
+  it('falls back to legacy discovery and skips an unavailable aggregated API', async () => {
+    const h = await provider.get('legacy');
+    expect((await h.resolveKind('deploy')).plural).toBe('deployments');
+    expect((await h.resolveKind('po')).subresources).toEqual(['log']);
+    expect(h.discovery.failedGroups).toEqual(['metrics.k8s.io/v1beta1']);
+    expect(legacy.seen).toContain('GET /apis/apps/v1');
+  });
+
+  it('explains 401, 403, 404, 409 and 422', async () => {
+    const h = await provider.get('direct');
+    const forbidden = await h.request('/api/v1/namespaces/secret/pods').catch((e) => e);
+    expect(forbidden).toBeInstanceOf(KubeApiError);
+    expect(forbidden.code).toBe(403);
+    expect(forbidden.message).toMatch(/Forbidden: user "jane" \(context "direct"\) cannot list pods in namespace "secret"/);
+    expect(forbidden.hint).toContain('kubectl auth can-i list pods -n secret --context direct');
+
+    const missing = await h.api(AppsV1Api).readNamespacedDeployment({ name: 'missing', namespace: 'default' }).catch((e) => e);
+    expect(missing).toBeInstanceOf(KubeApiError);
+    expect(missing.code).toBe(404);
+    expect(missing.message).toContain('"missing" not found in namespace "default"');
+
+    const exists = await h.request('/api/v1/namespaces/default/configmaps', { method: 'POST', body: { metadata: { name: 'cm' } } }).catch((e) => e);
+    expect(exists.code).toBe(409);
+    expect(exists.message).toContain('already exists');
+
+    const invalid = await h.request('/api/v1/namespaces/default/services', { method: 'POST', body: {} }).catch((e) => e);
+    expect(invalid.code).toBe(422);
+    expect(invalid.message).toContain('spec.ports: Required value');
+
+    const stale = await provider.get('stale');
+    const unauthorized = await stale.request('/api/v1/namespaces').catch((e) => e);
+    expect(unauthorized.code).toBe(401);
+    expect(unauthorized.message).toContain('user "stale"');
+    expect(unauthorized.message).not.toContain('expired-token');
+  });
+
+  it('verifies TLS against the server name', async () => {
+    const h = await provider.get('wrongname');
+    const err = await h.request('/api/v1/namespaces').catch((e) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect(err.message).toMatch(/TLS verification of context "wrongname"/);
+  });
+
+  it('fails an unreachable cluster within the timeout, naming context and address, without delaying another', async () => {
+    const dead = await provider.get('dead');
+    let t0 = Date.now();
+    const refused = await dead.request('/api').catch((e) => e);
+    expect(refused.message).toBe(`Cannot connect to context "dead" (https://127.0.0.1:${deadPort}): connection refused.`);
+    expect(Date.now() - t0).toBeLessThan(1000);
+
+    const hole = await provider.get('blackhole');
+    const direct = await provider.get('direct');
+    t0 = Date.now();
+    const [slow, fast] = await Promise.all([
+      hole.request('/api').catch((e) => ({ err: e, ms: Date.now() - t0 })),
+      direct.request('/api/v1/namespaces').then(() => Date.now() - t0),
+    ]);
+    expect(fast).toBeLessThan(500);
+    const s = slow as { err: ToolError; ms: number };
+    expect(s.err.message).toBe(`context "blackhole" (https://127.0.0.1:${silentPort}) did not answer within 1.5s.`);
+    expect(s.ms).toBeGreaterThanOrEqual(1400);
+    expect(s.ms).toBeLessThan(3000);
+
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const cancelled = await hole.api(CoreV1Api, { signal: ac.signal }).listNamespace().catch((e) => e);
+    expect(cancelled.message).toMatch(/cancelled/);
+  });
+
+  it('goes through the SSH bastion with TLS checked against the real name, and reconnects after a drop', async () => {
+    const h = await provider.get('remote');
+    expect(h.localServer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const ns = await h.api(CoreV1Api).listNamespace();
+    expect(ns.items).toHaveLength(2);
+    expect(h.tunnelState()).toMatchObject({ status: 'connected', connectionsOpened: 1 });
+    for (let i = 0; i < 50; i++) await h.request('/api/v1/namespaces');
+    expect(h.tunnelState()!.connectionsOpened).toBe(1);
+
+    sshd.dropConnections();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await h.request('/api/v1/namespaces')).status).toBe(200);
+    expect(h.tunnelState()!.connectionsOpened).toBe(2);
+
+    // The settings-configured context shares the same bastion connection.
+    const viaSettings = await provider.get('remote-by-settings');
+    await viaSettings.request('/api/v1/namespaces');
+    expect(viaSettings.tunnelState()!.connectionsOpened).toBe(2);
+    expect(provider.tunnelStates()).toHaveLength(1); // one shared connection; other bastions appear once used
+  });
+
+  it('writes a 0600 kubeconfig for helm that points through the tunnel', async () => {
+    const h = await provider.get('remote');
+    const file = await h.kubeconfigFileFor();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const cfg = parse(readFileSync(file, 'utf8'));
+    expect(cfg['current-context']).toBe('remote');
+    expect(cfg.clusters[0].cluster.server).toBe(h.localServer);
+    expect(cfg.clusters[0].cluster['tls-server-name']).toBe('kube.test');
+    expect(cfg.clusters[0].cluster.extensions).toBeUndefined();
+    const kc = new KubeConfig();
+    kc.loadFromFile(file);
+    const list = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(list.items).toHaveLength(2);
+  });
+
+  it('refuses an unknown bastion host key and reports an unreachable bastion while others answer', async () => {
+    const unknown = await provider.get('remote-unknown-key');
+    const err = await unknown.request('/api').catch((e) => e);
+    expect(err.message).toContain('reached through an SSH bastion');
+    expect(err.message).toContain(sshd.hostKeyFingerprint);
+    expect(err.hint).toContain(sshd.knownHostsLine);
+    expect(provider.listContexts().contexts.find((c) => c.name === 'remote-unknown-key')!.tunnel).toMatchObject({ status: 'failed' });
+
+    const deadBastion = await provider.get('remote-dead-bastion');
+    const direct = await provider.get('direct');
+    const t0 = Date.now();
+    const [bad, good] = await Promise.all([deadBastion.request('/api').catch((e) => e), direct.request('/api/v1/namespaces')]);
+    expect(good.status).toBe(200);
+    expect(bad.message).toContain(`cannot reach bastion ${sshd.user}@127.0.0.1:${deadPort}`);
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('drops a handle when its kubeconfig changes', async () => {
+    const before = await provider.get('direct');
+    writeKubeconfig('apps');
+    const after = await provider.get('direct');
+    expect(after).not.toBe(before);
+    expect(after.namespace).toBe('apps');
+    writeKubeconfig('default');
+  });
+
+  it('says which contexts exist when one is missing', async () => {
+    const err = await provider.get('direkt').catch((e) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect(err.message).toMatch(/Context "direkt" does not exist\. Known contexts include: direct/);
+  });
+
+  it('maps API paths to verbs and resources', () => {
+    expect(describeApiPath('/api/v1/namespaces/ns/pods/p/log?follow=true', 'GET')).toEqual({ verb: 'get', resource: 'pods/log', namespace: 'ns', name: 'p' });
+    expect(describeApiPath('/apis/apps/v1/namespaces/ns/deployments', 'GET')).toEqual({ verb: 'list', resource: 'deployments.apps', namespace: 'ns' });
+    expect(describeApiPath('/apis/apps/v1/deployments?watch=true', 'GET')).toEqual({ verb: 'watch', resource: 'deployments.apps' });
+    expect(describeApiPath('/api/v1/nodes/n1', 'PATCH')).toEqual({ verb: 'patch', resource: 'nodes', name: 'n1' });
+    expect(describeApiPath('/api/v1/namespaces/x', 'DELETE')).toEqual({ verb: 'delete', resource: 'namespaces', name: 'x' });
+  });
+});
