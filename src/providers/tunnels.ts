@@ -489,6 +489,11 @@ class Bastion {
     };
   }
 
+  /** Local TCP port of the live SSH connection (diagnostics, tests). */
+  sshLocalPort(): number | undefined {
+    return (this.#client as unknown as { _sock?: { localPort?: number } } | undefined)?._sock?.localPort;
+  }
+
   /** Drops the SSH connection (tests, settings changes); forwards stay and reconnect on use. */
   disconnect(reason = 'disconnected'): void {
     const client = this.#client;
@@ -573,6 +578,11 @@ export class TunnelRegistry {
 
   list(): TunnelState[] {
     return [...this.#bastions.values()].map((b) => b.state());
+  }
+
+  /** Local TCP port of the live SSH connection to this bastion, if any (diagnostics, tests). */
+  sshLocalPort(config: TunnelConfig): number | undefined {
+    return this.#bastions.get(connectionKey(config))?.sshLocalPort();
   }
 
   /** Drops one bastion's SSH connection; the next call reconnects. */
