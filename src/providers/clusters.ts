@@ -174,6 +174,16 @@ export function describeApiPath(path: string, method: string): Pick<KubeCallInfo
   return { verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
 }
 
+function isStaleConnection(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let i = 0; i < 4 && cur && typeof cur === 'object'; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 let tempRoot: string | undefined;
 function privateTempDir(): string {
   if (!tempRoot) {
@@ -198,6 +208,11 @@ export class ClusterHandle {
   #raw: object;
   #kubeconfigFile: string | undefined;
   #http = new IsomorphicFetchHttpLibrary();
+  /**
+   * client-node builds a new undici Agent (so a new TCP + TLS connection, and through a tunnel a
+   * new SSH channel) on every request; one per handle keeps connections alive and reused.
+   */
+  #dispatcher: ReturnType<RequestContext['getDispatcher']>;
 
   constructor(
     readonly resolved: ResolvedContext,
@@ -306,7 +321,23 @@ export class ClusterHandle {
       await this.#prepare(deadline.signal);
       rc.setSignal(deadline.signal);
       rc.setHeaderParam('User-Agent', USER_AGENT);
-      const res = await this.#http.send(rc).toPromise();
+      const dispatcher = rc.getDispatcher();
+      if (dispatcher) {
+        if (!this.#dispatcher) this.#dispatcher = dispatcher;
+        else if (dispatcher !== this.#dispatcher) {
+          rc.setDispatcher(this.#dispatcher);
+          void dispatcher.close().catch(() => undefined);
+        }
+      }
+      let res: ResponseContext;
+      try {
+        res = await this.#http.send(rc).toPromise();
+      } catch (err) {
+        // A kept-alive connection that died under us (an SSH drop, a load balancer's idle cut):
+        // a read is safe to send once more on a fresh connection.
+        if (rc.getHttpMethod() !== 'GET' || deadline.signal.aborted || !isStaleConnection(err)) throw err;
+        res = await this.#http.send(rc).toPromise();
+      }
       if (res.httpStatusCode >= 400) {
         const text = await res.body.text().catch(() => '');
         throw new ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode}`, text, res.headers);
@@ -437,6 +468,8 @@ export class ClusterHandle {
   dispose(): void {
     if (this.#kubeconfigFile) rmSync(this.#kubeconfigFile, { force: true });
     this.#kubeconfigFile = undefined;
+    void this.#dispatcher?.close().catch(() => undefined);
+    this.#dispatcher = undefined;
   }
 }
 
