@@ -283,7 +283,8 @@ class Bastion {
 
   #open(): Promise<SshClient> {
     const { config, options } = this;
-    const knownHostsFile = config.knownHostsFile ?? join(options.home, '.ssh', 'known_hosts');
+    const expand = (path: string) => path.replace(/^~(?=\/|$)/, options.home);
+    const knownHostsFile = expand(config.knownHostsFile ?? join(options.home, '.ssh', 'known_hosts'));
     let entries: KnownHostEntry[] = [];
     try {
       entries = existsSync(knownHostsFile) ? parseKnownHosts(readFileSync(knownHostsFile, 'utf8')) : [];
@@ -293,7 +294,7 @@ class Bastion {
     let privateKey: Buffer | undefined;
     if (config.identityFile) {
       try {
-        privateKey = readFileSync(config.identityFile.replace(/^~(?=\/)/, options.home));
+        privateKey = readFileSync(expand(config.identityFile));
       } catch (err) {
         return this.#fail(new TunnelError('config', `cannot read identity file ${config.identityFile}: ${(err as Error).message}`, 'Fix identityFile, or remove it to use the SSH agent.'));
       }
