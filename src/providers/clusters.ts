@@ -213,6 +213,9 @@ export class ClusterHandle {
    * new SSH channel) on every request; one per handle keeps connections alive and reused.
    */
   #dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  #dispatcherSince = 0;
+  /** The user gets credentials from an exec plugin or auth provider. */
+  #pluginAuth: boolean;
 
   constructor(
     readonly resolved: ResolvedContext,
@@ -238,6 +241,7 @@ export class ClusterHandle {
       if ((cluster.extensions as unknown[]).length === 0) delete cluster.extensions;
     }
     const user = resolved.raw.user;
+    this.#pluginAuth = Boolean(user.exec || user['auth-provider']);
     for (const key of ['token', 'password', 'client-key-data']) {
       const v = user[key];
       if (typeof v === 'string') registerSecret(v);
@@ -314,6 +318,51 @@ export class ClusterHandle {
     ]);
   }
 
+  /**
+   * Adds credentials to a request (token, client certificate, or an exec plugin's output) within
+   * the deadline: a credential plugin waiting for a browser login must not hang the call.
+   */
+  async #authenticate(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+    const deadline = this.#deadline(opts.signal, opts.timeoutMs);
+    try {
+      await Promise.race([
+        this.kubeConfig.applySecurityAuthentication(rc),
+        new Promise<never>((_, reject) => {
+          if (deadline.signal.aborted) reject(deadline.signal.reason);
+          deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
+        }),
+      ]);
+    } catch (err) {
+      throw this.#credentialError(err, deadline.timeoutMs);
+    } finally {
+      deadline.settle();
+    }
+  }
+
+  #credentialError(err: unknown, timeoutMs: number): ToolError {
+    const exec = this.resolved.raw.user.exec as { command?: string; args?: string[] } | undefined;
+    const name = (err as { name?: string })?.name;
+    if (name === 'AbortError') return new ToolError(`The call to context "${this.context}" was cancelled.`);
+    if (!exec?.command) {
+      if (name === 'TimeoutError') return new ToolError(`context "${this.context}": getting credentials took longer than ${timeoutMs / 1000}s.`);
+      return new ToolError(`context "${this.context}": cannot load the credentials of user "${this.user ?? ''}": ${(err as Error)?.message ?? String(err)}`,
+        'Check the files and fields of this user in the kubeconfig (client-certificate, client-key, token-file).');
+    }
+    const command = [exec.command, ...(exec.args ?? [])].join(' ');
+    const tryIt = `Run it by hand to see why: ${command}`;
+    if (name === 'TimeoutError') {
+      return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" did not answer within ${timeoutMs / 1000}s (is it waiting for an interactive login?).`,
+        `Log in first (for example \`aws sso login\`, \`gcloud auth login\`, \`az login\`, \`kubelogin\`), then retry. ${tryIt}`);
+    }
+    if ((err as { code?: string })?.code === 'ENOENT') {
+      return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" is not installed or not on the PATH of the server process.`,
+        'Install it, or put its absolute path in the kubeconfig user\'s exec.command.');
+    }
+    const message = ((err as Error)?.message ?? String(err)).trim().split('\n').slice(-5).join(' ').slice(0, 500);
+    return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" failed${message ? `: ${message}` : ''}.`,
+      `Is it logged in, with access to this cluster? ${tryIt}`);
+  }
+
   /** Sends a prepared RequestContext with the deadline, the tunnel and error mapping. */
   async #dispatch(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }, info: KubeCallInfo): Promise<ResponseContext> {
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
@@ -323,8 +372,15 @@ export class ClusterHandle {
       rc.setHeaderParam('User-Agent', USER_AGENT);
       const dispatcher = rc.getDispatcher();
       if (dispatcher) {
-        if (!this.#dispatcher) this.#dispatcher = dispatcher;
-        else if (dispatcher !== this.#dispatcher) {
+        // Credential plugins may hand out short-lived client certificates, which live in the
+        // dispatcher's TLS options: for those users take the fresh one now and then.
+        const stale = this.#pluginAuth && Date.now() - this.#dispatcherSince > 60_000;
+        if (!this.#dispatcher || stale) {
+          const old = this.#dispatcher;
+          this.#dispatcher = dispatcher;
+          this.#dispatcherSince = Date.now();
+          if (old) setTimeout(() => void old.close().catch(() => undefined), 30_000).unref();
+        } else if (dispatcher !== this.#dispatcher) {
           rc.setDispatcher(this.#dispatcher);
           void dispatcher.close().catch(() => undefined);
         }
@@ -366,11 +422,7 @@ export class ClusterHandle {
       rc.setHeaderParam('Content-Type', opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'));
     }
     const info = describeApiPath(url.pathname + url.search, method);
-    try {
-      await this.kubeConfig.applySecurityAuthentication(rc);
-    } catch (err) {
-      throw describeKubernetesError(err, this.#info(info));
-    }
+    await this.#authenticate(rc, opts);
     if (stream) {
       // The deadline covers connecting and the headers; the body is bounded by the caller's signal.
       const res = await this.#dispatch(rc, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }, info);
@@ -421,7 +473,7 @@ export class ClusterHandle {
     return new apiClass(
       createConfiguration({
         baseServer: new ServerConfiguration(this.baseUrl, {}),
-        authMethods: { default: this.kubeConfig },
+        authMethods: { default: { getName: () => 'kubezilla', applySecurityAuthentication: (rc: RequestContext) => this.#authenticate(rc, opts) } },
         httpApi,
       }),
     );

@@ -57,6 +57,11 @@ describe('clusters provider', () => {
       users: [
         { name: 'jane', user: { token: TOKEN } },
         { name: 'stale', user: { token: 'expired-token-000000' } },
+        ...(['ok', 'fail', 'hang'] as const).map((k) => ({
+          name: `exec-${k}`,
+          user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, `plugin-${k}.sh`), args: ['--cluster', 'c1'] } },
+        })),
+        { name: 'exec-missing', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'kz-no-such-plugin' } } },
       ],
       contexts: [
         { name: 'direct', context: { cluster: 'direct', user: 'jane', namespace } },
@@ -69,6 +74,7 @@ describe('clusters provider', () => {
         { name: 'remote-by-settings', context: { cluster: 'remote-by-settings', user: 'jane' } },
         { name: 'dead', context: { cluster: 'dead', user: 'jane' } },
         { name: 'blackhole', context: { cluster: 'blackhole', user: 'jane' } },
+        ...['ok', 'fail', 'hang', 'missing'].map((k) => ({ name: `exec-${k}`, context: { cluster: 'direct', user: `exec-${k}` } })),
       ],
       'current-context': 'direct',
     };
@@ -89,6 +95,10 @@ describe('clusters provider', () => {
     dir = mkdtempSync(join(tmpdir(), 'kz-clusters-'));
     writeFileSync(join(dir, 'empty_known_hosts'), '');
     kubeconfigFile = join(dir, 'config');
+    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: TOKEN } });
+    writeFileSync(join(dir, 'plugin-ok.sh'), `#!/bin/sh\necho '${credential}'\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'plugin-fail.sh'), '#!/bin/sh\necho "error: SSO session expired, run login" >&2\nexit 1\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'plugin-hang.sh'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
     writeKubeconfig();
     tunnelSettings = {
       'remote-by-settings': { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: api.url },
@@ -215,6 +225,25 @@ describe('clusters provider', () => {
     expect(unauthorized.code).toBe(401);
     expect(unauthorized.message).toContain('user "stale"');
     expect(unauthorized.message).not.toContain('expired-token');
+  });
+
+  it('runs exec credential plugins and explains their failures within the timeout', async () => {
+    const ok = await provider.get('exec-ok');
+    expect((await ok.api(CoreV1Api).listNamespace()).items).toHaveLength(2);
+    expect((await ok.request('/api/v1/namespaces')).status).toBe(200);
+
+    const fail = await (await provider.get('exec-fail')).request('/api/v1/namespaces').catch((e) => e);
+    expect(fail).toBeInstanceOf(ToolError);
+    expect(fail.message).toBe(`context "exec-fail": the credential plugin "${join(dir, 'plugin-fail.sh')}" failed: error: SSO session expired, run login.`);
+    expect(fail.hint).toContain('--cluster c1');
+
+    const missing = await (await provider.get('exec-missing')).api(CoreV1Api).listNamespace().catch((e) => e);
+    expect(missing.message).toMatch(/"kz-no-such-plugin" is not installed/);
+
+    const t0 = Date.now();
+    const hang = await (await provider.get('exec-hang')).request('/api/v1/namespaces').catch((e) => e);
+    expect(hang.message).toMatch(/did not answer within 1.5s \(is it waiting for an interactive login\?\)/);
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 
   it('verifies TLS against the server name', async () => {
