@@ -88,6 +88,8 @@ export interface PromptModule<A extends TObject = TObject> {
   /** Flat object of string arguments (MCP prompts take strings); `required` marks the mandatory ones. */
   arguments: A;
   render(args: Static<A>): Promise<PromptMessage[]> | PromptMessage[];
+  /** Suggestions for one argument's value (completion/complete); optional. */
+  complete?(argument: string, value: string): Promise<string[]> | string[];
 }
 
 export interface PromptMessage {
@@ -104,6 +106,8 @@ export interface ResourceModule {
   description: string;
   mimeType: string;
   read(uri: string, params: Record<string, string>): Promise<ResourceContent[]>;
+  /** Suggestions for one template variable's value (completion/complete); optional. */
+  complete?(variable: string, value: string): Promise<string[]> | string[];
 }
 
 export type ResourceContent =

@@ -8,7 +8,7 @@
  * opened with the old token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { registerSecret } from '../kernel/logger.js';
 import { KubezillaError } from '../kernel/errors.js';
@@ -30,6 +30,7 @@ export class TokenStore {
   #token: string | undefined;
   #digest: Buffer | undefined;
   #listeners = new Set<() => void>();
+  #watcher: FSWatcher | undefined;
 
   constructor(readonly dir: string) {
     this.file = join(dir, 'mcp.token');
@@ -51,6 +52,33 @@ export class TokenStore {
     const token = this.#set(this.#write(newToken()));
     for (const listener of this.#listeners) listener();
     return token;
+  }
+
+  /**
+   * Follows the file, so `kubezilla-mcp token --regenerate` run in another terminal takes
+   * effect in a running server at once, exactly like Regenerate on the settings page.
+   */
+  watch(): void {
+    if (this.#watcher) return;
+    ensurePrivateDir(this.dir);
+    this.#watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+      if (name !== 'mcp.token') return;
+      let latest: string | undefined;
+      try {
+        latest = this.#read();
+      } catch {
+        return; // mid-rename or briefly broken: keep the token we have
+      }
+      if (latest && latest !== this.#token) {
+        this.#set(latest);
+        for (const listener of this.#listeners) listener();
+      }
+    });
+  }
+
+  unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
   }
 
   onRegenerate(listener: () => void): () => void {
@@ -90,7 +118,9 @@ export class TokenStore {
       throw new KubezillaError('TOKEN_UNREADABLE', `${this.file} does not hold a Kubezilla token`,
         'Run `kubezilla-mcp token --regenerate` to write a new one.');
     }
-    if (process.platform !== 'win32') chmodSync(this.file, 0o600);
+    // Tighten a copied or restored file, but never touch it otherwise: the watcher below would
+    // see our own chmod as a change.
+    if (process.platform !== 'win32' && (statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
     return text;
   }
 

@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+/**
+ * kubezilla-mcp serve | token | status. Every failure is one line naming what was wrong and how to
+ * fix it, with a non-zero exit; the token is printed only by `token` without flags.
+ */
+import { accessSync, constants } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KubezillaError } from './kernel/errors.js';
+import { createLogger, type LogLevel } from './kernel/logger.js';
+import { SERVER_VERSION } from './kernel/mcp-server.js';
+import { defaultConfigDir, ensurePrivateDir } from './providers/config-dir.js';
+import { SettingsStore } from './providers/settings.js';
+import { TokenStore } from './providers/tokens.js';
+import { KubezillaServer } from './server.js';
+
+const HELP = `kubezilla-mcp ${SERVER_VERSION}: Kubernetes operations as MCP tools over Streamable HTTP.
+
+Usage:
+  kubezilla-mcp serve [options]    Run the server (MCP when enabled, and the settings page).
+  kubezilla-mcp token [--fingerprint | --regenerate]
+                                   Print the bearer token, its fingerprint, or replace it.
+  kubezilla-mcp status             Show the settings and whether the MCP server answers.
+  kubezilla-mcp --help | --version
+
+serve options:
+  --enable               Turn the MCP server on (remembered in settings.json).
+  --bind ADDR            MCP bind address for this run (default 127.0.0.1).
+  --port N               MCP port for this run (default 7331; 0 = any free port).
+  --allow-non-loopback   Permit a non-loopback --bind; exposes your clusters to the network.
+  --kubeconfig PATH      Extra kubeconfig file (repeatable), on top of KUBECONFIG or ~/.kube/config.
+  --tools-dir DIR        Extra directory of tool modules (repeatable).
+  --log-level LEVEL      debug | info | warn | error (default info).
+
+Common options:
+  --config-dir DIR       Where mcp.token and settings.json live
+                         (default ~/.config/KubezillaDesktop, or KUBEZILLA_CONFIG_DIR).
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  'config-dir': { type: 'string' },
+  enable: { type: 'boolean' },
+  bind: { type: 'string' },
+  port: { type: 'string' },
+  'allow-non-loopback': { type: 'boolean' },
+  kubeconfig: { type: 'string', multiple: true },
+  'tools-dir': { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+  fingerprint: { type: 'boolean' },
+  regenerate: { type: 'boolean' },
+} satisfies ParseArgsConfig['options'];
+
+const COMMAND_FLAGS: Record<string, readonly string[]> = {
+  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'kubeconfig', 'tools-dir', 'log-level'],
+  token: ['config-dir', 'fingerprint', 'regenerate'],
+  status: ['config-dir'],
+};
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new KubezillaError('BAD_FLAG', (err as Error).message.split('\n')[0]!, 'Run `kubezilla-mcp --help` for the options.');
+  }
+}
+
+function port(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new KubezillaError('BAD_FLAG', `--${flag} must be a port number from 0 to 65535 (got "${value}")`);
+  }
+  return n;
+}
+
+function configDir(values: Values): string {
+  const dir = values['config-dir'] ?? defaultConfigDir();
+  try {
+    ensurePrivateDir(dir);
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new KubezillaError('CONFIG_DIR_UNUSABLE', `config directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code}`,
+      'Fix its permissions or choose another with --config-dir.');
+  }
+  return dir;
+}
+
+async function serve(values: Values): Promise<void> {
+  const level = (values['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    throw new KubezillaError('BAD_FLAG', `--log-level must be debug, info, warn or error (got "${level}")`);
+  }
+  const log = createLogger({ level });
+  const server = await KubezillaServer.create(
+    {
+      configDir: configDir(values),
+      kubeconfigPaths: values.kubeconfig ?? [],
+      toolDirs: values['tools-dir'] ?? [],
+      enable: values.enable ?? false,
+      mcp: {
+        bind: values.bind,
+        port: port(values.port, 'port'),
+        allowNonLoopback: values['allow-non-loopback'],
+      },
+    },
+    log,
+  );
+  await server.start();
+  const mcp = server.listener.status();
+  process.stdout.write(
+    mcp.state === 'running'
+      ? `MCP server running on ${mcp.url} (token ${server.tokens.fingerprint()}, file ${server.tokens.file})\n`
+      : 'MCP server is disabled; enable it on the settings page or run `kubezilla-mcp serve --enable`.\n',
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function token(values: Values): void {
+  const tokens = new TokenStore(configDir(values));
+  if (values.regenerate) {
+    tokens.regenerate();
+    process.stdout.write(
+      `New token written to ${tokens.file} (${tokens.fingerprint()}). Sessions using the old one are refused; ` +
+        're-register clients (`kubezilla-mcp token` prints it).\n',
+    );
+  } else if (values.fingerprint) {
+    const fp = tokens.fingerprint();
+    if (!fp) throw new KubezillaError('TOKEN_UNREADABLE', `no token yet in ${tokens.file}`, 'It is created when MCP is first enabled (`kubezilla-mcp serve --enable`).');
+    process.stdout.write(`${fp}\n`);
+  } else {
+    process.stdout.write(`${tokens.ensure()}\n`);
+  }
+}
+
+async function status(values: Values): Promise<number> {
+  const dir = configDir(values);
+  const settings = new SettingsStore(dir).get();
+  const tokens = new TokenStore(dir);
+  const fp = tokens.fingerprint();
+  const url = `http://${settings.mcp.bind.includes(':') ? `[${settings.mcp.bind}]` : settings.mcp.bind}:${settings.mcp.port}/mcp`;
+  process.stdout.write(`config:   ${dir}\n`);
+  process.stdout.write(`token:    ${fp ?? 'none yet (created when MCP is first enabled)'}\n`);
+  process.stdout.write(`mcp:      ${settings.mcp.enabled ? 'enabled' : 'disabled'} in settings, ${url}\n`);
+  if (!fp) return settings.mcp.enabled ? 1 : 0;
+  const answer = await probe(url, tokens.ensure());
+  process.stdout.write(`server:   ${answer}\n`);
+  return answer.startsWith('answering') ? 0 : 1;
+}
+
+/** An authenticated initialize, then DELETE of the session it opened: proves the whole path. */
+async function probe(url: string, bearer: string): Promise<string> {
+  const headers = {
+    authorization: `Bearer ${bearer}`,
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+  };
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers,
+      signal: AbortSignal.timeout(3000),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'kubezilla-mcp status', version: SERVER_VERSION } },
+      }),
+    });
+    const session = response.headers.get('mcp-session-id');
+    await response.body?.cancel();
+    if (session) await fetch(url, { method: 'DELETE', headers: { ...headers, 'mcp-session-id': session } }).catch(() => undefined);
+    if (response.status === 200) return 'answering (initialize 200)';
+    if (response.status === 401) return 'answering, but refused this token (401): another config dir or a regenerated token?';
+    return `answered HTTP ${response.status}`;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    return `not reachable (${cause}): the MCP server is not running there`;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const allowed = COMMAND_FLAGS[command];
+  if (!allowed) throw new KubezillaError('BAD_FLAG', `unknown command "${command}"`, 'Use serve, token or status (see --help).');
+  if (positionals.length > 1) throw new KubezillaError('BAD_FLAG', `unexpected argument "${positionals[1]}"`);
+  for (const flag of Object.keys(values)) {
+    if (!allowed.includes(flag)) throw new KubezillaError('BAD_FLAG', `--${flag} does not apply to "${command}"`, 'See --help.');
+  }
+  if (command === 'serve') {
+    await serve(values);
+    return -1; // keeps running until a signal
+  }
+  if (command === 'token') {
+    token(values);
+    return 0;
+  }
+  return status(values);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    const line = err instanceof KubezillaError ? err.toLine() : `error: ${(err as Error)?.message ?? String(err)}`;
+    process.stderr.write(`kubezilla-mcp: ${line}\n`);
+    process.exitCode = 1;
+  },
+);

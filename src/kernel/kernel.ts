@@ -1,0 +1,37 @@
+/**
+ * Assembles the kernel: container → registry (modules checked, start-up refused on a fault) →
+ * the tool-call pipeline → a factory for per-session MCP servers. Nothing here contacts a cluster.
+ */
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { createKernelContainer, type KernelContainer, type RuntimeOptions } from './container.js';
+import type { Logger } from './logger.js';
+import { createSessionServer } from './mcp-server.js';
+import { loadRegistry, type Registry } from './registry.js';
+import { ToolCalls } from './tool-calls.js';
+
+export interface Kernel {
+  container: KernelContainer;
+  registry: Registry;
+  toolCalls: ToolCalls;
+  newSessionServer(): Server;
+}
+
+export async function createKernel(options: RuntimeOptions, logger: Logger): Promise<Kernel> {
+  const container = createKernelContainer(options, logger);
+  const settings = container.cradle.settings;
+  const toolDirs = [...settings.get().toolDirs, ...options.toolDirs];
+  const registry = await loadRegistry((name) => container.hasRegistration(name), toolDirs);
+  const toolCalls = new ToolCalls(
+    registry,
+    () => settings.get(),
+    (tool) => Object.fromEntries((tool.needs ?? []).map((name) => [name, container.resolve(name)])),
+    logger.child({ component: 'tools' }),
+  );
+  logger.info('kernel ready', {
+    tools: registry.tools.size,
+    prompts: registry.prompts.size,
+    resources: registry.resources.size,
+    toolDirs,
+  });
+  return { container, registry, toolCalls, newSessionServer: () => createSessionServer(registry, toolCalls) };
+}

@@ -1,0 +1,173 @@
+/**
+ * The registry discovers module files, checks each one, and refuses to start on the first fault,
+ * naming the file. Failing loudly at start-up is the point: a tool that silently vanishes from
+ * tools/list (or two tools answering to one name) is far harder to debug in front of a model
+ * than a process that will not start.
+ *
+ * Built-in modules live in src/tools/read and src/tools/mutate; module authors add directories
+ * with `--tools-dir` or the settings' `toolDirs`. A file default-exports one module, or an array
+ * of modules for a pack.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ValidateFunction } from 'ajv';
+import { SAFETY_CLASSES, type KernelModule, type PromptModule, type ResourceModule, type ToolModule } from './contract.js';
+import { KubezillaError } from './errors.js';
+import { compileSchema } from './validation.js';
+
+export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export interface RegisteredTool {
+  module: ToolModule;
+  file: string;
+  validate: ValidateFunction;
+}
+
+export interface RegisteredPrompt {
+  module: PromptModule;
+  file: string;
+  validate: ValidateFunction;
+}
+
+export interface RegisteredResource {
+  module: ResourceModule;
+  file: string;
+}
+
+export class Registry {
+  readonly tools = new Map<string, RegisteredTool>();
+  readonly prompts = new Map<string, RegisteredPrompt>();
+  readonly resources = new Map<string, RegisteredResource>();
+
+  /** @param hasProvider tells whether the container can supply a provider a module `needs`. */
+  constructor(private readonly hasProvider: (name: string) => boolean) {}
+
+  /** Checks one module and adds it; throws a KubezillaError naming `file` on any fault. */
+  add(candidate: unknown, file: string): void {
+    const fail = (why: string): never => {
+      throw new KubezillaError('MODULE_INVALID', `${file}: ${why}`, 'Fix the module or remove it from the tool directories.');
+    };
+    if (!candidate || typeof candidate !== 'object') fail('the default export is not a module object');
+    const module = candidate as KernelModule;
+    switch (module.kind) {
+      case 'tool':
+        return this.#addTool(module, file, fail);
+      case 'prompt':
+        return this.#addPrompt(module, file, fail);
+      case 'resource':
+        return this.#addResource(module, file, fail);
+      default:
+        fail(`unknown module kind ${JSON.stringify((module as { kind?: unknown }).kind)}; use defineTool, definePrompt or defineResource`);
+    }
+  }
+
+  #addTool(module: ToolModule, file: string, fail: (why: string) => never): void {
+    checkName(module.name, fail);
+    const previous = this.tools.get(module.name);
+    if (previous) duplicate('tool', module.name, previous.file, file);
+    if (typeof module.title !== 'string' || !module.title) fail(`tool ${module.name} has no title`);
+    if (typeof module.description !== 'string' || module.description.length < 20) {
+      fail(`tool ${module.name} needs a description written for the model (at least a sentence)`);
+    }
+    if (!SAFETY_CLASSES.includes(module.safety)) {
+      fail(`tool ${module.name} has safety ${JSON.stringify(module.safety)}; expected one of ${SAFETY_CLASSES.join(', ')}`);
+    }
+    if (typeof module.run !== 'function') fail(`tool ${module.name} has no run(input, ctx) function`);
+    if (module.input?.type !== 'object') fail(`tool ${module.name}: input must be an object schema (Type.Object)`);
+    const validate = compile(module.input, `tool ${module.name} input`, fail);
+    if (module.output) compile(module.output, `tool ${module.name} output`, fail);
+    for (const need of module.needs ?? []) {
+      if (!this.hasProvider(need)) fail(`tool ${module.name} needs provider "${need}", which is not registered`);
+    }
+    this.tools.set(module.name, { module, file, validate });
+  }
+
+  #addPrompt(module: PromptModule, file: string, fail: (why: string) => never): void {
+    checkName(module.name, fail);
+    const previous = this.prompts.get(module.name);
+    if (previous) duplicate('prompt', module.name, previous.file, file);
+    if (typeof module.render !== 'function') fail(`prompt ${module.name} has no render(args) function`);
+    if (module.arguments?.type !== 'object') fail(`prompt ${module.name}: arguments must be an object schema`);
+    const validate = compile(module.arguments, `prompt ${module.name} arguments`, fail);
+    this.prompts.set(module.name, { module, file, validate });
+  }
+
+  #addResource(module: ResourceModule, file: string, fail: (why: string) => never): void {
+    if (typeof module.uri !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(module.uri)) {
+      fail(`resource ${JSON.stringify(module.name)} needs a uri with a scheme, such as kz://contexts`);
+    }
+    const previous = this.resources.get(module.uri);
+    if (previous) duplicate('resource', module.uri, previous.file, file);
+    if (typeof module.read !== 'function') fail(`resource ${module.uri} has no read(uri, params) function`);
+    this.resources.set(module.uri, { module, file });
+  }
+
+  /** Imports every module file in `dir` (not recursive) and adds its export(s). */
+  async loadDirectory(dir: string, extensions: readonly string[] = MODULE_EXTENSIONS): Promise<void> {
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).sort();
+    } catch (err) {
+      throw new KubezillaError('MODULE_LOAD_FAILED', `cannot read tool directory ${dir}: ${(err as NodeJS.ErrnoException).code}`,
+        'Check the --tools-dir path or the toolDirs setting.');
+    }
+    for (const entry of entries) {
+      if (!isModuleFile(entry, extensions)) continue;
+      const file = join(dir, entry);
+      let exported: unknown;
+      try {
+        exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+      } catch (err) {
+        throw new KubezillaError('MODULE_LOAD_FAILED', `${file}: import failed: ${(err as Error).message}`,
+          'Make sure the file is valid ESM JavaScript with a default export.');
+      }
+      for (const candidate of Array.isArray(exported) ? exported : [exported]) this.add(candidate, file);
+    }
+  }
+}
+
+/** Compiled builds load .js; vitest and tsx run the sources directly, so the kernel's own extension decides. */
+const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
+const MODULE_EXTENSIONS = ['.js', '.mjs'];
+
+function isModuleFile(entry: string, extensions: readonly string[]): boolean {
+  if (entry.startsWith('.') || entry.startsWith('_') || entry.endsWith('.d.ts') || /\.(test|spec)\./.test(entry)) return false;
+  return extensions.includes(extname(entry));
+}
+
+/** The directories of the modules that ship with Kubezilla, next to this kernel. */
+export function builtInToolDirs(): string[] {
+  const tools = resolve(fileURLToPath(new URL('../tools/', import.meta.url)));
+  return [join(tools, 'read'), join(tools, 'mutate')];
+}
+
+/** Loads the built-in modules and then every extra directory, in order. */
+export async function loadRegistry(hasProvider: (name: string) => boolean, extraDirs: readonly string[]): Promise<Registry> {
+  const registry = new Registry(hasProvider);
+  for (const dir of builtInToolDirs()) {
+    if (existsSync(dir)) await registry.loadDirectory(dir, [OWN_EXTENSION]);
+  }
+  for (const dir of extraDirs) await registry.loadDirectory(resolve(dir));
+  return registry;
+}
+
+function checkName(name: unknown, fail: (why: string) => never): asserts name is string {
+  if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
+    fail(`name ${JSON.stringify(name)} must match [A-Za-z0-9_.-]{1,128}`);
+  }
+}
+
+function duplicate(kind: string, name: string, first: string, second: string): never {
+  throw new KubezillaError('MODULE_DUPLICATE', `${kind} "${name}" is defined twice: in ${first} and in ${second}`,
+    `Rename one of them (${basename(second)} was loaded last).`);
+}
+
+function compile(schema: unknown, what: string, fail: (why: string) => never): ValidateFunction {
+  try {
+    return compileSchema(schema as never);
+  } catch (err) {
+    return fail(`${what} schema does not compile: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The running application: the kernel, the MCP listener and (beside it) the settings page,
+ * plus the control surface both the CLI and the settings page use to enable, disable and
+ * re-bind MCP at run time. Effective MCP bind/port = saved settings, overridden for this run by
+ * CLI flags until the person changes them on the settings page.
+ */
+import { createKernel, type Kernel } from './kernel/kernel.js';
+import type { RuntimeOptions } from './kernel/container.js';
+import type { Logger } from './kernel/logger.js';
+import { McpListener, type ListenerStatus } from './transports/listener.js';
+
+export interface McpOverrides {
+  bind?: string;
+  port?: number;
+  allowNonLoopback?: boolean;
+}
+
+export interface ServerOptions extends RuntimeOptions {
+  /** Run-time overrides of the saved MCP address (CLI flags); not written to settings.json. */
+  mcp: McpOverrides;
+  /** `--enable`: turn MCP on and remember it, as ticking Enable on the settings page does. */
+  enable: boolean;
+}
+
+export class KubezillaServer {
+  readonly listener: McpListener;
+  #overrides: McpOverrides;
+
+  private constructor(
+    readonly kernel: Kernel,
+    readonly log: Logger,
+    overrides: McpOverrides,
+  ) {
+    this.listener = new McpListener(kernel, log.child({ component: 'mcp' }));
+    this.#overrides = overrides;
+  }
+
+  static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
+    const kernel = await createKernel(options, log);
+    const server = new KubezillaServer(kernel, log, options.mcp);
+    if (options.enable) kernel.container.cradle.settings.update((s) => void (s.mcp.enabled = true));
+    return server;
+  }
+
+  get settings() {
+    return this.kernel.container.cradle.settings;
+  }
+
+  get tokens() {
+    return this.kernel.container.cradle.tokens;
+  }
+
+  /** Where MCP listens (or would): saved settings with this run's overrides on top. */
+  mcpAddress(): { bind: string; port: number; allowNonLoopback: boolean } {
+    const { mcp } = this.settings.get();
+    return {
+      bind: this.#overrides.bind ?? mcp.bind,
+      port: this.#overrides.port ?? mcp.port,
+      allowNonLoopback: this.#overrides.allowNonLoopback ?? mcp.allowNonLoopback,
+    };
+  }
+
+  /** Starts whatever the settings say should run. */
+  async start(): Promise<void> {
+    this.tokens.watch();
+    if (this.settings.get().mcp.enabled) await this.listener.start(this.mcpAddress());
+  }
+
+  async enableMcp(): Promise<ListenerStatus> {
+    this.settings.update((s) => void (s.mcp.enabled = true));
+    return this.listener.start(this.mcpAddress());
+  }
+
+  async disableMcp(): Promise<void> {
+    this.settings.update((s) => void (s.mcp.enabled = false));
+    await this.listener.stop();
+  }
+
+  /** Saves a new MCP address; refused while running (the brief: untick, edit, re-tick). */
+  setMcpAddress(bind: string, port: number): void {
+    if (this.listener.status().state === 'running') {
+      throw new Error('Stop the MCP server before changing its bind address or port.');
+    }
+    this.settings.update((s) => {
+      s.mcp.bind = bind;
+      s.mcp.port = port;
+    });
+    this.#overrides = { ...this.#overrides, bind: undefined, port: undefined };
+  }
+
+  async close(): Promise<void> {
+    this.tokens.unwatch();
+    await this.listener.stop();
+  }
+}

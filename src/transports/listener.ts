@@ -1,0 +1,119 @@
+/**
+ * The MCP listener's lifecycle inside one process: start, stop and re-bind at run time (the
+ * settings page toggles it), with a status a person can read. Stopping closes every MCP session
+ * cleanly, then every open socket, so the port is free the moment stop() resolves.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubezillaError } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Logger } from '../kernel/logger.js';
+import { isLoopbackAddress } from './guards.js';
+import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
+
+export type ListenerStatus =
+  | { state: 'stopped' }
+  | { state: 'running'; url: string; bind: string; port: number; sessions: number }
+  | { state: 'error'; error: string };
+
+export interface ListenOptions {
+  bind: string;
+  port: number;
+  /** Must be true to bind anything but a loopback address. */
+  allowNonLoopback: boolean;
+}
+
+export class McpListener {
+  readonly sessions: SessionRegistry;
+  #http: HttpServer | undefined;
+  #status: ListenerStatus = { state: 'stopped' };
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly log: Logger,
+  ) {
+    this.sessions = new SessionRegistry(log);
+    const { tokens } = kernel.container.cradle;
+    // Regenerate: close every session opened with the old token; its next request gets 401.
+    tokens.onRegenerate(() => {
+      const current = tokens.fingerprint();
+      void this.sessions.close((session) => session.tokenFingerprint !== current);
+    });
+  }
+
+  status(): ListenerStatus {
+    return this.#status.state === 'running' ? { ...this.#status, sessions: this.sessions.size } : this.#status;
+  }
+
+  async start({ bind, port, allowNonLoopback }: ListenOptions): Promise<ListenerStatus> {
+    if (this.#http) await this.stop();
+    if (!isLoopbackAddress(bind) && !allowNonLoopback) {
+      const error = new KubezillaError('BIND_REFUSED', `refusing to listen on ${bind}: it is not a loopback address`,
+        'Pass --allow-non-loopback (or set mcp.allowNonLoopback) if you really want to expose the server to the network.');
+      this.#status = { state: 'error', error: error.toLine() };
+      throw error;
+    }
+    const { settings, tokens } = this.kernel.container.cradle;
+    tokens.ensure(); // first enable creates the token
+    const app = createMcpApp({
+      kernel: this.kernel,
+      sessions: this.sessions,
+      log: this.log,
+      allowedHosts: () => {
+        const { mcp } = settings.get();
+        return mcp.allowNonLoopback ? [...mcp.allowedHosts, bracketed(bind)] : [];
+      },
+      maxBodyBytes: () => settings.get().mcp.maxBodyBytes,
+    });
+    const http = createServer(app.callback());
+    // SSE streams stay open for a long time; don't let Node's defaults cut them.
+    http.requestTimeout = 0;
+    http.headersTimeout = 30_000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, bind, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const error =
+        code === 'EADDRINUSE'
+          ? new KubezillaError('PORT_IN_USE', `port ${port} on ${bind} is already in use`, 'Stop the other process or choose another port (--port).')
+          : new KubezillaError('LISTEN_FAILED', `cannot listen on ${bind}:${port}: ${code ?? (err as Error).message}`, 'Check the bind address and port.');
+      this.#status = { state: 'error', error: error.toLine() };
+      throw error;
+    }
+    this.#http = http;
+    const actualPort = (http.address() as AddressInfo).port;
+    const url = `http://${bracketed(bind)}:${actualPort}${MCP_PATH}`;
+    this.#status = { state: 'running', url, bind, port: actualPort, sessions: 0 };
+    if (!isLoopbackAddress(bind)) {
+      this.log.warn('MCP server exposed beyond loopback', {
+        url,
+        exposes: 'every cluster in your kubeconfigs, to anyone on the network who holds the bearer token',
+      });
+    }
+    this.log.info('MCP server listening', { url });
+    return this.status();
+  }
+
+  async stop(): Promise<void> {
+    const http = this.#http;
+    this.#http = undefined;
+    this.#status = { state: 'stopped' };
+    if (!http) return;
+    await this.sessions.close();
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+    this.log.info('MCP server stopped');
+  }
+}
+
+function bracketed(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}

@@ -1,0 +1,153 @@
+/**
+ * The Koa adapter for MCP Streamable HTTP at /mcp. It holds no MCP logic: it guards the request,
+ * reads the body within a size limit, finds (or, for `initialize`, creates) the session's SDK
+ * transport, and hands over the raw Node request and response.
+ *
+ * Sessions remember the fingerprint of the token they were opened with. When the token is
+ * regenerated those sessions are closed, and since the old token no longer authenticates, any
+ * request still carrying it gets 401.
+ */
+import Router from '@koa/router';
+import Koa from 'koa';
+import getRawBody from 'raw-body';
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Logger } from '../kernel/logger.js';
+import { bearerAuth, hostOriginGuard, reject } from './guards.js';
+
+export const MCP_PATH = '/mcp';
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  tokenFingerprint: string;
+  lastSeen: number;
+}
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(private readonly log: Logger) {}
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get(id: string): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (session) session.lastSeen = Date.now();
+    return session;
+  }
+
+  add(id: string, session: Session): void {
+    this.#sessions.set(id, session);
+  }
+
+  forget(id: string): void {
+    this.#sessions.delete(id);
+  }
+
+  /** Closes every session the predicate selects (all of them by default); returns how many. */
+  async close(which: (session: Session) => boolean = () => true): Promise<number> {
+    const doomed = [...this.#sessions.entries()].filter(([, session]) => which(session));
+    for (const [id] of doomed) this.#sessions.delete(id);
+    await Promise.allSettled(doomed.map(([, session]) => session.transport.close()));
+    if (doomed.length) this.log.info('sessions closed', { count: doomed.length });
+    return doomed.length;
+  }
+}
+
+export interface EndpointOptions {
+  kernel: Kernel;
+  sessions: SessionRegistry;
+  log: Logger;
+  allowedHosts: () => readonly string[];
+  maxBodyBytes: () => number;
+}
+
+export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes }: EndpointOptions): Koa {
+  const { tokens } = kernel.container.cradle;
+  const app = new Koa();
+  const router = new Router();
+  app.silent = true; // errors are logged below, scrubbed, not by Koa's default printer
+  app.on('error', (err: Error) => log.warn('http error', { error: err }));
+
+  app.use(hostOriginGuard(allowedHosts));
+  app.use(bearerAuth((token) => tokens.matches(token)));
+
+  const handle = async (ctx: Koa.Context) => {
+    let body: unknown;
+    if (ctx.method === 'POST') {
+      const read = await readJson(ctx, maxBodyBytes());
+      if (!read.ok) return;
+      body = read.value;
+    }
+    const sessionId = ctx.get('mcp-session-id');
+    let transport: StreamableHTTPServerTransport;
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session) return reject(ctx, 404, 'Session not found: it ended or the server restarted; initialize a new session', -32001);
+      transport = session.transport;
+    } else if (ctx.method === 'POST' && isInitialize(body)) {
+      transport = openSession(kernel, sessions, tokens.fingerprint()!, log);
+    } else {
+      return reject(ctx, 400, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+    }
+    ctx.respond = false; // the SDK transport writes the response (JSON or an SSE stream) itself
+    await transport.handleRequest(ctx.req, ctx.res, body);
+  };
+  router.post(MCP_PATH, handle).get(MCP_PATH, handle).delete(MCP_PATH, handle);
+  app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}
+
+function openSession(kernel: Kernel, sessions: SessionRegistry, tokenFingerprint: string, log: Logger): StreamableHTTPServerTransport {
+  const server = kernel.newSessionServer();
+  const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: (id) => {
+      sessions.add(id, { transport, tokenFingerprint, lastSeen: Date.now() });
+      log.info('session opened', { session: id, client: server.getClientVersion()?.name });
+    },
+    onsessionclosed: (id) => {
+      sessions.forget(id);
+      log.info('session closed by client', { session: id });
+    },
+  });
+  transport.onclose = () => {
+    if (transport.sessionId) sessions.forget(transport.sessionId);
+    void server.close();
+  };
+  void server.connect(transport);
+  return transport;
+}
+
+function isInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body);
+}
+
+/**
+ * Reads at most `limit` bytes (413 beyond it, before buffering the excess). A body that is not
+ * JSON is passed on as undefined so the SDK answers with its standard JSON-RPC parse error.
+ */
+async function readJson(ctx: Koa.Context, limit: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 413) {
+      reject(ctx, 413, `Request body is larger than the ${limit}-byte limit`);
+      return { ok: false };
+    }
+    reject(ctx, 400, `Could not read the request body: ${(err as Error).message}`);
+    return { ok: false };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    reject(ctx, 400, 'Parse error: the body is not valid JSON', -32700);
+    return { ok: false };
+  }
+}
