@@ -53,7 +53,8 @@ export interface TunnelState {
   /** When the status last changed (ISO). */
   since: string;
   /** Local forwards opened through this bastion: `127.0.0.1:<port> → <target>`. */
-  forwards: Array<{ localPort: number; target: string; openChannels: number }>;
+  /** `lastError`: why the bastion last refused to open the target (e.g. the API server is down). */
+  forwards: Array<{ localPort: number; target: string; openChannels: number; lastError?: string }>;
   /** SSH connections opened so far (1 for the whole run when nothing dropped). */
   connectionsOpened: number;
 }
@@ -218,6 +219,7 @@ interface LocalForward {
   targetPort: number;
   sockets: Set<Socket>;
   openChannels: number;
+  lastError?: string;
 }
 
 class Bastion {
@@ -438,45 +440,66 @@ class Bastion {
     socket.setNoDelay(true);
     socket.on('close', () => forward.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    this.connect().then(
-      (client) => {
-        if (socket.destroyed) return;
+    const open = (client: SshClient, mayRetry: boolean) => {
+      if (socket.destroyed) return;
+      try {
         client.forwardOut('127.0.0.1', socket.remotePort ?? 0, forward.targetHost, forward.targetPort, (err, channel: ClientChannel) => {
           if (err) {
+            forward.lastError = `the bastion could not open ${forward.target}: ${err.message}`;
             this.options.logger?.warn('ssh forward refused', { bastion: this.key, target: forward.target, error: err.message });
             socket.destroy();
             return;
           }
-          if (socket.destroyed) {
-            channel.close();
-            return;
-          }
-          this.#openChannels++;
-          forward.openChannels++;
-          this.#lastActivity = Date.now();
-          let closed = false;
-          const done = () => {
-            if (closed) return;
-            closed = true;
-            this.#openChannels--;
-            forward.openChannels--;
-            this.#lastActivity = Date.now();
-          };
-          channel.on('close', () => {
-            done();
-            socket.destroy();
-          });
-          channel.on('error', () => socket.destroy());
-          socket.on('close', () => {
-            done();
-            channel.close();
-          });
-          socket.pipe(channel);
-          channel.pipe(socket);
+          forward.lastError = undefined;
+          this.#attach(forward, socket, channel);
         });
-      },
-      () => socket.destroy(),
-    );
+      } catch (err) {
+        // The connection died and ssh2 has not emitted 'close' yet: forget it and dial again once.
+        this.#forget(client, `connection lost (${(err as Error).message})`);
+        if (!mayRetry) {
+          socket.destroy();
+          return;
+        }
+        this.connect().then((fresh) => open(fresh, false), () => socket.destroy());
+      }
+    };
+    this.connect().then((client) => open(client, true), () => socket.destroy());
+  }
+
+  #forget(client: SshClient, reason: string) {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#set('idle', `${reason}; the next call reconnects`);
+    client.end();
+  }
+
+  #attach(forward: LocalForward, socket: Socket, channel: ClientChannel) {
+    if (socket.destroyed) {
+      channel.close();
+      return;
+    }
+    this.#openChannels++;
+    forward.openChannels++;
+    this.#lastActivity = Date.now();
+    let closed = false;
+    const done = () => {
+      if (closed) return;
+      closed = true;
+      this.#openChannels--;
+      forward.openChannels--;
+      this.#lastActivity = Date.now();
+    };
+    channel.on('close', () => {
+      done();
+      socket.destroy();
+    });
+    channel.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      done();
+      channel.close();
+    });
+    socket.pipe(channel);
+    channel.pipe(socket);
   }
 
   state(): TunnelState {
@@ -485,7 +508,7 @@ class Bastion {
       status: this.status,
       ...(this.reason ? { reason: this.reason } : {}),
       since: this.since.toISOString(),
-      forwards: [...this.forwards.values()].map((f) => ({ localPort: f.localPort, target: f.target, openChannels: f.openChannels })),
+      forwards: [...this.forwards.values()].map((f) => ({ localPort: f.localPort, target: f.target, openChannels: f.openChannels, ...(f.lastError ? { lastError: f.lastError } : {}) })),
       connectionsOpened: this.connectionsOpened,
     };
   }

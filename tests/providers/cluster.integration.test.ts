@@ -3,7 +3,8 @@
  * its OpenSSH bastion, from tests/cluster/. Contexts: kz-admin, kz-restricted, kz-ssh.
  */
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { KubeconfigStore } from '../../src/providers/kubeconfig.js';
 import { TunnelRegistry, type TunnelConfig } from '../../src/providers/tunnels.js';
 import { freePort, keygen } from './helpers/sshd.js';
 
+const execFileAsync = promisify(execFile);
 const CRD_GROUP = 'providers.kubezilla.dev';
 const CRD_NAME = `kzwidgets.${CRD_GROUP}`;
 
@@ -177,8 +179,9 @@ describe('clusters provider against the real control plane', () => {
 
     // helm/kubectl get a kubeconfig that goes through the same tunnel.
     const file = await h.kubeconfigFileFor();
-    const out = execFileSync(info.tools.kubectl, ['--kubeconfig', file, 'get', 'ns', 'default', '-o', 'name']).toString().trim();
-    expect(out).toBe('namespace/default');
+    // (async: the forward is served by this very process, so a blocking execFileSync would deadlock)
+    const { stdout } = await execFileAsync(info.tools.kubectl, ['--kubeconfig', file, 'get', 'ns', 'default', '-o', 'name'], { timeout: 30_000 });
+    expect(stdout.trim()).toBe('namespace/default');
     expect(readFileSync(file, 'utf8')).toContain(h.localServer!);
   });
 
