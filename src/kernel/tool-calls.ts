@@ -9,10 +9,21 @@
  * with what / why / what to try, because the model reads results but usually never sees JSON-RPC
  * errors. Only protocol failures (an unknown tool name, a malformed request) are JSON-RPC errors.
  */
-import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  McpError,
+  type CallToolResult,
+  type ContentBlock,
+  type CreateMessageRequestParams,
+  type CreateMessageResult,
+  type ElicitRequestFormParams,
+  type ElicitResult,
+  type LoggingLevel,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { Type, type TObject } from '@sinclair/typebox';
 import { annotationsFor } from './annotations.js';
-import { ToolError, type ToolContext, type ToolModule, type ToolOutput } from './contract.js';
+import { ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput } from './contract.js';
 import type { Logger } from './logger.js';
 import { isToolEnabled, judgeCall } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
@@ -31,7 +42,11 @@ export interface CallEnvironment {
   sessionId: string | undefined;
   sendProgress?: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Undefined when the client did not declare the elicitation capability. */
-  elicitConfirmation?: (message: string) => Promise<boolean>;
+  elicit?: (params: ElicitRequestFormParams) => Promise<ElicitResult>;
+  /** Undefined when the client did not declare the sampling capability. */
+  sample?: (params: CreateMessageRequestParams) => Promise<CreateMessageResult>;
+  /** notifications/message to the client, already filtered by its logging/setLevel. */
+  notify?: (level: LoggingLevel, data: unknown) => Promise<void>;
 }
 
 export class ToolCalls {
@@ -87,10 +102,20 @@ export class ToolCalls {
       );
     }
 
+    const elicit = async (message: string, requestedSchema: ElicitRequestFormParams['requestedSchema']): Promise<ElicitAnswer> => {
+      if (!env.elicit) return { action: 'unsupported' };
+      const answer = await env.elicit({ mode: 'form', message, requestedSchema });
+      return answer.action === 'accept' ? { action: 'accept', content: answer.content } : { action: answer.action };
+    };
     const confirm = async (message: string): Promise<'accepted' | 'declined' | 'unsupported'> => {
       if (confirmed) return 'accepted';
-      if (!env.elicitConfirmation) return 'unsupported';
-      return (await env.elicitConfirmation(message)) ? 'accepted' : 'declined';
+      const answer = await elicit(message, {
+        type: 'object',
+        properties: { confirm: { type: 'boolean', title: 'Proceed', description: message } },
+        required: ['confirm'],
+      });
+      if (answer.action === 'unsupported') return 'unsupported';
+      return answer.action === 'accept' && answer.content?.confirm === true ? 'accepted' : 'declined';
     };
     if (verdict.confirm) await requireConfirmation(confirm, verdict.confirm);
 
@@ -99,6 +124,15 @@ export class ToolCalls {
       sessionId: env.sessionId,
       log,
       confirm,
+      elicit,
+      sample: async (request) => {
+        if (!env.sample) {
+          throw new ToolError(`${module.name} needs the client to offer sampling (an LLM completion), and this client does not.`,
+            'Use a client that declares the sampling capability.');
+        }
+        return env.sample(request);
+      },
+      notify: env.notify ?? (async () => undefined),
       progress: env.sendProgress ?? (async () => undefined),
     };
     const output = await module.run(args as never, Object.assign(ctx, this.providersFor(module)) as never);
@@ -138,8 +172,15 @@ function withConfirm(input: TObject): TObject {
 }
 
 function toResult(output: ToolOutput, module: ToolModule, budget: number): CallToolResult {
-  const { text, structured } = typeof output === 'string' ? { text: output, structured: undefined } : output;
-  const result: CallToolResult = { content: [{ type: 'text', text: enforceBudget(text, budget) }] };
+  const { content, structured }: { content: ContentBlock[]; structured?: Record<string, unknown> } =
+    typeof output === 'string'
+      ? { content: [{ type: 'text', text: output }] }
+      : 'content' in output
+        ? output
+        : { content: [{ type: 'text', text: output.text }], structured: output.structured };
+  const result: CallToolResult = {
+    content: content.map((block) => (block.type === 'text' ? { ...block, text: enforceBudget(block.text, budget) } : block)),
+  };
   if (structured && module.output) result.structuredContent = structured;
   return result;
 }
@@ -166,7 +207,12 @@ export function textResult(text: string, isError = false): CallToolResult {
 }
 
 function errorResult(err: unknown, tool: string, log: Logger): CallToolResult {
-  if (err instanceof ToolError) return textResult(`Error: ${err.message}${err.hint ? `\nWhat to try: ${err.hint}` : ''}`, true);
+  // By name as well as class: a module in a --tools-dir may import ToolError from the built
+  // package while the kernel runs from source (tests), which makes two distinct classes.
+  if (err instanceof ToolError || (err as Error)?.name === 'ToolError') {
+    const { message, hint } = err as ToolError;
+    return textResult(`Error: ${message}${hint ? `\nWhat to try: ${hint}` : ''}`, true);
+  }
   if (err instanceof McpError) throw err;
   if ((err as Error)?.name === 'AbortError') return textResult(`Cancelled: ${tool} was stopped before it finished.`, true);
   log.error('tool failed unexpectedly', { error: err });

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { Type } from '@sinclair/typebox';
+import { annotationsFor } from '../../src/kernel/annotations.js';
+import { judgeCall } from '../../src/kernel/policy.js';
+import { enforceBudget } from '../../src/kernel/tool-calls.js';
+import { compileSchema, formatAjvErrors } from '../../src/kernel/validation.js';
+import { createLogger, registerSecret, scrub } from '../../src/kernel/logger.js';
+import { parseSettings } from '../../src/providers/settings.js';
+
+const policy = parseSettings({}, 'defaults').policy;
+
+describe('annotations', () => {
+  it('derive every hint from the safety class', () => {
+    expect(annotationsFor({ safety: 'read', title: 'T' })).toEqual({
+      title: 'T', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true,
+    });
+    expect(annotationsFor({ safety: 'safe-mutation', title: 'T', openWorld: false })).toMatchObject({
+      readOnlyHint: false, destructiveHint: false, openWorldHint: false,
+    });
+    expect(annotationsFor({ safety: 'destructive', title: 'T' })).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+  });
+});
+
+describe('policy', () => {
+  const mutation = { name: 'scale', safety: 'safe-mutation' as const };
+  it('keeps destructive tools off by default', () => {
+    expect(judgeCall({ name: 'wipe', safety: 'destructive' }, {}, policy)).toMatchObject({ allow: false });
+    expect(judgeCall({ name: 'wipe', safety: 'destructive' }, {}, { ...policy, enabledClasses: ['destructive'] })).toEqual({ allow: true });
+  });
+  it('refuses mutations in read-only contexts but allows reads there', () => {
+    const ro = { ...policy, readOnlyContexts: ['prod'] };
+    expect(judgeCall(mutation, { context: 'prod' }, ro)).toMatchObject({ allow: false, reason: expect.stringMatching(/context prod is read-only/) });
+    expect(judgeCall({ name: 'get', safety: 'read' }, { context: 'prod' }, ro)).toEqual({ allow: true });
+  });
+  it('asks for confirmation in protected namespaces', () => {
+    expect(judgeCall(mutation, { namespace: 'kube-system' }, policy)).toMatchObject({ allow: true, confirm: expect.stringMatching(/protected namespace "kube-system"/) });
+    expect(judgeCall(mutation, { namespace: 'team-a' }, policy)).toEqual({ allow: true });
+  });
+});
+
+describe('validation messages', () => {
+  const validate = compileSchema(
+    Type.Object({ name: Type.String(), replicas: Type.Integer({ minimum: 0 }), mode: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])) }, { additionalProperties: false }),
+  );
+  const message = (data: Record<string, unknown>) => (validate(data), formatAjvErrors(validate.errors, data));
+  it('name the field, the problem and the value', () => {
+    expect(message({ name: 'web', replicas: 'three' })).toBe('`replicas` must be integer (got "three")');
+    expect(message({ replicas: 1 })).toBe('`name` is required');
+    expect(message({ name: 'x', replicas: -1 })).toBe('`replicas` must be >= 0 (got -1)');
+    expect(message({ name: 'x', replicas: 1, colour: 'red' })).toBe('`colour` is not a known argument');
+  });
+});
+
+describe('output budget', () => {
+  it('passes small answers through and cuts large ones on a line, saying so', () => {
+    expect(enforceBudget('short', 100)).toBe('short');
+    const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
+    const cut = enforceBudget(lines, 200);
+    expect(Buffer.byteLength(cut)).toBeLessThan(400);
+    expect(cut).toMatch(/\nline \d+\n\[truncated: showed \d+ of 789 bytes\. Narrow the request/);
+  });
+  it('never splits a multi-byte character', () => {
+    expect(enforceBudget('é'.repeat(100), 51)).not.toContain('\uFFFD');
+  });
+});
+
+describe('logger', () => {
+  it('scrubs registered secrets and credential shapes from every line', () => {
+    const token = 'kz_' + 'A'.repeat(43);
+    registerSecret('s3cr3t-value-123');
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.info('request', { headers: { authorization: `Bearer ${token}` }, note: 'has s3cr3t-value-123 inside', raw: token });
+    expect(lines.join()).not.toContain(token);
+    expect(lines.join()).not.toContain('s3cr3t-value-123');
+    expect(scrub(`Bearer abc.def`)).toBe('Bearer [redacted]');
+  });
+});
