@@ -14,18 +14,21 @@ key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
 out="${KUBEZILLA_CLUSTER_CACHE:-$HOME/.cache/kubezilla/cluster}/$key/bin"
 mkdir -p "$out"
 
-if ! command -v go >/dev/null; then
-  echo "build-binaries: Go is not installed. Install Go 1.24+ (https://go.dev/dl or 'apt-get install golang') and retry." >&2
-  exit 1
-fi
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 step() { # name, want-file, build-command...
   local name=$1 want=$2; shift 2
   if [[ -x "$out/$want" ]]; then return; fi
+  if ! command -v go >/dev/null; then
+    echo "build-binaries: Go is not installed, and $name must be built once. Install Go 1.24+ (https://go.dev/dl or 'apt-get install golang') and retry." >&2
+    exit 1
+  fi
   local t0=$SECONDS
   echo "build-binaries: building $name (cold build; $BUILD_HINT)..." >&2
-  "$@"
+  if ! "$@" >&2; then
+    echo "build-binaries: building $name failed. It needs Go 1.24+ and the Go module proxy ($(go env GOPROXY)) reachable; see the go output above." >&2
+    exit 1
+  fi
   echo "build-binaries: $name built in $((SECONDS - t0))s" >&2
 }
 

@@ -211,13 +211,21 @@ const say = (msg: string) => process.stderr.write(`cluster: ${msg}\n`);
 
 function runScript(script: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(here, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [join(here, script)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.on('error', (err) => reject(new HarnessError(`cannot run bash ${script}: ${err.message}`)));
+    // Progress goes straight through; the last lines are kept for the error message.
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      process.stderr.write(c);
+      err = (err + c).slice(-4000);
+    });
+    child.on('error', (e) => reject(new HarnessError(`cannot run bash ${script}: ${e.message}`)));
     child.on('close', (code) => {
-      if (code === 0) resolvePromise(out);
-      else reject(new HarnessError(`tests/cluster/${script} failed (exit ${code}); see the messages above.`));
+      if (code === 0) return resolvePromise(out);
+      const why = err.trim().split('\n').filter((l) => l.startsWith(script.replace('.sh', '') + ':')).pop()
+        ?? err.trim().split('\n').pop() ?? '';
+      reject(new HarnessError(`tests/cluster/${script} failed (exit ${code}): ${why}`));
     });
   });
 }
