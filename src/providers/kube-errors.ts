@@ -108,7 +108,8 @@ export class KubeApiError extends ToolError {
     readonly body: K8sStatus | undefined,
   ) {
     super(message, hint);
-    this.name = 'KubeApiError';
+    // name stays 'ToolError': the kernel also recognises tool errors by name (modules loaded
+    // from a --tools-dir may carry their own copy of the class).
   }
 
   /** The Status reason (`NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, ...). */

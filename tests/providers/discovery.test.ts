@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ToolError } from '../../src/kernel/contract.js';
+import { DiscoveryCache, KindIndex, levenshtein, type ResolvedKind } from '../../src/providers/discovery.js';
+
+const kind = (group: string, version: string, k: string, plural: string, extra: Partial<ResolvedKind> = {}): ResolvedKind => ({
+  group,
+  version,
+  apiVersion: group ? `${group}/${version}` : version,
+  kind: k,
+  plural,
+  singular: k.toLowerCase(),
+  namespaced: true,
+  verbs: ['get', 'list'],
+  shortNames: [],
+  categories: [],
+  subresources: [],
+  preferred: true,
+  ...extra,
+});
+
+describe('kind resolution', () => {
+  it('prefers the preferred version, then the server order, and honours explicit groups and versions', () => {
+    const index = new KindIndex([
+      kind('', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+      kind('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { shortNames: ['hpa'] }),
+      kind('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { shortNames: ['hpa'], preferred: false }),
+      kind('events.k8s.io', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+    ]);
+    expect(index.resolve('ev')?.group).toBe('');
+    expect(index.resolve('hpa')?.version).toBe('v2');
+    expect(index.resolve('hpa.v1.autoscaling')?.version).toBe('v1');
+    expect(index.resolve('HorizontalPodAutoscaler.autoscaling')?.version).toBe('v2');
+    expect(index.resolve('events.events.k8s.io')?.group).toBe('events.k8s.io');
+    expect(index.resolve('events.nope.io')).toBeUndefined();
+    expect(index.resolve('')).toBeUndefined();
+  });
+
+  it('stays fast with hundreds of CRDs', () => {
+    const kinds: ResolvedKind[] = [];
+    for (let i = 0; i < 800; i++) kinds.push(kind(`g${i}.example.com`, 'v1', `Thing${i}`, `things${i}`, { shortNames: [`t${i}`] }));
+    const t0 = performance.now();
+    const index = new KindIndex(kinds);
+    for (let i = 0; i < 1000; i++) expect(index.resolve(`t${i % 800}`)?.kind).toBe(`Thing${i % 800}`);
+    const close = index.closest('thing12x');
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(close[0]?.kind).toMatch(/^Thing12/);
+  });
+
+  it('computes edit distances', () => {
+    expect(levenshtein('deploy', 'deploy')).toBe(0);
+    expect(levenshtein('deploymnt', 'deployment')).toBe(1);
+    expect(levenshtein('', 'abc')).toBe(3);
+  });
+
+  it('shares one discovery fetch between concurrent callers and refreshes at most once per miss', async () => {
+    let calls = 0;
+    const fetch = async (path: string) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      const body =
+        path === '/api'
+          ? { kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: '' }, versions: [{ version: 'v1', resources: [{ resource: 'pods', responseKind: { kind: 'Pod' }, scope: 'Namespaced', shortNames: ['po'] }] }] }] }
+          : { kind: 'APIGroupDiscoveryList', items: [] };
+      return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+    };
+    const cache = new DiscoveryCache(fetch, { context: 'c', minRefreshMs: 0 });
+    const results = await Promise.all([cache.resolveKind('po'), cache.resolveKind('pods'), cache.resolveKind('Pod')]);
+    expect(results.every((r) => r.kind === 'Pod')).toBe(true);
+    expect(calls).toBe(2); // /api + /apis once
+    const err = await cache.resolveKind('pdos').catch((e) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect(err.message).toBe('Unknown kind "pdos" in context "c". Closest matches: pods (Pod, v1, short: po).');
+    expect(calls).toBe(4); // one refresh for the miss
+  });
+});
