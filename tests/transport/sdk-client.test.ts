@@ -1,0 +1,173 @@
+// The SDK's own Client over Streamable HTTP against the real server: the path Claude Code and
+// every other TypeScript client takes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { connectClient, startTestServer, textOf, type TestServer } from '../helpers/server.js';
+
+let kz: TestServer;
+beforeAll(async () => {
+  kz = await startTestServer();
+});
+afterAll(async () => kz.close());
+
+describe('MCP over Streamable HTTP with the SDK client', () => {
+  it('initializes at protocol 2025-11-25 and reports the server', async () => {
+    const { client, transport } = await connectClient(kz.url, kz.token);
+    expect(LATEST_PROTOCOL_VERSION).toBe('2025-11-25');
+    expect(transport.protocolVersion).toBe('2025-11-25');
+    expect(client.getServerVersion()).toMatchObject({ name: 'kubezilla-mcp' });
+    expect(client.getServerCapabilities()).toMatchObject({ tools: {}, prompts: {}, resources: {}, logging: {}, completions: {} });
+    expect(client.getInstructions()).toMatch(/list_contexts/);
+    await client.close();
+  });
+
+  it('negotiates an older protocol version a client asks for', async () => {
+    const response = await fetch(kz.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'old', version: '1' } } }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"protocolVersion":"2025-03-26"');
+  });
+
+  it('lists enabled tools with schemas and annotations; destructive ones are absent', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['fixture_echo', 'fixture_note', 'fixture_slow']);
+    const echo = tools.find((t) => t.name === 'fixture_echo')!;
+    expect(echo.annotations).toEqual({ title: 'Echo (fixture)', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    expect(echo.inputSchema).toMatchObject({ type: 'object', required: ['text'], additionalProperties: false });
+    const note = tools.find((t) => t.name === 'fixture_note')!;
+    expect(note.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    expect(note.inputSchema.properties).toHaveProperty('confirm');
+    await client.close();
+  });
+
+  it('calls a tool, and reports invalid arguments as a tool error naming the field', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    expect(textOf(await client.callTool({ name: 'fixture_echo', arguments: { text: 'hi', times: 2 } }))).toBe('hi\nhi');
+    const bad = await client.callTool({ name: 'fixture_echo', arguments: { text: 'hi', times: 'two' } });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/Invalid arguments for fixture_echo: `times` must be integer \(got "two"\)/);
+    const missing = await client.callTool({ name: 'fixture_echo', arguments: {} });
+    expect(textOf(missing)).toMatch(/`text` is required/);
+    await client.close();
+  });
+
+  it('answers an unknown tool with a protocol error, and a disabled one with a tool error', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    await expect(client.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toThrow(/Unknown tool: no_such_tool/);
+    const wipe = await client.callTool({ name: 'fixture_wipe', arguments: {} });
+    expect(wipe.isError).toBe(true);
+    expect(textOf(wipe)).toMatch(/tool fixture_wipe is disabled: its safety class "destructive" is not enabled/);
+    await client.close();
+  });
+
+  it('truncates an answer over the output budget and says how to get the rest', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    const result = await client.callTool({ name: 'fixture_echo', arguments: { text: 'x'.repeat(99), times: 2000 } });
+    const text = textOf(result);
+    expect(Buffer.byteLength(text)).toBeLessThan(49 * 1024 + 300);
+    expect(text).toMatch(/\[truncated: showed \d+ of 199999 bytes\. Narrow the request/);
+    await client.close();
+  });
+
+  it('sends progress notifications to a client that asked for them', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    const seen: Array<{ progress: number; total?: number; message?: string }> = [];
+    const result = await client.callTool({ name: 'fixture_slow', arguments: { steps: 3 } }, undefined, { onprogress: (p) => seen.push(p) });
+    expect(textOf(result)).toBe('counted to 3');
+    expect(seen).toEqual([
+      { progress: 1, total: 3, message: 'step 1' },
+      { progress: 2, total: 3, message: 'step 2' },
+      { progress: 3, total: 3, message: 'step 3' },
+    ]);
+    await client.close();
+  });
+
+  it('aborts the handler when the client cancels the call', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    (globalThis as { __kzFixtureAborted?: boolean }).__kzFixtureAborted = false;
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'fixture_slow', arguments: { steps: 200 } }, undefined, { signal: controller.signal });
+    setTimeout(() => controller.abort('changed my mind'), 200);
+    await expect(call).rejects.toThrow();
+    await expect.poll(() => (globalThis as { __kzFixtureAborted?: boolean }).__kzFixtureAborted, { timeout: 2000 }).toBe(true);
+    await client.close();
+  });
+
+  it('asks for confirmation in a protected namespace: elicitation when the client has it', async () => {
+    const { client } = await connectClient(kz.url, kz.token, { elicitation: { form: {} } });
+    const asked: string[] = [];
+    let answer = true;
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      return { action: 'accept', content: { confirm: answer } };
+    });
+    const yes = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
+    expect(textOf(yes)).toBe('noted "hi" in kube-system');
+    expect(asked[0]).toMatch(/fixture_note will change the protected namespace "kube-system"/);
+    answer = false;
+    const no = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
+    expect(no.isError).toBe(true);
+    expect(textOf(no)).toMatch(/Not done: the person declined/);
+    // The tool's own risk check goes through the same channel.
+    answer = true;
+    expect(textOf(await client.callTool({ name: 'fixture_note', arguments: { note: 'risky' } }))).toBe('noted "risky" in default');
+    expect(asked.at(-1)).toBe('Really write the risky note?');
+    await client.close();
+  });
+
+  it('without elicitation, refuses until the call carries confirm: true', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    const first = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
+    expect(first.isError).toBe(true);
+    expect(textOf(first)).toMatch(/Needs confirmation: .*protected namespace "kube-system"[\s\S]*"confirm": true/);
+    const second = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi', confirm: true } });
+    expect(textOf(second)).toBe('noted "hi" in kube-system');
+    await client.close();
+  });
+
+  it('serves prompts, resources, resource templates and completions from modules', async () => {
+    const { client } = await connectClient(kz.url, kz.token);
+    const { prompts } = await client.listPrompts();
+    expect(prompts).toEqual([
+      expect.objectContaining({ name: 'fixture_greeting', arguments: [
+        { name: 'who', description: 'Who to greet.', required: true },
+        { name: 'colour', description: undefined, required: false },
+      ] }),
+    ]);
+    const prompt = await client.getPrompt({ name: 'fixture_greeting', arguments: { who: 'Ada', colour: 'red' } });
+    expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Greet Ada in red.' });
+    await expect(client.getPrompt({ name: 'fixture_greeting', arguments: {} })).rejects.toThrow(/`who` is required/);
+
+    expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['fixture://readme']);
+    expect((await client.listResourceTemplates()).resourceTemplates.map((r) => r.uriTemplate)).toEqual(['fixture://colours/{name}']);
+    expect((await client.readResource({ uri: 'fixture://colours/green' })).contents).toEqual([
+      { uri: 'fixture://colours/green', mimeType: 'text/plain', text: 'colour green' },
+    ]);
+    await expect(client.readResource({ uri: 'fixture://nothing' })).rejects.toThrow(/Resource not found/);
+
+    const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'fixture_greeting' }, argument: { name: 'colour', value: 'g' } });
+    expect(completion.completion.values).toEqual(['green']);
+    await client.close();
+  });
+
+  it('ends a session on DELETE; the old session id then gets 404', async () => {
+    const { client, transport } = await connectClient(kz.url, kz.token);
+    const sessionId = transport.sessionId!;
+    expect(kz.server.listener.status()).toMatchObject({ state: 'running' });
+    await transport.terminateSession();
+    const after = await fetch(kz.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
+        'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(after.status).toBe(404);
+    await client.close();
+  });
+});
