@@ -31,7 +31,7 @@
  * response headers, and honours the tool call's AbortSignal. Nothing is contacted before the
  * first request on a context, and each context fails on its own.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -172,6 +172,22 @@ export function describeApiPath(path: string, method: string): Pick<KubeCallInfo
   const verb =
     m === 'GET' ? (watch ? 'watch' : name ? 'get' : 'list') : m === 'POST' ? 'create' : m === 'PUT' ? 'update' : m === 'PATCH' ? 'patch' : m === 'DELETE' ? (name ? 'delete' : 'deletecollection') : m.toLowerCase();
   return { verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
+}
+
+/**
+ * A `token-file` is read when the client is made (client-node), so a rotated file (projected
+ * service-account tokens, a sidecar refreshing it) must make a new client: its mtime is part of
+ * the handle's key.
+ */
+function tokenFileVersion(ctx: ResolvedContext): string {
+  const file = ctx.raw.user['token-file'];
+  if (typeof file !== 'string') return '';
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 function isStaleConnection(err: unknown): boolean {
@@ -532,6 +548,7 @@ export class ClusterProvider {
   #handles = new Map<string, { key: string; handle: Promise<ClusterHandle> }>();
   #logger: Logger | undefined;
   #requestTimeoutMs: number;
+  #seenGeneration = -1;
 
   constructor(options: ClusterProviderOptions) {
     this.#kubeconfig = options.kubeconfig;
@@ -600,7 +617,8 @@ export class ClusterProvider {
     if (ctx.problem) throw new ToolError(`Context "${ctx.name}" (${ctx.source}) cannot be used: ${ctx.problem}.`, 'Fix the kubeconfig; list_contexts shows each context and its source.');
     const t = tunnelFor(ctx, this.#tunnelSettings());
     if (t && 'error' in t) throw new ToolError(`Context "${ctx.name}": ${t.error}.`, 'See docs/ssh-tunnels.md for the tunnel format.');
-    const key = `${ctx.fingerprint}|${t ? JSON.stringify(t.config) : ''}`;
+    const key = `${ctx.fingerprint}|${t ? JSON.stringify(t.config) : ''}|${tokenFileVersion(ctx)}`;
+    this.#dropVanished(snap.generation, snap.byName);
     const cached = this.#handles.get(ctx.name);
     if (cached && cached.key === key) return cached.handle;
     if (cached) {
@@ -624,6 +642,17 @@ export class ClusterProvider {
       if (this.#handles.get(resolved.name)?.handle === handle) this.#handles.delete(resolved.name);
     });
     return handle;
+  }
+
+  /** Disposes handles of contexts that no longer exist (once per kubeconfig change). */
+  #dropVanished(generation: number, byName: Map<string, ResolvedContext>): void {
+    if (generation === this.#seenGeneration) return;
+    this.#seenGeneration = generation;
+    for (const [name, entry] of this.#handles) {
+      if (byName.has(name)) continue;
+      this.#handles.delete(name);
+      entry.handle.then((h) => h.dispose(), () => undefined);
+    }
   }
 
   #noContextsHint(problems: SourceProblem[]): string {

@@ -53,6 +53,8 @@ describe('clusters provider', () => {
         cluster('remote-by-settings', `https://kube.test:${api.port}`),
         cluster('dead', `https://127.0.0.1:${deadPort}`),
         cluster('blackhole', `https://127.0.0.1:${silentPort}`),
+        { name: 'insecure', cluster: { server: api.url, 'insecure-skip-tls-verify': true } },
+        { name: 'no-ca', cluster: { server: api.url } },
       ],
       users: [
         { name: 'jane', user: { token: TOKEN } },
@@ -62,6 +64,7 @@ describe('clusters provider', () => {
           user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, `plugin-${k}.sh`), args: ['--cluster', 'c1'] } },
         })),
         { name: 'exec-missing', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'kz-no-such-plugin' } } },
+        { name: 'from-file', user: { 'token-file': join(dir, 'token') } },
       ],
       contexts: [
         { name: 'direct', context: { cluster: 'direct', user: 'jane', namespace } },
@@ -75,6 +78,9 @@ describe('clusters provider', () => {
         { name: 'dead', context: { cluster: 'dead', user: 'jane' } },
         { name: 'blackhole', context: { cluster: 'blackhole', user: 'jane' } },
         ...['ok', 'fail', 'hang', 'missing'].map((k) => ({ name: `exec-${k}`, context: { cluster: 'direct', user: `exec-${k}` } })),
+        { name: 'insecure', context: { cluster: 'insecure', user: 'jane' } },
+        { name: 'no-ca', context: { cluster: 'no-ca', user: 'jane' } },
+        { name: 'token-file', context: { cluster: 'direct', user: 'from-file' } },
       ],
       'current-context': 'direct',
     };
@@ -99,6 +105,7 @@ describe('clusters provider', () => {
     writeFileSync(join(dir, 'plugin-ok.sh'), `#!/bin/sh\necho '${credential}'\n`, { mode: 0o755 });
     writeFileSync(join(dir, 'plugin-fail.sh'), '#!/bin/sh\necho "error: SSO session expired, run login" >&2\nexit 1\n', { mode: 0o755 });
     writeFileSync(join(dir, 'plugin-hang.sh'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'token'), 'not-yet-valid');
     writeKubeconfig();
     tunnelSettings = {
       'remote-by-settings': { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: api.url },
@@ -244,6 +251,20 @@ describe('clusters provider', () => {
     const hang = await (await provider.get('exec-hang')).request('/api/v1/namespaces').catch((e) => e);
     expect(hang.message).toMatch(/did not answer within 1.5s \(is it waiting for an interactive login\?\)/);
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('honours insecure-skip-tls-verify, refuses an unknown CA, and re-reads a rotated token-file', async () => {
+    expect((await (await provider.get('insecure')).request('/api/v1/namespaces')).status).toBe(200);
+    const noCa = await (await provider.get('no-ca')).request('/api/v1/namespaces').catch((e) => e);
+    expect(noCa.message).toMatch(/TLS verification of context "no-ca" .* failed: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/);
+
+    const before = await provider.get('token-file');
+    expect((await before.request('/api/v1/namespaces').catch((e) => e)).code).toBe(401);
+    writeFileSync(join(dir, 'token'), TOKEN);
+    utimesSync(join(dir, 'token'), new Date(), new Date(Date.now() + 60_000));
+    const after = await provider.get('token-file');
+    expect(after).not.toBe(before);
+    expect((await after.request('/api/v1/namespaces')).status).toBe(200);
   });
 
   it('verifies TLS against the server name', async () => {
