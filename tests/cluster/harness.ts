@@ -397,7 +397,15 @@ export async function up(): Promise<ClusterInfo> {
       await stopAll(existing);
     }
     await rm(stateDir(), { recursive: true, force: true });
-    return start(binDir, tools, programs);
+    try {
+      return await start(binDir, tools, programs);
+    } catch (err) {
+      // Ports are picked free, but another process can take one before our daemon binds it.
+      if (!(err instanceof Error && /address already in use/i.test(err.message))) throw err;
+      say('a port was taken meanwhile; starting over with new ports');
+      await rm(stateDir(), { recursive: true, force: true });
+      return start(binDir, tools, programs);
+    }
   });
 }
 
