@@ -104,8 +104,12 @@ export const stateDir = () => resolve(process.env.KUBEZILLA_CLUSTER_STATE ?? joi
 /** Where `up` writes the ClusterInfo. */
 export const defaultInfoPath = () => join(stateDir(), 'cluster-info.json');
 
+/** Bump when what `up` creates changes, so a cluster started by an older harness is replaced, not reused. */
+const HARNESS_REV = 1;
+
 interface State {
   version: 1;
+  rev?: number;
   createdAt: string;
   binDir: string;
   daemons: Daemon[];
@@ -388,12 +392,15 @@ export async function up(): Promise<ClusterInfo> {
     const tools = await ensureTools();
     const binDir = await ensureBinaries();
     const existing = await readState();
-    if (existing && (await isHealthy(existing))) {
+    const current = (existing?.rev ?? 1) === HARNESS_REV && existing?.binDir === binDir;
+    if (existing && current && (await isHealthy(existing))) {
       say(`reusing the running cluster (${stateDir()})`);
       return clusterInfo(defaultInfoPath());
     }
     if (existing) {
-      say('a previous cluster is broken or half-stopped; stopping what is left of it and starting over');
+      say(current
+        ? 'the previous cluster is broken or half-stopped; stopping what is left of it and starting over'
+        : 'the running cluster was made by another harness revision or other binaries; replacing it');
       await stopAll(existing);
     }
     await rm(stateDir(), { recursive: true, force: true });
@@ -446,7 +453,7 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     number, number, number, number, number, number,
   ];
   const ports = { etcdClient, etcdPeer, apiserver: apiPort, kwok: kwokPort, ssh: sshPort, charts: chartPort };
-  const state: State = { version: 1, createdAt: new Date().toISOString(), binDir, daemons: [], ports };
+  const state: State = { version: 1, rev: HARNESS_REV, createdAt: new Date().toISOString(), binDir, daemons: [], ports };
   const saveState = () => writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   const bin = (name: string) => join(binDir, name);
   const launch = async (name: string, exe: string, args: string[]) => {
