@@ -267,6 +267,34 @@ describe('clusters provider', () => {
     expect((await after.request('/api/v1/namespaces')).status).toBe(200);
   });
 
+  it('streams a body beyond the request timeout (which covers only the headers) until the caller aborts', async () => {
+    const h = await provider.get('direct');
+    const t0 = Date.now();
+    const { status, body } = await h.stream('/api/v1/namespaces/default/pods/web-0/log', { query: { follow: true }, accept: '*/*' });
+    expect(status).toBe(200);
+    let text = '';
+    for await (const chunk of body) text += Buffer.from(chunk).toString();
+    expect(text.trim().split('\n')).toHaveLength(10);
+    expect(Date.now() - t0).toBeGreaterThan(2000); // longer than the 1.5 s request timeout
+
+    const ac = new AbortController();
+    const stream = await h.stream('/api/v1/namespaces/default/pods/web-0/log', { query: { follow: true }, signal: ac.signal });
+    const lines: string[] = [];
+    const reading = (async () => {
+      try {
+        for await (const chunk of stream.body) {
+          lines.push(Buffer.from(chunk).toString());
+          if (lines.length === 2) ac.abort();
+        }
+      } catch (err) {
+        return (err as Error).name;
+      }
+      return 'ended';
+    })();
+    expect(await reading).toBe('AbortError');
+    expect(lines.length).toBeLessThan(5);
+  });
+
   it('verifies TLS against the server name', async () => {
     const h = await provider.get('wrongname');
     const err = await h.request('/api/v1/namespaces').catch((e) => e);

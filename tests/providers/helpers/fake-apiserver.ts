@@ -107,6 +107,20 @@ export async function startFakeApiServer(opts: { cert: string; key: string; toke
       resp.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     if (url.pathname === '/slow') return; // never answers
+    if (url.pathname === '/api/v1/namespaces/default/pods/web-0/log' && req.headers.authorization === `Bearer ${opts.token}`) {
+      // follow=true: a line every 250 ms for 2.5 s, then the end.
+      resp.writeHead(200, { 'content-type': 'text/plain' });
+      let n = 0;
+      const timer = setInterval(() => {
+        resp.write(`line ${++n}\n`);
+        if (n === 10 || url.searchParams.get('follow') !== 'true') {
+          clearInterval(timer);
+          resp.end();
+        }
+      }, 250);
+      req.on('close', () => clearInterval(timer));
+      return;
+    }
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       return send(401, status(401, 'Unauthorized', 'Unauthorized'));
     }
