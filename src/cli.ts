@@ -27,6 +27,8 @@ serve options:
   --bind ADDR            MCP bind address for this run (default 127.0.0.1).
   --port N               MCP port for this run (default 7331; 0 = any free port).
   --allow-non-loopback   Permit a non-loopback --bind; exposes your clusters to the network.
+  --ui-bind ADDR         Settings page bind address, loopback only (default 127.0.0.1).
+  --ui-port N            Settings page port (default 7330; 0 = any free port).
   --kubeconfig PATH      Extra kubeconfig file (repeatable), on top of KUBECONFIG or ~/.kube/config.
   --tools-dir DIR        Extra directory of tool modules (repeatable).
   --log-level LEVEL      debug | info | warn | error (default info).
@@ -44,6 +46,8 @@ const OPTIONS = {
   bind: { type: 'string' },
   port: { type: 'string' },
   'allow-non-loopback': { type: 'boolean' },
+  'ui-bind': { type: 'string' },
+  'ui-port': { type: 'string' },
   kubeconfig: { type: 'string', multiple: true },
   'tools-dir': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
@@ -52,7 +56,7 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'kubeconfig', 'tools-dir', 'log-level'],
+  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'log-level'],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
 };
@@ -94,6 +98,7 @@ async function serve(values: Values): Promise<void> {
     throw new KubezillaError('BAD_FLAG', `--log-level must be debug, info, warn or error (got "${level}")`);
   }
   const log = createLogger({ level });
+  const ui = { bind: values['ui-bind'], port: port(values['ui-port'], 'ui-port') };
   const server = await KubezillaServer.create(
     {
       configDir: configDir(values),
@@ -115,6 +120,14 @@ async function serve(values: Values): Promise<void> {
       ? `MCP server running on ${mcp.url} (token ${server.tokens.fingerprint()}, file ${server.tokens.file})\n`
       : 'MCP server is disabled; enable it on the settings page or run `kubezilla-mcp serve --enable`.\n',
   );
+  try {
+    const page = await server.page.start(ui);
+    process.stdout.write(`Settings page on ${page.url}\n`);
+  } catch (err) {
+    // MCP keeps working without the page (e.g. a second instance holding its port).
+    const line = err instanceof KubezillaError ? err.toLine() : (err as Error).message;
+    process.stderr.write(`kubezilla-mcp: settings page not started: ${line}\n`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

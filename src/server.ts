@@ -8,6 +8,7 @@ import { createKernel, type Kernel } from './kernel/kernel.js';
 import type { RuntimeOptions } from './kernel/container.js';
 import type { Logger } from './kernel/logger.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
+import { SettingsPage } from './ui-web/listener.js';
 
 export interface McpOverrides {
   bind?: string;
@@ -24,6 +25,8 @@ export interface ServerOptions extends RuntimeOptions {
 
 export class KubezillaServer {
   readonly listener: McpListener;
+  /** The settings page; `serve` starts it (page.start()), close() stops it. */
+  readonly page: SettingsPage;
   #overrides: McpOverrides;
 
   private constructor(
@@ -32,6 +35,7 @@ export class KubezillaServer {
     overrides: McpOverrides,
   ) {
     this.listener = new McpListener(kernel, log.child({ component: 'mcp' }));
+    this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
 
@@ -90,6 +94,7 @@ export class KubezillaServer {
 
   async close(): Promise<void> {
     this.tokens.unwatch();
+    await this.page.stop();
     await this.listener.stop();
   }
 }

@@ -10,6 +10,7 @@ import type { Providers } from './contract.js';
 import type { Logger } from './logger.js';
 import { SettingsStore } from '../providers/settings.js';
 import { TokenStore } from '../providers/tokens.js';
+import { AuditLog } from '../providers/audit.js';
 import { registerProviders } from '../providers/index.js';
 
 declare module './contract.js' {
@@ -42,6 +43,7 @@ export function createKernelContainer(options: RuntimeOptions, logger: Logger): 
     logger: asValue(logger),
     settings: asValue(new SettingsStore(options.configDir)),
     tokens: asValue(new TokenStore(options.configDir)),
+    audit: asValue(new AuditLog(options.configDir)),
   });
   registerProviders(container);
   return container;

@@ -1,0 +1,279 @@
+/**
+ * The settings page's Koa app: the page itself (HTML, CSS, JS shipped as string modules: no build
+ * step, no CDN) and the small JSON API it drives.
+ *
+ * Security, in the order the middleware runs:
+ * 1. Host and Origin must be loopback names (the MCP endpoint's guard), so a DNS-rebinding page
+ *    cannot reach us under its own name.
+ * 2. Every /api request must carry the per-process CSRF token in `X-CSRF-Token`. The token is
+ *    only in the page's HTML (a <meta> tag), which another origin cannot read: we send no CORS
+ *    headers, and the custom header alone forces a preflight we never approve. This is what stops
+ *    a page on a loopback name but another port (http://localhost:8080), which the name check
+ *    lets through by design.
+ * 3. State changes are POST only, with `Content-Type: application/json`, and an Origin, when
+ *    sent, must be exactly this page's origin (scheme, name and port).
+ * The MCP token is never in the HTML; it leaves the process only in the answer to
+ * POST /api/token/command, which the page calls when the person clicks Copy.
+ */
+import Router from '@koa/router';
+import Koa from 'koa';
+import getRawBody from 'raw-body';
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import type { Logger } from '../kernel/logger.js';
+import type { KubezillaServer } from '../server.js';
+import { hostOriginGuard, reject } from '../transports/guards.js';
+import { PAGE_SCRIPT } from './assets/script.js';
+import { PAGE_STYLE } from './assets/style.js';
+import { renderPage } from './assets/page.js';
+
+/** The parts of the running server the page drives. */
+export type SettingsControl = Pick<
+  KubezillaServer,
+  'kernel' | 'listener' | 'settings' | 'tokens' | 'enableMcp' | 'disableMcp' | 'setMcpAddress' | 'mcpAddress'
+>;
+
+export const CSRF_HEADER = 'x-csrf-token';
+const BIND_SHAPE = /^(?:[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
+const MAX_JSON_BYTES = 16 * 1024;
+
+export interface SettingsAppOptions {
+  control: SettingsControl;
+  log: Logger;
+  /** Per-process secret put in the page; random by default. */
+  csrfToken?: string;
+}
+
+export function newCsrfToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function bracketed(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: SettingsAppOptions): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: Error) => log.warn('settings page http error', { error: err }));
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    ctx.set(SECURITY_HEADERS);
+    await next();
+  });
+  // The page never answers on a name other than a loopback one, whatever it is bound to.
+  app.use(hostOriginGuard(() => []));
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'POST') {
+      ctx.set('Allow', 'GET, HEAD, POST');
+      return reject(ctx, 405, `${ctx.method} is not allowed here`);
+    }
+    if (!ctx.path.startsWith('/api/')) return next();
+    const presented = ctx.get(CSRF_HEADER);
+    if (!presented || !sameSecret(presented, csrfToken)) {
+      return reject(ctx, 403, 'Missing or wrong X-CSRF-Token: reload the settings page');
+    }
+    if (ctx.method === 'POST') {
+      const origin = ctx.get('origin');
+      if (origin && origin !== `${ctx.protocol}://${ctx.get('host')}`) {
+        return reject(ctx, 403, `Origin "${origin}" is not this page's origin`);
+      }
+      if (!ctx.is('application/json')) return reject(ctx, 415, 'Send Content-Type: application/json');
+    }
+    await next();
+  });
+
+  const state = () => {
+    const status = control.listener.status();
+    const address = control.mcpAddress();
+    const settings = control.settings.get();
+    return {
+      mcp: {
+        ...status,
+        enabled: settings.mcp.enabled,
+        configured: { bind: address.bind, port: address.port },
+        allowNonLoopback: address.allowNonLoopback,
+        sessions: status.state === 'running' ? status.sessions : 0,
+      },
+      token: { fingerprint: safe(() => control.tokens.fingerprint()) ?? null, file: control.tokens.file },
+    };
+  };
+
+  const body = async (ctx: Koa.Context): Promise<Record<string, unknown>> => {
+    const text = await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, encoding: 'utf8' });
+    if (!text.trim()) return {};
+    const parsed: unknown = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as Record<string, unknown>;
+  };
+
+  /** Validates and saves {bind, port} when given and different from the effective address. */
+  const applyAddress = (input: Record<string, unknown>): string | undefined => {
+    if (input.bind === undefined && input.port === undefined) return undefined;
+    const current = control.mcpAddress();
+    const bind = input.bind === undefined ? current.bind : String(input.bind).trim();
+    const port = input.port === undefined ? current.port : Number(input.port);
+    if (!BIND_SHAPE.test(bind)) return `"${bind}" is not a host name or IP address`;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return `Port must be a whole number from 0 to 65535`;
+    if (bind === current.bind && port === current.port) return undefined;
+    try {
+      control.setMcpAddress(bind.replace(/^\[|\]$/g, ''), port);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return undefined;
+  };
+
+  router.get('/', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = renderPage({ csrfToken });
+  });
+  router.get('/assets/app.js', (ctx) => {
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.body = PAGE_SCRIPT;
+  });
+  router.get('/assets/app.css', (ctx) => {
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.body = PAGE_STYLE;
+  });
+
+  router.get('/api/state', (ctx) => {
+    ctx.body = state();
+  });
+
+  router.post('/api/mcp/address', async (ctx) => {
+    const input = await body(ctx);
+    const problem = applyAddress(input);
+    ctx.status = problem ? 400 : 200;
+    ctx.body = { ...state(), ...(problem ? { problem } : {}) };
+  });
+
+  router.post('/api/mcp/enable', async (ctx) => {
+    const input = await body(ctx);
+    const problem = applyAddress(input);
+    if (problem) {
+      ctx.status = 400;
+      ctx.body = { ...state(), problem };
+      return;
+    }
+    try {
+      await control.enableMcp();
+      log.info('MCP enabled from the settings page', { url: (control.listener.status() as { url?: string }).url });
+    } catch (err) {
+      // The box bounces back: remember "off", keep the listener's error for the status row.
+      control.settings.update((s) => void (s.mcp.enabled = false));
+      log.warn('MCP could not be enabled from the settings page', { error: (err as Error).message });
+      ctx.status = 409;
+      ctx.body = { ...state(), problem: (err as Error).message };
+      return;
+    }
+    ctx.body = state();
+  });
+
+  router.post('/api/mcp/disable', async (ctx) => {
+    await body(ctx);
+    await control.disableMcp();
+    log.info('MCP disabled from the settings page');
+    ctx.body = state();
+  });
+
+  router.post('/api/token/regenerate', async (ctx) => {
+    await body(ctx);
+    control.tokens.regenerate();
+    log.info('MCP token regenerated from the settings page', { fingerprint: control.tokens.fingerprint() });
+    ctx.body = state();
+  });
+
+  /** The ready `claude mcp add` command, token included: only on an explicit click. */
+  router.post('/api/token/command', async (ctx) => {
+    await body(ctx);
+    const status = control.listener.status();
+    const address = control.mcpAddress();
+    const url = status.state === 'running' ? status.url : `http://${bracketed(address.bind)}:${address.port || 7331}/mcp`;
+    const token = control.tokens.ensure();
+    ctx.body = {
+      url,
+      running: status.state === 'running',
+      command: `claude mcp add --scope user kubezilla --transport http ${shellQuote(url)} --header "Authorization: Bearer ${token}"`,
+    };
+  });
+
+  router.get('/api/clusters', (ctx) => {
+    try {
+      const list = control.kernel.container.resolve('clusters').listContexts();
+      ctx.body = {
+        current: list.current ?? null,
+        contexts: list.contexts.map((c) => ({
+          name: c.name,
+          cluster: c.cluster,
+          server: c.server ?? null,
+          namespace: c.namespace,
+          source: c.source,
+          isCurrent: c.isCurrent,
+          problem: c.problem ?? null,
+          tunnel: c.tunnel
+            ? { bastion: c.tunnel.bastion, status: c.tunnel.status, reason: c.tunnel.reason ?? null, since: c.tunnel.since, via: c.tunnel.via }
+            : null,
+        })),
+        problems: list.problems.map((p) => ({ source: p.source, message: p.message, line: p.line ?? null })),
+      };
+    } catch (err) {
+      ctx.body = { current: null, contexts: [], problems: [], error: `Contexts are unavailable: ${(err as Error).message}` };
+    }
+  });
+
+  router.get('/api/audit', (ctx) => {
+    const limit = Math.min(Math.max(Number(ctx.query.limit) || 25, 1), 200);
+    try {
+      const audit = control.kernel.container.resolve('audit');
+      ctx.body = { entries: audit.recent(limit), file: audit.file };
+    } catch (err) {
+      ctx.body = { entries: [], error: `The audit log is unavailable: ${(err as Error).message}` };
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err as Error & { status?: number; type?: string };
+      if (e.type === 'entity.too.large') return reject(ctx, 413, 'Request body too large');
+      if (err instanceof SyntaxError || e.message === 'expected a JSON object') return reject(ctx, 400, `Bad JSON body: ${e.message}`);
+      log.warn('settings page request failed', { path: ctx.path, error: e });
+      return reject(ctx, 500, e.message);
+    }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}

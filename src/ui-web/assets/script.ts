@@ -1,0 +1,371 @@
+/**
+ * The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
+ * build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
+ * page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
+ * Keep it free of backticks and dollar-brace sequences: it lives in a String.raw template.
+ */
+export const PAGE_SCRIPT = String.raw`(function () {
+  'use strict';
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
+  function $(id) { return document.getElementById(id); }
+
+  var el = {
+    connection: $('connection'),
+    enabled: $('mcp-enabled'),
+    status: $('mcp-status'),
+    statusText: $('mcp-status-text'),
+    bind: $('mcp-bind'),
+    port: $('mcp-port'),
+    problem: $('mcp-problem'),
+    sessions: $('mcp-sessions'),
+    fingerprint: $('token-fingerprint'),
+    tokenFile: $('token-file'),
+    copy: $('copy-command'),
+    regenerate: $('regenerate'),
+    note: $('action-note'),
+    manual: $('manual-copy'),
+    manualText: $('manual-copy-text'),
+    dialog: $('confirm-regenerate'),
+    confirmOk: $('confirm-ok'),
+    confirmCancel: $('confirm-cancel'),
+    contextsBody: $('contexts-body'),
+    clustersError: $('clusters-error'),
+    broken: $('broken-sources'),
+    brokenList: $('broken-list'),
+    auditBody: $('audit-body'),
+    auditError: $('audit-error'),
+    auditFile: $('audit-file')
+  };
+
+  var busy = false;
+  var dirty = { bind: false, port: false };
+  var lastState = null;
+
+  function ApiError(message, status, data) {
+    this.message = message; this.status = status; this.data = data;
+  }
+
+  async function api(method, path, body) {
+    var init = {
+      method: method,
+      headers: { 'X-CSRF-Token': csrf, 'Accept': 'application/json' },
+      credentials: 'same-origin',
+      cache: 'no-store'
+    };
+    if (method === 'POST') {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body || {});
+    }
+    var response;
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      setConnection('Cannot reach kubezilla-mcp. Is it still running?');
+      throw new ApiError('Cannot reach kubezilla-mcp', 0, null);
+    }
+    setConnection('');
+    var data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      var message = (data && (data.problem || (data.error && data.error.message))) || ('HTTP ' + response.status);
+      throw new ApiError(message, response.status, data);
+    }
+    return data;
+  }
+
+  function setConnection(text) {
+    if (el.connection.textContent !== text) el.connection.textContent = text;
+  }
+
+  function show(node, text) {
+    node.textContent = text || '';
+    node.hidden = !text;
+  }
+
+  function note(text, kind) {
+    el.note.textContent = text || '';
+    if (kind) el.note.setAttribute('data-kind', kind); else el.note.removeAttribute('data-kind');
+  }
+
+  function make(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (key) {
+        if (key === 'text') node.textContent = attrs[key];
+        else if (key === 'className') node.className = attrs[key];
+        else node.setAttribute(key, attrs[key]);
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  // ---- MCP server -------------------------------------------------------------------------
+
+  function renderState(state) {
+    if (!state || !state.mcp) return;
+    lastState = state;
+    var mcp = state.mcp;
+    var running = mcp.state === 'running';
+    el.status.setAttribute('data-state', mcp.state);
+    el.statusText.textContent = '';
+    if (running) {
+      el.statusText.appendChild(document.createTextNode('running on '));
+      el.statusText.appendChild(make('code', { id: 'mcp-url', text: mcp.url }));
+    } else if (mcp.state === 'error') {
+      el.statusText.textContent = 'not running: ' + mcp.error;
+    } else {
+      el.statusText.textContent = 'stopped';
+    }
+    if (!busy) {
+      el.enabled.checked = running;
+      el.enabled.disabled = false;
+    }
+    el.bind.disabled = running;
+    el.port.disabled = running;
+    if (running || !dirty.bind) el.bind.value = running ? mcp.bind : mcp.configured.bind;
+    if (running || !dirty.port) el.port.value = String(running ? mcp.port : mcp.configured.port);
+    if (running) { dirty.bind = false; dirty.port = false; }
+    el.sessions.textContent = running ? String(mcp.sessions) : '0 (server stopped)';
+    var fp = state.token.fingerprint || 'none yet (created when first enabled)';
+    if (el.fingerprint.textContent !== fp) el.fingerprint.textContent = fp;
+    el.tokenFile.textContent = state.token.file;
+  }
+
+  function addressInput() {
+    return { bind: el.bind.value.trim(), port: el.port.value === '' ? NaN : Number(el.port.value) };
+  }
+
+  function validateAddress(address) {
+    el.bind.removeAttribute('aria-invalid');
+    el.port.removeAttribute('aria-invalid');
+    if (!address.bind) { el.bind.setAttribute('aria-invalid', 'true'); return 'Enter a bind address, for example 127.0.0.1.'; }
+    if (!Number.isInteger(address.port) || address.port < 0 || address.port > 65535) {
+      el.port.setAttribute('aria-invalid', 'true');
+      return 'Port must be a whole number from 0 to 65535.';
+    }
+    return '';
+  }
+
+  async function refreshState() {
+    try { renderState(await api('GET', '/api/state')); } catch (e) { /* shown in the header */ }
+  }
+
+  async function onToggle() {
+    var wantOn = el.enabled.checked;
+    busy = true;
+    el.enabled.disabled = true;
+    el.enabled.setAttribute('aria-busy', 'true');
+    show(el.problem, '');
+    try {
+      if (wantOn) {
+        var address = addressInput();
+        var invalid = validateAddress(address);
+        if (invalid) { el.enabled.checked = false; show(el.problem, invalid); return; }
+        el.statusText.textContent = 'starting…';
+        renderState(await api('POST', '/api/mcp/enable', address));
+        dirty.bind = false; dirty.port = false;
+      } else {
+        el.statusText.textContent = 'stopping…';
+        renderState(await api('POST', '/api/mcp/disable', {}));
+      }
+    } catch (err) {
+      if (err.data && err.data.mcp) renderState(err.data);
+      el.enabled.checked = !!(lastState && lastState.mcp.state === 'running');
+      show(el.problem, err.message);
+    } finally {
+      busy = false;
+      el.enabled.disabled = false;
+      el.enabled.removeAttribute('aria-busy');
+      if (lastState) el.enabled.checked = lastState.mcp.state === 'running';
+    }
+  }
+
+  async function onAddressChange() {
+    var address = addressInput();
+    var invalid = validateAddress(address);
+    show(el.problem, invalid);
+    if (invalid) return;
+    try {
+      renderState(await api('POST', '/api/mcp/address', address));
+      dirty.bind = false; dirty.port = false;
+      note('Saved ' + address.bind + ':' + address.port + '. Tick Enable to start the server there.', 'ok');
+    } catch (err) {
+      if (err.data && err.data.mcp) renderState(err.data);
+      show(el.problem, err.message);
+    }
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(function () { return true; }, function () { return false; });
+    }
+    return Promise.resolve(false);
+  }
+
+  async function onCopy() {
+    el.copy.disabled = true;
+    el.manual.hidden = true;
+    el.manualText.value = '';
+    note('');
+    try {
+      var answer = await api('POST', '/api/token/command', {});
+      var copied = await copyText(answer.command);
+      if (copied) {
+        note('Copied. Paste it in a terminal to register Kubezilla with Claude Code. It contains the token: keep it private.' +
+          (answer.running ? '' : ' The server is not running yet: tick Enable first.'), 'ok');
+      } else {
+        el.manualText.value = answer.command;
+        el.manual.hidden = false;
+        el.manualText.focus();
+        el.manualText.select();
+        note('');
+      }
+    } catch (err) {
+      note('Could not get the command: ' + err.message, 'bad');
+    } finally {
+      el.copy.disabled = false;
+    }
+  }
+
+  function onRegenerateClick() {
+    note('');
+    if (typeof el.dialog.showModal === 'function') {
+      el.dialog.showModal();
+      el.confirmCancel.focus();
+    } else if (window.confirm('Regenerate the token? Every client using the old one is disconnected.')) {
+      regenerate();
+    }
+  }
+
+  async function regenerate() {
+    var before = el.fingerprint.textContent;
+    el.regenerate.disabled = true;
+    try {
+      var state = await api('POST', '/api/token/regenerate', {});
+      renderState(state);
+      el.manual.hidden = true;
+      el.manualText.value = '';
+      if (state.token.fingerprint !== before) {
+        el.fingerprint.classList.remove('changed');
+        void el.fingerprint.offsetWidth;
+        el.fingerprint.classList.add('changed');
+      }
+      note('New token ' + state.token.fingerprint + '. Clients using the old token are refused: copy the command again to re-register them.', 'ok');
+    } catch (err) {
+      note('Could not regenerate the token: ' + err.message, 'bad');
+    } finally {
+      el.regenerate.disabled = false;
+      el.regenerate.focus();
+    }
+  }
+
+  // ---- Clusters -------------------------------------------------------------------------------
+
+  function tunnelCell(tunnel) {
+    if (!tunnel) return make('span', { className: 'sub', text: 'direct' });
+    var wrap = make('div');
+    wrap.appendChild(make('span', { className: 'badge ' + tunnel.status, text: tunnel.status }));
+    wrap.appendChild(make('span', { className: 'sub', text: 'via ' + tunnel.bastion }));
+    if (tunnel.reason) wrap.appendChild(make('span', { className: 'sub', text: tunnel.reason }));
+    return wrap;
+  }
+
+  function renderClusters(data) {
+    show(el.clustersError, data.error || '');
+    var body = el.contextsBody;
+    body.textContent = '';
+    if (!data.contexts.length) {
+      body.appendChild(make('tr', null, [make('td', { colspan: '5', className: 'empty',
+        text: data.error ? 'No contexts.' : 'No contexts found. kubezilla-mcp reads KUBECONFIG or ~/.kube/config, plus --kubeconfig files.' })]));
+    }
+    data.contexts.forEach(function (c) {
+      var nameCell = make('td', null, [make('strong', { text: c.name })]);
+      if (c.isCurrent) nameCell.appendChild(make('span', { className: 'badge current', text: 'current' }));
+      if (c.problem) nameCell.appendChild(make('span', { className: 'ctx-problem', text: c.problem }));
+      body.appendChild(make('tr', { 'data-context': c.name }, [
+        nameCell,
+        make('td', null, [c.cluster, make('span', { className: 'sub', text: c.server || 'no server' })]),
+        make('td', { text: c.namespace }),
+        make('td', { className: 'source' }, [make('code', { text: c.source })]),
+        make('td', null, [tunnelCell(c.tunnel)])
+      ]));
+    });
+    el.brokenList.textContent = '';
+    (data.problems || []).forEach(function (p) {
+      el.brokenList.appendChild(make('li', null, [
+        make('span', { className: 'file', text: p.source + (p.line ? ' (line ' + p.line + ')' : '') }),
+        make('span', { className: 'message', text: p.message })
+      ]));
+    });
+    el.broken.hidden = !(data.problems && data.problems.length);
+  }
+
+  async function refreshClusters() {
+    try { renderClusters(await api('GET', '/api/clusters')); } catch (err) { show(el.clustersError, err.message); }
+  }
+
+  // ---- Audit ----------------------------------------------------------------------------------
+
+  function renderAudit(data) {
+    show(el.auditError, data.error || '');
+    if (data.file) el.auditFile.textContent = data.file;
+    var body = el.auditBody;
+    body.textContent = '';
+    if (!data.entries.length) {
+      body.appendChild(make('tr', null, [make('td', { colspan: '6', className: 'empty',
+        text: 'No mutations yet. Every apply, scale, restart and Helm change made through MCP is listed here.' })]));
+    }
+    data.entries.forEach(function (e) {
+      var when = new Date(e.time);
+      body.appendChild(make('tr', null, [
+        make('td', null, [make('time', { datetime: e.time, title: e.time, text: isNaN(when) ? e.time : when.toLocaleString() })]),
+        make('td', null, [make('code', { text: e.tool })]),
+        make('td', { text: e.target }),
+        make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
+        make('td', null, [make('span', { className: 'badge ' + e.outcome, text: e.outcome })]),
+        make('td', { text: e.summary })
+      ]));
+    });
+  }
+
+  async function refreshAudit() {
+    try { renderAudit(await api('GET', '/api/audit?limit=25')); } catch (err) { show(el.auditError, err.message); }
+  }
+
+  // ---- Wiring ---------------------------------------------------------------------------------
+
+  el.enabled.addEventListener('change', onToggle);
+  el.bind.addEventListener('input', function () { dirty.bind = true; });
+  el.port.addEventListener('input', function () { dirty.port = true; });
+  el.bind.addEventListener('change', onAddressChange);
+  el.port.addEventListener('change', onAddressChange);
+  el.copy.addEventListener('click', onCopy);
+  el.regenerate.addEventListener('click', onRegenerateClick);
+  el.confirmCancel.addEventListener('click', function () { el.dialog.close('cancel'); });
+  el.confirmOk.addEventListener('click', function () { el.dialog.close('confirm'); });
+  el.dialog.addEventListener('close', function () {
+    if (el.dialog.returnValue === 'confirm') regenerate();
+    else { note('Regenerate cancelled; the token is unchanged.'); el.regenerate.focus(); }
+    el.dialog.returnValue = '';
+  });
+  $('refresh-clusters').addEventListener('click', refreshClusters);
+  $('refresh-audit').addEventListener('click', refreshAudit);
+
+  refreshState();
+  refreshClusters();
+  refreshAudit();
+  var ticks = 0;
+  setInterval(function () {
+    if (document.hidden) return;
+    ticks += 1;
+    refreshState();
+    if (ticks % 5 === 0) { refreshClusters(); refreshAudit(); }
+  }, 2000);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) refreshState(); });
+})();
+`;
