@@ -5,7 +5,8 @@
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readFileSync, statSync, writeFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -32,6 +33,9 @@ describe('clusters provider', () => {
   let kubeconfigFile: string;
   let provider: ClusterProvider;
   let tunnelSettings: Record<string, TunnelConfig> = {};
+  let proxy: HttpServer;
+  let proxyPort: number;
+  const proxyConnects: string[] = [];
 
   const writeKubeconfig = (namespace = 'default') => {
     const ca = Buffer.from(pki.caPem).toString('base64');
@@ -55,6 +59,7 @@ describe('clusters provider', () => {
         cluster('blackhole', `https://127.0.0.1:${silentPort}`),
         { name: 'insecure', cluster: { server: api.url, 'insecure-skip-tls-verify': true } },
         { name: 'no-ca', cluster: { server: api.url } },
+        cluster('proxied', api.url, { 'proxy-url': `http://127.0.0.1:${proxyPort}` }),
       ],
       users: [
         { name: 'jane', user: { token: TOKEN } },
@@ -81,6 +86,7 @@ describe('clusters provider', () => {
         { name: 'insecure', context: { cluster: 'insecure', user: 'jane' } },
         { name: 'no-ca', context: { cluster: 'no-ca', user: 'jane' } },
         { name: 'token-file', context: { cluster: 'direct', user: 'from-file' } },
+        { name: 'proxied', context: { cluster: 'proxied', user: 'jane' } },
       ],
       'current-context': 'direct',
     };
@@ -89,6 +95,22 @@ describe('clusters provider', () => {
   };
 
   beforeAll(async () => {
+    // An HTTP CONNECT proxy (proxy-url), counting the tunnels it opens.
+    proxy = createHttpServer((_, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      proxyConnects.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    proxyPort = (proxy.address() as { port: number }).port;
     pki = makePki();
     const cert = pki.cert('apiserver', 'DNS:kube.test,IP:127.0.0.1');
     api = await startFakeApiServer({ ...cert, token: TOKEN });
@@ -123,6 +145,8 @@ describe('clusters provider', () => {
     await api?.close();
     await legacy?.close();
     silent?.close();
+    proxy?.closeAllConnections();
+    proxy?.close();
     await sshd?.stop();
     pki?.cleanup();
     rmSync(dir, { recursive: true, force: true });
@@ -293,6 +317,13 @@ describe('clusters provider', () => {
     })();
     expect(await reading).toBe('AbortError');
     expect(lines.length).toBeLessThan(5);
+  });
+
+  it('goes through an HTTP proxy-url, keeping the connection alive', async () => {
+    const h = await provider.get('proxied');
+    for (let i = 0; i < 20; i++) expect((await h.request('/api/v1/namespaces')).status).toBe(200);
+    expect(new Set(proxyConnects)).toEqual(new Set([`127.0.0.1:${api.port}`]));
+    expect(proxyConnects.length).toBeLessThanOrEqual(2); // kept alive, not one CONNECT per call
   });
 
   it('verifies TLS against the server name', async () => {
