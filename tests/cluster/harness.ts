@@ -819,7 +819,6 @@ export async function prepareExternal(kubeconfigPath: string): Promise<{ info: C
   const [port] = (await freePorts(1)) as [number];
   const repoUrl = `http://127.0.0.1:${port}`;
   const built = await buildChartRepo(join(dir, 'charts-repo'), tools.helm3, repoUrl);
-  // @ts-ignore -- plain ESM module with a .d.mts beside it
   const { serveCharts } = (await import('./chart-server.mjs')) as typeof import('./chart-server.mjs');
   const srv = await serveCharts(join(dir, 'charts-repo'), port);
   const nodes = await runTool(tools.kubectl, ['--kubeconfig', kubeconfig, '--context', context, 'get', 'nodes', '-o', 'name']);
