@@ -8,6 +8,13 @@
  * changes.
  */
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type {
+  ContentBlock,
+  CreateMessageRequestParams,
+  CreateMessageResult,
+  ElicitRequestFormParams,
+  LoggingLevel,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -40,11 +47,30 @@ export interface ToolContext {
    * falls back to requiring `confirm: true` in the arguments).
    */
   confirm(message: string): Promise<'accepted' | 'declined' | 'unsupported'>;
+  /**
+   * Asks the person for structured input through MCP form elicitation (`confirm` is the yes/no
+   * case of this). `unsupported` when the client has no elicitation capability.
+   */
+  elicit(message: string, requestedSchema: ElicitRequestFormParams['requestedSchema']): Promise<ElicitAnswer>;
+  /**
+   * Asks the client's model for a completion (MCP sampling/createMessage). Throws a ToolError the
+   * model can read when the client did not declare the sampling capability.
+   */
+  sample(request: CreateMessageRequestParams): Promise<CreateMessageResult>;
+  /**
+   * Sends a log line to the client (notifications/message on the call's stream), subject to the
+   * level the client chose with logging/setLevel. The server's own log is `log`, not this.
+   */
+  notify(level: LoggingLevel, data: unknown): Promise<void>;
   /** Writes to the server log with secrets scrubbed; never send tokens or credentials here anyway. */
   log: Logger;
   /** The MCP session the call came from, for audit records. */
   sessionId: string | undefined;
 }
+
+export type ElicitAnswer =
+  | { action: 'accept'; content?: Record<string, unknown> }
+  | { action: 'decline' | 'cancel' | 'unsupported' };
 
 /** A tool's answer. A plain string is shorthand for one text block. */
 export type ToolOutput =
@@ -53,6 +79,14 @@ export type ToolOutput =
       /** Text for the model. The kernel enforces the byte budget on it, with a visible notice. */
       text: string;
       /** Machine-readable result, sent as structuredContent when the tool declares `output`. */
+      structured?: Record<string, unknown>;
+    }
+  | {
+      /**
+       * Several MCP content blocks (text, image, audio, resource links, embedded resources), for
+       * the rare tool whose answer is not one text. The byte budget applies to each text block.
+       */
+      content: ContentBlock[];
       structured?: Record<string, unknown>;
     };
 
@@ -94,7 +128,8 @@ export interface PromptModule<A extends TObject = TObject> {
 
 export interface PromptMessage {
   role: 'user' | 'assistant';
-  content: { type: 'text'; text: string };
+  /** Usually `{ type: 'text', text }`; images, audio and embedded resources are allowed too. */
+  content: ContentBlock;
 }
 
 export interface ResourceModule {
@@ -106,6 +141,12 @@ export interface ResourceModule {
   description: string;
   mimeType: string;
   read(uri: string, params: Record<string, string>): Promise<ResourceContent[]>;
+  /**
+   * Optional change feed for resources/subscribe: call `changed()` whenever the resource at `uri`
+   * changes, and return a function that stops watching. Without it a subscription is accepted and
+   * simply never fires (the resource does not change while the server runs).
+   */
+  watch?(uri: string, params: Record<string, string>, changed: () => void): () => void;
   /** Suggestions for one template variable's value (completion/complete); optional. */
   complete?(variable: string, value: string): Promise<string[]> | string[];
 }

@@ -10,6 +10,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
+  CreateMessageResultSchema,
   ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
@@ -17,8 +18,13 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  LoggingLevelSchema,
   McpError,
   ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
   type Resource,
   type ResourceTemplate,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -42,7 +48,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
       capabilities: {
         tools: { listChanged: false },
         prompts: { listChanged: false },
-        resources: { listChanged: false },
+        resources: { listChanged: false, subscribe: true },
         logging: {},
         completions: {},
       },
@@ -50,11 +56,20 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
     },
   );
 
+  // One Server per session, so the level logging/setLevel chose is simply this session's. (The
+  // SDK keeps its own map, but only for notifications that are not tied to a request.)
+  const severity = (level: LoggingLevel) => LoggingLevelSchema.options.indexOf(level);
+  let minimumLevel: LoggingLevel | undefined;
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    minimumLevel = request.params.level;
+    return {};
+  });
+
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
 
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
-    const canElicit = Boolean(server.getClientCapabilities()?.elicitation);
+    const client = server.getClientCapabilities();
     return toolCalls.call(request.params.name, request.params.arguments, {
       signal: extra.signal,
       sessionId: extra.sessionId,
@@ -66,26 +81,16 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
                 method: 'notifications/progress',
                 params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
               }),
-      elicitConfirmation: canElicit
-        ? async (message) => {
-            const answer = await extra.sendRequest(
-              {
-                method: 'elicitation/create',
-                params: {
-                  mode: 'form',
-                  message,
-                  requestedSchema: {
-                    type: 'object',
-                    properties: { confirm: { type: 'boolean', title: 'Proceed', description: message } },
-                    required: ['confirm'],
-                  },
-                },
-              },
-              ElicitResultSchema,
-            );
-            return answer.action === 'accept' && answer.content?.confirm === true;
-          }
+      elicit: client?.elicitation
+        ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema)
         : undefined,
+      sample: client?.sampling
+        ? (params) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema)
+        : undefined,
+      notify: async (level, data) => {
+        if (minimumLevel && severity(level) < severity(minimumLevel)) return;
+        await extra.sendNotification({ method: 'notifications/message', params: { level, logger: request.params.name, data } });
+      },
     });
   });
 
@@ -143,6 +148,31 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
     }
     return { contents: await match.entry.module.read(uri, match.params) };
   });
+
+  // resources/subscribe: remember the URI for this session and, when the module can watch it,
+  // send notifications/resources/updated on each change until unsubscribe or the session ends.
+  const subscriptions = new Map<string, () => void>();
+  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    const { uri } = request.params;
+    const match = findResource(registry, uri);
+    if (!match) throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
+    if (!subscriptions.has(uri)) {
+      const stop = match.entry.module.watch?.(uri, match.params, () => void server.sendResourceUpdated({ uri }).catch(() => undefined));
+      subscriptions.set(uri, stop ?? (() => undefined));
+    }
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    subscriptions.get(request.params.uri)?.();
+    subscriptions.delete(request.params.uri);
+    return {};
+  });
+  const previousOnClose = server.onclose;
+  server.onclose = () => {
+    for (const stop of subscriptions.values()) stop();
+    subscriptions.clear();
+    previousOnClose?.();
+  };
 
   server.setRequestHandler(CompleteRequestSchema, async (request) => {
     const { ref, argument } = request.params;

@@ -4,21 +4,31 @@
  * expected ("`replicas` must be integer (got "three")").
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 
 // ajv-formats ships CommonJS with `exports.default`; under NodeNext the function is one level down.
 const addFormats = addFormatsModule.default;
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false });
-addFormats(ajv);
-// TypeBox puts its own `[Kind]` symbols on schemas; AJV ignores symbols but strict mode wants
-// to know the non-standard keywords TypeBox may emit.
-ajv.addKeyword('x-kz-example');
+const OPTIONS = { allErrors: true, strict: true, useDefaults: true, coerceTypes: false } as const;
+const ajv = new Ajv(OPTIONS);
+// A schema that names the 2020-12 dialect in `$schema` (MCP's default dialect since 2025-11-25)
+// is compiled by AJV's 2020-12 build; the draft-07 one would refuse the unknown meta-schema.
+const ajv2020 = new Ajv2020(OPTIONS);
+for (const instance of [ajv, ajv2020]) {
+  addFormats(instance as unknown as Ajv);
+  // TypeBox puts its own `[Kind]` symbols on schemas; AJV ignores symbols but strict mode wants
+  // to know the non-standard keywords TypeBox may emit.
+  instance.addKeyword('x-kz-example');
+}
+
+const DIALECT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
 export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
-  return ajv.compile<T>(schema);
+  const dialect = (schema as { $schema?: unknown }).$schema;
+  return (dialect === DIALECT_2020_12 || dialect === `${DIALECT_2020_12}#` ? ajv2020 : ajv).compile<T>(schema);
 }
 
 export function formatAjvErrors(errors: ErrorObject[] | null | undefined, data?: unknown): string {
