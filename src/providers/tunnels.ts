@@ -189,10 +189,22 @@ export function checkHostKey(entries: KnownHostEntry[], knownHostsFile: string, 
   };
 }
 
+/** Host-key algorithms ssh2 can verify. */
+const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+  'ssh-dss',
+]);
+
 /** ssh2 host-key algorithm names accepted for a known_hosts key type. */
 function algorithmsFor(keyType: string): string[] {
-  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  return [keyType];
+  const names = keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+  return names.filter((n) => SUPPORTED_HOST_KEY_ALGORITHMS.has(n));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +333,9 @@ class Bastion {
       },
       ...(privateKey ? { privateKey } : {}),
       ...(options.agentSocket ? { agent: options.agentSocket } : {}),
-      ...(knownTypes.length > 0 ? { algorithms: { serverHostKey: knownTypes.flatMap(algorithmsFor) as never } } : {}),
+      // Ask for the key types known_hosts has for this host, as OpenSSH does, so a bastion with
+      // several host keys presents the one we can check.
+      ...(knownTypes.flatMap(algorithmsFor).length > 0 ? { algorithms: { serverHostKey: knownTypes.flatMap(algorithmsFor) as never } } : {}),
     };
     return new Promise<SshClient>((resolveP, rejectP) => {
       let settled = false;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -217,6 +218,30 @@ describe('tunnels through a real OpenSSH server', () => {
     expect(state.reason).toMatch(/without use/);
     expect((await get(localPort, '/x')).body).toBe('echo /x');
     expect(registry.state(cfg).connectionsOpened).toBe(2);
+  });
+
+  it('authenticates with the SSH agent when no identity file is set', async () => {
+    const sock = join(sshd.dir, 'agent.sock');
+    const out = execFileSync('ssh-agent', ['-a', sock, '-s']).toString();
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]);
+    try {
+      execFileSync('ssh-add', [sshd.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
+      const registry = newRegistry({ agentSocket: sock });
+      await registry.connect(tunnel({ identityFile: undefined }));
+      expect(registry.state(tunnel({ identityFile: undefined })).status).toBe('connected');
+    } finally {
+      process.kill(agentPid, 'SIGTERM');
+    }
+  });
+
+  it('asks the bastion for the host key type known_hosts holds', async () => {
+    // The bastion also has an RSA host key; known_hosts only lists that one.
+    const file = join(sshd.dir, 'known_hosts_rsa');
+    const rsa = readFileSync(join(sshd.dir, 'host_rsa.pub'), 'utf8').trim().split(/\s+/);
+    writeFileSync(file, `[127.0.0.1]:${sshd.port} ${rsa[0]} ${rsa[1]}\n`);
+    const registry = newRegistry();
+    await registry.connect(tunnel({ knownHostsFile: file }));
+    expect(registry.state(tunnel({ knownHostsFile: file })).status).toBe('connected');
   });
 
   it('says when neither a key nor an agent is configured', async () => {

@@ -65,6 +65,7 @@ export async function startSshd(): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'kz-sshd-'));
   mkdirSync('/run/sshd', { recursive: true });
   keygen(join(dir, 'host_ed25519'));
+  keygen(join(dir, 'host_rsa'), 'rsa');
   keygen(join(dir, 'user_ed25519'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_ed25519.pub')), { mode: 0o600 });
   const port = await freePort();
@@ -72,6 +73,7 @@ export async function startSshd(): Promise<TestSshd> {
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_ed25519')}`,
+    `HostKey ${join(dir, 'host_rsa')}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'StrictModes no',
