@@ -91,7 +91,7 @@ const validateSettings = ajv.compile<Settings>(SettingsSchema);
 export function parseSettings(raw: unknown, source: string): Settings {
   const copy = structuredClone(raw ?? {});
   if (!validateSettings(copy)) {
-    throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: ${formatAjvErrors(validateSettings.errors)}`,
+    throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: ${formatAjvErrors(validateSettings.errors, copy)}`,
       'Fix the named fields (or move the file away to start from defaults) and start again.');
   }
   return copy;

@@ -1,0 +1,161 @@
+// The built CLI as a person runs it: real processes, real files, one clear line per failure.
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectClient, textOf } from '../helpers/server.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../docs/examples', import.meta.url));
+const tempDir = () => mkdtempSync(join(tmpdir(), 'kz-cli-'));
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGTERM');
+});
+
+/** Starts `serve` and resolves with the first stdout line plus everything logged on stderr. */
+function serve(args: string[]): Promise<{ child: ChildProcess; firstLine: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ child, firstLine: out.split('\n')[0]!, stderr: () => err });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+describe('kubezilla-mcp CLI', () => {
+  it('prints help and version', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/kubezilla-mcp serve \[options\]/);
+    expect(help.stdout).toMatch(/--tools-dir DIR/);
+    expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    [['serve', '--port', 'eighty'], /^kubezilla-mcp: BAD_FLAG: --port must be a port number from 0 to 65535 \(got "eighty"\)\n$/],
+    [['serve', '--frobnicate'], /^kubezilla-mcp: BAD_FLAG: Unknown option '--frobnicate'.*\n$/],
+    [['token', '--port', '1'], /^kubezilla-mcp: BAD_FLAG: --port does not apply to "token"/],
+    [['launch'], /^kubezilla-mcp: BAD_FLAG: unknown command "launch"/],
+  ])('refuses bad input %j in one line with a non-zero exit', async (args, line) => {
+    const result = await run(args, { KUBEZILLA_CONFIG_DIR: tempDir() });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(line);
+  });
+
+  it('reports an unusable config directory', async () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, '');
+    const result = await run(['token', '--config-dir', join(file, 'sub')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^kubezilla-mcp: CONFIG_DIR_UNUSABLE: config directory .*not-a-dir\/sub is not usable: ENOTDIR/);
+  });
+
+  it('creates the token 0600 in a 0700 directory, prints it only when asked, regenerates it', async () => {
+    const dir = join(tempDir(), 'KubezillaDesktop');
+    const token = (await run(['token', '--config-dir', dir])).stdout.trim();
+    expect(token).toMatch(/^kz_[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(dir, 'mcp.token')).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect((await run(['token', '--config-dir', dir])).stdout.trim()).toBe(token);
+    const fingerprint = (await run(['token', '--fingerprint', '--config-dir', dir])).stdout.trim();
+    expect(fingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
+    const regenerated = await run(['token', '--regenerate', '--config-dir', dir]);
+    expect(regenerated.stdout).not.toContain('kz_');
+    expect(readFileSync(join(dir, 'mcp.token'), 'utf8').trim()).not.toBe(token);
+    expect(regenerated.stdout).not.toContain(fingerprint);
+  });
+
+  it('uses KUBEZILLA_CONFIG_DIR when no --config-dir is given', async () => {
+    const dir = tempDir();
+    const token = (await run(['token'], { KUBEZILLA_CONFIG_DIR: dir })).stdout.trim();
+    expect(readFileSync(join(dir, 'mcp.token'), 'utf8').trim()).toBe(token);
+  });
+
+  it('refuses a corrupt settings.json and leaves it untouched', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'settings.json'), '{"mcp": {"port": "seventy"}}');
+    const result = await run(['serve', '--config-dir', dir, '--port', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/SETTINGS_INVALID: .*settings\.json is not valid: `mcp\.port` must be integer \(got "seventy"\)/);
+    expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe('{"mcp": {"port": "seventy"}}');
+    writeFileSync(join(dir, 'settings.json'), '{"mcp": ');
+    expect((await run(['serve', '--config-dir', dir])).stderr).toMatch(/settings\.json is not valid JSON/);
+  });
+
+  it('reports a port in use in one line', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = String((blocker.address() as { port: number }).port);
+    const result = await run(['serve', '--enable', '--port', port, '--config-dir', tempDir()]);
+    blocker.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      `kubezilla-mcp: PORT_IN_USE: port ${port} on 127.0.0.1 is already in use Stop the other process or choose another port (--port).`,
+    );
+  });
+
+  it('refuses a bad module in --tools-dir at start-up, naming the file', async () => {
+    const bad = fileURLToPath(new URL('../fixtures/modules/bad/bad-safety', import.meta.url));
+    const result = await run(['serve', '--config-dir', tempDir(), '--tools-dir', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/MODULE_INVALID: .*bad-safety\/tool\.mjs: tool bad_safety has safety "dangerous"/);
+  });
+
+  it('serves, answers `status`, and loads the worked example module through --tools-dir', async () => {
+    const dir = tempDir();
+    const { firstLine, stderr } = await serve(['--enable', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES]);
+    const url = /running on (http:\/\/\S+\/mcp)/.exec(firstLine)![1]!;
+    const token = readFileSync(join(dir, 'mcp.token'), 'utf8').trim();
+    const { client } = await connectClient(url, token);
+    const result = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,tier in (a, b),!canary' } });
+    expect(textOf(result)).toBe(
+      'Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary',
+    );
+    const bad = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,=x' } });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/requirement 2 \("=x"\) is not valid selector syntax/);
+    await client.close();
+
+    // `status` reads the saved settings; point them at this run's port.
+    const settings = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'));
+    settings.mcp.port = Number(new URL(url).port);
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings));
+    const status = await run(['status', '--config-dir', dir]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/server: {3}answering \(initialize 200\)/);
+    expect(stderr()).not.toContain(token);
+  });
+
+  it('`status` says so when nothing answers', async () => {
+    const dir = tempDir();
+    await run(['token', '--config-dir', dir]);
+    const probe = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ mcp: { enabled: true, port } }));
+    chmodSync(join(dir, 'settings.json'), 0o600);
+    const status = await run(['status', '--config-dir', dir]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/not reachable \(ECONNREFUSED\)/);
+  });
+});
