@@ -82,6 +82,18 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   app.use(async (ctx, next) => {
     ctx.set(SECURITY_HEADERS);
     await next();
+    // A refused API call or state change is worth a line: it is a cross-site attempt or a stale page.
+    if ((ctx.status === 403 || ctx.status === 405 || ctx.status === 415) && (ctx.method !== 'GET' || ctx.path.startsWith('/api/'))) {
+      const body = ctx.body as { error?: { message?: string } } | undefined;
+      log.warn('settings page refused a request', {
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        origin: ctx.get('origin') || undefined,
+        host: ctx.get('host'),
+        reason: body?.error?.message,
+      });
+    }
   });
   // The page never answers on a name other than a loopback one, whatever it is bound to.
   app.use(hostOriginGuard(() => []));

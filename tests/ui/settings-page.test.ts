@@ -1,0 +1,341 @@
+/**
+ * The settings page in real Chromium (Debian's, driven headless by playwright-core): a person
+ * enabling and disabling MCP, moving it to another port, regenerating the token and copying the
+ * `claude mcp add` command; and hostile pages on other origins trying to do the same.
+ * Screenshots of every state go to test-artifacts/ui/.
+ *
+ *   bash tests/ui/install-deps.sh && npx vitest run -c tests/ui/vitest.config.ts
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectOutcome,
+  freePort,
+  initialize,
+  launchChromium,
+  sessionRequest,
+  shot,
+  startHostileSite,
+  startUiServer,
+  type UiServer,
+} from './helpers.js';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let ui: UiServer;
+let firstPort: number;
+
+const statusText = () => page.locator('#mcp-status-text');
+const enable = () => page.getByLabel('Enable MCP server');
+const bindInput = () => page.getByLabel('Bind address');
+const portInput = () => page.getByLabel('Port', { exact: true });
+
+async function waitStatus(pattern: RegExp): Promise<string> {
+  await page.waitForFunction(
+    (source) => new RegExp(source).test(document.getElementById('mcp-status-text')?.textContent ?? ''),
+    pattern.source,
+    { timeout: 10_000 },
+  );
+  return (await statusText().textContent()) ?? '';
+}
+
+function savedSettings(): { mcp: { enabled: boolean; port: number; bind: string } } {
+  return JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8'));
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  firstPort = await freePort();
+  ui = await startUiServer(firstPort);
+  ui.server.kernel.container.resolve('audit').record({
+    session: 'a1b2c3', tool: 'scale', context: 'dev', namespace: 'web', target: 'deploy/frontend', outcome: 'ok', summary: 'replicas 2 → 4',
+  });
+  ui.server.kernel.container.resolve('audit').record({
+    session: 'a1b2c3', tool: 'apply_yaml', context: 'staging', namespace: 'default', target: '2 documents', outcome: 'refused',
+    summary: 'Server-side dry run failed for ConfigMap/settings: metadata.name: Invalid value',
+  });
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(ui.pageUrl).origin });
+  page = await context.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ui?.close();
+});
+
+describe('the settings page in Chromium', () => {
+  it('shows MCP stopped with editable address, the contexts, broken kubeconfigs and recent mutations', async () => {
+    await page.goto(ui.pageUrl);
+    expect(await waitStatus(/^stopped$/)).toBe('stopped');
+    expect(await enable().isChecked()).toBe(false);
+    expect(await bindInput().isDisabled()).toBe(false);
+    expect(await portInput().isDisabled()).toBe(false);
+    expect(await bindInput().inputValue()).toBe('127.0.0.1');
+    expect(await portInput().inputValue()).toBe(String(firstPort));
+
+    // Clusters: both contexts with their source; the tunnelled one shows its tunnel; the broken file its error.
+    const dev = page.locator('tr[data-context="dev"]');
+    const staging = page.locator('tr[data-context="staging"]');
+    await dev.waitFor();
+    expect(await dev.textContent()).toContain('current');
+    expect(await dev.textContent()).toMatch(/kz-ui-kube-[^/]+\/config/);
+    expect(await staging.textContent()).toContain('via ops@bastion.example.internal');
+    expect(await staging.textContent()).toMatch(/idle/);
+    expect(await dev.textContent()).toContain('direct');
+    await page.locator('#broken-sources').waitFor();
+    expect(await page.locator('#broken-list').textContent()).toContain('broken.yaml');
+
+    // Recent mutations, newest first.
+    const rows = page.locator('#audit-body tr');
+    await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 2);
+    expect(await rows.nth(0).textContent()).toContain('apply_yaml');
+    expect(await rows.nth(0).textContent()).toContain('refused');
+    expect(await rows.nth(1).textContent()).toContain('deploy/frontend');
+
+    await page.screenshot({ path: shot('01-stopped'), fullPage: true });
+  });
+
+  it('enables from the keyboard: running, initialize answers 200, inputs locked, sessions counted', async () => {
+    await enable().focus();
+    // A visible focus indicator on the switch.
+    const outline = await enable().evaluate((el) => getComputedStyle(el).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.press('Space');
+
+    const status = await waitStatus(/^running on /);
+    const url = `http://127.0.0.1:${firstPort}/mcp`;
+    expect(status).toBe(`running on ${url}`);
+    expect(await page.locator('#mcp-url').textContent()).toBe(url);
+    expect(await enable().isChecked()).toBe(true);
+    expect(await bindInput().isDisabled()).toBe(true);
+    expect(await portInput().isDisabled()).toBe(true);
+    expect(savedSettings().mcp.enabled).toBe(true);
+
+    const token = ui.server.tokens.ensure();
+    const answer = await initialize(url, token);
+    expect(answer.status).toBe(200);
+    expect(answer.session).toBeTruthy();
+    await page.waitForFunction(() => document.getElementById('mcp-sessions')?.textContent === '1', undefined, { timeout: 10_000 });
+    expect(await page.locator('#token-fingerprint').textContent()).toBe(ui.server.tokens.fingerprint());
+
+    await page.screenshot({ path: shot('02-running'), fullPage: true });
+  });
+
+  it('disables: stopped, the port refuses connections, inputs editable again', async () => {
+    await enable().click();
+    await waitStatus(/^stopped$/);
+    expect(await enable().isChecked()).toBe(false);
+    expect(await bindInput().isDisabled()).toBe(false);
+    expect(await portInput().isDisabled()).toBe(false);
+    expect(await connectOutcome(`http://127.0.0.1:${firstPort}/mcp`)).toBe('ECONNREFUSED');
+    expect(savedSettings().mcp.enabled).toBe(false);
+    await page.screenshot({ path: shot('03-disabled'), fullPage: true });
+  });
+
+  it('moves to a new port while stopped, then listens there (and not on the old one)', async () => {
+    const secondPort = await freePort();
+    await portInput().fill(String(secondPort));
+    await portInput().press('Tab'); // change event: saved at once
+    await page.waitForFunction(() => /Saved/.test(document.getElementById('action-note')?.textContent ?? ''));
+    expect(savedSettings().mcp.port).toBe(secondPort);
+
+    await enable().check();
+    const url = `http://127.0.0.1:${secondPort}/mcp`;
+    expect(await waitStatus(/^running on /)).toBe(`running on ${url}`);
+    expect((await initialize(url, ui.server.tokens.ensure())).status).toBe(200);
+    expect(await connectOutcome(`http://127.0.0.1:${firstPort}/mcp`)).toBe('ECONNREFUSED');
+    expect(await portInput().inputValue()).toBe(String(secondPort));
+    expect(await portInput().isDisabled()).toBe(true);
+    await page.screenshot({ path: shot('04-running-new-port'), fullPage: true });
+  });
+
+  it('shows the error when the port is taken, leaves the box unticked and the inputs editable', async () => {
+    const runningPort = ui.server.listener.status().state === 'running' ? (ui.server.listener.status() as { port: number }).port : 0;
+    await enable().uncheck();
+    await waitStatus(/^stopped$/);
+
+    const blocker: Server = createServer();
+    const busyPort = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(busyPort, '127.0.0.1', resolve));
+    try {
+      await portInput().fill(String(busyPort));
+      await enable().click();
+      const status = await waitStatus(/in use/);
+      expect(status).toContain(`port ${busyPort} on 127.0.0.1 is already in use`);
+      expect(await page.locator('#mcp-status').getAttribute('data-state')).toBe('error');
+      expect(await enable().isChecked()).toBe(false);
+      expect(await portInput().isDisabled()).toBe(false);
+      expect(savedSettings().mcp.enabled).toBe(false);
+      await page.screenshot({ path: shot('05-port-in-use'), fullPage: true });
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+
+    // Back to a working port for what follows.
+    await portInput().fill(String(runningPort));
+    await enable().click();
+    await waitStatus(/^running on /);
+  });
+
+  it('regenerates only after confirmation: old token 401 (its session too), new one 200, fingerprint changed', async () => {
+    const status = ui.server.listener.status();
+    if (status.state !== 'running') throw new Error('MCP should be running here');
+    const oldToken = ui.server.tokens.ensure();
+    const oldFingerprint = await page.locator('#token-fingerprint').textContent();
+    const session = (await initialize(status.url, oldToken)).session!;
+    expect(await sessionRequest(status.url, oldToken, session)).toBe(200);
+
+    // Asked first; Cancel changes nothing.
+    await page.getByRole('button', { name: 'Regenerate token…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the token?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: shot('06-regenerate-confirm'), fullPage: false });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(ui.server.tokens.ensure()).toBe(oldToken);
+    expect(await page.locator('#action-note').textContent()).toContain('unchanged');
+
+    await page.getByRole('button', { name: 'Regenerate token…' }).click();
+    await dialog.getByRole('button', { name: 'Regenerate' }).click();
+    await page.waitForFunction(
+      (before) => {
+        const now = document.getElementById('token-fingerprint')?.textContent;
+        return now && now !== before && now.startsWith('sha256:');
+      },
+      oldFingerprint,
+    );
+    const newToken = ui.server.tokens.ensure();
+    expect(newToken).not.toBe(oldToken);
+    expect(await page.locator('#token-fingerprint').textContent()).toBe(ui.server.tokens.fingerprint());
+    expect(await page.locator('#action-note').textContent()).toContain('New token');
+
+    expect((await initialize(status.url, oldToken)).status).toBe(401);
+    expect(await sessionRequest(status.url, oldToken, session)).toBe(401);
+    expect((await initialize(status.url, newToken)).status).toBe(200);
+    await page.screenshot({ path: shot('07-regenerated'), fullPage: true });
+  });
+
+  it('copies the ready claude mcp add command on click; the token is never in the page HTML', async () => {
+    const status = ui.server.listener.status();
+    if (status.state !== 'running') throw new Error('MCP should be running here');
+    const token = ui.server.tokens.ensure();
+
+    const html = await (await fetch(ui.pageUrl)).text();
+    expect(html).not.toContain(token);
+    expect(await page.content()).not.toContain(token);
+
+    await page.getByRole('button', { name: /Copy claude mcp add command/ }).click();
+    await page.waitForFunction(() => /Copied/.test(document.getElementById('action-note')?.textContent ?? ''));
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toBe(`claude mcp add --scope user kubezilla --transport http ${status.url} --header "Authorization: Bearer ${token}"`);
+    // Copied to the clipboard, not written into the document.
+    expect(await page.content()).not.toContain(token);
+    await page.screenshot({ path: shot('08-copied'), fullPage: true });
+  });
+
+  it('is usable with the keyboard alone: every control is reachable by Tab and labelled', async () => {
+    await page.goto(ui.pageUrl);
+    await waitStatus(/^running on /);
+    const reached: string[] = [];
+    await page.locator('body').focus();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el) return '';
+        const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : '';
+        return `${el.tagName.toLowerCase()}#${el.id}|${(label || el.textContent || '').trim()}`;
+      }));
+    }
+    const ids = reached.map((r) => r.split('|')[0]);
+    // Bind and port are skipped while running (disabled), as they should be.
+    for (const id of ['input#mcp-enabled', 'button#copy-command', 'button#regenerate', 'button#refresh-clusters', 'button#refresh-audit']) {
+      expect(ids).toContain(id);
+    }
+    expect(ids).not.toContain('input#mcp-port');
+    expect(reached.find((r) => r.startsWith('input#mcp-enabled'))).toContain('Enable MCP server');
+  });
+
+  it('looks right in dark mode too', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.reload();
+    await waitStatus(/^running on /);
+    await page.locator('tr[data-context="dev"]').waitFor();
+    await page.screenshot({ path: shot('09-dark'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
+
+describe('pages from other origins', () => {
+  async function attack(url: string): Promise<Record<string, string>> {
+    const hostile = await context.newPage();
+    try {
+      await hostile.goto(url);
+      await hostile.waitForFunction(() => document.title === 'done', undefined, { timeout: 15_000 });
+      return (await hostile.evaluate(() => (window as unknown as { __results: Record<string, string> }).__results));
+    } finally {
+      await hostile.close();
+    }
+  }
+
+  function expectNothingLeaked(results: Record<string, string>, token: string): void {
+    const all = JSON.stringify(results);
+    expect(all).not.toContain(token);
+    expect(all).not.toContain('csrf-token');
+    expect(results.readPage).toMatch(/^blocked: TypeError/);
+    expect(results.readState).toMatch(/^blocked: TypeError/);
+    expect(results.readToken).toMatch(/^blocked: TypeError/);
+    expect(results.enableJson).toMatch(/^blocked: TypeError/);
+    // Cross-Origin-Resource-Policy: same-origin makes even an opaque read fail.
+    expect(results.readPageNoCors).toMatch(/^(blocked: TypeError|type=opaque body=$)/);
+    expect(results.form).toMatch(/^frame unreadable/);
+  }
+
+  async function stopped(): Promise<{ token: string; port: number }> {
+    await ui.server.disableMcp();
+    return { token: ui.server.tokens.ensure(), port: ui.server.mcpAddress().port };
+  }
+
+  function expectUntouched(before: { token: string; port: number }): void {
+    expect(ui.server.listener.status().state).toBe('stopped');
+    expect(savedSettings().mcp.enabled).toBe(false);
+    expect(ui.server.mcpAddress().port).toBe(before.port);
+    expect(ui.server.tokens.ensure()).toBe(before.token);
+  }
+
+  it('a page on a foreign name (http://127.0.0.2:…) is refused by the Host/Origin check', async () => {
+    const before = await stopped();
+    const site = await startHostileSite('127.0.0.2', ui.pageUrl);
+    const mark = ui.log.length;
+    try {
+      const results = await attack(site.url('127.0.0.2'));
+      expectNothingLeaked(results, before.token);
+      expectUntouched(before);
+      // The simple (no-cors) POSTs did reach the server and were refused for their Origin.
+      const refusals = ui.log.slice(mark).filter((l) => l.includes('settings page refused a request'));
+      expect(refusals.some((l) => l.includes('Origin \\"http://127.0.0.2:') && l.includes('"status":403'))).toBe(true);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('a page on a loopback name but another port (http://localhost:…) lacks the CSRF token and is refused', async () => {
+    const before = await stopped();
+    const site = await startHostileSite('127.0.0.1', ui.pageUrl);
+    const mark = ui.log.length;
+    try {
+      const results = await attack(site.url('localhost'));
+      expectNothingLeaked(results, before.token);
+      expectUntouched(before);
+      const refusals = ui.log.slice(mark).filter((l) => l.includes('settings page refused a request'));
+      expect(refusals.some((l) => l.includes('X-CSRF-Token') && l.includes('"origin":"http://localhost:'))).toBe(true);
+    } finally {
+      await site.close();
+    }
+  });
+});
