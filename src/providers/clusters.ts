@@ -286,6 +286,13 @@ export class ClusterHandle {
     return this.kubeConfig.getCurrentCluster()!.server;
   }
 
+  /** Why the bastion last refused to open this context's API server, if it did. */
+  #forwardError(): string | undefined {
+    if (!this.tunnel || !this.localServer) return undefined;
+    const port = Number(new URL(this.localServer).port);
+    return this.tunnelState()?.forwards.find((f) => f.localPort === port)?.lastError;
+  }
+
   /** Tunnel state, when this context goes through a bastion. */
   tunnelState(): TunnelState | undefined {
     return this.tunnel ? this.provider.tunnels.state(this.tunnel) : undefined;
@@ -418,6 +425,13 @@ export class ClusterHandle {
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
       const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
+      const behindBastion = !reason && this.#forwardError();
+      if (behindBastion) {
+        throw new ToolError(
+          `context "${this.context}" (${this.server}): the SSH bastion ${this.tunnelState()!.bastion} is reachable, but ${behindBastion}.`,
+          'The API server is down or not reachable from the bastion: check the cluster, or set remoteServer in the tunnel settings to the address the bastion can dial (docs/ssh-tunnels.md).',
+        );
+      }
       throw describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
     } finally {
       deadline.settle();

@@ -459,7 +459,7 @@ class Bastion {
       try {
         client.forwardOut('127.0.0.1', socket.remotePort ?? 0, forward.targetHost, forward.targetPort, (err, channel: ClientChannel) => {
           if (err) {
-            forward.lastError = `the bastion could not open ${forward.target}: ${err.message}`;
+            forward.lastError = `the bastion could not open ${forward.target}: ${err.message.replace(/^\(SSH\) Channel open failure:\s*/, '')}`;
             this.options.logger?.warn('ssh forward refused', { bastion: this.key, target: forward.target, error: err.message });
             socket.destroy();
             return;

@@ -55,6 +55,9 @@ describe('clusters provider', () => {
         cluster('remote-unknown-key', `https://kube.test:${api.port}`, { extensions: [bastion(sshd.port, join(dir, 'empty_known_hosts'))] }),
         cluster('remote-dead-bastion', `https://kube.test:${api.port}`, { extensions: [bastion(deadPort)] }),
         cluster('remote-by-settings', `https://kube.test:${api.port}`),
+        cluster('remote-api-down', `https://kube.test:${deadPort}`, {
+          extensions: [{ name: 'kubezilla.dev/ssh-tunnel', extension: { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: `https://127.0.0.1:${deadPort}` } }],
+        }),
         cluster('dead', `https://127.0.0.1:${deadPort}`),
         cluster('blackhole', `https://127.0.0.1:${silentPort}`),
         { name: 'insecure', cluster: { server: api.url, 'insecure-skip-tls-verify': true } },
@@ -80,6 +83,7 @@ describe('clusters provider', () => {
         { name: 'remote-unknown-key', context: { cluster: 'remote-unknown-key', user: 'jane' } },
         { name: 'remote-dead-bastion', context: { cluster: 'remote-dead-bastion', user: 'jane' } },
         { name: 'remote-by-settings', context: { cluster: 'remote-by-settings', user: 'jane' } },
+        { name: 'remote-api-down', context: { cluster: 'remote-api-down', user: 'jane' } },
         { name: 'dead', context: { cluster: 'dead', user: 'jane' } },
         { name: 'blackhole', context: { cluster: 'blackhole', user: 'jane' } },
         ...['ok', 'fail', 'hang', 'missing'].map((k) => ({ name: `exec-${k}`, context: { cluster: 'direct', user: `exec-${k}` } })),
@@ -409,6 +413,14 @@ describe('clusters provider', () => {
     expect(good.status).toBe(200);
     expect(bad.message).toContain(`cannot reach bastion ${sshd.user}@127.0.0.1:${deadPort}`);
     expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('says so when the bastion works but cannot reach the API server behind it', async () => {
+    const h = await provider.get('remote-api-down');
+    const err = await h.request('/api').catch((e) => e);
+    expect(err.message).toBe(
+      `context "remote-api-down" (https://kube.test:${deadPort}): the SSH bastion ${sshd.user}@127.0.0.1:${sshd.port} is reachable, but the bastion could not open 127.0.0.1:${deadPort}: Connection refused.`,
+    );
   });
 
   it('drops a handle when its kubeconfig changes', async () => {
