@@ -268,6 +268,7 @@ export class DiscoveryCache {
   #fetchedAt = 0;
   #inflight: Promise<KindIndex> | undefined;
   #failedGroups: string[] = [];
+  #aggregated: boolean | undefined;
   readonly #minRefreshMs: number;
   readonly #ttlMs: number;
 
@@ -289,6 +290,11 @@ export class DiscoveryCache {
     return [...this.#failedGroups];
   }
 
+  /** Whether the last fetch used aggregated discovery (undefined before the first fetch). */
+  get aggregated(): boolean | undefined {
+    return this.#aggregated;
+  }
+
   invalidate(): void {
     this.#index = undefined;
   }
@@ -298,7 +304,8 @@ export class DiscoveryCache {
     if (fresh && !force) return this.#index!;
     if (!this.#inflight) {
       this.#inflight = fetchDiscovery(this.fetch, signal)
-        .then(({ kinds, failedGroups }) => {
+        .then(({ kinds, failedGroups, aggregated }) => {
+          this.#aggregated = aggregated;
           this.#index = new KindIndex(kinds);
           this.#fetchedAt = Date.now();
           this.#failedGroups = failedGroups;

@@ -84,6 +84,7 @@ describe('clusters provider against the real control plane', () => {
       const k = await h.resolveKind(text);
       expect(`${k.apiVersion}/${k.kind}`, text).toBe(expected);
     }
+    expect(h.discovery.aggregated).toBe(true); // two requests for the whole cluster
     expect((await h.resolveKind('nodes')).namespaced).toBe(false);
     expect((await h.resolveKind('pods')).subresources).toEqual(expect.arrayContaining(['log', 'exec', 'status']));
     expect(await h.resolveWorkload('cj/nightly')).toMatchObject({ name: 'nightly', kind: { kind: 'CronJob' } });
@@ -183,6 +184,9 @@ describe('clusters provider against the real control plane', () => {
     const { stdout } = await execFileAsync(info.tools.kubectl, ['--kubeconfig', file, 'get', 'ns', 'default', '-o', 'name'], { timeout: 30_000 });
     expect(stdout.trim()).toBe('namespace/default');
     expect(readFileSync(file, 'utf8')).toContain(h.localServer!);
+    const helm = await execFileAsync(info.tools.helm4, ['list', '-A', '--kubeconfig', file, '-o', 'json'], { timeout: 60_000, env: { ...process.env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config'), HELM_DATA_HOME: join(dir, 'helm-data') } });
+    expect(Array.isArray(JSON.parse(helm.stdout))).toBe(true);
+    expect(h.tunnelState()!.connectionsOpened).toBe(2); // kubectl and helm rode the same SSH connection
   });
 
   it('refuses a changed bastion host key, and an unreachable bastion fails in time while kz-admin answers', async () => {
