@@ -22,6 +22,7 @@
  * await handle.resolveKind('deploy', signal)        // → ResolvedKind (group, version, kind, plural, …)
  * await handle.resolveWorkload('deploy/web', signal) // → { kind, name }
  * await handle.listKinds(signal)                     // → ResolvedKind[]
+ * handle.pathFor(kind, { namespace?, name?, subresource? }) // → '/apis/apps/v1/namespaces/x/deployments/web'
  * await handle.kubeconfigFileFor(signal)             // → path of a 0600 single-context kubeconfig
  *                                                    //   for helm/kubectl (through the tunnel)
  * handle.describeError(err, { verb, resource, namespace, name })  // → ToolError
@@ -50,7 +51,7 @@ import {
 import { stringify } from 'yaml';
 import { ToolError } from '../kernel/contract.js';
 import { registerSecret, type Logger } from '../kernel/logger.js';
-import { DiscoveryCache, levenshtein, type ResolvedKind } from './discovery.js';
+import { DiscoveryCache, levenshtein, resourcePath, type ResolvedKind } from './discovery.js';
 import { describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
 import { bastionKey, TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
@@ -507,6 +508,11 @@ export class ClusterHandle {
         httpApi,
       }),
     );
+  }
+
+  /** API path of a kind's collection, object or subresource (see discovery.resourcePath). */
+  pathFor(kind: ResolvedKind, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
+    return resourcePath(kind, opts);
   }
 
   resolveKind(text: string, signal?: AbortSignal): Promise<ResolvedKind> {

@@ -247,6 +247,19 @@ export function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * The API path of a resolved kind: the collection (`name` omitted), one object, or a subresource.
+ * `namespace` is ignored for cluster-scoped kinds; omit it on a namespaced kind to list across
+ * all namespaces.
+ */
+export function resourcePath(k: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'>, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
+  const base = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
+  const ns = k.namespaced && opts.namespace ? `/namespaces/${encodeURIComponent(opts.namespace)}` : '';
+  const name = opts.name ? `/${encodeURIComponent(opts.name)}` : '';
+  const sub = opts.name && opts.subresource ? `/${opts.subresource}` : '';
+  return `${base}${ns}/${k.plural}${name}${sub}`;
+}
+
 export function describeKind(k: ResolvedKind): string {
   return `${k.plural}${k.group ? `.${k.group}` : ''} (${k.kind}, ${k.apiVersion}${k.shortNames.length ? `, short: ${k.shortNames.join(',')}` : ''})`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { DiscoveryCache, KindIndex, levenshtein, type ResolvedKind } from '../../src/providers/discovery.js';
+import { DiscoveryCache, KindIndex, levenshtein, resourcePath, type ResolvedKind } from '../../src/providers/discovery.js';
 
 const kind = (group: string, version: string, k: string, plural: string, extra: Partial<ResolvedKind> = {}): ResolvedKind => ({
   group,
@@ -44,6 +44,15 @@ describe('kind resolution', () => {
     const close = index.closest('thing12x');
     expect(performance.now() - t0).toBeLessThan(500);
     expect(close[0]?.kind).toMatch(/^Thing12/);
+  });
+
+  it('builds API paths for collections, objects and subresources', () => {
+    const deploy = kind('apps', 'v1', 'Deployment', 'deployments');
+    const node = kind('', 'v1', 'Node', 'nodes', { namespaced: false });
+    expect(resourcePath(deploy, { namespace: 'shop' })).toBe('/apis/apps/v1/namespaces/shop/deployments');
+    expect(resourcePath(deploy)).toBe('/apis/apps/v1/deployments');
+    expect(resourcePath(deploy, { namespace: 'shop', name: 'web', subresource: 'scale' })).toBe('/apis/apps/v1/namespaces/shop/deployments/web/scale');
+    expect(resourcePath(node, { namespace: 'ignored', name: 'n1' })).toBe('/api/v1/nodes/n1');
   });
 
   it('computes edit distances', () => {
