@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startAuthProxy, type AuthProxy } from './helpers/auth-proxy.js';
 import { freshHome, removeHomes, requireClients, runClient, transcript } from './helpers/clients.js';
@@ -44,11 +44,21 @@ const FIXTURE_TOOLS = [
 const WRONG_TOKEN = `kz_${randomBytes(32).toString('base64url')}`;
 
 let server: ServerProcess;
+let setupFailure: unknown;
 
 beforeAll(async () => {
-  await requireClients();
-  server = await startServerProcess({ toolDirs: [PACK], label: 'clients' });
+  try {
+    await requireClients();
+    server = await startServerProcess({ toolDirs: [PACK], label: 'clients' });
+  } catch (err) {
+    setupFailure = err;
+  }
 }, 60_000);
+
+// A missing client or build fails every test with the instruction to install it (never a skip).
+beforeEach(() => {
+  if (setupFailure) throw setupFailure;
+});
 
 afterAll(async () => {
   await server?.stop();
