@@ -161,6 +161,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     el.enabled.disabled = true;
     el.enabled.setAttribute('aria-busy', 'true');
     show(el.problem, '');
+    note('');
     try {
       if (wantOn) {
         var address = addressInput();
@@ -176,7 +177,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
     } catch (err) {
       if (err.data && err.data.mcp) renderState(err.data);
       el.enabled.checked = !!(lastState && lastState.mcp.state === 'running');
-      show(el.problem, err.message);
+      // A listener error is already in the status row; say anything else below the inputs.
+      if (!(err.data && err.data.mcp && err.data.mcp.state === 'error')) show(el.problem, err.message);
+      else el.port.focus();
     } finally {
       busy = false;
       el.enabled.disabled = false;
@@ -284,12 +287,12 @@ export const PAGE_SCRIPT = String.raw`(function () {
         text: data.error ? 'No contexts.' : 'No contexts found. kubezilla-mcp reads KUBECONFIG or ~/.kube/config, plus --kubeconfig files.' })]));
     }
     data.contexts.forEach(function (c) {
-      var nameCell = make('td', null, [make('strong', { text: c.name })]);
+      var nameCell = make('td', { className: 'ctx-name' }, [make('strong', { text: c.name })]);
       if (c.isCurrent) nameCell.appendChild(make('span', { className: 'badge current', text: 'current' }));
       if (c.problem) nameCell.appendChild(make('span', { className: 'ctx-problem', text: c.problem }));
       body.appendChild(make('tr', { 'data-context': c.name }, [
         nameCell,
-        make('td', null, [c.cluster, make('span', { className: 'sub', text: c.server || 'no server' })]),
+        make('td', null, [c.cluster, make('span', { className: 'sub url', text: c.server || 'no server' })]),
         make('td', { text: c.namespace }),
         make('td', { className: 'source' }, [make('code', { text: c.source })]),
         make('td', null, [tunnelCell(c.tunnel)])
@@ -324,7 +327,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var when = new Date(e.time);
       body.appendChild(make('tr', null, [
         make('td', null, [make('time', { datetime: e.time, title: e.time, text: isNaN(when) ? e.time : when.toLocaleString() })]),
-        make('td', null, [make('code', { text: e.tool })]),
+        make('td', null, [make('code', { className: 'name', text: e.tool })]),
         make('td', { text: e.target }),
         make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
         make('td', null, [make('span', { className: 'badge ' + e.outcome, text: e.outcome })]),

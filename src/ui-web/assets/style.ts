@@ -17,6 +17,7 @@ export const PAGE_STYLE = String.raw`
   }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html { font-size: 15px; }
 body {
   margin: 0; background: var(--bg); color: var(--text);
@@ -80,7 +81,7 @@ h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 #mcp-status-text { font-weight: 600; overflow-wrap: anywhere; }
 #mcp-status-text code { font-weight: 500; background: transparent; padding: 0; }
 
-.fields { display: flex; gap: 1rem; flex-wrap: wrap; }
+.fields { display: flex; gap: 1rem; flex-wrap: wrap; max-width: 36rem; }
 .field { display: grid; gap: .3rem; flex: 1 1 14rem; }
 .field-port { flex: 0 1 9rem; }
 .field label { font-weight: 600; font-size: .9rem; }
@@ -131,8 +132,10 @@ th { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: 
 tbody tr:last-child td { border-bottom: none; }
 td.empty { color: var(--muted); text-align: center; padding: 1.25rem; }
 td .sub { display: block; color: var(--muted); font-size: .85rem; overflow-wrap: anywhere; }
+td .sub.url, td code.name, td time { white-space: nowrap; overflow-wrap: normal; }
+td.ctx-name { white-space: nowrap; }
 td.source { overflow-wrap: anywhere; max-width: 18rem; }
-td .ctx-problem { display: block; color: var(--bad); font-size: .85rem; margin-top: .15rem; }
+td .ctx-problem { display: block; white-space: normal; color: var(--bad); font-size: .85rem; margin-top: .15rem; }
 .badge {
   display: inline-block; font-size: .75rem; font-weight: 650; padding: .05rem .5rem; border-radius: 999px;
   background: var(--code-bg); color: var(--muted); border: 1px solid var(--border); white-space: nowrap; vertical-align: .1em;
