@@ -602,6 +602,14 @@ export class ClusterProvider {
     return { contexts, current: snap.current, problems: snap.problems };
   }
 
+  /**
+   * Calls `changed` whenever the contexts or their sources change (a kubeconfig edited, added,
+   * broken or fixed; settings changed). Returns a function that stops watching.
+   */
+  watchContexts(changed: (list: ContextList) => void): () => void {
+    return this.#kubeconfig.watch(() => changed(this.listContexts()));
+  }
+
   tunnelStates(): TunnelState[] {
     return this.tunnels.list();
   }

@@ -34,6 +34,9 @@ export function registerProviders(container: KernelContainer): void {
         settingsFiles: () => settings.get().kubeconfig.files,
         inline: () => settings.get().kubeconfig.inline,
       });
+      // Settings changes (kubeconfig files or inline configs added on the settings page) reach
+      // watchers at once rather than on the next poll.
+      settings.onChange(() => kubeconfig.snapshot());
       const timeout = positiveInt(process.env.KUBEZILLA_REQUEST_TIMEOUT_MS);
       return new ClusterProvider({
         kubeconfig,

@@ -26,10 +26,12 @@
  *
  * Freshness: every `snapshot()` re-stats the sources (a few stat calls, microseconds) and
  * re-reads only those that changed (mtime, size, inode), so an edit takes effect on the next
- * call, without watchers that miss atomic renames. Nothing here talks to a cluster.
+ * call even where file watching is unreliable. `watch()` adds push notifications (directory
+ * watchers plus a slow poll) for the settings page and subscriptions. Nothing here talks to a
+ * cluster.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
@@ -449,6 +451,61 @@ export class KubeconfigStore {
   onChange(listener: (snapshot: KubeconfigSnapshot) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Pushes changes without waiting for a call: watches the directories of every source (which
+   * catches editors' atomic renames and files that appear later), with a slow stat poll as a
+   * safety net for filesystems where fs.watch is blind. `listener` gets the new snapshot.
+   * Returns a function that stops watching. Used by the settings page and resource subscriptions.
+   */
+  watch(listener: (snapshot: KubeconfigSnapshot) => void, pollMs = 5000): () => void {
+    this.snapshot(); // the state now is the baseline, not a change
+    const off = this.onChange(listener);
+    const watchers = new Map<string, FSWatcher>();
+    let timer: NodeJS.Timeout | undefined;
+    const refresh = () => {
+      timer = undefined;
+      this.snapshot();
+      syncWatches();
+    };
+    const poke = () => {
+      if (!timer) timer = setTimeout(refresh, 100);
+    };
+    const syncWatches = () => {
+      const dirs = new Set<string>();
+      for (const spec of discoverSources(this.inputs).specs) if (spec.content === undefined) dirs.add(dirname(spec.id));
+      for (const entry of this.inputs.settingsFiles?.() ?? []) dirs.add(resolve(expandHome(entry, this.inputs.home ?? homedir())));
+      for (const [dir, w] of watchers) {
+        if (!dirs.has(dir)) {
+          w.close();
+          watchers.delete(dir);
+        }
+      }
+      for (const dir of dirs) {
+        if (watchers.has(dir)) continue;
+        try {
+          const w = watch(dir, { persistent: false }, poke);
+          w.on('error', () => {
+            w.close();
+            watchers.delete(dir);
+          });
+          watchers.set(dir, w);
+        } catch {
+          /* the directory does not exist (yet): the poll notices when it does */
+        }
+      }
+    };
+    syncWatches();
+    const poll = setInterval(refresh, pollMs);
+    poll.unref();
+    return () => {
+      off();
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+    };
   }
 
   #read(spec: SourceSpec, signature: string): ParsedSource {

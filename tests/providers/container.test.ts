@@ -39,6 +39,15 @@ describe('clusters provider registration', () => {
     expect(list.current).toBe('from-env');
     expect(list.contexts[2]!.tunnel).toMatchObject({ bastion: 'ops@bastion.invalid:22', status: 'idle', via: 'settings' });
     // Nothing was contacted: these addresses do not exist, and listing took no time.
+
+    // Adding a kubeconfig on the settings page reaches watchers at once.
+    const changes: string[][] = [];
+    const stop = clusters.watchContexts((l) => changes.push(l.contexts.map((c) => c.name)));
+    container.resolve('settings').update((s) => {
+      s.kubeconfig.inline.push({ name: 'second', content: cfg('added-later', 'https://10.255.255.4:6443') });
+    });
+    expect(changes).toEqual([['from-env', 'from-flag', 'from-settings', 'added-later']]);
+    stop();
     await container.dispose();
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -146,6 +146,31 @@ describe('kubeconfig discovery and merging', () => {
     expect(third.contexts).toEqual([]);
     expect(third.problems[0]).toMatchObject({ source: f, line: expect.any(Number) });
     expect(changes).toBe(3);
+  });
+
+  it('pushes changes to watchers: an edit, a file that appears later, an atomic rename', async () => {
+    const f = write('w1.yaml', kubeconfig({ clusters: [{ name: 'c', server: 'https://v1' }], contexts: [{ name: 'one', cluster: 'c' }] }));
+    const later = join(dir, 'w2.yaml');
+    const store = new KubeconfigStore({ env: { KUBECONFIG: [f, later].join(delimiter) }, home });
+    const seen: string[][] = [];
+    const stop = store.watch((snap) => seen.push(snap.contexts.map((c) => `${c.name}=${c.server}`)), 60_000);
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 100 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen.length).toBeGreaterThanOrEqual(n);
+    };
+    try {
+      expect(seen).toEqual([]); // starting to watch is not a change
+      writeFileSync(later, kubeconfig({ clusters: [{ name: 'c2', server: 'https://v2' }], contexts: [{ name: 'two', cluster: 'c2' }] }));
+      await waitFor(1);
+      expect(seen.at(-1)).toEqual(['one=https://v1', 'two=https://v2']);
+      const temp = join(dir, 'w1.yaml.tmp');
+      writeFileSync(temp, kubeconfig({ clusters: [{ name: 'c', server: 'https://v1b' }], contexts: [{ name: 'one', cluster: 'c' }] }));
+      renameSync(temp, f);
+      await waitFor(2);
+      expect(seen.at(-1)).toEqual(['one=https://v1b', 'two=https://v2']);
+    } finally {
+      stop();
+    }
   });
 
   it('keeps the cluster extension for the tunnel settings', () => {
