@@ -64,9 +64,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
       setConnection('Cannot reach kubezilla-mcp. Is it still running?');
       throw new ApiError('Cannot reach kubezilla-mcp', 0, null);
     }
-    setConnection('');
     var data = null;
     try { data = await response.json(); } catch (e) { data = null; }
+    // 403 here means this page's CSRF token is stale: kubezilla-mcp restarted since it loaded.
+    setConnection(response.status === 403 ? 'kubezilla-mcp restarted since this page loaded: reload the page.' : '');
     if (!response.ok) {
       var message = (data && (data.problem || (data.error && data.error.message))) || ('HTTP ' + response.status);
       throw new ApiError(message, response.status, data);
@@ -196,7 +197,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
     try {
       renderState(await api('POST', '/api/mcp/address', address));
       dirty.bind = false; dirty.port = false;
-      note('Saved ' + address.bind + ':' + address.port + '. Tick Enable to start the server there.', 'ok');
+      // Blurring the input by ticking Enable also lands here; the toggle then speaks for itself.
+      if (!busy && !el.enabled.checked) note('Saved ' + address.bind + ':' + address.port + '. Tick Enable to start the server there.', 'ok');
     } catch (err) {
       if (err.data && err.data.mcp) renderState(err.data);
       show(el.problem, err.message);

@@ -70,7 +70,7 @@ h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 
 .status {
   margin: 0 0 1rem; padding: .6rem .85rem; border-radius: 8px; background: var(--code-bg);
-  display: flex; align-items: baseline; gap: .4rem; flex-wrap: wrap;
+  display: flex; align-items: baseline; gap: .4rem;
 }
 .status-label { color: var(--muted); }
 .status .dot { color: var(--idle); }
@@ -78,7 +78,8 @@ h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
 .status[data-state="running"] .dot { color: var(--ok); }
 .status[data-state="error"] { background: var(--bad-soft); }
 .status[data-state="error"] .dot, .status[data-state="error"] #mcp-status-text { color: var(--bad); }
-#mcp-status-text { font-weight: 600; overflow-wrap: anywhere; }
+#mcp-status-text { font-weight: 600; overflow-wrap: anywhere; flex: 1 1 auto; min-width: 0; }
+.status-label, .status .dot { flex: none; }
 #mcp-status-text code { font-weight: 500; background: transparent; padding: 0; }
 
 .fields { display: flex; gap: 1rem; flex-wrap: wrap; max-width: 36rem; }
