@@ -1,0 +1,235 @@
+/**
+ * Shared by describe_resource, get_pod_logs and get_events: API paths for a resolved kind, reading
+ * one object with a "did you mean" on 404, label selectors as text, and resolving a workload
+ * reference (`deploy/web`, `sts/db`, `ds/x`, `rs/x`, `job/x`, `cj/x` = its newest Job, `pod/x`, or
+ * a bare pod name) to the object and the pods it owns.
+ *
+ * Pods are matched by the workload's selector and then by ownership (a Deployment's pods are
+ * those owned by its ReplicaSets), so two workloads with overlapping selectors never mix.
+ */
+import { ToolError } from '../kernel/contract.js';
+import type { ClusterHandle } from '../providers/clusters.js';
+import { levenshtein, type ResolvedKind } from '../providers/discovery.js';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion?: string; kind: string; name: string; uid: string; controller?: boolean }>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  generation?: number;
+  [key: string]: unknown;
+}
+
+/** A Kubernetes object as JSON; spec and status are read loosely. */
+export interface KObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spec?: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  status?: any;
+  [key: string]: unknown;
+}
+
+export interface KList {
+  items: KObject[];
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+/** `/api/v1/namespaces/ns/pods/name` style path for a resolved kind. */
+export function resourcePath(kind: ResolvedKind, namespace?: string, name?: string): string {
+  const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+  const ns = kind.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${kind.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+/** `deployments.apps` / `pods`: how RBAC and kubectl name a resource. */
+export function resourceName(kind: ResolvedKind): string {
+  return kind.group ? `${kind.plural}.${kind.group}` : kind.plural;
+}
+
+/** Names of this kind closest to `name` (one metadata-only list, at most 500 names read). */
+export async function nearNames(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<string[]> {
+  try {
+    const res = await handle.request(resourcePath(kind, namespace), {
+      accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+      query: { limit: 500 },
+      ...(signal ? { signal } : {}),
+      timeoutMs: 5000,
+    });
+    const names = (res.json<KList>().items ?? []).map((i) => i.metadata.name);
+    const target = name.toLowerCase();
+    return names
+      .map((n) => {
+        const l = n.toLowerCase();
+        let d = levenshtein(target, l);
+        if (l.startsWith(target) || target.startsWith(l) || l.includes(target)) d = Math.min(d, 1);
+        return { n, d };
+      })
+      .filter(({ d }) => d <= Math.max(2, Math.floor(target.length / 3)))
+      .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
+      .slice(0, 5)
+      .map(({ n }) => n);
+  } catch {
+    return []; // suggestions are a courtesy: never let them hide the real error
+  }
+}
+
+/**
+ * GETs one object. A 404 becomes a ToolError naming the kind, name, namespace and context, with the
+ * closest existing names; other failures are explained by the handle (403 names user and verb).
+ */
+export async function getObject(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal?: AbortSignal): Promise<KObject> {
+  try {
+    const res = await handle.request(resourcePath(kind, namespace, name), signal ? { signal } : {});
+    return res.json<KObject>();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) throw await notFound(handle, kind, namespace, name, signal);
+    throw handle.describeError(err, { verb: 'get', resource: resourceName(kind), namespace: kind.namespaced ? namespace : undefined, name });
+  }
+}
+
+/** The not-found error for kind/name, with near names when a cheap list finds some. */
+export async function notFound(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal?: AbortSignal): Promise<ToolError> {
+  const near = await nearNames(handle, kind, namespace, name, signal);
+  const where = kind.namespaced ? ` in namespace "${namespace}"` : '';
+  return new ToolError(
+    `${kind.kind} "${name}" not found${where} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
+    `Check the name${kind.namespaced ? ' and the namespace' : ''}; list_resources with kind "${kind.plural}" shows what exists.`,
+  );
+}
+
+/** A LabelSelector object (matchLabels + matchExpressions) as `kubectl -l` text. */
+export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined): string {
+  if (!selector) return '';
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+export const WORKLOAD_REF_HELP =
+  'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
+
+export interface Workload {
+  /** The kind the reference named (Pod for a bare pod name). */
+  kind: ResolvedKind;
+  name: string;
+  namespace: string;
+  object: KObject;
+  /** The pods it owns now, newest first. */
+  pods: KObject[];
+  /** For a Deployment: its ReplicaSets (newest first). */
+  replicaSets: KObject[];
+  /** For a CronJob: its Jobs (newest first); for a Job: itself. */
+  jobs: KObject[];
+  /** For a CronJob: the newest Job, whose pods are `pods`. */
+  job?: KObject;
+}
+
+const byNewest = (a: KObject, b: KObject) =>
+  (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name);
+
+function ownedBy(obj: KObject, uids: Set<string>): boolean {
+  return (obj.metadata.ownerReferences ?? []).some((o) => uids.has(o.uid));
+}
+
+async function list(handle: ClusterHandle, path: string, selector: string, signal?: AbortSignal, what?: { resource: string; namespace: string }): Promise<KObject[]> {
+  try {
+    const res = await handle.request(path, { query: { labelSelector: selector || undefined }, ...(signal ? { signal } : {}) });
+    return res.json<KList>().items ?? [];
+  } catch (err) {
+    throw handle.describeError(err, { verb: 'list', ...(what ?? {}) });
+  }
+}
+
+/** Resolves a kind known to exist on every cluster (pods, replicasets.apps, jobs.batch). */
+function builtin(kind: string, group: string, plural: string): ResolvedKind {
+  return {
+    group, version: 'v1', apiVersion: group ? `${group}/v1` : 'v1', kind, plural, singular: kind.toLowerCase(),
+    namespaced: true, verbs: [], shortNames: [], categories: [], subresources: [], preferred: true,
+  };
+}
+
+export const POD_KIND = builtin('Pod', '', 'pods');
+export const REPLICASET_KIND = builtin('ReplicaSet', 'apps', 'replicasets');
+export const JOB_KIND = builtin('Job', 'batch', 'jobs');
+
+/**
+ * Resolves `ref` (a pod name or a workload reference) in `namespace` to the object and its pods.
+ * Unknown or non-workload kinds, a missing object (with near names) and RBAC refusals become
+ * ToolErrors that say what to do.
+ */
+export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, namespace: string, signal?: AbortSignal): Promise<Workload> {
+  const text = ref.trim();
+  let kind: ResolvedKind;
+  let name: string;
+  if (text.includes('/')) {
+    ({ kind, name } = await handle.resolveWorkload(text, signal));
+  } else {
+    kind = POD_KIND;
+    name = text;
+  }
+  const object = await getObject(handle, kind, namespace, name, signal);
+  const result: Workload = { kind, name, namespace, object, pods: [], replicaSets: [], jobs: [] };
+  const podsPath = resourcePath(POD_KIND, namespace);
+  const podWhat = { resource: 'pods', namespace };
+  const uid = object.metadata.uid ?? '';
+  switch (`${kind.group}/${kind.kind}`) {
+    case '/Pod':
+      result.pods = [object];
+      break;
+    case 'apps/Deployment': {
+      const selector = selectorString(object.spec?.selector);
+      const rs = await list(handle, resourcePath(REPLICASET_KIND, namespace), selector, signal, { resource: 'replicasets.apps', namespace });
+      result.replicaSets = rs.filter((r) => ownedBy(r, new Set([uid]))).sort(byNewest);
+      const rsUids = new Set(result.replicaSets.map((r) => r.metadata.uid ?? ''));
+      const pods = await list(handle, podsPath, selector, signal, podWhat);
+      result.pods = pods.filter((p) => ownedBy(p, rsUids)).sort(byNewest);
+      break;
+    }
+    case 'apps/StatefulSet':
+    case 'apps/DaemonSet':
+    case 'apps/ReplicaSet': {
+      const pods = await list(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
+      result.pods = pods.filter((p) => ownedBy(p, new Set([uid]))).sort(byNewest);
+      break;
+    }
+    case 'batch/Job': {
+      result.jobs = [object];
+      result.job = object;
+      const pods = await list(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
+      result.pods = pods.filter((p) => ownedBy(p, new Set([uid]))).sort(byNewest);
+      break;
+    }
+    case 'batch/CronJob': {
+      const jobs = await list(handle, resourcePath(JOB_KIND, namespace), '', signal, { resource: 'jobs.batch', namespace });
+      result.jobs = jobs.filter((j) => ownedBy(j, new Set([uid]))).sort(byNewest);
+      const newest = result.jobs[0];
+      if (newest) {
+        result.job = newest;
+        const pods = await list(handle, podsPath, selectorString(newest.spec?.selector), signal, podWhat);
+        result.pods = pods.filter((p) => ownedBy(p, new Set([newest.metadata.uid ?? '']))).sort(byNewest);
+      }
+      break;
+    }
+    default:
+      throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, `Name ${WORKLOAD_REF_HELP}.`);
+  }
+  return result;
+}
+
+/** `deploy/web` style text for messages: lowercase kind as kubectl prints it. */
+export function refText(kind: ResolvedKind | { kind: string }, name: string): string {
+  return `${kind.kind.toLowerCase()}/${name}`;
+}
