@@ -604,10 +604,16 @@ export class ClusterProvider {
 
   /**
    * Calls `changed` whenever the contexts or their sources change (a kubeconfig edited, added,
-   * broken or fixed; settings changed). Returns a function that stops watching.
+   * broken or fixed; settings changed) or a tunnel changes state. Returns a function that stops
+   * watching.
    */
   watchContexts(changed: (list: ContextList) => void): () => void {
-    return this.#kubeconfig.watch(() => changed(this.listContexts()));
+    const stopFiles = this.#kubeconfig.watch(() => changed(this.listContexts()));
+    const stopTunnels = this.tunnels.onStateChange(() => changed(this.listContexts()));
+    return () => {
+      stopFiles();
+      stopTunnels();
+    };
   }
 
   tunnelStates(): TunnelState[] {

@@ -265,7 +265,11 @@ class Bastion {
     this.status = status;
     this.reason = reason;
     this.since = new Date();
+    this.onState?.(this.state());
   }
+
+  /** Set by the registry: told about every state change. */
+  onState: ((state: TunnelState) => void) | undefined;
 
   /** Resolves with a ready SSH connection, opening one if needed (shared by concurrent callers). */
   connect(signal?: AbortSignal): Promise<SshClient> {
@@ -569,6 +573,7 @@ export function connectionKey(config: TunnelConfig): string {
 
 export class TunnelRegistry {
   #bastions = new Map<string, Bastion>();
+  #listeners = new Set<(state: TunnelState) => void>();
   #options: Required<Omit<TunnelRegistryOptions, 'logger' | 'agentSocket'>> & { agentSocket?: string; logger?: Logger };
 
   constructor(options: TunnelRegistryOptions = {}) {
@@ -590,6 +595,9 @@ export class TunnelRegistry {
     let bastion = this.#bastions.get(id);
     if (!bastion) {
       bastion = new Bastion(bastionKey(config), normalized, this.#options);
+      bastion.onState = (state) => {
+        for (const listener of this.#listeners) listener(state);
+      };
       this.#bastions.set(id, bastion);
     } else if (config.idleTimeoutSeconds !== bastion.config.idleTimeoutSeconds) {
       bastion.reconfigure(normalized);
@@ -612,6 +620,12 @@ export class TunnelRegistry {
   state(config: TunnelConfig): TunnelState {
     const bastion = this.#bastions.get(connectionKey(config));
     return bastion ? bastion.state() : { bastion: bastionKey(config), status: 'idle', since: new Date(0).toISOString(), forwards: [], connectionsOpened: 0 };
+  }
+
+  /** Called on every bastion state change (connecting, connected, idle, failed). */
+  onStateChange(listener: (state: TunnelState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   list(): TunnelState[] {

@@ -119,6 +119,8 @@ describe('tunnels through a real OpenSSH server', () => {
 
   it('forwards through one shared SSH connection', async () => {
     const registry = newRegistry();
+    const states: string[] = [];
+    registry.onStateChange((s) => states.push(s.status));
     const { localPort, bastion } = await registry.forward(tunnel(), '127.0.0.1', targetPort);
     expect(bastion).toBe(`${sshd.user}@127.0.0.1:${sshd.port}`);
     expect(registry.state(tunnel()).status).toBe('idle'); // listening contacts nothing
@@ -132,6 +134,7 @@ describe('tunnels through a real OpenSSH server', () => {
     const state = registry.state(tunnel());
     expect(state.status).toBe('connected');
     expect(state.connectionsOpened).toBe(1);
+    expect(states).toEqual(['connecting', 'connected']);
     expect(state.forwards).toEqual([expect.objectContaining({ localPort, target: `127.0.0.1:${targetPort}` })]);
   });
 
