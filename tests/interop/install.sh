@@ -39,7 +39,8 @@ export PATH="$node22_bin:$PATH"
 
 # npm ci wipes node_modules every time, so skip it when the lock file and Node are unchanged.
 stamp="$here/node_modules/.kubezilla-install-stamp"
-want="$(cat "$here/package-lock.json" "$here/package.json" | sha256sum | cut -d' ' -f1) node-$(node --version)"
+if command -v sha256sum >/dev/null 2>&1; then hash() { sha256sum; }; else hash() { shasum -a 256; }; fi
+want="$(cat "$here/package-lock.json" "$here/package.json" | hash | cut -d' ' -f1) node-$(node --version)"
 bins=(claude inspector conformance)
 all_bins() { for b in "${bins[@]}"; do [ -x "$here/node_modules/.bin/$b" ] || return 1; done; }
 
