@@ -316,7 +316,9 @@ export class DiscoveryCache {
     const fresh = this.#index && Date.now() - this.#fetchedAt < this.#ttlMs;
     if (fresh && !force) return this.#index!;
     if (!this.#inflight) {
-      this.#inflight = fetchDiscovery(this.fetch, signal)
+      // Shared by every concurrent caller, so not tied to one caller's signal (the fetch function
+      // applies the request timeout); each caller can still stop waiting on its own.
+      this.#inflight = fetchDiscovery(this.fetch)
         .then(({ kinds, failedGroups, aggregated }) => {
           this.#aggregated = aggregated;
           this.#index = new KindIndex(kinds);
@@ -328,7 +330,14 @@ export class DiscoveryCache {
           this.#inflight = undefined;
         });
     }
-    return this.#inflight;
+    const pending = this.#inflight;
+    if (!signal) return pending;
+    return new Promise<KindIndex>((resolveP, rejectP) => {
+      if (signal.aborted) return rejectP(signal.reason);
+      const onAbort = () => rejectP(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(resolveP, rejectP).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /** Resolves a kind as typed to kubectl; refreshes once on a miss; ToolError with suggestions. */
