@@ -342,7 +342,7 @@ describe('clusters provider', () => {
     let t0 = Date.now();
     const refused = await dead.request('/api').catch((e) => e);
     expect(refused.message).toBe(`Cannot connect to context "dead" (https://127.0.0.1:${deadPort}): connection refused.`);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(1400);
 
     const hole = await provider.get('blackhole');
     const direct = await provider.get('direct');
@@ -351,7 +351,7 @@ describe('clusters provider', () => {
       hole.request('/api').catch((e) => ({ err: e, ms: Date.now() - t0 })),
       direct.request('/api/v1/namespaces').then(() => Date.now() - t0),
     ]);
-    expect(fast).toBeLessThan(500);
+    expect(fast).toBeLessThan(1200);
     const s = slow as { err: ToolError; ms: number };
     expect(s.err.message).toBe(`context "blackhole" (https://127.0.0.1:${silentPort}) did not answer within 1.5s.`);
     expect(s.ms).toBeGreaterThanOrEqual(1400);
@@ -412,7 +412,7 @@ describe('clusters provider', () => {
     const [bad, good] = await Promise.all([deadBastion.request('/api').catch((e) => e), direct.request('/api/v1/namespaces')]);
     expect(good.status).toBe(200);
     expect(bad.message).toContain(`cannot reach bastion ${sshd.user}@127.0.0.1:${deadPort}`);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(2500);
   });
 
   it('says so when the bastion works but cannot reach the API server behind it', async () => {
