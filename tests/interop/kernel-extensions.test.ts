@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, startTestServer, textOf, type TestServer } from '../helpers/server.js';
+import { connectClient, serverLog, startTestServer, textOf, type TestServer } from '../helpers/server.js';
 
 const PACK = fileURLToPath(new URL('./conformance-pack', import.meta.url));
 
@@ -129,5 +129,13 @@ describe('JSON Schema 2020-12 input schemas', () => {
     expect(nested.isError).toBe(true);
     expect(textOf(nested)).toMatch(/`address\.city` must be string/);
     await client.close();
+  });
+});
+
+describe('token hygiene', () => {
+  it('nothing this server logged above contains its token', () => {
+    const log = serverLog.join('\n');
+    expect(log).toMatch(/tools\/call/);
+    expect(log.includes(server.token)).toBe(false);
   });
 });
