@@ -21,7 +21,7 @@ import getRawBody from 'raw-body';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
 import type { KubezillaServer } from '../server.js';
-import { hostOriginGuard, reject } from '../transports/guards.js';
+import { hostOriginGuard, isLoopbackAddress, reject } from '../transports/guards.js';
 import { PAGE_SCRIPT } from './assets/script.js';
 import { PAGE_STYLE } from './assets/style.js';
 import { renderPage } from './assets/page.js';
@@ -128,6 +128,8 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
         configured: { bind: address.bind, port: address.port },
         allowNonLoopback: address.allowNonLoopback,
         sessions: status.state === 'running' ? status.sessions : 0,
+        /** Listening beyond loopback (only possible with allowNonLoopback). */
+        exposed: status.state === 'running' && !isLoopbackAddress(status.bind),
       },
       token: { fingerprint: safe(() => control.tokens.fingerprint()) ?? null, file: control.tokens.file },
     };

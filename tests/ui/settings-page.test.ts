@@ -43,6 +43,44 @@ async function waitStatus(pattern: RegExp): Promise<string> {
   return (await statusText().textContent()) ?? '';
 }
 
+/**
+ * Runs in the page: every visible element with its own text, whose colour against the first opaque
+ * background behind it is below WCAG AA (4.5:1, or 3:1 for large text). Disabled controls are
+ * exempt, as WCAG says.
+ */
+function lowContrastText(): string[] {
+  const parse = (c: string): number[] => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const lum = ([r, g, b]: number[]) => {
+    const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+  };
+  const background = (el: Element | null): number[] => {
+    for (let node = el; node; node = node.parentElement) {
+      const bg = parse(getComputedStyle(node).backgroundColor);
+      if (bg.length >= 3 && (bg[3] ?? 1) >= 0.99) return bg;
+    }
+    return [255, 255, 255];
+  };
+  const failures: string[] = [];
+  for (const el of Array.from(document.querySelectorAll('body *'))) {
+    const own = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim());
+    if (!own || (el as HTMLElement).closest('[hidden], dialog:not([open]), .visually-hidden')) continue;
+    if ((el as HTMLInputElement).disabled || el.closest(':disabled')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    const fg = parse(style.color);
+    const bg = background(el);
+    const alpha = fg[3] ?? 1;
+    const mixed = [0, 1, 2].map((i) => fg[i]! * alpha + bg[i]! * (1 - alpha));
+    const [hi, lo] = [lum(mixed), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi! + 0.05) / (lo! + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) failures.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}
+
 function savedSettings(): { mcp: { enabled: boolean; port: number; bind: string } } {
   return JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8'));
 }
@@ -261,13 +299,28 @@ describe('the settings page in Chromium', () => {
     expect(reached.find((r) => r.startsWith('input#mcp-enabled'))).toContain('Enable MCP server');
   });
 
-  it('looks right in dark mode too', async () => {
-    await page.emulateMedia({ colorScheme: 'dark' });
+  it('has WCAG AA text contrast in light and dark mode', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.reload();
+      await waitStatus(/^running on /);
+      await page.locator('tr[data-context="dev"]').waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length >= 2);
+      if (scheme === 'dark') await page.screenshot({ path: shot('09-dark'), fullPage: true });
+      const failures = await page.evaluate(lowContrastText);
+      expect(failures, `${scheme} mode`).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('fits a narrow screen', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
     await page.reload();
     await waitStatus(/^running on /);
-    await page.locator('tr[data-context="dev"]').waitFor();
-    await page.screenshot({ path: shot('09-dark'), fullPage: true });
-    await page.emulateMedia({ colorScheme: 'light' });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot('10-narrow'), fullPage: true });
+    await page.setViewportSize({ width: 1100, height: 900 });
   });
 });
 

@@ -49,6 +49,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       </div>
     </div>
     <p class="hint" id="address-hint">Bind address and port are locked while the server runs. To change them, untick Enable, edit, and re-tick.</p>
+    <p class="warning" id="mcp-exposed" hidden>Listening beyond loopback: anyone on the network who holds the token can drive every cluster in your kubeconfigs.</p>
     <p class="problem" id="mcp-problem" role="alert" hidden></p>
     <dl class="facts">
       <div><dt>Connected sessions</dt><dd id="mcp-sessions">–</dd></div>

@@ -131,6 +131,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     if (running || !dirty.bind) el.bind.value = running ? mcp.bind : mcp.configured.bind;
     if (running || !dirty.port) el.port.value = String(running ? mcp.port : mcp.configured.port);
     if (running) { dirty.bind = false; dirty.port = false; }
+    $('mcp-exposed').hidden = !mcp.exposed;
     el.sessions.textContent = running ? String(mcp.sessions) : '0 (server stopped)';
     var fp = state.token.fingerprint || 'none yet (created when first enabled)';
     if (el.fingerprint.textContent !== fp) el.fingerprint.textContent = fp;

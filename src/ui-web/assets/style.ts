@@ -3,7 +3,7 @@ export const PAGE_STYLE = String.raw`
 :root {
   --bg: #f4f6f8; --card: #ffffff; --border: #d8dee4; --text: #1b1f24; --muted: #57606a;
   --accent: #0a58ca; --accent-text: #ffffff; --accent-soft: #e7f0fd;
-  --ok: #1a7f37; --ok-soft: #e6f4ea; --bad: #b42318; --bad-soft: #fdecea; --warn: #8a5a00; --warn-soft: #fff4d6;
+  --ok: #16692e; --ok-soft: #e6f4ea; --bad: #b42318; --bad-soft: #fdecea; --warn: #8a5a00; --warn-soft: #fff4d6;
   --idle: #6e7781; --code-bg: #f0f2f4; --focus: #0a58ca; --shadow: 0 1px 2px rgba(27,31,36,.06), 0 1px 8px rgba(27,31,36,.04);
   color-scheme: light;
 }
@@ -45,6 +45,7 @@ code { background: var(--code-bg); padding: .1em .35em; border-radius: 4px; over
 
 main { max-width: 980px; margin: 1.5rem auto 3rem; padding: 0 clamp(1rem, 4vw, 2rem); display: grid; gap: 1.25rem; }
 main:focus { outline: none; }
+main > * { min-width: 0; }
 .card { background: var(--card); border: 1px solid var(--border); border-radius: 12px; padding: 1.25rem 1.5rem 1.4rem; box-shadow: var(--shadow); }
 .card-head { margin-bottom: 1rem; }
 .card-head.with-action { display: flex; justify-content: space-between; align-items: flex-start; gap: 1rem; }
@@ -95,6 +96,7 @@ input[type="text"]:disabled, input[type="number"]:disabled {
 }
 input[aria-invalid="true"] { border-color: var(--bad); }
 .hint { color: var(--muted); font-size: .88rem; margin: .5rem 0 0; }
+.warning { color: var(--warn); background: var(--warn-soft); border-radius: 6px; padding: .5rem .75rem; margin: .75rem 0 0; font-weight: 600; }
 .problem { color: var(--bad); background: var(--bad-soft); border-radius: 6px; padding: .5rem .75rem; margin: .75rem 0 0; overflow-wrap: anywhere; }
 
 .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .75rem 1.5rem; margin: 1.25rem 0 0; padding: 1rem 0 0; border-top: 1px solid var(--border); }
