@@ -99,6 +99,14 @@ export function parseSettings(raw: unknown, source: string): Settings {
 
 type Listener = (settings: Settings) => void;
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export class SettingsStore {
   readonly file: string;
   #current: Settings;
@@ -106,18 +114,22 @@ export class SettingsStore {
 
   constructor(readonly dir: string) {
     this.file = join(dir, 'settings.json');
-    this.#current = this.#load();
+    this.#current = deepFreeze(this.#load());
   }
 
+  /**
+   * The current settings: a deep-frozen snapshot, cheap enough to read on every tool call.
+   * Change them only through update().
+   */
   get(): Settings {
-    return structuredClone(this.#current);
+    return this.#current;
   }
 
   /** Applies `change` to a copy, validates the result, then writes it; nothing changes on error. */
   update(change: (draft: Settings) => void): Settings {
-    const draft = this.get();
+    const draft = structuredClone(this.#current);
     change(draft);
-    const next = parseSettings(draft, 'the new settings');
+    const next = deepFreeze(parseSettings(draft, 'the new settings'));
     this.#write(next);
     this.#current = next;
     for (const listener of this.#listeners) listener(this.get());
