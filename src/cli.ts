@@ -12,6 +12,7 @@ import { defaultConfigDir, ensurePrivateDir } from './providers/config-dir.js';
 import { SettingsStore } from './providers/settings.js';
 import { TokenStore } from './providers/tokens.js';
 import { KubezillaServer } from './server.js';
+import { mcpUrl } from './transports/listener.js';
 
 const HELP = `kubezilla-mcp ${SERVER_VERSION}: Kubernetes operations as MCP tools over Streamable HTTP.
 
@@ -162,7 +163,7 @@ async function status(values: Values): Promise<number> {
   const settings = new SettingsStore(dir).get();
   const tokens = new TokenStore(dir);
   const fp = tokens.fingerprint();
-  const url = `http://${settings.mcp.bind.includes(':') ? `[${settings.mcp.bind}]` : settings.mcp.bind}:${settings.mcp.port}/mcp`;
+  const url = mcpUrl(settings.mcp.bind, settings.mcp.port);
   process.stdout.write(`config:   ${dir}\n`);
   process.stdout.write(`token:    ${fp ?? 'none yet (created when MCP is first enabled)'}\n`);
   process.stdout.write(`mcp:      ${settings.mcp.enabled ? 'enabled' : 'disabled'} in settings, ${url}\n`);

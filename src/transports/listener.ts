@@ -11,6 +11,8 @@ import type { Logger } from '../kernel/logger.js';
 import { isLoopbackAddress } from './guards.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
 
+const SESSION_IDLE_MS = 60 * 60 * 1000;
+
 export type ListenerStatus =
   | { state: 'stopped' }
   | { state: 'running'; url: string; bind: string; port: number; sessions: number }
@@ -26,6 +28,7 @@ export interface ListenOptions {
 export class McpListener {
   readonly sessions: SessionRegistry;
   #http: HttpServer | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
   #status: ListenerStatus = { state: 'stopped' };
 
   constructor(
@@ -87,8 +90,13 @@ export class McpListener {
       throw error;
     }
     this.#http = http;
+    // A client that vanished without DELETE leaves its session behind; reclaim it after an hour
+    // without a request. (A client that only listened on its GET stream that long gets 404 on
+    // its next request and re-initializes, as the spec expects.)
+    this.#sweeper = setInterval(() => void this.sessions.close((s) => Date.now() - s.lastSeen > SESSION_IDLE_MS), 60_000);
+    this.#sweeper.unref();
     const actualPort = (http.address() as AddressInfo).port;
-    const url = `http://${bracketed(bind)}:${actualPort}${MCP_PATH}`;
+    const url = mcpUrl(bind, actualPort);
     this.#status = { state: 'running', url, bind, port: actualPort, sessions: 0 };
     if (!isLoopbackAddress(bind)) {
       this.log.warn('MCP server exposed beyond loopback', {
@@ -103,6 +111,7 @@ export class McpListener {
   async stop(): Promise<void> {
     const http = this.#http;
     this.#http = undefined;
+    clearInterval(this.#sweeper);
     this.#status = { state: 'stopped' };
     if (!http) return;
     await this.sessions.close();
@@ -116,4 +125,9 @@ export class McpListener {
 
 function bracketed(address: string): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/** The URL a client uses for an MCP listener on `bind`:`port` (IPv6 addresses bracketed). */
+export function mcpUrl(bind: string, port: number): string {
+  return `http://${bracketed(bind)}:${port}${MCP_PATH}`;
 }
