@@ -191,7 +191,7 @@ describe('MCP conformance suite (conformance server)', () => {
     // Exit 0 also means no listed exception has started passing (the suite calls that a stale entry).
     expect(run.code, transcript(run)).toBe(0);
     expect(run.stdout).toMatch(/Total: \d+ passed, 0 failed/);
-  });
+  }, 300_000);
 });
 
 describe('token hygiene', () => {
