@@ -1,0 +1,89 @@
+/**
+ * Making Kubernetes objects fit to show a model: strip `metadata.managedFields` and the
+ * last-applied annotation (noise, often half the object), and redact Secret values, showing only
+ * their keys and decoded sizes. Shared by the read tools; lives outside src/tools/read/, which the
+ * registry reserves for tool modules.
+ */
+
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; managedFields?: unknown; annotations?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface CleanOptions {
+  keepManagedFields?: boolean;
+  keepLastApplied?: boolean;
+  /** Show Secret values as they are (settings.policy.revealSecrets). */
+  revealSecrets?: boolean;
+}
+
+export interface CleanResult {
+  object: KubeObject;
+  /** What was left out, for a note to the reader. */
+  removed: Array<'managedFields' | 'lastApplied'>;
+  redacted: boolean;
+}
+
+/** A copy of `obj` with noise removed and Secret values redacted (never mutates the input). */
+export function cleanObject(obj: KubeObject, opts: CleanOptions = {}): CleanResult {
+  const object = structuredClone(obj);
+  const removed: CleanResult['removed'] = [];
+  const meta = object.metadata;
+  if (meta) {
+    if (!opts.keepManagedFields && meta.managedFields !== undefined) {
+      delete meta.managedFields;
+      removed.push('managedFields');
+    }
+    if (meta.annotations && LAST_APPLIED in meta.annotations) {
+      if (!opts.keepLastApplied) {
+        delete meta.annotations[LAST_APPLIED];
+        if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
+        removed.push('lastApplied');
+      }
+    }
+  }
+  let redacted = false;
+  if (isSecret(object) && !opts.revealSecrets) {
+    redacted = redactSecretInPlace(object);
+    // The last-applied annotation of a Secret holds the values in plain JSON.
+    const annotation = object.metadata?.annotations?.[LAST_APPLIED];
+    if (annotation !== undefined) {
+      object.metadata!.annotations![LAST_APPLIED] = redactLastApplied(annotation);
+      redacted = true;
+    }
+  }
+  return { object, removed, redacted };
+}
+
+export function isSecret(obj: KubeObject): boolean {
+  return obj.kind === 'Secret' && (obj.apiVersion === 'v1' || obj.apiVersion === undefined);
+}
+
+/** Replaces every value of `data` (base64) and `stringData` with `<redacted: N bytes>`. */
+export function redactSecretInPlace(obj: KubeObject): boolean {
+  let any = false;
+  for (const field of ['data', 'stringData'] as const) {
+    const values = obj[field];
+    if (!values || typeof values !== 'object') continue;
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+      const bytes = typeof value !== 'string' ? 0 : field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+      (values as Record<string, string>)[key] = `<redacted: ${bytes} bytes>`;
+      any = true;
+    }
+  }
+  return any;
+}
+
+function redactLastApplied(annotation: string): string {
+  try {
+    const parsed = JSON.parse(annotation) as KubeObject;
+    redactSecretInPlace(parsed);
+    return JSON.stringify(parsed);
+  } catch {
+    return '<redacted: not valid JSON>';
+  }
+}
