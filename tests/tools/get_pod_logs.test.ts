@@ -45,6 +45,24 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: app, image: nginx}]}`,
+    pod('pulling', ['app']),
+    `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ${ns}}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: busybox}]}`,
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big, namespace: ${ns}}
+spec:
+  replicas: 12
+  selector: {matchLabels: {app: big}}
+  template:
+    metadata: {labels: {app: big}}
+    spec: {containers: [{name: app, image: nginx}]}`,
     `apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly, namespace: ${ns}}
@@ -63,7 +81,7 @@ spec:
     const out = await env.kubectl(['-n', ns, 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}']);
     const running = out.split(' ').filter((p) => p.endsWith('=Running')).length;
     const jobPod = /nightly-manual-\S+=(Running|Succeeded)/.test(out);
-    return running >= 5 && jobPod ? out : '';
+    return running >= 6 + env.info.nodes.length + 12 && jobPod ? out : '';
   }, 60_000);
   expect(ready, 'pods did not start').toBeTruthy();
 }, 120_000);
@@ -171,7 +189,7 @@ describe('get_pod_logs', () => {
   it('says why a pod has not started', async () => {
     const r = await env.callRaw('get_pod_logs', { name: 'stuck', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/No logs yet: pod stuck has not started \(phase Pending; not scheduled: Unschedulable/);
+    expect(r.text).toMatch(/No logs yet: pod stuck has not started \(phase Pending\): not scheduled: Unschedulable/);
     expect(r.text).toMatch(/node\(s\) didn't match Pod's node affinity\/selector/);
   });
 
@@ -213,5 +231,31 @@ describe('get_pod_logs', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('reads a DaemonSet\'s pods, and says which pod has not started and why', async () => {
+    const pods = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(' ').sort();
+    expect(pods).toHaveLength(env.info.nodes.length);
+    const waiting = JSON.stringify([
+      { op: 'replace', path: '/status/containerStatuses/0/state', value: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox"' } } },
+      { op: 'replace', path: '/status/containerStatuses/0/ready', value: false },
+    ]);
+    await env.kubectl(['-n', ns, 'patch', 'pod', pods[0]!, '--subresource=status', '--type=json', '-p', waiting]);
+    const text = await env.call('get_pod_logs', { name: 'ds/agent', namespace: ns, tailLines: 1 });
+    expect(lines(text)[0]).toMatch(new RegExp(`^daemonset/agent: ${pods.length} pods, container "agent"`));
+    expect(lines(text).slice(1)).toEqual(pods.slice(1).map((p) => `[${p}] kz-fake-log line 10 of 10`));
+    expect(text).toContain(`[skipped pod ${pods[0]} has not started (phase Running): container "agent" is waiting: ImagePullBackOff (Back-off pulling image "busybox")]`);
+
+    await env.kubectl(['-n', ns, 'patch', 'pod', 'pulling', '--subresource=status', '--type=json', '-p', waiting]);
+    const single = await env.callRaw('get_pod_logs', { name: 'pulling', namespace: ns });
+    expect(single.isError).toBe(true);
+    expect(single.text).toMatch(/No logs yet: pod pulling has not started \(phase Running\): container "app" is waiting: ImagePullBackOff/);
+  });
+
+  it('caps a large workload at 10 pods and says so', async () => {
+    const text = await env.call('get_pod_logs', { name: 'deploy/big', namespace: ns, tailLines: 1 });
+    expect(lines(text)[0]).toMatch(/^deployment\/big: 10 pods, container "app"/);
+    expect(lines(text).slice(1)).toHaveLength(10);
+    expect(text).toMatch(/\[showing 10 of 12 pods \(running and newest first\); name one pod to read another: big-\S+, big-\S+\]/);
   });
 });

@@ -6,6 +6,7 @@
  * budget keeps the newest lines, so a model always sees the end of the log and is told what was
  * left out and how to narrow the request.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
@@ -138,7 +139,7 @@ function notStarted(pod: KObject, container: string): string | undefined {
   if (!st && pod.spec?.nodeName) reasons.push(`container "${container}" has not been created yet`);
   if (pod.status?.reason || pod.status?.message) reasons.push(`${pod.status.reason ?? ''} ${pod.status.message ?? ''}`.trim());
   if (phase !== 'Pending' && reasons.length === 0) return undefined;
-  return `pod ${pod.metadata.name} has not started (phase ${phase}${reasons.length ? `; ${reasons.join('; ')}` : ''})`;
+  return `pod ${pod.metadata.name} has not started (phase ${phase}): ${reasons.length ? reasons.join('; ') : 'no reason reported yet'}`;
 }
 
 /** A note pointing at `previous` for a container that restarted or is crash-looping. */
@@ -249,6 +250,8 @@ export default defineTool({
     // Choose the container once (the pods of a workload share a template), per pod for safety.
     const containers = pods.map((p) => pickContainer(p, args.container, isPod ? `pod ${p.metadata.name}` : `${label} (pod ${p.metadata.name})`));
 
+    // Each request listens on the call's signal until it ends: room for a workload's pods.
+    setMaxListeners(Math.max(getMaxListeners(ctx.signal), 4 * pods.length + 10), ctx.signal);
     const fetched: Array<Fetched | undefined> = [];
     const skipped: string[] = [];
     await Promise.all(
