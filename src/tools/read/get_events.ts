@@ -53,7 +53,10 @@ export default defineTool({
     const handle = await ctx.clusters.get(args.context);
     const all = args.allNamespaces === true && !args.object;
     const namespace = args.namespace ?? handle.namespace;
-    const typeSelector = args.type ? `type=${args.type}` : '';
+    // Event types are capitalised (Normal, Warning); accept them as people type them.
+    const type = args.type && /^(normal|warning)$/i.test(args.type) ? args.type[0]!.toUpperCase() + args.type.slice(1).toLowerCase() : args.type;
+    if (type !== undefined && !/^[A-Za-z0-9]+$/.test(type)) throw new ToolError(`type: "${type}" is not an event type.`, 'Use "Warning" or "Normal".');
+    const typeSelector = type ? `type=${type}` : '';
     const notes: string[] = [];
     let events: KEvent[];
     let capped = false;
@@ -133,7 +136,7 @@ export default defineTool({
     }
 
     const scope = listNamespace ? `namespace "${listNamespace}"` : 'all namespaces';
-    const filters = [args.type ? `type ${args.type}` : '', args.sinceSeconds ? `last ${args.sinceSeconds}s` : ''].filter(Boolean).join(', ');
+    const filters = [type ? `type ${type}` : '', args.sinceSeconds ? `last ${args.sinceSeconds}s` : ''].filter(Boolean).join(', ');
     const what = `${matcher ? `Events of ${matcher.label}` : 'Events'} in ${scope}${filters ? ` (${filters})` : ''}`;
     if (capped) notes.push(`read only the first ${total} events of ${scope}; there are more — narrow with object, type or a namespace`);
     if (events.length === 0) {
