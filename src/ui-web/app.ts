@@ -22,6 +22,7 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
 import type { KubezillaServer } from '../server.js';
 import { hostOriginGuard, isLoopbackAddress, reject } from '../transports/guards.js';
+import { mcpUrl } from '../transports/listener.js';
 import { PAGE_SCRIPT } from './assets/script.js';
 import { PAGE_STYLE } from './assets/style.js';
 import { renderPage } from './assets/page.js';
@@ -67,10 +68,6 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function bracketed(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
 }
 
 export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: SettingsAppOptions): Koa {
@@ -225,7 +222,8 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     await body(ctx);
     const status = control.listener.status();
     const address = control.mcpAddress();
-    const url = status.state === 'running' ? status.url : `http://${bracketed(address.bind)}:${address.port || 7331}/mcp`;
+    // Not running yet: the address it will use (a port of 0 is only known once it listens).
+    const url = status.state === 'running' ? status.url : mcpUrl(address.bind, address.port || 7331);
     const token = control.tokens.ensure();
     ctx.body = {
       url,
