@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, createNamespaces, deleteNamespaces, eventually, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
 
 const ns = uniqueName('kz-t-describe');
+const crdGroup = `${ns}.example.com`;
 let env: ToolEnv;
 
 /** The value after `Key:` on the first line that starts with it (after indentation). */
@@ -89,11 +90,79 @@ spec:
   - {name: conf, configMap: {name: cfg}}
   - {name: scratch, emptyDir: {}}
 `);
+  await apply(env.info, `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ${ns}}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres:16}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ${ns}}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: busybox}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: ${ns}}
+spec:
+  schedule: "0 3 * * *"
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: job, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: stuck, namespace: ${ns}}
+spec:
+  nodeSelector: {kz-test: no-such-node}
+  containers: [{name: app, image: busybox}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.${crdGroup}}
+spec:
+  group: ${crdGroup}
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`);
+  await env.kubectl(['-n', ns, 'create', 'job', '--from=cronjob/nightly', 'nightly-manual']);
+  await env.kubectl(['wait', '--for=condition=established', `crd/gadgets.${crdGroup}`, '--timeout=30s']);
+  await apply(env.info, `
+apiVersion: ${crdGroup}/v1
+kind: Gadget
+metadata: {name: g1, namespace: ${ns}}
+spec: {size: 3, color: blue}
+status:
+  phase: Degraded
+  conditions: [{type: Ready, status: "False", reason: Broken, message: the gadget is broken, lastTransitionTime: "2026-01-01T00:00:00Z"}]
+`);
   const ready = await eventually(async () => {
     const d = await json(['-n', ns, 'get', 'deploy', 'web']);
     const p = await json(['-n', ns, 'get', 'pod', 'crashy']);
     const eps = await env.kubectl(['-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}']);
-    return d.status?.readyReplicas === 2 && p.status?.phase === 'Running' && eps.trim().split(' ').length === 2;
+    const sts = await json(['-n', ns, 'get', 'sts', 'db']);
+    const ds = await json(['-n', ns, 'get', 'ds', 'agent']);
+    return d.status?.readyReplicas === 2 && p.status?.phase === 'Running' && eps.trim().split(' ').length === 2 &&
+      sts.status?.readyReplicas === 2 && ds.status?.numberReady === env.info.nodes.length;
   }, 60_000);
   expect(ready, 'objects did not become ready').toBe(true);
   await env.kubectl(['-n', ns, 'patch', 'pod', 'crashy', '--subresource=status', '--type=json', '-p', JSON.stringify([
@@ -104,7 +173,10 @@ spec:
 
 afterAll(async () => {
   await env?.close();
-  if (env) await deleteNamespaces(env.info, ns);
+  if (env) {
+    await deleteNamespaces(env.info, ns);
+    await env.kubectl(['delete', 'crd', `gadgets.${crdGroup}`, '--wait=false', '--ignore-not-found'], { allowFail: true });
+  }
 });
 
 describe('describe_resource', () => {
@@ -241,5 +313,60 @@ describe('describe_resource', () => {
     const r = await env.callRaw('describe_resource', { name: 'deploy/web', namespace: ns, context: env.info.contexts.restricted });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(new RegExp(`Forbidden: user "[^"]+" \\(context "kz-restricted"\\) cannot get deployments\\.apps "web" in namespace "${ns}"`));
+  });
+
+  it('a StatefulSet and a DaemonSet: replicas, strategy and pods as kubectl reports them', async () => {
+    const sts = await json(['-n', ns, 'get', 'sts', 'db']);
+    const text = await env.call('describe_resource', { name: 'sts/db', namespace: ns });
+    expect(field(text, 'Replicas')).toBe(`2 desired | ${sts.status.replicas} current | ${sts.status.updatedReplicas ?? 0} updated | ${sts.status.readyReplicas} ready | ${sts.status.availableReplicas ?? 0} available`);
+    expect(field(text, 'Update strategy')).toBe('RollingUpdate (partition 0)');
+    expect(field(text, 'Service name')).toBe('db');
+    expect(section(text, 'Pods (2):').slice(1).map((l) => l.trim().split(/\s{2,}/)[0]).sort()).toEqual(['db-0', 'db-1']);
+    const ds = await json(['-n', ns, 'get', 'ds', 'agent']);
+    const dt = await env.call('describe_resource', { kind: 'daemonsets', name: 'agent', namespace: ns });
+    expect(field(dt, 'Nodes')).toBe(`${ds.status.desiredNumberScheduled} desired | ${ds.status.currentNumberScheduled} current | ${ds.status.updatedNumberScheduled} up-to-date | ${ds.status.numberReady} ready | ${ds.status.numberAvailable} available | ${ds.status.numberMisscheduled} misscheduled`);
+    const kd = await env.kubectl(['-n', ns, 'describe', 'ds', 'agent']);
+    expect(kd).toMatch(new RegExp(`Desired Number of Nodes Scheduled: ${ds.status.desiredNumberScheduled}`));
+    const nodes = section(dt, `Pods (${env.info.nodes.length}):`).slice(1).map((l) => l.trim().split(/\s{2,}/)[5]).sort();
+    expect(nodes).toEqual([...env.info.nodes].sort());
+  });
+
+  it('a CronJob: schedule, its Jobs and the newest Job\'s pods', async () => {
+    const text = await env.call('describe_resource', { name: 'cj/nightly', namespace: ns });
+    expect(field(text, 'Schedule')).toBe('0 3 * * *');
+    expect(field(text, 'Suspended')).toBe('true');
+    expect(section(text, 'Jobs (newest first):')[1]).toMatch(/^\s+nightly-manual\s/);
+    expect(text).toMatch(/Pods of the newest Job nightly-manual \(1\):\n.*\n\s+nightly-manual-\S+\s/);
+  });
+
+  it('a Pending pod shows why in its conditions and events', async () => {
+    const text = await env.call('describe_resource', { name: 'pod/stuck', namespace: ns });
+    expect(field(text, 'Status')).toBe('Pending (phase Pending)');
+    expect(field(text, 'Node')).toBe('<not scheduled>');
+    expect(field(text, 'State')).toBe('not created yet');
+    expect(section(text, 'Conditions:').find((l) => l.includes('PodScheduled'))).toMatch(/PodScheduled\s+False\s+Unschedulable\s+\S+\s+0\/\d+ nodes are available/);
+    const events = await eventually(async () => {
+      const t = await env.call('describe_resource', { name: 'pod/stuck', namespace: ns });
+      return /Warning\s+FailedScheduling/.test(t) ? t : '';
+    }, 20_000);
+    expect(events).toMatch(/Warning\s+FailedScheduling\s+\d+\s+0\/\d+ nodes are available/);
+  });
+
+  it('a custom resource: generic form with spec, status and a conditions table', async () => {
+    const text = await env.call('describe_resource', { kind: `gadgets.${crdGroup}`, name: 'g1', namespace: ns });
+    expect(field(text, 'Kind')).toBe(`Gadget (${crdGroup}/v1)`);
+    expect(section(text, 'Spec:')).toEqual(['  color: blue', '  size: 3']);
+    expect(section(text, 'Status:')).toContain('  phase: Degraded');
+    expect(section(text, 'Conditions:')[1]).toMatch(/^\s+Ready\s+False\s+Broken\s+\S+\s+the gadget is broken$/);
+  });
+
+  it('a huge object is summarised within the budget, and says where the rest is', async () => {
+    const big = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`).join('\n');
+    await apply(env.info, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: ns }, data: { blob: big, other: 'small' } }));
+    const text = await env.call('describe_resource', { name: 'configmap/huge', namespace: ns });
+    expect(Buffer.byteLength(text)).toBeLessThan(48 * 1024);
+    expect(text).not.toContain('[truncated:');
+    expect(text).toMatch(/… \(\d+ more lines; get_resource_yaml shows all of it\)/);
+    expect(text).toMatch(/Events: <none>/);
   });
 });
