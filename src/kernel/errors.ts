@@ -29,6 +29,7 @@ export class KubezillaError extends Error {
 
   /** One line for a terminal: the code, what went wrong, and what to do about it. */
   toLine(): string {
-    return `${this.code}: ${this.message}${this.hint ? ` ${this.hint}` : ''}`;
+    if (!this.hint) return `${this.code}: ${this.message}`;
+    return `${this.code}: ${this.message}${/[.!?:]$/.test(this.message) ? '' : '.'} ${this.hint}`;
   }
 }

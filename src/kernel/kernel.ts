@@ -26,6 +26,7 @@ export async function createKernel(options: RuntimeOptions, logger: Logger): Pro
     () => settings.get(),
     (tool) => Object.fromEntries((tool.needs ?? []).map((name) => [name, container.resolve(name)])),
     logger.child({ component: 'tools' }),
+    (record) => container.cradle.audit.record(record),
   );
   logger.info('kernel ready', {
     tools: registry.tools.size,

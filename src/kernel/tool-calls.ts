@@ -49,6 +49,17 @@ export interface CallEnvironment {
   notify?: (level: LoggingLevel, data: unknown) => Promise<void>;
 }
 
+/** One line for the audit log about a call that could change something. */
+export interface MutationRecord {
+  session: string;
+  tool: string;
+  context: string;
+  namespace: string;
+  target: string;
+  outcome: 'ok' | 'error' | 'refused' | 'cancelled';
+  summary: string;
+}
+
 export class ToolCalls {
   constructor(
     private readonly registry: Registry,
@@ -56,6 +67,8 @@ export class ToolCalls {
     /** Returns the providers a tool declared in `needs`, resolved from the container. */
     private readonly providersFor: (tool: ToolModule) => Record<string, unknown>,
     private readonly log: Logger,
+    /** Every call of a non-read tool is recorded here, whatever its outcome, by the kernel itself. */
+    private readonly recordMutation: (record: MutationRecord) => void = () => undefined,
   ) {}
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
@@ -71,17 +84,45 @@ export class ToolCalls {
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const started = performance.now();
     const log = this.log.child({ tool: name, session: env.sessionId });
-    let outcome = 'ok';
+    let result: CallToolResult | undefined;
+    let outcome: MutationRecord['outcome'] = 'error';
     try {
-      const result = await this.#run(entry, { ...args }, env, log);
-      if (result.isError) outcome = 'tool-error';
+      result = await this.#run(entry, { ...args }, env, log);
+      outcome = result.isError ? 'error' : 'ok';
       return result;
     } catch (err) {
-      outcome = 'failed';
-      return errorResult(err, name, log);
+      outcome = err instanceof CallRefused ? 'refused' : env.signal.aborted || (err as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
+      result = errorResult(err, name, log);
+      return result;
     } finally {
       // Argument *names* only: values may be manifests with secrets in them.
       log.info('tools/call', { outcome, ms: Math.round(performance.now() - started), args: Object.keys(args ?? {}) });
+      if (entry.module.safety !== 'read') this.#audit(entry.module, args ?? {}, env, outcome, result);
+    }
+  }
+
+  #audit(
+    module: ToolModule,
+    args: Record<string, unknown>,
+    env: CallEnvironment,
+    outcome: MutationRecord['outcome'],
+    result: CallToolResult | undefined,
+  ): void {
+    const text = result?.content.find((block) => block.type === 'text')?.text ?? 'no result';
+    const field = (key: string) => (typeof args[key] === 'string' ? (args[key] as string) : '');
+    try {
+      this.recordMutation({
+        session: env.sessionId ?? '',
+        tool: module.name,
+        context: field('context') || '(current)',
+        namespace: field('namespace'),
+        // The object the call names, in kubectl's kind/name or helm's release form when it has one.
+        target: field('resource') || field('release') || field('name') || field('workload') || '',
+        outcome,
+        summary: text.split('\n')[0]!,
+      });
+    } catch (err) {
+      this.log.error('could not write the audit log', { tool: module.name, error: err });
     }
   }
 
@@ -92,7 +133,7 @@ export class ToolCalls {
     if (module.safety !== 'read') delete args.confirm;
 
     const verdict = judgeCall(module, args, settings.policy);
-    if (!verdict.allow) return textResult(`Refused: ${verdict.reason}.\nWhat to try: ${verdict.hint}`, true);
+    if (!verdict.allow) throw new CallRefused(verdict.reason, verdict.hint);
 
     if (!entry.validate(args)) {
       return textResult(
@@ -140,6 +181,9 @@ export class ToolCalls {
   }
 }
 
+/** The call was not allowed to run: policy said no, or the person did not (yet) confirm. */
+export class CallRefused extends ToolError {}
+
 /**
  * For tools with their own notion of risk (scale to 0, a 10× jump): ask, and turn anything but a
  * yes into a tool error that tells the model how to proceed properly.
@@ -147,8 +191,8 @@ export class ToolCalls {
 export async function requireConfirmation(confirm: ToolContext['confirm'], message: string): Promise<void> {
   const answer = await confirm(message);
   if (answer === 'accepted') return;
-  if (answer === 'declined') throw new ToolError(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
-  throw new ToolError(
+  if (answer === 'declined') throw new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
+  throw new CallRefused(
     `Needs confirmation: ${message}`,
     'Show this to the person; if they agree, call the tool again with the same arguments plus "confirm": true.',
   );

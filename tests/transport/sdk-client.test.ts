@@ -130,6 +130,19 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.close();
   });
 
+  it('records every call of a non-read tool in the audit log, whatever its outcome; reads are not recorded', async () => {
+    const { client, transport } = await connectClient(kz.url, kz.token);
+    await client.callTool({ name: 'fixture_echo', arguments: { text: 'not audited' } });
+    await client.callTool({ name: 'fixture_note', arguments: { namespace: 'team-a', note: 'audited' } });
+    await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'needs a yes' } });
+    const mine = kz.server.kernel.container.cradle.audit.recent(50).filter((e) => e.session === transport.sessionId);
+    expect(mine.map(({ tool, context, namespace, outcome, summary }) => ({ tool, context, namespace, outcome, summary }))).toEqual([
+      { tool: 'fixture_note', context: '(current)', namespace: 'kube-system', outcome: 'refused', summary: expect.stringMatching(/^Error: Needs confirmation/) },
+      { tool: 'fixture_note', context: '(current)', namespace: 'team-a', outcome: 'ok', summary: 'noted "audited" in team-a' },
+    ]);
+    await client.close();
+  });
+
   it('serves prompts, resources, resource templates and completions from modules', async () => {
     const { client } = await connectClient(kz.url, kz.token);
     const { prompts } = await client.listPrompts();
