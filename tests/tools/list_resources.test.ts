@@ -54,6 +54,8 @@ kind: Widget
 metadata: {name: large, namespace: ${ns1}}
 spec: {size: 10, color: blue, owner: bob}
 `);
+    // A brand-new CRD's list can lag its writes briefly on a busy API server (watch cache warming up).
+    await eventually(async () => rows(await kubectl(info, ['get', crd, '-n', ns1, '--no-headers'], { allowFail: true })).length === 2, 20_000);
     // Wait until the fake kubelet reports the pods Running, so statuses are settled.
     await eventually(async () => rows(await kubectl(info, ['get', 'pods', '-A', '-l', `kz-test=${id}`, '--no-headers'])).every((r) => r[3] === 'Running'), 30_000);
   });
@@ -113,7 +115,10 @@ spec: {size: 10, color: blue, owner: bob}
   });
 
   it('a CRD gets its printer columns, wide adds the priority-1 column', async () => {
-    const text = await env.call('list_resources', { kind: 'widgets', namespace: ns1 });
+    const text = await eventually(async () => {
+      const t = await env.call('list_resources', { kind: 'widgets', namespace: ns1 });
+      return t.startsWith('No ') ? '' : t;
+    }, 10_000);
     // Printer columns replace the default ones (no AGE unless the CRD declares it), as in kubectl.
     expect(text.split('\n')[0]).toMatch(/^NAME\s+SIZE\s+COLOR$/);
     expect(text.split('\n')[0]!.split(/\s+/)).toEqual((await env.kubectl(['get', crd, '-n', ns1])).split('\n')[0]!.trim().split(/\s+/));

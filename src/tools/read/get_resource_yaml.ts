@@ -14,20 +14,18 @@ export default defineTool({
   name: 'get_resource_yaml',
   title: 'Get a resource as YAML',
   description:
-    'Returns one object as YAML, like `kubectl get <kind> <name> -o yaml`: spec, status, labels, annotations, owner references. ' +
-    'managedFields and the kubectl last-applied annotation are left out unless asked for; Secret values are redacted (keys and sizes shown) unless the server settings allow revealing them. ' +
-    'Use it to read or copy an exact definition (for example before apply_yaml); use describe_resource for a diagnosis with events, list_resources to find names. ' +
-    'Example: {"kind": "deploy", "name": "web", "namespace": "shop"}.',
+    'One object as YAML (kubectl get -o yaml) without managedFields and the last-applied annotation; Secret values redacted. ' +
+    'For a diagnosis with events use describe_resource. Example: {"kind": "deploy", "name": "web", "namespace": "shop"}.',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.String({ minLength: 1, description: 'Kind as typed to kubectl: "deploy", "Deployment", "configmaps", "widgets.example.com".' }),
+      kind: Type.String({ minLength: 1, description: 'As typed to kubectl: deploy, configmaps, widgets.example.com.' }),
       name: Type.String({ minLength: 1, description: 'Object name.' }),
       context: ContextArg,
       namespace: NamespaceArg,
-      includeManagedFields: Type.Optional(Type.Boolean({ description: 'Keep metadata.managedFields (who set which field). Default false.' })),
-      includeLastApplied: Type.Optional(Type.Boolean({ description: 'Keep the kubectl.kubernetes.io/last-applied-configuration annotation. Default false.' })),
+      includeManagedFields: Type.Optional(Type.Boolean({ description: 'Keep metadata.managedFields.' })),
+      includeLastApplied: Type.Optional(Type.Boolean({ description: 'Keep the last-applied annotation.' })),
     },
     { additionalProperties: false },
   ),

@@ -13,15 +13,13 @@ export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
   description:
-    'Lists every Kubernetes context this server can use (from KUBECONFIG, ~/.kube/config and files added in the settings): ' +
-    'name, API server, user name, default namespace, source file, which one is current (*), and the SSH tunnel state for contexts behind a bastion. ' +
-    'Unreadable kubeconfig files are listed with their error. Call it first to pick the `context` argument of the other tools. ' +
-    'Reads only local files; pass {"probe": true} to also check in parallel which clusters answer (3 s timeout each).',
+    'Kubeconfig contexts from every source: name, server, user, namespace, source file, current (*), SSH tunnel state; unreadable files with their error. ' +
+    'Use it to pick `context` for other tools. Reads local files only; {"probe": true} also checks which clusters answer.',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
-      probe: Type.Optional(Type.Boolean({ description: 'Also check each context\'s API server (GET /version, 3 s timeout, all in parallel).' })),
+      probe: Type.Optional(Type.Boolean({ description: 'Also check each API server (3 s timeout, in parallel).' })),
     },
     { additionalProperties: false },
   ),

@@ -14,18 +14,17 @@ export default defineTool({
   name: 'list_kinds',
   title: 'List resource kinds',
   description:
-    'Lists the kinds of resources the cluster serves, like `kubectl api-resources`: resource name (plural), short names, apiVersion, whether namespaced, Kind, and allowed verbs. ' +
-    'Custom resources (CRDs) included. Use it to find the right `kind` for list_resources or get_resource_yaml, or to check that an API exists. ' +
-    'Filter to keep it short: {"search": "cert"} matches names, kinds, short names and groups; {"group": "apps"} one API group ("core" for the core group).',
+    'Resource kinds the cluster serves, CRDs included, like kubectl api-resources: name, short names, apiVersion, namespaced, Kind, verbs. ' +
+    'Use it to find the `kind` for other tools. Example: {"search": "cert"} or {"group": "apps"}.',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
       context: ContextArg,
-      search: Type.Optional(Type.String({ minLength: 1, description: 'Case-insensitive word matched against resource name, Kind, short names, group and categories, e.g. "ingress".' })),
-      group: Type.Optional(Type.String({ description: 'Only this API group, e.g. "apps", "networking.k8s.io"; "core" or "" for the core (v1) group.' })),
-      namespaced: Type.Optional(Type.Boolean({ description: 'true: only namespaced kinds; false: only cluster-scoped kinds.' })),
-      allVersions: Type.Optional(Type.Boolean({ description: 'Show every served version, not only each group\'s preferred one.' })),
+      search: Type.Optional(Type.String({ minLength: 1, description: 'Word matched against names, kinds, short names, groups, categories.' })),
+      group: Type.Optional(Type.String({ description: 'API group; "core" for v1.' })),
+      namespaced: Type.Optional(Type.Boolean({ description: 'Only namespaced (true) or cluster-scoped (false) kinds.' })),
+      allVersions: Type.Optional(Type.Boolean({ description: 'Include non-preferred versions.' })),
     },
     { additionalProperties: false },
   ),

@@ -13,17 +13,15 @@ export default defineTool({
   name: 'list_namespaces',
   title: 'List namespaces',
   description:
-    'Lists the namespaces of a cluster with their status (Active/Terminating) and age, like `kubectl get namespaces`. ' +
-    'Use it to find the `namespace` argument for other tools; use list_resources for objects inside a namespace. ' +
-    'Example: {"labelSelector": "team=payments"} or {"context": "prod"}.',
+    'Namespaces with status and age, like kubectl get ns. For objects in a namespace use list_resources. Example: {"labelSelector": "team=pay"}.',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
       context: ContextArg,
       labelSelector: LabelSelectorArg,
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'The continue token printed at the end of the previous page.' })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Page size (default ${DEFAULT_LIMIT}).` })),
+      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
     },
     { additionalProperties: false },
   ),

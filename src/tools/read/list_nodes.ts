@@ -29,18 +29,16 @@ export default defineTool({
   name: 'list_nodes',
   title: 'List nodes',
   description:
-    'Lists the cluster\'s nodes, one line each: status (Ready/NotReady, SchedulingDisabled when cordoned), roles, age, kubelet version, internal IP, ' +
-    'allocatable CPU, memory and pod slots, taints (key=value:Effect), and problems (MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable). ' +
-    'Use it to see why pods are not scheduled or which nodes are unhealthy; use describe_resource on a node for its conditions, capacity and allocated resources. ' +
-    'Example: {"labelSelector": "node-role.kubernetes.io/worker"}.',
+    'Nodes: status (cordon shown), roles, age, version, internal IP, allocatable CPU/memory/pods, taints, pressure conditions. ' +
+    'For one node in depth use describe_resource. Example: {"labelSelector": "node-role.kubernetes.io/worker"}.',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
       context: ContextArg,
       labelSelector: LabelSelectorArg,
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Nodes per page (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'The continue token printed at the end of the previous page.' })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Page size (default ${DEFAULT_LIMIT}).` })),
+      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
     },
     { additionalProperties: false },
   ),

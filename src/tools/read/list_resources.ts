@@ -20,24 +20,21 @@ export default defineTool({
   name: 'list_resources',
   title: 'List resources of a kind',
   description:
-    'Lists objects of one kind like `kubectl get`, with the columns kubectl shows (from the API server\'s table rendering, so custom resources get their printer columns). ' +
-    'Kind as you would type it to kubectl: "pods", "deploy", "Deployment", "ingresses.networking.k8s.io", a CRD plural. ' +
-    'Pages of `limit` rows (default 100); when more remain, the answer ends with the exact `continue` value for the next page. ' +
-    'Use list_nodes for nodes with capacity and taints, list_namespaces for namespaces, describe_resource or get_resource_yaml for one object in detail, list_kinds to find a kind. ' +
-    'Example: {"kind": "pods", "namespace": "web", "labelSelector": "app=api", "wide": true}.',
+    'Lists objects of any kind like kubectl get, CRDs included, with kubectl\'s columns. Paged: when more remain, the answer ends with the `continue` value to pass. ' +
+    'For one object use describe_resource or get_resource_yaml. Example: {"kind": "deploy", "namespace": "shop", "labelSelector": "app=web"}.',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.String({ minLength: 1, description: 'Kind, plural, short name or plural.group, e.g. "deploy", "pods", "certificates.cert-manager.io".' }),
+      kind: Type.String({ minLength: 1, description: 'As typed to kubectl: pods, deploy, Deployment, widgets.example.com.' }),
       context: ContextArg,
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
       labelSelector: LabelSelectorArg,
       fieldSelector: FieldSelectorArg,
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'The continue token printed at the end of the previous page; keep the other arguments the same.' })),
-      wide: Type.Optional(Type.Boolean({ description: 'Add the extra columns of kubectl -o wide (e.g. pod IP and node).' })),
+      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page; keep the other arguments.' })),
+      wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
     },
     { additionalProperties: false },
   ),

@@ -1,0 +1,145 @@
+/**
+ * list_resources and tools/list benchmark. Targets (issue 5), each a ratio against a baseline
+ * measured in the same run, never an absolute time:
+ *   - list_resources of a 1,000-pod page returns ≤ 1.1× the bytes of `kubectl get pods` for the
+ *     same page;
+ *   - its latency (MCP tools/call over HTTP, end to end) is ≤ 1.2× a direct
+ *     @kubernetes/client-node list of the same page (CoreV1Api.listNamespacedPod, limit 1000);
+ *   - tools/list for all the tools that exist ≤ 12 KB (the target is for all 18).
+ *
+ *   npm run cluster:up && npx tsx bench/list_resources.bench.ts
+ *
+ * Needs the local test cluster (tests/cluster/README.md). The 1,000 pods carry a scheduling gate,
+ * so they take no node capacity away from tests running at the same time; their namespace
+ * (kz-bench-lr) is deleted at the end unless BENCH_KEEP=1. BENCH_RUNS sets the timed runs per
+ * side (default 15). Exits 1 when a target is missed.
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { clusterInfo, kubectl as runKubectl, type ClusterInfo } from '../tests/cluster/harness.js';
+import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
+
+const NS = 'kz-bench-lr';
+const PODS = 1000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+async function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
+  const r = await runKubectl(info, args, { input, timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function ensurePods(info: ClusterInfo): Promise<void> {
+  await kubectl(info, ['create', 'namespace', NS]).catch(() => undefined);
+  const have = (await kubectl(info, ['get', 'pods', '-n', NS, '-o', 'name'])).split('\n').filter(Boolean).length;
+  if (have >= PODS) return;
+  const pod = (i: number) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `bench-${String(i).padStart(4, '0')}`, namespace: NS, labels: { app: 'bench', shard: String(i % 10) } },
+    spec: { schedulingGates: [{ name: 'kubezilla.dev/bench' }], containers: [{ name: 'main', image: 'busybox:1.36' }] },
+  });
+  for (let start = have; start < PODS; start += 250) {
+    const items = Array.from({ length: Math.min(250, PODS - start) }, (_, k) => pod(start + k));
+    await kubectl(info, ['apply', '--server-side', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const v = await fn();
+  return [performance.now() - t0, v];
+}
+
+async function main(): Promise<void> {
+  const info = clusterInfo();
+  const started = Date.now();
+  await ensurePods(info);
+  console.log(`pods ready in ${NS}: ${PODS} (${Date.now() - started} ms to prepare)`);
+
+  // A budget large enough for the whole 1,000-row page, so both sides print the same page.
+  const big = await startTestServer({ kubeconfigPaths: [info.kubeconfig], toolDirs: [], settings: { policy: { maxOutputBytes: 1024 * 1024 } } });
+  const { client } = await connectClient(big.url, big.token);
+  const callTool = async () => textOf(await client.callTool({ name: 'list_resources', arguments: { kind: 'pods', namespace: NS, limit: PODS } }));
+
+  const kc = new KubeConfig();
+  kc.loadFromFile(info.kubeconfig);
+  kc.setCurrentContext(info.contexts.admin);
+  const direct = () => kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS, limit: PODS });
+
+  // Bytes: the same page both ways.
+  const ours = await callTool();
+  const kube = await kubectl(info, ['get', 'pods', '-n', NS, `--chunk-size=${PODS}`]);
+  const ourRows = ours.split('\n\n')[0]!.split('\n').length - 1;
+  const kubeRows = kube.trim().split('\n').length - 1;
+  if (ourRows !== PODS || kubeRows !== PODS) throw new Error(`expected ${PODS} rows each, got list_resources ${ourRows}, kubectl ${kubeRows}`);
+  const ourBytes = Buffer.byteLength(ours);
+  const kubeBytes = Buffer.byteLength(kube);
+
+  // Latency: warm up both, then alternate so drift hits both sides alike.
+  for (let i = 0; i < 3; i++) {
+    await callTool();
+    await direct();
+  }
+  const toolTimes: number[] = [];
+  const directTimes: number[] = [];
+  let directItems = 0;
+  for (let i = 0; i < RUNS; i++) {
+    toolTimes.push((await time(callTool))[0]);
+    const [ms, list] = await time(direct);
+    directTimes.push(ms);
+    directItems = list.items.length;
+  }
+  if (directItems !== PODS) throw new Error(`direct list returned ${directItems} pods`);
+  const kubectlTimes: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 5); i++) kubectlTimes.push((await time(() => kubectl(info, ['get', 'pods', '-n', NS, `--chunk-size=${PODS}`])))[0]);
+  await client.close();
+  await big.close();
+
+  // With the default 48 KB budget: the page is cut to what fits, with a continue token.
+  const dflt = await startTestServer({ kubeconfigPaths: [info.kubeconfig], toolDirs: [] });
+  const c2 = (await connectClient(dflt.url, dflt.token)).client;
+  const cut = textOf(await c2.callTool({ name: 'list_resources', arguments: { kind: 'pods', namespace: NS, limit: PODS } }));
+  await c2.close();
+  await dflt.close();
+
+  // tools/list with every built-in tool that exists now.
+  const all = await startTestServer({ kubeconfigPaths: [info.kubeconfig], toolDirs: [] });
+  const c3 = (await connectClient(all.url, all.token)).client;
+  const tools = (await c3.listTools()).tools;
+  const listBytes = Buffer.byteLength(JSON.stringify({ tools }));
+  await c3.close();
+  await all.close();
+
+  if (process.env.BENCH_KEEP !== '1') await kubectl(info, ['delete', 'namespace', NS, '--wait=false']);
+
+  const bytesRatio = ourBytes / kubeBytes;
+  const latencyRatio = median(toolTimes) / median(directTimes);
+  const perTool = listBytes / tools.length;
+  const results = [
+    { target: `list_resources bytes ≤ 1.1× kubectl get pods (${PODS} rows)`, value: `${ourBytes} vs ${kubeBytes} B = ${bytesRatio.toFixed(3)}×`, ok: bytesRatio <= 1.1 },
+    {
+      target: 'list_resources latency ≤ 1.2× direct client-node list (p50)',
+      value: `${median(toolTimes).toFixed(1)} vs ${median(directTimes).toFixed(1)} ms = ${latencyRatio.toFixed(3)}× (kubectl get: ${median(kubectlTimes).toFixed(0)} ms)`,
+      ok: latencyRatio <= 1.2,
+    },
+    {
+      target: 'tools/list ≤ 12 KB (all 18 tools)',
+      value: `${listBytes} B for ${tools.length} tools (${perTool.toFixed(0)} B/tool; ×18 ≈ ${Math.round(perTool * 18)} B)`,
+      ok: listBytes <= 12 * 1024,
+    },
+  ];
+  for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.target}: ${r.value}`);
+  console.log(`info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`);
+  console.log(`info  tools: ${tools.map((t) => `${t.name} ${Buffer.byteLength(JSON.stringify(t))}`).join(', ')}`);
+  process.exit(results.every((r) => r.ok) ? 0 : 1);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
