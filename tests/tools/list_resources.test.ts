@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, createNamespaces, deleteNamespaces, eventually, kubectl, rows, startToolEnv, tableLines, uniqueName, type ToolEnv } from './helpers.js';
 
@@ -212,6 +216,42 @@ spec: {size: 10, color: blue, owner: bob}
       expect([...shown, ...next]).toEqual(expected.slice(0, shown.length + next.length));
     } finally {
       await small.close();
+    }
+  });
+
+  it('works through the SSH bastion context with the same rows', async () => {
+    const viaSsh = await env.call('list_resources', { kind: 'pods', namespace: ns1, context: env.info.contexts.ssh! });
+    const direct = await env.call('list_resources', { kind: 'pods', namespace: ns1 });
+    expect(tableLines(viaSsh).map((l) => l.split(/\s+/).slice(0, 3))).toEqual(tableLines(direct).map((l) => l.split(/\s+/).slice(0, 3)));
+  });
+
+  it('an unreachable cluster is named with its address, quickly, and other contexts keep working', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kz-t-lr-dead-'));
+    const file = join(dir, 'dead.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config',
+      `clusters: [{name: dead, cluster: {server: "https://127.0.0.1:${port}"}}]`,
+      'users: [{name: nobody, user: {token: abc}}]',
+      'contexts: [{name: dead, context: {cluster: dead, user: nobody}}]', '',
+    ].join('\n'));
+    const other = await startToolEnv({ kubeconfigPaths: [env.info.kubeconfig, file] });
+    try {
+      const started = Date.now();
+      const r = await other.callRaw('list_resources', { kind: 'pods', context: 'dead' });
+      expect(Date.now() - started).toBeLessThan(12_000);
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(new RegExp(`context "dead" \\(https://127\\.0\\.0\\.1:${port}\\).*refused`));
+      const ok = await other.callRaw('list_resources', { kind: 'pods', namespace: ns1 });
+      expect(ok.isError, ok.text).toBe(false);
+    } finally {
+      await other.close();
     }
   });
 });
