@@ -233,6 +233,7 @@ describe('describe_resource', () => {
     // the deployment's own events, as kubectl describe lists them
     expect(kd).toMatch(/ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set/);
     expect(text).toMatch(/ScalingReplicaSet\s+1\s+Scaled up replica set \S+ from 0 to 2/);
+    expect(text).toContain('[with the events of its pods and ReplicaSets: get_events with object deployment/web]');
   });
 
   it('a node: conditions, capacity, allocated resources and its pods', async () => {

@@ -258,4 +258,49 @@ describe('get_pod_logs', () => {
     expect(lines(text).slice(1)).toHaveLength(10);
     expect(text).toMatch(/\[showing 10 of 12 pods \(running and newest first\); name one pod to read another: big-\S+, big-\S+\]/);
   });
+
+  it('names a running init container when the main one waits for it', async () => {
+    await apply(env.info, `apiVersion: v1
+kind: Pod
+metadata: {name: initpod, namespace: ${ns}}
+spec:
+  initContainers: [{name: setup, image: busybox}]
+  containers: [{name: app, image: busybox}]`);
+    await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', 'initpod', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
+    await env.kubectl(['-n', ns, 'patch', 'pod', 'initpod', '--subresource=status', '--type=json', '-p', JSON.stringify([
+      { op: 'replace', path: '/status/phase', value: 'Pending' },
+      { op: 'replace', path: '/status/initContainerStatuses/0/state', value: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
+      { op: 'replace', path: '/status/containerStatuses/0/state', value: { waiting: { reason: 'PodInitializing' } } },
+    ])]);
+    const r = await env.callRaw('get_pod_logs', { name: 'initpod', namespace: ns });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/pod initpod has not started \(phase Pending\): container "app" is waiting: PodInitializing; init container "setup" is running; read its log with container "setup"/);
+    const init = await env.call('get_pod_logs', { name: 'initpod', namespace: ns, container: 'setup', tailLines: 1 });
+    expect(lines(init)).toEqual([(await env.kubectl(['-n', ns, 'logs', 'initpod', '-c', 'setup', '--tail', '1'])).trim()]);
+  });
+
+  it('skips, with a note, a workload pod that lacks the container', async () => {
+    await apply(env.info, `${pod('mixed-b', ['other'], '  labels: {app: mixed}')}`);
+    await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', 'mixed-b', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
+    await apply(env.info, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: mixed, namespace: ${ns}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: mixed}}
+  template:
+    metadata: {labels: {app: mixed}}
+    spec: {containers: [{name: main, image: busybox}]}`);
+    const adopted = await eventually(async () => {
+      const out = await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=mixed', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences[0].name}={.status.phase} {end}']);
+      const parts = out.trim().split(' ').filter(Boolean);
+      return parts.length === 2 && parts.every((p) => p.endsWith('=mixed=Running')) ? parts.map((p) => p.split('=')[0]!) : undefined;
+    }, 30_000);
+    expect(adopted).toBeDefined();
+    const other = adopted!.find((n) => n !== 'mixed-b')!;
+    const text = await env.call('get_pod_logs', { name: 'rs/mixed', namespace: ns, tailLines: 1, container: 'main' });
+    expect(lines(text)[0]).toMatch(/^replicaset\/mixed: 1 pod, container "main"/);
+    expect(lines(text)[1]).toBe(`[${other}] kz-fake-log line 10 of 10`);
+    expect(text).toMatch(/\[skipped pod mixed-b: container: replicaset\/mixed \(pod mixed-b\) has no container "main" \(containers: other\)\.\]/);
+  });
 });

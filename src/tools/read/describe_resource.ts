@@ -20,6 +20,7 @@ import { getObject, resolveWorkloadPods, selectorString, type KObject } from '..
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const MAX_POD_ROWS = 20;
 const MAX_EVENTS = 30;
+const WORKLOAD_IDS = ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', 'batch/Job', 'batch/CronJob'];
 
 const input = Type.Object(
   {
@@ -514,12 +515,17 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
   const selector = [
     `involvedObject.kind=${kind.kind}`,
     `involvedObject.name=${obj.metadata.name}`,
-    ...(obj.metadata.uid ? [`involvedObject.uid=${obj.metadata.uid}`] : []),
+    // The kubelet reports node events with the node's name as uid, the controllers with the real
+    // uid (kubectl describe node merges both), so nodes are matched by kind and name only.
+    ...(obj.metadata.uid && kind.kind !== 'Node' ? [`involvedObject.uid=${obj.metadata.uid}`] : []),
   ].join(',');
   try {
     const ns = kind.namespaced ? obj.metadata.namespace : undefined;
     const { events } = await listEvents(handle, { ...(ns ? { namespace: ns } : {}), fieldSelector: selector, signal });
-    if (!events.length) return ['Events: <none> (events are kept for about an hour)'];
+    const more = WORKLOAD_IDS.includes(`${kind.group}/${kind.kind}`)
+      ? [`  [with the events of its pods${kind.kind === 'Deployment' ? ' and ReplicaSets' : kind.kind === 'CronJob' ? ' and Jobs' : ''}: get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name}]`]
+      : [];
+    if (!events.length) return ['Events: <none> (events are kept for about an hour)', ...more];
     const newest = [...events].sort(byLastSeen).slice(-MAX_EVENTS);
     const { text, dropped } = renderEvents(newest, { budget, objectColumn: false });
     const omitted = events.length - newest.length + dropped;
@@ -527,6 +533,7 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
       `Events (${events.length}, newest last):`,
       ...indent(text),
       ...(omitted ? [`  [${omitted} older event${omitted === 1 ? '' : 's'} not shown; get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name} lists them]`] : []),
+      ...more,
     ];
   } catch (err) {
     return [`Events: cannot read them (${(err as Error).message})`];
@@ -571,7 +578,7 @@ export default defineTool({
     const lines = header(obj, kind);
     const id = `${kind.group}/${kind.kind}`;
     if (id === '/Pod') lines.push(...describePod(obj));
-    else if (['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', 'batch/Job', 'batch/CronJob'].includes(id)) {
+    else if (WORKLOAD_IDS.includes(id)) {
       lines.push(...(await describeWorkload(handle, obj, kind, ctx.signal)));
     } else if (id === '/Node') lines.push(...(await describeNode(handle, obj, ctx.signal)));
     else if (id === '/Service') lines.push(...(await describeService(handle, obj, ctx.signal)));

@@ -137,6 +137,12 @@ function notStarted(pod: KObject, container: string): string | undefined {
   if (scheduled && scheduled.status !== 'True') reasons.push(`not scheduled: ${scheduled.reason ?? ''}${scheduled.message ? ` (${scheduled.message})` : ''}`.trim());
   else if (!pod.spec?.nodeName) reasons.push('not scheduled to a node yet');
   if (!st && pod.spec?.nodeName) reasons.push(`container "${container}" has not been created yet`);
+  for (const init of (pod.status?.initContainerStatuses ?? []) as ContainerStatus[]) {
+    if (init.name === container || init.state?.terminated?.exitCode === 0) continue;
+    const state = init.state?.running ? 'running' : init.state?.terminated ? `failed (${init.state.terminated.reason ?? `exit ${init.state.terminated.exitCode}`})` : `waiting (${init.state?.waiting?.reason ?? 'not started'})`;
+    reasons.push(`init container "${init.name}" is ${state}; read its log with container "${init.name}"`);
+    break;
+  }
   if (pod.status?.reason || pod.status?.message) reasons.push(`${pod.status.reason ?? ''} ${pod.status.message ?? ''}`.trim());
   if (phase !== 'Pending' && reasons.length === 0) return undefined;
   return `pod ${pod.metadata.name} has not started (phase ${phase}): ${reasons.length ? reasons.join('; ') : 'no reason reported yet'}`;
@@ -247,13 +253,25 @@ export default defineTool({
     }
     pods = [...pods].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 
-    // Choose the container once (the pods of a workload share a template), per pod for safety.
-    const containers = pods.map((p) => pickContainer(p, args.container, isPod ? `pod ${p.metadata.name}` : `${label} (pod ${p.metadata.name})`));
+    // The container, per pod: a workload's pods share a template, except mid-rollout, when a pod
+    // without the container is skipped with a note rather than failing the whole call.
+    const skipped: string[] = [];
+    const picked = pods.map((p) => {
+      try {
+        return { pod: p, container: pickContainer(p, args.container, isPod ? `pod ${p.metadata.name}` : `${label} (pod ${p.metadata.name})`) };
+      } catch (err) {
+        return { pod: p, error: err as Error };
+      }
+    });
+    const usable = picked.filter((x): x is { pod: KObject; container: string } => 'container' in x);
+    if (usable.length === 0) throw picked[0]!.error;
+    for (const x of picked) if ('error' in x) skipped.push(`pod ${x.pod.metadata.name}: ${x.error!.message}`);
+    pods = usable.map((x) => x.pod);
+    const containers = usable.map((x) => x.container);
 
     // Each request listens on the call's signal until it ends: room for a workload's pods.
     setMaxListeners(Math.max(getMaxListeners(ctx.signal), 4 * pods.length + 10), ctx.signal);
     const fetched: Array<Fetched | undefined> = [];
-    const skipped: string[] = [];
     await Promise.all(
       pods.map(async (pod, i) => {
         const container = containers[i]!;
