@@ -24,11 +24,8 @@ const WORKLOAD_IDS = ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', '
 
 const input = Type.Object(
   {
-    kind: Type.Optional(Type.String({
-      minLength: 1,
-      description: 'Kind as typed to kubectl: pod, deploy, Deployment, svc, node, configmaps, widgets.example.com. May be left out when name is kind/name.',
-    })),
-    name: Type.String({ minLength: 1, description: 'Object name, or kind/name such as deploy/web or node/worker-1.' }),
+    kind: Type.Optional(Type.String({ description: 'pod, deploy, node, svc, widgets.example.com, …; optional when name is kind/name.' })),
+    name: Type.String({ minLength: 1, description: 'Name, or kind/name.' }),
     context: ContextArg,
     namespace: NamespaceArg,
   },
@@ -544,11 +541,8 @@ export default defineTool({
   name: 'describe_resource',
   title: 'Describe a resource',
   description:
-    'A kubectl describe-style diagnosis of one object, then its recent events. Pods: containers, images, states, restarts, last termination reason, ' +
-    'probes, conditions, volumes. Deployments/StatefulSets/DaemonSets/ReplicaSets/Jobs/CronJobs: replicas, strategy, conditions, ReplicaSets or Jobs, ' +
-    'their pods. Nodes: conditions, capacity, allocated requests/limits, pods. Services: selector, ports, endpoints. Any other kind (CRDs too): ' +
-    'metadata and compact YAML of spec/status. Use get_resource_yaml for the full object, get_pod_logs for logs. ' +
-    'Example: {"kind": "deploy", "name": "web", "namespace": "shop"} or {"name": "node/worker-1"}.',
+    'kubectl describe-style diagnosis of one object (pod, workload, node, service; other kinds as compact YAML), then its recent events. ' +
+    'Example: {"name": "deploy/web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,

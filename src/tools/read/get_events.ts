@@ -19,15 +19,10 @@ const input = Type.Object(
     context: ContextArg,
     namespace: NamespaceArg,
     allNamespaces: AllNamespacesArg,
-    object: Type.Optional(Type.String({
-      minLength: 3,
-      description:
-        'Only events about this object, as kind/name (pod/web-0, node/worker-1, configmap/app). A workload (deploy/web, sts/db, ds/x, rs/x, job/x, cj/x) ' +
-        'includes its ReplicaSets, Jobs and pods, also pods that no longer exist.',
-    })),
-    type: Type.Optional(Type.String({ minLength: 1, description: 'Only events of this type: "Warning" or "Normal".' })),
-    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only events last seen within the last N seconds.' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many of the newest events.' })),
+    object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name, e.g. pod/x, node/x; deploy/web includes its ReplicaSets and pods.' })),
+    type: Type.Optional(Type.String({ description: 'Warning or Normal.' })),
+    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Only the newest N.' })),
   },
   { additionalProperties: false },
 );
@@ -43,9 +38,8 @@ export default defineTool({
   name: 'get_events',
   title: 'Kubernetes events',
   description:
-    'Lists Events like kubectl get events, newest last: LAST SEEN, TYPE, REASON, OBJECT, COUNT, MESSAGE. Filter by object (kind/name, or a workload ' +
-    'such as deploy/web, which includes its ReplicaSets and pods), by type ("Warning") and by age (sinceSeconds). Use it to see why a pod is Pending, ' +
-    'crash-looping or was killed; describe_resource shows one object with its events. Example: {"namespace": "shop", "object": "deploy/web", "type": "Warning"}.',
+    'Events (kubectl get events), newest last; for a workload also those of its ReplicaSets, Jobs and pods, gone ones included. ' +
+    'Example: {"object": "deploy/web", "type": "Warning"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,

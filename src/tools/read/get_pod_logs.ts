@@ -13,7 +13,7 @@ import type { ClusterHandle } from '../../providers/clusters.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { age } from '../format.js';
 import { bodyBudget, clip, keepNewest } from '../tail-budget.js';
-import { refText, resolveWorkloadPods, WORKLOAD_REF_HELP, type KObject } from '../workloads.js';
+import { refText, resolveWorkloadPods, type KObject } from '../workloads.js';
 
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */
@@ -24,24 +24,15 @@ const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 const input = Type.Object(
   {
-    name: Type.String({
-      minLength: 1,
-      description: `What to read: ${WORKLOAD_REF_HELP}. A workload's pods are merged in time order, each line prefixed with its pod.`,
-    }),
+    name: Type.String({ minLength: 1, description: 'Pod name, or deploy/x, sts/x, ds/x, rs/x, job/x, cj/x (its newest Job), pod/x.' }),
     context: ContextArg,
     namespace: NamespaceArg,
-    container: Type.Optional(Type.String({
-      minLength: 1,
-      description: 'Container name. Default: the only container, or the pod\'s kubectl.kubernetes.io/default-container annotation; with several and no annotation the error lists them.',
-    })),
-    tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Newest lines to return per container (after the filter). Default 100.' })),
-    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only lines from the last N seconds.' })),
-    previous: Type.Optional(Type.Boolean({ description: 'The log of the previous (crashed or restarted) run of the container, like kubectl logs --previous.' })),
-    timestamps: Type.Optional(Type.Boolean({ description: 'Prefix each line with its RFC 3339 timestamp.' })),
-    filter: Type.Optional(Type.String({
-      minLength: 1,
-      description: 'Keep only matching lines: a case-sensitive substring, or a regular expression written /like this/ (flags allowed: /error|warn/i).',
-    })),
+    container: Type.Optional(Type.String({ description: 'Default: the only one, or the default-container annotation.' })),
+    tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Newest lines per container, after filter.' })),
+    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
+    previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),
+    timestamps: Type.Optional(Type.Boolean({ description: 'Keep RFC 3339 timestamps.' })),
+    filter: Type.Optional(Type.String({ description: 'Substring, or /regex/flags.' })),
   },
   { additionalProperties: false },
 );
@@ -57,7 +48,7 @@ interface Line {
 
 /** `/pattern/flags` → RegExp; anything else → substring match. */
 export function compileFilter(filter: string | undefined): ((line: string) => boolean) | undefined {
-  if (filter === undefined) return undefined;
+  if (!filter) return undefined;
   const m = /^\/(.+)\/([a-z]*)$/s.exec(filter);
   if (!m) return (line) => line.includes(filter);
   let re: RegExp;
@@ -219,10 +210,8 @@ export default defineTool({
   name: 'get_pod_logs',
   title: 'Pod or workload logs',
   description:
-    'Reads container logs like kubectl logs: one pod, or every pod of a workload (deploy/, sts/, ds/, rs/, job/, cj/ = its newest Job) merged in time order with ' +
-    'each line prefixed by its pod. Newest lines are kept; use tailLines, sinceSeconds and filter (substring or /regex/) to narrow, previous=true for ' +
-    'the run before a crash or restart. Use get_events or describe_resource when a pod has not started. ' +
-    'Example: {"name": "deploy/web", "namespace": "shop", "filter": "/error|timeout/i", "tailLines": 50}.',
+    'Container logs (kubectl logs) of a pod, or of all pods of a workload merged in time order, each line prefixed by its pod. ' +
+    'Keeps the newest lines and says what it dropped. Example: {"name": "deploy/web", "filter": "/error/i"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,
