@@ -52,6 +52,8 @@ describe('list_contexts', () => {
       const line = text.split('\n').find((l) => l.split(/\s+/)[1] === name)!;
       expect(line, text).toMatch(/yes v1\.\d+/);
     }
+    // The probe went through the bastion, so its tunnel is up now.
+    expect(text.split('\n').find((l) => l.split(/\s+/)[1] === env.info.contexts.ssh)).toMatch(/@127\.0\.0\.1:\d+ connected/);
   });
 
   it('probe reports refused and silent clusters within a bounded time, naming them', async () => {

@@ -24,8 +24,11 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run({ probe }, ctx) {
-    const list = ctx.clusters.listContexts();
-    const reach = probe ? await probeAll(ctx.clusters, list.contexts, ctx.signal) : undefined;
+    const before = ctx.clusters.listContexts();
+    const reach = probe ? await probeAll(ctx.clusters, before.contexts, ctx.signal) : undefined;
+    // After a probe, tunnels may have connected: show their state now (same contexts, same order).
+    const after = probe ? ctx.clusters.listContexts() : before;
+    const list = after.contexts.length === before.contexts.length && after.contexts.every((c, i) => c.name === before.contexts[i]!.name) ? after : before;
     const headers = ['CURRENT', 'NAME', 'SERVER', 'USER', 'NAMESPACE', 'SOURCE', ...(list.contexts.some((c) => c.tunnel) ? ['TUNNEL'] : []), ...(reach ? ['REACHABLE'] : [])];
     const hasTunnel = headers.includes('TUNNEL');
     const rows = list.contexts.map((c, i) => [

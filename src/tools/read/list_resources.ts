@@ -67,7 +67,7 @@ export default defineTool({
     const rows = page.rows?.length ?? 0;
     const notes: string[] = [];
     if (!kind.namespaced && (input.namespace || input.allNamespaces)) notes.push(`(${resource} are cluster-scoped; namespace ignored.)`);
-    if (!rows) {
+    if (!rows && !page.metadata?.continue) {
       let msg = `No ${resource} found${where ? ` ${where}` : ''}${selectors ? ` matching ${selectors}` : ''} (context "${handle.context}").`;
       if (namespace && !(await namespaceExists(handle, namespace, ctx.signal))) msg += ` Namespace "${namespace}" does not exist; list_namespaces shows the namespaces.`;
       return [msg, ...notes].join('\n');
