@@ -4,10 +4,13 @@
  * --previous, so the expected text is known and kubectl must agree with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCluster } from '../cluster/context.js';
 import { apply, createNamespaces, deleteNamespaces, eventually, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
 
 const ns = uniqueName('kz-t-logs');
 let env: ToolEnv;
+/** An external cluster (KUBEZILLA_TEST_KUBECONFIG) has no restricted user and no bastion. */
+const external = testCluster().external;
 
 const pod = (name: string, containers: string[], extra = '') => `
 apiVersion: v1
@@ -214,11 +217,18 @@ describe('get_pod_logs', () => {
     expect(missingDeploy.text).toMatch(/Deployment "webb" not found.*Did you mean: web/);
   });
 
-  it('403 from the restricted context names the user, verb and namespace', async () => {
+  it.skipIf(external)('403 from the restricted context names the user, verb and namespace', async () => {
     const r = await env.callRaw('get_pod_logs', { name: 'single', namespace: ns, context: env.info.contexts.restricted });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/Forbidden: user "[^"]+" \(context "kz-restricted"\) cannot get pods "single" in namespace/);
     expect(r.text).toContain(ns);
+  });
+
+  it.skipIf(external)('reads logs through the SSH bastion context', async () => {
+    const text = await env.call('get_pod_logs', { name: 'single', namespace: ns, tailLines: 3, context: env.info.contexts.ssh });
+    expect(lines(text)).toEqual(env.info.podLogLines.slice(-3));
+    const merged = await env.call('get_pod_logs', { name: 'deploy/web', namespace: ns, tailLines: 1, context: env.info.contexts.ssh });
+    expect(lines(merged).slice(1)).toHaveLength(2);
   });
 
   it('keeps the newest lines within the output budget and says what it dropped', async () => {

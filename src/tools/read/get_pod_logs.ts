@@ -18,8 +18,6 @@ import { refText, resolveWorkloadPods, type KObject } from '../workloads.js';
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */
 const FILTER_SCAN_LINES = 20_000;
-/** Never read more than this from one container. */
-const LIMIT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 const input = Type.Object(
@@ -166,22 +164,19 @@ async function fetchLog(
   signal: AbortSignal,
 ): Promise<Fetched> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
-  let text: string;
+  let body: ReadableStream<Uint8Array>;
   try {
-    const res = await handle.request(path, {
+    ({ body } = await handle.stream(path, {
       accept: '*/*',
       signal,
-      timeoutMs: 30_000,
       query: {
         container,
         timestamps: true,
         tailLines: args.filter ? Math.max(args.tailLines, FILTER_SCAN_LINES) : args.tailLines,
         sinceSeconds: args.sinceSeconds,
         previous: args.previous ? true : undefined,
-        limitBytes: LIMIT_BYTES,
       },
-    });
-    text = res.text;
+    }));
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const said = (err as { body?: { message?: string } }).body?.message;
@@ -193,17 +188,40 @@ async function fetchLog(
     }
     throw handle.describeError(err, { verb: 'get', resource: 'pods/log', namespace, name: pod });
   }
-  const raw = text.split('\n');
-  if (raw.length && raw[raw.length - 1] === '') raw.pop();
+  // Streamed line by line so a long tail never sits in memory whole: only the newest `tailLines`
+  // matching lines are kept, each clipped, while every line read is counted.
+  const kept: Fetched['lines'] = [];
+  let scanned = 0;
   let lastKey = '';
-  const parsed = raw.map((r) => {
-    const p = parseLine(r);
+  const take = (raw: string) => {
+    scanned++;
+    const p = parseLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
     if (p.sortKey) lastKey = p.sortKey;
     else p.sortKey = lastKey;
-    return p;
-  });
-  const kept = args.filter ? parsed.filter((l) => args.filter!(l.text)) : parsed;
-  return { lines: kept.slice(-args.tailLines), scanned: parsed.length };
+    if (args.filter && !args.filter(p.text)) return;
+    p.text = clip(p.text);
+    kept.push(p);
+    if (kept.length > args.tailLines * 2) kept.splice(0, kept.length - args.tailLines);
+  };
+  const decoder = new TextDecoder();
+  let partial = '';
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const parts = (partial + decoder.decode(value, { stream: true })).split('\n');
+      partial = parts.pop()!;
+      for (const line of parts) take(line);
+    }
+    partial += decoder.decode();
+    if (partial !== '') take(partial);
+  } catch (err) {
+    throw handle.describeError(err, { verb: 'get', resource: 'pods/log', namespace, name: pod });
+  } finally {
+    reader.releaseLock();
+  }
+  return { lines: kept.slice(-args.tailLines), scanned };
 }
 
 export default defineTool({
