@@ -262,6 +262,22 @@ describe('get_pod_logs', () => {
     expect(single.text).toMatch(/No logs yet: pod pulling has not started \(phase Running\): container "app" is waiting: ImagePullBackOff/);
   });
 
+  it('a workload none of whose pods has started is an error that says why', async () => {
+    await apply(env.info, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nowhere, namespace: ${ns}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: nowhere}}
+  template:
+    metadata: {labels: {app: nowhere}}
+    spec: {nodeSelector: {kz-test: no-such-node}, containers: [{name: app, image: nginx}]}`);
+    await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=nowhere', '-o', 'name'])).trim().split('\n').filter(Boolean).length === 2, 30_000);
+    const r = await env.callRaw('get_pod_logs', { name: 'deploy/nowhere', namespace: ns });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/No logs from deployment\/nowhere: none of its 2 pods could be read\. pod nowhere-\S+ has not started \(phase Pending\): not scheduled/);
+  });
+
   it('caps a large workload at 10 pods and says so', async () => {
     const text = await env.call('get_pod_logs', { name: 'deploy/big', namespace: ns, tailLines: 1 });
     expect(lines(text)[0]).toMatch(/^deployment\/big: 10 pods, container "app"/);

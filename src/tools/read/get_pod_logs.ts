@@ -307,6 +307,11 @@ export default defineTool({
     if (isPod && skipped.length) {
       throw new ToolError(`No logs yet: ${skipped[0]}.`, `describe_resource pod/${workload.name} and get_events show why it has not started.`);
     }
+    if (!fetched.some(Boolean)) {
+      const shown = skipped.slice(0, 3).join('; ');
+      throw new ToolError(`No logs from ${label}: none of its ${pods.length + picked.length - usable.length} pods could be read. ${shown}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ''}.`,
+        `describe_resource ${refText(workload.kind, workload.name)} and get_events with object ${refText(workload.kind, workload.name)} show why.`);
+    }
 
     const lines: Line[] = [];
     fetched.forEach((f, pod) => f?.lines.forEach((l, index) => lines.push({ ...l, pod, index })));
