@@ -308,6 +308,8 @@ describe('describe_resource', () => {
     const clash = await env.callRaw('describe_resource', { kind: 'svc', name: 'deploy/web', namespace: ns });
     expect(clash.isError).toBe(true);
     expect(clash.text).toMatch(/two different kinds/);
+    const same = await env.call('describe_resource', { kind: 'deployments.apps', name: 'deploy/web', namespace: ns });
+    expect(field(same, 'Kind')).toBe('Deployment (apps/v1)');
     const invalid = await env.callRaw('describe_resource', { kind: 'pod', namespace: ns });
     expect(invalid.isError).toBe(true);
     expect(invalid.text).toMatch(/name/);

@@ -547,23 +547,26 @@ export default defineTool({
   needs: ['clusters', 'settings'],
   input,
   async run(args, ctx) {
-    let kindText = args.kind;
+    const kindText = args.kind;
+    let refKind: string | undefined;
     let name = args.name.trim();
     const slash = name.indexOf('/');
     if (slash !== -1) {
       if (slash === 0 || slash === name.length - 1 || name.indexOf('/', slash + 1) !== -1) {
         throw new ToolError(`name: "${args.name}" is neither a name nor kind/name.`, 'Pass {"kind": "deploy", "name": "web"} or {"name": "deploy/web"}.');
       }
-      const refKind = name.slice(0, slash);
-      if (kindText && kindText.toLowerCase() !== refKind.toLowerCase()) {
-        throw new ToolError(`kind "${kindText}" and name "${args.name}" name two different kinds.`, 'Give the kind once: either in kind, or as kind/name in name.');
-      }
-      kindText = refKind;
+      refKind = name.slice(0, slash);
       name = name.slice(slash + 1);
     }
-    if (!kindText) throw new ToolError('kind: missing; say what kind of object to describe.', 'Pass kind (e.g. "pod", "deploy", "node") or write name as kind/name.');
+    if (!kindText && !refKind) throw new ToolError('kind: missing; say what kind of object to describe.', 'Pass kind (e.g. "pod", "deploy", "node") or write name as kind/name.');
     const handle = await ctx.clusters.get(args.context);
-    const kind = await handle.resolveKind(kindText, ctx.signal);
+    const kind = await handle.resolveKind((refKind ?? kindText)!, ctx.signal);
+    if (refKind && kindText && kindText.toLowerCase() !== refKind.toLowerCase()) {
+      const other = await handle.resolveKind(kindText, ctx.signal);
+      if (other.plural !== kind.plural || other.group !== kind.group) {
+        throw new ToolError(`kind "${kindText}" and name "${args.name}" name two different kinds.`, 'Give the kind once: either in kind, or as kind/name in name.');
+      }
+    }
     if (!kind.verbs.includes('get') && kind.verbs.length) throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
     const namespace = args.namespace ?? handle.namespace;
     const obj = await getObject(handle, kind, namespace, name, ctx.signal);
