@@ -142,9 +142,24 @@ spec:
     }
   });
 
+  it('takes name as kind/name', async () => {
+    const ref = yamlOf(await env.call('get_resource_yaml', { name: 'deploy/web', namespace: ns }));
+    expect([ref.kind, ref.metadata.name]).toEqual(['Deployment', 'web']);
+    const same = yamlOf(await env.call('get_resource_yaml', { kind: 'deployment', name: 'Deployment/web', namespace: ns }));
+    expect(same.metadata.uid).toBe(ref.metadata.uid);
+    const clash = await env.callRaw('get_resource_yaml', { kind: 'cm', name: 'deploy/web', namespace: ns });
+    expect(clash.isError).toBe(true);
+    expect(clash.text).toMatch(/two different kinds/);
+  });
+
   it('bad arguments name the field', async () => {
     const r = await env.callRaw('get_resource_yaml', { kind: 'configmap' });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/name/);
+    const noKind = await env.callRaw('get_resource_yaml', { name: 'web', namespace: ns });
+    expect(noKind.isError).toBe(true);
+    expect(noKind.text).toMatch(/^Error: kind: missing/);
+    const bad = await env.callRaw('get_resource_yaml', { name: 'a/b/c', namespace: ns });
+    expect(bad.text).toMatch(/name: "a\/b\/c" is neither a name nor kind\/name/);
   });
 });

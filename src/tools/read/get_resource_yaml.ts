@@ -14,14 +14,13 @@ export default defineTool({
   name: 'get_resource_yaml',
   title: 'Get a resource as YAML',
   description:
-    'One object as YAML (kubectl get -o yaml) without managedFields and the last-applied annotation; Secret values redacted. ' +
-    'For a diagnosis with events use describe_resource. Example: {"kind": "deploy", "name": "web", "namespace": "shop"}.',
+    'One object as YAML (kubectl get -o yaml) without managedFields and last-applied; Secret values redacted. Diagnosis with events: describe_resource. Example: {"name": "deploy/web", "namespace": "shop"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.String({ minLength: 1, description: 'As typed to kubectl: deploy, configmaps, widgets.example.com.' }),
-      name: Type.String({ minLength: 1, description: 'Object name.' }),
+      kind: Type.Optional(Type.String({ minLength: 1, description: 'deploy, cm, widgets.example.com, …; optional when name is kind/name.' })),
+      name: Type.String({ minLength: 1, description: 'Name, or kind/name.' }),
       context: ContextArg,
       namespace: NamespaceArg,
       includeManagedFields: Type.Optional(Type.Boolean({ description: 'Keep metadata.managedFields.' })),
@@ -30,17 +29,18 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
+    const { kindText, name } = splitRef(input.kind, input.name);
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(input.kind, ctx.signal);
+    const kind = await handle.resolveKind(kindText, ctx.signal);
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     let obj: KubeObject;
     try {
-      obj = (await handle.request(resourcePath(kind, namespace, input.name), { signal: ctx.signal })).json<KubeObject>();
+      obj = (await handle.request(resourcePath(kind, namespace, name), { signal: ctx.signal })).json<KubeObject>();
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
-      const near = await nearNames(handle, kind, namespace, input.name, ctx.signal);
+      const near = await nearNames(handle, kind, namespace, name, ctx.signal);
       throw new ToolError(
-        `${kind.kind} "${input.name}" not found${namespace ? ` in namespace "${namespace}"` : ''} (context "${handle.context}").${near.length ? ` Similar names: ${near.join(', ')}.` : ''}`,
+        `${kind.kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''} (context "${handle.context}").${near.length ? ` Similar names: ${near.join(', ')}.` : ''}`,
         `List what exists with list_resources {"kind": "${qualifiedResource(kind)}"${namespace ? `, "namespace": "${namespace}"` : ''}}${kind.namespaced ? ', or try another namespace' : ''}.`,
       );
     }
@@ -60,3 +60,21 @@ export default defineTool({
     return `${notes.join('\n')}${notes.length ? '\n' : ''}${stringify(cleaned.object, { lineWidth: 0 })}`;
   },
 });
+
+/** `kind` + `name`, or `name` written as kind/name (as describe_resource takes it). */
+function splitRef(kind: string | undefined, rawName: string): { kindText: string; name: string } {
+  const name = rawName.trim();
+  const slash = name.indexOf('/');
+  if (slash === -1) {
+    if (!kind) throw new ToolError('kind: missing; say what kind of object to get.', 'Pass kind (e.g. "deploy", "cm", "node") or write name as kind/name.');
+    return { kindText: kind, name };
+  }
+  if (slash === 0 || slash === name.length - 1 || name.indexOf('/', slash + 1) !== -1) {
+    throw new ToolError(`name: "${rawName}" is neither a name nor kind/name.`, 'Pass {"kind": "deploy", "name": "web"} or {"name": "deploy/web"}.');
+  }
+  const refKind = name.slice(0, slash);
+  if (kind && kind.toLowerCase() !== refKind.toLowerCase()) {
+    throw new ToolError(`kind "${kind}" and name "${rawName}" name two different kinds.`, 'Give the kind once: either in kind, or as kind/name in name.');
+  }
+  return { kindText: refKind, name: name.slice(slash + 1) };
+}

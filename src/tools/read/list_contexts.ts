@@ -13,8 +13,7 @@ export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
   description:
-    'Kubeconfig contexts from every source: name, server, user, namespace, source file, current (*), SSH tunnel state; unreadable files with their error. ' +
-    'Use it to pick `context` for other tools. Reads local files only; {"probe": true} also checks which clusters answer.',
+    'Kubeconfig contexts from every source: server, user, namespace, file, current (*), SSH tunnel; unreadable files with their error. Example: {"probe": true} also checks which clusters answer',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

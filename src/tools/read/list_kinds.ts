@@ -14,17 +14,16 @@ export default defineTool({
   name: 'list_kinds',
   title: 'List resource kinds',
   description:
-    'Resource kinds the cluster serves, CRDs included, like kubectl api-resources: name, short names, apiVersion, namespaced, Kind, verbs. ' +
-    'Use it to find the `kind` for other tools. Example: {"search": "cert"} or {"group": "apps"}.',
+    'Kinds the cluster serves, CRDs included (kubectl api-resources), with short names, scope and verbs: what to pass as `kind`. Example: {"search": "cert"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
       context: ContextArg,
-      search: Type.Optional(Type.String({ minLength: 1, description: 'Word matched against names, kinds, short names, groups, categories.' })),
+      search: Type.Optional(Type.String({ minLength: 1, description: 'Word in name, kind, short name, group or category.' })),
       group: Type.Optional(Type.String({ description: 'API group; "core" for v1.' })),
-      namespaced: Type.Optional(Type.Boolean({ description: 'Only namespaced (true) or cluster-scoped (false) kinds.' })),
-      allVersions: Type.Optional(Type.Boolean({ description: 'Include non-preferred versions.' })),
+      namespaced: Type.Optional(Type.Boolean({ description: 'true: namespaced only; false: cluster-scoped only.' })),
+      allVersions: Type.Optional(Type.Boolean({ description: 'Also non-preferred versions.' })),
     },
     { additionalProperties: false },
   ),

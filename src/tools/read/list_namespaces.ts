@@ -13,7 +13,7 @@ export default defineTool({
   name: 'list_namespaces',
   title: 'List namespaces',
   description:
-    'Namespaces with status and age, like kubectl get ns. For objects in a namespace use list_resources. Example: {"labelSelector": "team=pay"}.',
+    'Namespaces with status and age (kubectl get ns). Example: {"labelSelector": "team=pay"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

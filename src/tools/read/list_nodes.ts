@@ -29,8 +29,7 @@ export default defineTool({
   name: 'list_nodes',
   title: 'List nodes',
   description:
-    'Nodes: status (cordon shown), roles, age, version, internal IP, allocatable CPU/memory/pods, taints, pressure conditions. ' +
-    'For one node in depth use describe_resource. Example: {"labelSelector": "node-role.kubernetes.io/worker"}.',
+    'Nodes with status, roles, version, IP, allocatable CPU/memory/pods, taints and pressure conditions. Example: {"labelSelector": "node-role.kubernetes.io/worker"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

@@ -20,20 +20,19 @@ export default defineTool({
   name: 'list_resources',
   title: 'List resources of a kind',
   description:
-    'Lists objects of any kind like kubectl get, CRDs included, with kubectl\'s columns. Paged: when more remain, the answer ends with the `continue` value to pass. ' +
-    'For one object use describe_resource or get_resource_yaml. Example: {"kind": "deploy", "namespace": "shop", "labelSelector": "app=web"}.',
+    'kubectl get for any kind, CRDs included, with its columns; paged (ends with the `continue` value when more remain). One object in depth: describe_resource. Example: {"kind": "deploy", "namespace": "shop", "labelSelector": "app=web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.String({ minLength: 1, description: 'As typed to kubectl: pods, deploy, Deployment, widgets.example.com.' }),
+      kind: Type.String({ minLength: 1, description: 'pods, deploy, Deployment, widgets.example.com, …' }),
       context: ContextArg,
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
       labelSelector: LabelSelectorArg,
       fieldSelector: FieldSelectorArg,
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page; keep the other arguments.' })),
+      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
       wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
     },
     { additionalProperties: false },
