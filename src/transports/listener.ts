@@ -4,11 +4,11 @@
  * cleanly, then every open socket, so the port is free the moment stop() resolves.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KubezillaError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
 import { isLoopbackAddress } from './guards.js';
+import { listenOn } from './http-listen.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
 
 const SESSION_IDLE_MS = 60 * 60 * 1000;
@@ -72,21 +72,11 @@ export class McpListener {
     // SSE streams stay open for a long time; don't let Node's defaults cut them.
     http.requestTimeout = 0;
     http.headersTimeout = 30_000;
+    let actualPort: number;
     try {
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, bind, () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const error =
-        code === 'EADDRINUSE'
-          ? new KubezillaError('PORT_IN_USE', `port ${port} on ${bind} is already in use`, 'Stop the other process or choose another port (--port).')
-          : new KubezillaError('LISTEN_FAILED', `cannot listen on ${bind}:${port}: ${code ?? (err as Error).message}`, 'Check the bind address and port.');
-      this.#status = { state: 'error', error: error.toLine() };
+      actualPort = await listenOn(http, bind, port, { name: 'MCP server', portFlag: '--port' });
+    } catch (error) {
+      this.#status = { state: 'error', error: (error as KubezillaError).toLine() };
       throw error;
     }
     this.#http = http;
@@ -95,7 +85,6 @@ export class McpListener {
     // its next request and re-initializes, as the spec expects.)
     this.#sweeper = setInterval(() => void this.sessions.close((s) => Date.now() - s.lastSeen > SESSION_IDLE_MS), 60_000);
     this.#sweeper.unref();
-    const actualPort = (http.address() as AddressInfo).port;
     const url = mcpUrl(bind, actualPort);
     this.#status = { state: 'running', url, bind, port: actualPort, sessions: 0 };
     if (!isLoopbackAddress(bind)) {

@@ -5,10 +5,10 @@
  * MCP on and hand out the token, so it must not be reachable from the network.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KubezillaError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { isLoopbackAddress } from '../transports/guards.js';
+import { listenOn } from '../transports/http-listen.js';
 import { createSettingsApp, newCsrfToken, type SettingsControl } from './app.js';
 
 export type SettingsPageStatus =
@@ -53,26 +53,13 @@ export class SettingsPage {
     const http = createServer(app.callback());
     http.headersTimeout = 30_000;
     http.requestTimeout = 60_000;
+    let actualPort: number;
     try {
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, bind.replace(/^\[|\]$/g, ''), () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      fail(
-        code === 'EADDRINUSE'
-          ? new KubezillaError('PORT_IN_USE', `settings page port ${port} on ${bind} is already in use`,
-              'Another kubezilla-mcp may be running; stop it or choose another port (--ui-port).')
-          : new KubezillaError('LISTEN_FAILED', `cannot serve the settings page on ${bind}:${port}: ${code ?? (err as Error).message}`,
-              'Check --ui-bind and --ui-port.'),
-      );
+      actualPort = await listenOn(http, bind, port, { name: 'settings page', portFlag: '--ui-port' });
+    } catch (error) {
+      return fail(error as KubezillaError);
     }
     this.#http = http;
-    const actualPort = (http.address() as AddressInfo).port;
     const host = bind.includes(':') && !bind.startsWith('[') ? `[${bind}]` : bind;
     const status = { state: 'running' as const, url: `http://${host}:${actualPort}/`, bind, port: actualPort };
     this.#status = status;

@@ -109,7 +109,7 @@ describe('kubezilla-mcp CLI', () => {
     blocker.close();
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n').at(-1)).toBe(
-      `kubezilla-mcp: PORT_IN_USE: port ${port} on 127.0.0.1 is already in use. Stop the other process or choose another port (--port).`,
+      `kubezilla-mcp: PORT_IN_USE: MCP server port ${port} on 127.0.0.1 is already in use. Stop the other process (another kubezilla-mcp?) or choose another port (--port).`,
     );
   });
 

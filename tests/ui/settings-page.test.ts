@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The settings page in real Chromium (Debian's, driven headless by playwright-core): a person
  * enabling and disabling MCP, moving it to another port, regenerating the token and copying the
