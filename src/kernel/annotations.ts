@@ -6,16 +6,18 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolModule } from './contract.js';
 
-export function annotationsFor(tool: Pick<ToolModule, 'safety' | 'title' | 'openWorld'>): ToolAnnotations {
+export function annotationsFor(tool: Pick<ToolModule, 'safety' | 'openWorld'>): ToolAnnotations {
+  // No `title` here: the tool's own `title` field carries it, and every byte of tools/list is
+  // paid for in the model's context on every turn.
   const openWorldHint = tool.openWorld ?? true;
   switch (tool.safety) {
     case 'read':
-      return { title: tool.title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint };
+      return { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint };
     case 'safe-mutation':
       // Changes state but never removes anything; not all of them are idempotent (rollout_restart),
       // so the class promises no idempotency.
-      return { title: tool.title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint };
+      return { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint };
     case 'destructive':
-      return { title: tool.title, readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint };
+      return { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint };
   }
 }

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 export const ContextArg = Type.Optional(
   Type.String({
     minLength: 1,
-    description: 'Kubeconfig context to use, as listed by list_contexts. Default: the current context.',
+    description: 'Kubeconfig context (see list_contexts). Default: the current one.',
   }),
 );
 
@@ -16,18 +16,18 @@ export const NamespaceArg = Type.Optional(
   Type.String({
     minLength: 1,
     maxLength: 63,
-    description: "Namespace. Default: the context's namespace, else \"default\".",
+    description: "Default: the context's namespace, else default.",
   }),
 );
 
 export const AllNamespacesArg = Type.Optional(
-  Type.Boolean({ description: 'List across all namespaces (like kubectl -A); `namespace` is then ignored.' }),
+  Type.Boolean({ description: 'All namespaces (kubectl -A).' }),
 );
 
 export const LabelSelectorArg = Type.Optional(
-  Type.String({ description: 'Label selector like kubectl -l, for example "app=web,tier!=db".' }),
+  Type.String({ description: 'Label selector (kubectl -l), e.g. "app=web,tier!=db".' }),
 );
 
 export const FieldSelectorArg = Type.Optional(
-  Type.String({ description: 'Field selector like kubectl --field-selector, for example "status.phase=Running".' }),
+  Type.String({ description: 'Field selector, e.g. "status.phase=Running".' }),
 );

@@ -11,13 +11,13 @@ const policy = parseSettings({}, 'defaults').policy;
 
 describe('annotations', () => {
   it('derive every hint from the safety class', () => {
-    expect(annotationsFor({ safety: 'read', title: 'T' })).toEqual({
-      title: 'T', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true,
+    expect(annotationsFor({ safety: 'read' })).toEqual({
+      readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true,
     });
-    expect(annotationsFor({ safety: 'safe-mutation', title: 'T', openWorld: false })).toMatchObject({
+    expect(annotationsFor({ safety: 'safe-mutation', openWorld: false })).toMatchObject({
       readOnlyHint: false, destructiveHint: false, openWorldHint: false,
     });
-    expect(annotationsFor({ safety: 'destructive', title: 'T' })).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(annotationsFor({ safety: 'destructive' })).toMatchObject({ readOnlyHint: false, destructiveHint: true });
   });
 });
 

@@ -37,7 +37,8 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     const fixtures = tools.map((t) => t.name).filter((name) => name.startsWith('fixture_'));
     expect(fixtures.sort()).toEqual(['fixture_echo', 'fixture_note', 'fixture_slow']);
     const echo = tools.find((t) => t.name === 'fixture_echo')!;
-    expect(echo.annotations).toEqual({ title: 'Echo (fixture)', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    expect(echo.title).toBe('Echo (fixture)');
+    expect(echo.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
     expect(echo.inputSchema).toMatchObject({ type: 'object', required: ['text'], additionalProperties: false });
     const note = tools.find((t) => t.name === 'fixture_note')!;
     expect(note.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });

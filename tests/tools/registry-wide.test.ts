@@ -1,0 +1,64 @@
+// Registry-wide checks over every built-in tool: the contract every module must keep, checked in
+// one place so a new tool cannot quietly break it. The schema snapshot makes any change to a
+// tool's interface a visible diff in review.
+import { describe, expect, it } from 'vitest';
+import { annotationsFor } from '../../src/kernel/annotations.js';
+import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
+import { describeTool } from '../../src/kernel/tool-calls.js';
+
+const READ_TOOLS = [
+  'describe_resource', 'get_events', 'get_pod_logs', 'get_resource_yaml', 'list_contexts',
+  'list_kinds', 'list_namespaces', 'list_nodes', 'list_resources',
+];
+const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit'];
+
+const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);
+const tools = [...registry.tools.values()].map(({ module, file }) => ({ module, file }));
+
+describe('every built-in tool', () => {
+  it('includes the nine read tools, each from its own file under src/tools/read', () => {
+    const reads = tools.filter(({ module }) => module.safety === 'read');
+    expect(reads.map(({ module }) => module.name).sort()).toEqual(READ_TOOLS);
+    for (const { module, file } of reads) expect(file).toMatch(new RegExp(`/src/tools/read/${module.name}\\.(ts|js)$`));
+  });
+
+  it('has a valid, unique name, a title and a description that teaches the model with an example', () => {
+    const names = tools.map(({ module }) => module.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const { module } of tools) {
+      expect(module.name).toMatch(TOOL_NAME);
+      expect(module.title.length, module.name).toBeGreaterThan(3);
+      expect(module.description.length, module.name).toBeGreaterThan(80);
+      expect(module.description, `${module.name} gives an example argument`).toMatch(/e\.g\.|example|\{"/i);
+    }
+  });
+
+  it('advertises exactly the annotations of its safety class', () => {
+    for (const { module } of tools) {
+      expect(describeTool(module).annotations, module.name).toEqual(annotationsFor(module));
+    }
+    for (const name of READ_TOOLS) {
+      expect(describeTool(registry.tools.get(name)!.module).annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    }
+  });
+
+  it('takes an optional `context` when it talks to a cluster, and documents every argument', () => {
+    for (const { module } of tools) {
+      const properties = module.input.properties as Record<string, { description?: string }>;
+      if (module.needs?.includes('clusters' as never) && module.name !== 'list_contexts') {
+        expect(properties, module.name).toHaveProperty('context');
+        expect(module.input.required ?? [], module.name).not.toContain('context');
+      }
+      for (const [arg, schema] of Object.entries(properties)) {
+        expect(schema.description, `${module.name}.${arg} has a description`).toBeTruthy();
+      }
+    }
+  });
+
+  it('keeps its input schema as snapshotted', async () => {
+    const schemas = Object.fromEntries(
+      tools.map(({ module }) => [module.name, describeTool(module).inputSchema]).sort(([a], [b]) => String(a).localeCompare(String(b))),
+    );
+    await expect(JSON.stringify(schemas, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tool-input-schemas.json');
+  });
+});
