@@ -148,6 +148,16 @@ describe('get_events', () => {
     expect(sorted(rows.filter((r) => r.object === `pod/${victim}`))).toEqual(sorted(want));
   });
 
+  it('a node\'s events, as kubectl reports them for the node', async () => {
+    const node = env.info.nodes[0]!;
+    const want = JSON.parse(await env.kubectl(['get', 'events', '-A', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${node}`, '-o', 'json'])).items as Array<Record<string, any>>;
+    const text = await env.call('get_events', { object: `node/${node}` });
+    expect(text.split('\n')[0]).toMatch(new RegExp(`^Events of node/${node} in all namespaces: ${want.length}, newest last`));
+    const rows = toolRows(text, true);
+    expect(rows.map((r) => `${r.reason} ${r.object}`).sort()).toEqual(want.map((e) => `${e.reason} node/${node}`).sort());
+    expect(rows.some((r) => r.reason === 'RegisteredNode')).toBe(true);
+  });
+
   it('all namespaces adds a NAMESPACE column', async () => {
     const text = await env.call('get_events', { allNamespaces: true, type: 'Warning' });
     expect(text.split('\n')[0]).toMatch(/^Events in all namespaces \(type Warning\)/);
