@@ -76,3 +76,14 @@ describe('logger', () => {
     expect(scrub(`Bearer abc.def`)).toBe('Bearer [redacted]');
   });
 });
+
+describe('config directory', () => {
+  it('follows the brief per OS, and KUBEZILLA_CONFIG_DIR overrides it', async () => {
+    const { defaultConfigDir } = await import('../../src/providers/config-dir.js');
+    const { homedir } = await import('node:os');
+    expect(defaultConfigDir('linux', {})).toBe(`${homedir()}/.config/KubezillaDesktop`);
+    expect(defaultConfigDir('darwin', {})).toBe(`${homedir()}/Library/Application Support/KubezillaDesktop`);
+    expect(defaultConfigDir('win32', { LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' })).toMatch(/^C:\\Users\\ada\\AppData\\Local.KubezillaDesktop$/);
+    expect(defaultConfigDir('linux', { KUBEZILLA_CONFIG_DIR: '/srv/kz' })).toBe('/srv/kz');
+  });
+});
