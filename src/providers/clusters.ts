@@ -310,20 +310,16 @@ export class ClusterHandle {
 
   /**
    * A signal that fires on the caller's abort or the timeout; `settle()` stops the timer only, so
-   * the caller can still cancel while a body is read or streamed.
+   * the caller can still cancel while a body is read or streamed. AbortSignal.any holds the
+   * caller's signal weakly, so the many requests of one tool call add no listeners to it.
    */
   #deadline(signal: AbortSignal | undefined, timeoutMs: number | undefined): { signal: AbortSignal; timeoutMs: number; settle(): void } {
     const ms = timeoutMs ?? this.provider.requestTimeoutMs;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    if (signal) {
-      if (signal.aborted) controller.abort(signal.reason);
-      else signal.addEventListener('abort', onAbort, { once: true });
-    }
-    const timer = ms > 0 ? setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms) : undefined;
+    const timeout = new AbortController();
+    const timer = ms > 0 ? setTimeout(() => timeout.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms) : undefined;
     timer?.unref?.();
     return {
-      signal: controller.signal,
+      signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
       timeoutMs: ms,
       settle: () => {
         if (timer) clearTimeout(timer);

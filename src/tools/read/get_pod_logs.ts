@@ -6,7 +6,6 @@
  * budget keeps the newest lines, so a model always sees the end of the log and is told what was
  * left out and how to narrow the request.
  */
-import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
@@ -276,8 +275,6 @@ export default defineTool({
     pods = usable.map((x) => x.pod);
     const containers = usable.map((x) => x.container);
 
-    // Each request listens on the call's signal until it ends: room for a workload's pods.
-    setMaxListeners(Math.max(getMaxListeners(ctx.signal), 4 * pods.length + 10), ctx.signal);
     const fetched: Array<Fetched | undefined> = [];
     await Promise.all(
       pods.map(async (pod, i) => {
