@@ -8,8 +8,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 for step in tests/cluster/install-deps.sh tests/interop/install.sh tests/ui/install-deps.sh; do
-  if [[ -f "$root/$step" ]]; then
-    echo "install-test-deps: $step" >&2
-    bash "$root/$step"
-  fi
+  echo "install-test-deps: $step" >&2
+  bash "$root/$step"
 done

@@ -31,3 +31,11 @@ export const LabelSelectorArg = Type.Optional(
 export const FieldSelectorArg = Type.Optional(
   Type.String({ description: 'Field selector, e.g. "status.phase=Running".' }),
 );
+
+/** `limit` and `continue` for a paged list, as the API server pages it (kubectl --chunk-size). */
+export function pageArgs(defaultLimit: number) {
+  return {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${defaultLimit}).` })),
+    continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
+  };
+}

@@ -7,6 +7,8 @@
 #    (tests/cluster/build-binaries.sh; a cold build takes 20-40 minutes on 2 cores, then it is cached).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../../scripts/lib/apt.sh
+source "$here/../../scripts/lib/apt.sh"
 
 missing=()
 for pair in sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client openssl:openssl unzip:unzip; do
@@ -15,20 +17,7 @@ for pair in sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client ope
 done
 if ((${#missing[@]})); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  if ! command -v apt-get >/dev/null; then
-    echo "install-deps: missing packages ${missing[*]} and no apt-get here; install them with your package manager." >&2
-    exit 1
-  fi
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then
-    if command -v sudo >/dev/null; then sudo="sudo"; else
-      echo "install-deps: need root (or sudo) to apt-get install ${missing[*]}." >&2
-      exit 1
-    fi
-  fi
-  echo "install-deps: apt-get install ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt_install install-deps "${missing[@]}"
 fi
 
 bash "$here/fetch-tools.sh" >&2

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, LabelSelectorArg } from '../arguments.js';
+import { ContextArg, LabelSelectorArg, pageArgs } from '../arguments.js';
 import { isTable, renderTable, TABLE_ACCEPT } from '../kube-table.js';
 
 const DEFAULT_LIMIT = 500;
@@ -20,8 +20,7 @@ export default defineTool({
     {
       context: ContextArg,
       labelSelector: LabelSelectorArg,
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Page size (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
+      ...pageArgs(DEFAULT_LIMIT),
     },
     { additionalProperties: false },
   ),

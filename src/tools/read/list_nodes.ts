@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, LabelSelectorArg } from '../arguments.js';
+import { ContextArg, LabelSelectorArg, pageArgs } from '../arguments.js';
 import { age, table } from '../format.js';
 
 const DEFAULT_LIMIT = 100;
@@ -36,8 +36,7 @@ export default defineTool({
     {
       context: ContextArg,
       labelSelector: LabelSelectorArg,
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Page size (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
+      ...pageArgs(DEFAULT_LIMIT),
     },
     { additionalProperties: false },
   ),

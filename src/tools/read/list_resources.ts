@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
-import { AllNamespacesArg, ContextArg, FieldSelectorArg, LabelSelectorArg, NamespaceArg } from '../arguments.js';
+import { AllNamespacesArg, ContextArg, FieldSelectorArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
 import { age } from '../format.js';
 import { qualifiedResource, resourcePath } from '../kube-paths.js';
 import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../kube-table.js';
@@ -31,8 +31,7 @@ export default defineTool({
       allNamespaces: AllNamespacesArg,
       labelSelector: LabelSelectorArg,
       fieldSelector: FieldSelectorArg,
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${DEFAULT_LIMIT}).` })),
-      continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
+      ...pageArgs(DEFAULT_LIMIT),
       wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
     },
     { additionalProperties: false },
