@@ -176,16 +176,12 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
 
   server.setRequestHandler(CompleteRequestSchema, async (request) => {
     const { ref, argument } = request.params;
-    let values: string[] = [];
-    if (ref.type === 'ref/prompt') {
-      const entry = registry.prompts.get(ref.name);
-      if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
-      values = (await entry.module.complete?.(argument.name, argument.value)) ?? [];
-    } else {
-      const entry = registry.resources.get(ref.uri);
-      if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
-      values = (await entry.module.complete?.(argument.name, argument.value)) ?? [];
+    const module = ref.type === 'ref/prompt' ? registry.prompts.get(ref.name)?.module : registry.resources.get(ref.uri)?.module;
+    if (!module) {
+      const what = ref.type === 'ref/prompt' ? `prompt: ${ref.name}` : `resource template: ${ref.uri}`;
+      throw new McpError(ErrorCode.InvalidParams, `Unknown ${what}`);
     }
+    const values = (await module.complete?.(argument.name, argument.value)) ?? [];
     // The spec caps a completion at 100 values and asks us to say when there are more.
     return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
   });
