@@ -1,0 +1,105 @@
+/**
+ * scale: `kubectl scale` through the scale subresource, so it works for Deployments,
+ * StatefulSets, ReplicaSets and any custom resource that serves /scale. Risky changes (to 0 from
+ * a running workload, a tenfold or larger jump) need the person's confirmation. The patch carries
+ * the resourceVersion that was read, so what was confirmed is exactly what changes.
+ */
+import { Type } from '@sinclair/typebox';
+import { defineTool, ToolError } from '../../kernel/contract.js';
+import { requireConfirmation } from '../../kernel/tool-calls.js';
+import { ContextArg, NamespaceArg } from '../arguments.js';
+import { nearNames, qualifiedResource } from '../kube-paths.js';
+import { guardTargets, splitKindName } from '../mutations.js';
+
+interface Scale {
+  metadata?: { resourceVersion?: string };
+  spec?: { replicas?: number };
+  status?: { replicas?: number };
+}
+
+export default defineTool({
+  name: 'scale',
+  title: 'Scale a workload',
+  description:
+    'kubectl scale: set the replicas of a Deployment, StatefulSet, ReplicaSet or CRD with /scale. To 0 or ≥10× asks to confirm. Example: {"resource": "deploy/web", "replicas": 3}',
+  safety: 'safe-mutation',
+  needs: ['clusters', 'settings'],
+  input: Type.Object(
+    {
+      resource: Type.String({ description: 'kind/name, e.g. sts/db.' }),
+      replicas: Type.Integer({ minimum: 0, description: 'Desired count.' }),
+      context: ContextArg,
+      namespace: NamespaceArg,
+    },
+    { additionalProperties: false },
+  ),
+  async run(input, ctx) {
+    const { kindText, name } = splitKindName(input.resource, 'deploy/web');
+    const handle = await ctx.clusters.get(input.context);
+    const kind = await handle.resolveKind(kindText, ctx.signal);
+    if (!kind.subresources.includes('scale')) {
+      throw new ToolError(
+        `${kind.kind} cannot be scaled: it has no scale subresource.`,
+        kind.kind === 'DaemonSet'
+          ? 'A DaemonSet runs one pod per matching node; change its nodeSelector or use rollout_restart instead.'
+          : 'scale works on Deployments (deploy/), StatefulSets (sts/), ReplicaSets (rs/) and custom resources that serve /scale.',
+      );
+    }
+    const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
+    const path = handle.pathFor(kind, { ...(namespace ? { namespace } : {}), name, subresource: 'scale' });
+    const info = { resource: `${qualifiedResource(kind)}/scale`, name, ...(namespace ? { namespace } : {}) };
+    const ref = `${kind.kind.toLowerCase()}/${name}`;
+
+    let current: Scale;
+    try {
+      current = (await handle.request(path, { signal: ctx.signal })).json<Scale>();
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) {
+        const near = await nearNames(handle, kind, namespace, name, ctx.signal);
+        throw new ToolError(
+          `${kind.kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
+          `Check the name${namespace ? ' and the namespace' : ''}; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
+        );
+      }
+      throw handle.describeError(err, { verb: 'get', ...info });
+    }
+    const from = current.spec?.replicas ?? 0;
+    const where = `${namespace ? `namespace ${namespace}, ` : ''}context ${handle.context}`;
+    if (from === input.replicas) return `${ref} already has ${from} replica${from === 1 ? '' : 's'}; nothing changed (${where}).`;
+
+    await guardTargets(ctx, handle, 'scale', namespace ? [namespace] : [], input.namespace);
+    if (input.replicas === 0 && from > 0) {
+      await requireConfirmation(ctx.confirm, `Scale ${ref} (${where}) from ${from} to 0 replicas? It stops all its pods.`);
+    } else if (input.replicas > from && input.replicas >= 10 * Math.max(from, 1)) {
+      await requireConfirmation(ctx.confirm, `Scale ${ref} (${where}) from ${from} to ${input.replicas} replicas (a ${from ? `${Math.round(input.replicas / from)}×` : 'large'} jump)?`);
+    }
+
+    // The resourceVersion makes the patch apply to the replica count that was confirmed. Status
+    // updates by the controller also move it, so a conflict is retried as long as the desired
+    // count itself is still the one read.
+    for (let attempt = 1; ; attempt++) {
+      const patch = { metadata: { resourceVersion: current.metadata?.resourceVersion }, spec: { replicas: input.replicas } };
+      try {
+        await handle.request(path, { method: 'PATCH', body: patch, contentType: 'application/merge-patch+json', signal: ctx.signal });
+        break;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw handle.describeError(err, { verb: 'patch', ...info });
+        const again = await handle.request(path, { signal: ctx.signal }).then((r) => r.json<Scale>(), (e) => {
+          throw handle.describeError(e, { verb: 'get', ...info });
+        });
+        if ((again.spec?.replicas ?? 0) !== from || attempt >= 5) {
+          const now = again.spec?.replicas ?? 0;
+          throw new ToolError(
+            `${ref} changed while it was being scaled (${now !== from ? `its replicas are now ${now}, not ${from}` : 'it kept being updated'}); nothing was changed.`,
+            'Someone else is changing it too: check with get_resource_yaml, then call scale again if still needed.',
+          );
+        }
+        current = again;
+      }
+    }
+    const pods = kind.namespaced
+      ? ` Pods follow in the background: watch them with list_resources {"kind": "pods"${namespace ? `, "namespace": "${namespace}"` : ''}} and get_events {"object": "${ref}"}.`
+      : '';
+    return `${ref} scaled: ${from} → ${input.replicas} (${where}).${pods}`;
+  },
+});
