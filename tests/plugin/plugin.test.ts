@@ -164,6 +164,10 @@ describe('kz commands (static)', () => {
     expect(get('logs')).toMatch(/-n200/);
     for (const ref of ['deploy/', 'sts/', 'ds/', 'pod/', 'job/', 'cj/']) expect(get('logs')).toContain(ref);
     for (const verb of ['list', 'history', 'diff', 'install', 'upgrade', 'rollback']) expect(get('helm')).toContain(`**${verb}**`);
+    // A leading context name is matched against list_contexts by every resource-aware command.
+    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm']) {
+      expect(get(name), name).toContain('mcp__kubezilla__list_contexts()');
+    }
   });
 
   it('/kz:install runs only the bundled script, exactly as its allowed-tools grant it', () => {
