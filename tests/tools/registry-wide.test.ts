@@ -7,8 +7,8 @@ import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
 import { describeTool } from '../../src/kernel/tool-calls.js';
 
 const READ_TOOLS = [
-  'describe_resource', 'get_events', 'get_pod_logs', 'get_resource_yaml', 'list_contexts',
-  'list_kinds', 'list_namespaces', 'list_nodes', 'list_resources',
+  'describe_resource', 'get_events', 'get_helm_history', 'get_pod_logs', 'get_resource_yaml',
+  'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes', 'list_resources',
 ];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit'];
 
@@ -16,7 +16,7 @@ const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);
 const tools = [...registry.tools.values()].map(({ module, file }) => ({ module, file }));
 
 describe('every built-in tool', () => {
-  it('includes the nine read tools, each from its own file under src/tools/read', () => {
+  it('includes the read tools, each from its own file under src/tools/read', () => {
     const reads = tools.filter(({ module }) => module.safety === 'read');
     expect(reads.map(({ module }) => module.name).sort()).toEqual(READ_TOOLS);
     for (const { module, file } of reads) expect(file).toMatch(new RegExp(`/src/tools/read/${module.name}\\.(ts|js)$`));
