@@ -3,8 +3,10 @@
  * Running pods follow, risky changes need confirmation, errors explain themselves, and every call
  * is in the audit log.
  */
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
+import { connectClient, textOf } from '../helpers/server.js';
 import { apply, createNamespaces, deleteNamespaces, eventually, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
 
 const ns = uniqueName('kz-t-mut-scale');
@@ -100,6 +102,30 @@ spec:
     expect(done).toMatch(/^statefulset\/db scaled: 1 → 0 /);
     expect(await replicas('sts', 'db')).toBe(0);
     expect(await eventually(async () => (await runningPods('db')) === 0, 45_000)).toBe(true);
+  });
+
+  it('asks through elicitation when the client offers it: a yes scales, a no changes nothing', async () => {
+    const { client } = await connectClient(env.server.url, env.server.token, { elicitation: { form: {} } });
+    try {
+      const asked: string[] = [];
+      let answer = false;
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: { confirm: answer } };
+      });
+      await env.kubectl(['scale', 'sts/db', '-n', ns, '--replicas=1']);
+      const no = await client.callTool({ name: 'scale', arguments: { resource: 'sts/db', replicas: 0, namespace: ns } });
+      expect(no.isError).toBe(true);
+      expect(textOf(no)).toMatch(/Not done: the person declined/);
+      expect(asked[0]).toMatch(/Scale statefulset\/db .* from 1 to 0 replicas\?/);
+      expect(await replicas('sts', 'db')).toBe(1);
+      answer = true;
+      const yes = await client.callTool({ name: 'scale', arguments: { resource: 'sts/db', replicas: 0, namespace: ns } });
+      expect(textOf(yes)).toMatch(/^statefulset\/db scaled: 1 → 0 /);
+      expect(await replicas('sts', 'db')).toBe(0);
+    } finally {
+      await client.close();
+    }
   });
 
   it('a tenfold jump needs confirmation; a smaller one does not', async () => {

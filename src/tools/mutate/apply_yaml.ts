@@ -96,6 +96,7 @@ export default defineTool({
     if (failures.length) throw refusal(failures, docs.length, 'could not be checked');
 
     const dryRunOnly = input.dryRun === true || input.diffOnly === true;
+    const steps = dryRunOnly ? docs.length : 2 * docs.length;
     if (!dryRunOnly) {
       const touched = docs.flatMap((d) => (d.namespace ? [d.namespace] : isNamespace(d) ? [d.name] : []));
       await guardTargets(ctx, handle, 'apply_yaml', touched, input.namespace);
@@ -130,6 +131,7 @@ export default defineTool({
     for (const doc of docs) {
       if (doc.waitsFor) continue;
       try {
+        await ctx.progress(docs.indexOf(doc), steps, `dry run: ${refOf(doc)}`);
         doc.dry = await applyOne(handle, doc, true, ctx.signal).then((r) => r.object);
       } catch (err) {
         fail(doc, errorText(err, doc));
@@ -183,6 +185,7 @@ export default defineTool({
     for (const doc of docs) {
       if (!results.has(doc)) {
         try {
+          await ctx.progress(docs.length + docs.indexOf(doc), steps, `apply: ${refOf(doc)}`);
           const res = await applyOne(handle, doc, false, ctx.signal);
           // Status updates by a controller also move the resourceVersion: compare what apply sets.
           const rvBefore = doc.live?.metadata?.resourceVersion;
