@@ -7,8 +7,9 @@ import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
 import { describeTool } from '../../src/kernel/tool-calls.js';
 
 const READ_TOOLS = [
-  'describe_resource', 'get_events', 'get_helm_history', 'get_pod_logs', 'get_resource_yaml',
-  'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes', 'list_resources',
+  'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
+  'get_resource_yaml', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
+  'list_resources',
 ];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit'];
 
