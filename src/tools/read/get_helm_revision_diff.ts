@@ -112,7 +112,7 @@ export default defineTool({
       parts.push(`== ${section.title}\n${kept.join('\n')}`);
       if (kept.length < lines.length) {
         notes.push(
-          `${section.title.split(' (')[0]} diff cut after ${kept.length} of ${lines.length} lines to fit the answer budget. ${section.title.startsWith('Manifest') ? 'Pass show "values" for the values alone, or read the changed objects with get_resource_yaml.' : 'Pass show "values" for the values alone.'}`,
+          `${section.title.split(' (')[0]} diff cut after ${kept.length} of ${lines.length} lines to fit the answer budget. ${section.title.startsWith('Manifest') ? 'Pass show "values" for the values alone, or read the changed objects with get_resource_yaml.' : show === 'values' ? 'The server setting policy.maxOutputBytes sets the budget.' : 'Pass show "values" for the values alone.'}`,
         );
         budget = 0;
       }
