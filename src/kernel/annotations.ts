@@ -7,17 +7,17 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolModule } from './contract.js';
 
 export function annotationsFor(tool: Pick<ToolModule, 'safety' | 'openWorld'>): ToolAnnotations {
-  // No `title` here: the tool's own `title` field carries it, and every byte of tools/list is
-  // paid for in the model's context on every turn.
-  const openWorldHint = tool.openWorld ?? true;
+  // Only what differs from the spec's defaults (readOnly false, destructive true, idempotent
+  // false, openWorld true) plus the one hint clients act on per class: tools/list is paid for in
+  // the model's context on every turn. No `title` either: the tool's own `title` carries it.
+  const world = tool.openWorld === false ? { openWorldHint: false } : {};
   switch (tool.safety) {
     case 'read':
-      return { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint };
+      return { readOnlyHint: true, ...world };
     case 'safe-mutation':
-      // Changes state but never removes anything; not all of them are idempotent (rollout_restart),
-      // so the class promises no idempotency.
-      return { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint };
+      // Changes state but never removes anything; not all are idempotent (rollout_restart).
+      return { destructiveHint: false, ...world };
     case 'destructive':
-      return { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint };
+      return { destructiveHint: true, ...world };
   }
 }

@@ -109,6 +109,11 @@ export interface ToolModule<I extends TObject = TObject, N extends ProviderName 
    * Defaults to true; set false for tools that only read local state.
    */
   openWorld?: boolean;
+  /**
+   * How the audit log names what a mutation changes, when no `resource`, `release` or `name`
+   * argument says it (apply_yaml: "3 documents"). Gets the raw arguments.
+   */
+  auditTarget?(input: Static<I>): string;
   /** Largest answer in bytes before the kernel truncates it; defaults to the settings' budget. */
   maxOutputBytes?: number;
   run(input: Static<I>, ctx: ToolContext & Pick<Providers, N>): Promise<ToolOutput>;

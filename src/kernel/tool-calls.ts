@@ -31,10 +31,7 @@ import { formatAjvErrors } from './validation.js';
 import type { Settings } from '../providers/settings.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
-const CONFIRM_PROPERTY = Type.Boolean({
-  description:
-    'Set true only after the person has explicitly agreed to this change, when the server asked for confirmation and the client cannot show its prompt.',
-});
+const CONFIRM_PROPERTY = Type.Boolean({ description: 'true only once the person agreed, after the tool asked.' });
 
 /** What the session layer supplies for one call: MCP plumbing, independent of any tool. */
 export interface CallEnvironment {
@@ -117,7 +114,7 @@ export class ToolCalls {
         context: field('context') || '(current)',
         namespace: field('namespace'),
         // The object the call names, in kubectl's kind/name or helm's release form when it has one.
-        target: field('resource') || field('release') || field('name') || field('workload') || '',
+        target: module.auditTarget?.(args as never) ?? (field('resource') || field('release') || field('name')),
         outcome,
         summary: text.split('\n')[0]!,
       });

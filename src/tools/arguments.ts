@@ -8,15 +8,14 @@ import { Type } from '@sinclair/typebox';
 export const ContextArg = Type.Optional(
   Type.String({
     minLength: 1,
-    description: 'Kubeconfig context (see list_contexts). Default: the current one.',
+    description: 'Kubeconfig context; default: the current one.',
   }),
 );
 
 export const NamespaceArg = Type.Optional(
   Type.String({
     minLength: 1,
-    maxLength: 63,
-    description: "Default: the context's namespace, else default.",
+    description: "Default: the context's namespace.",
   }),
 );
 

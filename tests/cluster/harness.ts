@@ -498,6 +498,9 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
       '--kubelet-preferred-address-types=InternalIP',
       '--profiling=false',
+      // Keep Events for a week, not the default hour: a warm cluster reused across runs must still
+      // have the node-registration events that describe/get_events tests compare with kubectl.
+      '--event-ttl=168h',
       '--v=1',
     ]);
     await waitFor('kube-apiserver to be ready (/readyz)', async () => {

@@ -10,14 +10,17 @@ import { parseSettings } from '../../src/providers/settings.js';
 const policy = parseSettings({}, 'defaults').policy;
 
 describe('annotations', () => {
-  it('derive every hint from the safety class', () => {
-    expect(annotationsFor({ safety: 'read' })).toEqual({
-      readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true,
-    });
-    expect(annotationsFor({ safety: 'safe-mutation', openWorld: false })).toMatchObject({
-      readOnlyHint: false, destructiveHint: false, openWorldHint: false,
-    });
-    expect(annotationsFor({ safety: 'destructive' })).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+  // What a client reads, with the spec's defaults for hints that are left out.
+  const effective = (safety: 'read' | 'safe-mutation' | 'destructive', openWorld?: boolean) => ({
+    readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true,
+    ...annotationsFor({ safety, openWorld }),
+  });
+  it('derive every hint from the safety class, sending only what differs from the defaults', () => {
+    expect(annotationsFor({ safety: 'read' })).toEqual({ readOnlyHint: true });
+    expect(effective('read')).toMatchObject({ readOnlyHint: true, openWorldHint: true });
+    expect(effective('safe-mutation', false)).toEqual({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false });
+    expect(effective('destructive')).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    expect(annotationsFor({ safety: 'destructive' })).toEqual({ destructiveHint: true });
   });
 });
 

@@ -39,7 +39,7 @@ describe('every built-in tool', () => {
       expect(describeTool(module).annotations, module.name).toEqual(annotationsFor(module));
     }
     for (const name of READ_TOOLS) {
-      expect(describeTool(registry.tools.get(name)!.module).annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+      expect(describeTool(registry.tools.get(name)!.module).annotations).toEqual({ readOnlyHint: true });
     }
   });
 

@@ -38,10 +38,10 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     expect(fixtures.sort()).toEqual(['fixture_echo', 'fixture_note', 'fixture_slow']);
     const echo = tools.find((t) => t.name === 'fixture_echo')!;
     expect(echo.title).toBe('Echo (fixture)');
-    expect(echo.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    expect(echo.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(echo.inputSchema).toMatchObject({ type: 'object', required: ['text'], additionalProperties: false });
     const note = tools.find((t) => t.name === 'fixture_note')!;
-    expect(note.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    expect(note.annotations).toEqual({ destructiveHint: false });
     expect(note.inputSchema.properties).toHaveProperty('confirm');
     await client.close();
   });

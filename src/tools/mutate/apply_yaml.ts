@@ -19,6 +19,7 @@ import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { qualifiedResource } from '../kube-paths.js';
+import { unifiedDiff } from '../line-diff.js';
 import { guardTargets } from '../mutations.js';
 import { LAST_APPLIED, type KubeObject } from '../redact.js';
 
@@ -62,6 +63,17 @@ export default defineTool({
     },
     { additionalProperties: false },
   ),
+  auditTarget: ({ manifest }) => {
+    const names = parseAllDocuments(manifest).flatMap((doc) => {
+      try {
+        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string } } | null;
+        return obj?.kind ? [`${obj.kind}/${obj.metadata?.name ?? '?'}`] : [];
+      } catch {
+        return ['(unparsable document)'];
+      }
+    });
+    return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+  },
   async run(input, ctx) {
     const bytes = Buffer.byteLength(input.manifest);
     if (bytes > MAX_MANIFEST_BYTES) {
@@ -472,79 +484,14 @@ function diffText(doc: Doc): string {
   const before = yamlLines(forDiff(doc.live));
   // Comparing with the live object marks changed Secret keys without showing either value.
   const after = yamlLines(forDiff(doc.dry, doc.live ? forDiffRaw(doc.live) : undefined));
-  const hunks = unifiedDiff(before, after);
-  if (!hunks.length) return `${ref}: no changes`;
-  return `--- ${ref} (${doc.live ? 'live' : 'does not exist'})\n+++ ${ref} (after apply)\n${hunks.join('\n')}`;
+  const diff = unifiedDiff(before.join('\n'), after.join('\n'), {
+    fromLabel: `${ref} (${doc.live ? 'live' : 'does not exist'})`,
+    toLabel: `${ref} (after apply)`,
+  });
+  return diff || `${ref}: no changes`;
 }
 
 /** The live object's Secret maps, still encoded, for change detection only (never printed). */
 function forDiffRaw(live: KubeObject): KubeObject {
   return { kind: live.kind, data: live.data, stringData: live.stringData } as KubeObject;
-}
-
-/**
- * A unified diff of two line arrays with `context` lines around each change: the common head and
- * tail are cut first, the rest goes through a longest-common-subsequence table (or, when that
- * would be too big, is shown as replaced wholesale).
- */
-function unifiedDiff(a: string[], b: string[], context = 3): string[] {
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) head++;
-  let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  const midA = a.slice(head, a.length - tail);
-  const midB = b.slice(head, b.length - tail);
-  if (!midA.length && !midB.length) return [];
-
-  type Op = { t: ' ' | '-' | '+'; line: string };
-  const ops: Op[] = a.slice(0, head).map((line) => ({ t: ' ', line }));
-  if (midA.length * midB.length <= 4_000_000) {
-    const n = midA.length;
-    const m = midB.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) lcs[i]![j] = midA[i] === midB[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-    }
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && midA[i] === midB[j]) {
-        ops.push({ t: ' ', line: midA[i]! });
-        i++;
-        j++;
-      } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-        ops.push({ t: '-', line: midA[i++]! });
-      } else {
-        ops.push({ t: '+', line: midB[j++]! });
-      }
-    }
-  } else {
-    ops.push(...midA.map((line) => ({ t: '-' as const, line })), ...midB.map((line) => ({ t: '+' as const, line })));
-  }
-  ops.push(...a.slice(a.length - tail).map((line) => ({ t: ' ' as const, line })));
-
-  // Group changes that are within 2×context lines of each other into hunks.
-  const changed = ops.flatMap((op, k) => (op.t === ' ' ? [] : [k]));
-  const hunks: string[] = [];
-  let k = 0;
-  while (k < changed.length) {
-    let end = changed[k]!;
-    let next = k + 1;
-    while (next < changed.length && changed[next]! - end <= 2 * context) end = changed[next++]!;
-    const from = Math.max(0, changed[k]! - context);
-    const to = Math.min(ops.length, end + context + 1);
-    let oldLine = 1;
-    let newLine = 1;
-    for (let x = 0; x < from; x++) {
-      if (ops[x]!.t !== '+') oldLine++;
-      if (ops[x]!.t !== '-') newLine++;
-    }
-    const slice = ops.slice(from, to);
-    const oldCount = slice.filter((op) => op.t !== '+').length;
-    const newCount = slice.filter((op) => op.t !== '-').length;
-    hunks.push(`@@ -${oldCount ? oldLine : oldLine - 1},${oldCount} +${newCount ? newLine : newLine - 1},${newCount} @@`);
-    hunks.push(...slice.map((op) => `${op.t}${op.line}`));
-    k = next;
-  }
-  return hunks;
 }
