@@ -35,18 +35,14 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ApiException,
-  createConfiguration,
+import type {
+  ApiConstructor,
+  ApiType,
+  HttpMethod,
   IsomorphicFetchHttpLibrary,
   KubeConfig,
   RequestContext,
-  ServerConfiguration,
-  wrapHttpLibrary,
-  type ApiConstructor,
-  type ApiType,
-  type HttpMethod,
-  type ResponseContext,
+  ResponseContext,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { ToolError } from '../kernel/contract.js';
@@ -59,6 +55,16 @@ import { bastionKey, TunnelRegistry, type TunnelConfig, type TunnelState } from 
 /** The kubeconfig cluster extension that marks a cluster as reached through a bastion. */
 export const TUNNEL_EXTENSION = 'kubezilla.dev/ssh-tunnel';
 const USER_AGENT = 'kubezilla-mcp';
+
+type ClientNode = typeof import('@kubernetes/client-node');
+let clientNode: Promise<ClientNode> | undefined;
+/**
+ * client-node takes about a second to import, more than the whole rest of the server: it is
+ * loaded on the first call that needs a cluster, never at start-up.
+ */
+function loadClientNode(): Promise<ClientNode> {
+  return (clientNode ??= import('@kubernetes/client-node'));
+}
 
 export interface ContextInfo {
   name: string;
@@ -224,7 +230,7 @@ export class ClusterHandle {
   readonly discovery: DiscoveryCache;
   #raw: object;
   #kubeconfigFile: string | undefined;
-  #http = new IsomorphicFetchHttpLibrary();
+  #http: IsomorphicFetchHttpLibrary;
   /**
    * client-node builds a new undici Agent (so a new TCP + TLS connection, and through a tunnel a
    * new SSH channel) on every request; one per handle keeps connections alive and reused.
@@ -236,7 +242,7 @@ export class ClusterHandle {
 
   constructor(
     readonly resolved: ResolvedContext,
-    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger },
+    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode },
     tunnel: { config: TunnelConfig; localPort: number } | undefined,
   ) {
     this.context = resolved.name;
@@ -271,7 +277,8 @@ export class ClusterHandle {
       contexts: [{ name: resolved.name, context: { ...resolved.raw.context, ...(resolved.userName ? { user: resolved.userName } : {}) } }],
       'current-context': resolved.name,
     };
-    this.kubeConfig = new KubeConfig();
+    this.#http = new provider.k8s.IsomorphicFetchHttpLibrary();
+    this.kubeConfig = new provider.k8s.KubeConfig();
     this.kubeConfig.loadFromString(JSON.stringify(this.#raw));
     this.discovery = new DiscoveryCache(
       async (path, accept, signal) => {
@@ -416,7 +423,7 @@ export class ClusterHandle {
       }
       if (res.httpStatusCode >= 400) {
         const text = await res.body.text().catch(() => '');
-        throw new ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode}`, text, res.headers);
+        throw new this.provider.k8s.ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode}`, text, res.headers);
       }
       return res;
     } catch (err) {
@@ -441,7 +448,7 @@ export class ClusterHandle {
     const method = (opts.method ?? 'GET') as HttpMethod;
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const rc = new RequestContext(url.toString(), method);
+    const rc = new this.provider.k8s.RequestContext(url.toString(), method);
     rc.setHeaderParam('Accept', opts.accept ?? 'application/json');
     if (opts.body !== undefined) {
       const isObject = typeof opts.body !== 'string';
@@ -491,6 +498,7 @@ export class ClusterHandle {
    * `.code`) built in. Cheap: make one per call.
    */
   api<T extends ApiType>(apiClass: ApiConstructor<T>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): T {
+    const { wrapHttpLibrary, createConfiguration, ServerConfiguration } = this.provider.k8s;
     const httpApi = wrapHttpLibrary({
       send: (rc: RequestContext) => {
         const u = new URL(rc.getUrl());
@@ -665,7 +673,8 @@ export class ClusterProvider {
         const { localPort } = await this.tunnels.forward(t.config, remote.hostname.replace(/^\[|\]$/g, ''), port);
         tunnel = { config: t.config, localPort };
       }
-      return new ClusterHandle(resolved, { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, ...(this.#logger ? { logger: this.#logger } : {}) }, tunnel);
+      const k8s = await loadClientNode();
+      return new ClusterHandle(resolved, { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, k8s, ...(this.#logger ? { logger: this.#logger } : {}) }, tunnel);
     })();
     this.#handles.set(ctx.name, { key, handle });
     handle.catch(() => {
