@@ -136,6 +136,29 @@ export async function readRecord(handle: ClusterHandle, ref: RecordRef, signal?:
   return decodeRecord(ref, obj.data?.release);
 }
 
+/**
+ * Reads many records, a few at a time, keeping order. A record that cannot be read or decoded
+ * becomes `undefined` plus a line in `problems` naming it, so one damaged revision never hides
+ * the others.
+ */
+export async function readRecords(
+  handle: ClusterHandle,
+  refs: readonly RecordRef[],
+  signal?: AbortSignal,
+): Promise<{ releases: Array<HelmRelease | undefined>; problems: string[] }> {
+  const problems: string[] = [];
+  const releases = await mapLimit(refs, 8, async (ref): Promise<HelmRelease | undefined> => {
+    try {
+      return await readRecord(handle, ref, signal);
+    } catch (err) {
+      if (!(err instanceof ToolError)) throw err;
+      problems.push(err.message);
+      return undefined;
+    }
+  });
+  return { releases, problems };
+}
+
 /** Decodes the `data.release` field of a record (exported for tests). */
 export function decodeRecord(ref: Pick<RecordRef, 'driver' | 'object' | 'namespace'>, field: string | undefined): HelmRelease {
   const fail = (why: string) =>

@@ -17,7 +17,6 @@ import { freePort, initialize, rawRequest, startUiServer, type UiServer } from '
 
 let ui: UiServer;
 let csrf: string;
-let origin: string;
 
 async function api(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   const response = await fetch(new URL(path, ui.pageUrl), {
@@ -41,7 +40,6 @@ async function api(path: string, init: { method?: string; body?: unknown; header
 
 beforeAll(async () => {
   ui = await startUiServer(await freePort());
-  origin = new URL(ui.pageUrl).origin;
   const html = await (await fetch(ui.pageUrl)).text();
   csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(html)![1]!;
 });

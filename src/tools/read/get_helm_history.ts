@@ -3,10 +3,10 @@
  * chart, app version and description, read from Helm's release records (both storage drivers).
  */
 import { Type } from '@sinclair/typebox';
-import { defineTool, ToolError } from '../../kernel/contract.js';
+import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { table } from '../format.js';
-import { chartOf, mapLimit, readRecord, releaseRecords, when, type HelmRelease } from '../helm-store.js';
+import { chartOf, readRecords, releaseRecords, when } from '../helm-store.js';
 
 const DEFAULT_MAX = 20;
 const MAX_DESCRIPTION = 400;
@@ -33,16 +33,7 @@ export default defineTool({
     const refs = await releaseRecords(handle, input.release, namespace, ctx.signal);
     const max = input.max ?? DEFAULT_MAX;
     const shown = refs.slice(-max);
-    const problems: string[] = [];
-    const releases = await mapLimit(shown, 8, async (ref): Promise<HelmRelease | undefined> => {
-      try {
-        return await readRecord(handle, ref, ctx.signal);
-      } catch (err) {
-        if (!(err instanceof ToolError)) throw err;
-        problems.push(err.message);
-        return undefined;
-      }
-    });
+    const { releases, problems } = await readRecords(handle, shown, ctx.signal);
     const text = table(
       ['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION'],
       shown.map((ref, i) => {

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { AllNamespacesArg, ContextArg, NamespaceArg } from '../arguments.js';
 import { table } from '../format.js';
-import { chartOf, forbiddenHint, listRecords, mapLimit, readRecord, when, type HelmRelease, type RecordRef } from '../helm-store.js';
+import { chartOf, forbiddenHint, listRecords, readRecords, when, type RecordRef } from '../helm-store.js';
 
 const STATUSES = ['deployed', 'failed', 'pending', 'pending-install', 'pending-upgrade', 'pending-rollback', 'superseded', 'uninstalled', 'uninstalling', 'unknown'];
 /** Releases whose records are fetched and shown in one answer. */
@@ -72,16 +72,7 @@ export default defineTool({
     shown.sort((a, b) => a.release.localeCompare(b.release) || a.namespace.localeCompare(b.namespace) || a.revision - b.revision);
 
     const rows = shown.slice(0, MAX_ROWS);
-    const problems: string[] = [];
-    const releases = await mapLimit(rows, 8, async (ref): Promise<HelmRelease | undefined> => {
-      try {
-        return await readRecord(handle, ref, ctx.signal);
-      } catch (err) {
-        if (!(err instanceof ToolError)) throw err;
-        problems.push(err.message);
-        return undefined;
-      }
-    });
+    const { releases, problems } = await readRecords(handle, rows, ctx.signal);
 
     const lines: string[] = [];
     if (!rows.length) {
