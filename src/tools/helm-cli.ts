@@ -1,0 +1,305 @@
+/**
+ * Running the real `helm` CLI for helm_install, helm_upgrade and helm_rollback (helm 3 or 4).
+ * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
+ *
+ * - The binary: `KUBEZILLA_HELM`, else `helm` on PATH; its major version from `helm version --short`.
+ * - Every run gets the context's 0600 single-context kubeconfig (through the SSH tunnel when there
+ *   is one), `--kube-context` and `--namespace`, and an isolated environment: HELM_*_HOME in a
+ *   private temp directory (no user repositories, registry logins or plugins), no KUBECONFIG.
+ * - Values travel in a 0600 file in that directory, never on the command line.
+ * - stderr lines become progress messages; cancellation and the overall timeout kill helm's whole
+ *   process group (SIGTERM, then SIGKILL); a failure quotes helm's last error line.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { parseAllDocuments } from 'yaml';
+import { ToolError, type ToolContext } from '../kernel/contract.js';
+import type { ClusterHandle } from '../providers/clusters.js';
+import type { HelmDriver } from './helm-store.js';
+
+// Short on purpose: every byte here is in every tools/list.
+export const ReleaseArg = Type.String({ description: 'Release name.' });
+export const ChartArg = Type.String({ description: 'Chart name, oci:// ref or local path.' });
+export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until ready.' }));
+export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds (default 300).' }));
+export const ValuesArg = Type.Optional(Type.String({ description: 'YAML values.' }));
+export const VersionArg = Type.Optional(Type.String({ description: 'Chart version.' }));
+export const RepoArg = Type.Optional(Type.String({ description: 'Repo URL.' }));
+export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run.' }));
+
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Time for helm to start, fetch the chart and talk to the API server, on top of --timeout. */
+const OVERALL_MARGIN_MS = 90_000;
+const KILL_GRACE_MS = 3_000;
+
+export interface HelmBinary {
+  path: string;
+  major: 3 | 4;
+  version: string;
+}
+
+const versions = new Map<string, Promise<HelmBinary>>();
+
+/** The helm binary to run and its major version; a ToolError when there is none. */
+export function locateHelm(): Promise<HelmBinary> {
+  const path = process.env.KUBEZILLA_HELM?.trim() || 'helm';
+  let found = versions.get(path);
+  if (!found) {
+    found = probe(path);
+    versions.set(path, found);
+    found.catch(() => versions.delete(path));
+  }
+  return found;
+}
+
+async function probe(path: string): Promise<HelmBinary> {
+  const missing = () =>
+    new ToolError(
+      `helm is not installed (or not runnable) here: ${process.env.KUBEZILLA_HELM ? `KUBEZILLA_HELM is "${path}"` : 'no "helm" on the PATH'}.`,
+      'Ask the person to install helm 3 or 4 on the machine running Kubezilla, or set KUBEZILLA_HELM to its path, then try again.',
+    );
+  const out = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    let child;
+    try {
+      child = spawn(path, ['version', '--short'], { stdio: ['ignore', 'pipe', 'ignore'], env: baseEnv(tmpdir()), timeout: 15_000 });
+    } catch {
+      reject(missing());
+      return;
+    }
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', () => reject(missing()));
+    child.on('close', (code) => (code === 0 ? resolve(text.trim()) : reject(missing())));
+  });
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(out);
+  const major = Number(m?.[1]);
+  if (major !== 3 && major !== 4) {
+    throw new ToolError(`helm at "${path}" reports version "${out.slice(0, 60)}"; Kubezilla supports helm 3 and helm 4.`, 'Install helm 3 or 4, or point KUBEZILLA_HELM at one.');
+  }
+  return { path, major, version: out.split('+')[0]! };
+}
+
+/** The variables helm may need from our environment: PATH, proxies, CA bundles. Nothing else. */
+function baseEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { HOME: home };
+  for (const key of ['PATH', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'TMPDIR']) {
+    if (process.env[key] !== undefined) env[key] = process.env[key];
+  }
+  return env;
+}
+
+export function checkReleaseName(release: string): void {
+  if (release.length > 53 || !RELEASE_NAME.test(release)) {
+    throw new ToolError(`release: "${release}" is not a valid Helm release name (at most 53 lower case letters, digits, "-" and ".").`, 'Pick a name like "web" or "my-app".');
+  }
+}
+
+/** Parses the values YAML up front, so a typo fails here and its text never reaches a log. */
+export function checkValues(values: string | undefined): void {
+  if (values === undefined || values.trim() === '') return;
+  const docs = parseAllDocuments(values);
+  const doc = Array.isArray(docs) ? docs[0] : undefined;
+  const err = Array.isArray(docs) ? docs.flatMap((d) => d.errors)[0] : undefined;
+  if (err) throw new ToolError(`values is not valid YAML: ${err.message.split('\n')[0]}`, 'Pass values as a YAML mapping, e.g. "replicaCount: 2\\nimage:\\n  tag: \\"1.2\\"".');
+  const data = doc?.toJS() as unknown;
+  if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
+    throw new ToolError('values must be a YAML mapping (key: value lines).', 'e.g. "replicaCount: 2".');
+  }
+}
+
+export interface HelmRunOptions {
+  handle: ClusterHandle;
+  namespace: string;
+  /** Release names and the like, for messages. */
+  what: string;
+  values?: string | undefined;
+  wait?: boolean | undefined;
+  timeoutSeconds?: number | undefined;
+  driver?: HelmDriver;
+  /** Adds the wait and timeout flags (install, upgrade, rollback do). */
+  waitFlags?: boolean;
+}
+
+/**
+ * Runs `helm <args…>` for a context and namespace; `{{values}}` in args is replaced by the path of
+ * the values file. Resolves stdout; a non-zero exit is a ToolError quoting helm's error line.
+ */
+export async function runHelm(
+  ctx: Pick<ToolContext, 'signal' | 'progress' | 'log'>,
+  bin: HelmBinary,
+  args: string[],
+  opts: HelmRunOptions,
+): Promise<{ stdout: string; stderr: string }> {
+  ctx.signal.throwIfAborted();
+  const kubeconfig = await opts.handle.kubeconfigFileFor(ctx.signal);
+  const dir = mkdtempSync(join(tmpdir(), 'kubezilla-helm-'));
+  try {
+    const valuesFile = join(dir, 'values.yaml');
+    if (opts.values !== undefined) writeFileSync(valuesFile, opts.values, { mode: 0o600 });
+    const timeoutSeconds = opts.timeoutSeconds ?? 300;
+    const full = args.map((a) => (a === '{{values}}' ? valuesFile : a));
+    if (opts.waitFlags) {
+      full.push(opts.wait ? (bin.major === 3 ? '--wait' : '--wait=watcher') : bin.major === 3 ? '--wait=false' : '--wait=hookOnly');
+      full.push('--timeout', `${timeoutSeconds}s`);
+    }
+    full.push('--kubeconfig', kubeconfig, '--kube-context', opts.handle.context, '--namespace', opts.namespace);
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv(dir),
+      HELM_CACHE_HOME: join(dir, 'cache'),
+      HELM_CONFIG_HOME: join(dir, 'config'),
+      HELM_DATA_HOME: join(dir, 'data'),
+      HELM_DRIVER: opts.driver ?? (process.env.HELM_DRIVER === 'configmap' ? 'configmap' : 'secret'),
+    };
+    const scrub = (line: string) => line.split(kubeconfig).join('<kubeconfig>').split(valuesFile).join('<values>').split(dir).join('<tmp>').slice(0, 500);
+    return await spawnHelm(ctx, bin, full, env, scrub, timeoutSeconds * 1000 + OVERALL_MARGIN_MS, opts.what);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function spawnHelm(
+  ctx: Pick<ToolContext, 'signal' | 'progress' | 'log'>,
+  bin: HelmBinary,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  scrub: (line: string) => string,
+  overallMs: number,
+  what: string,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin.path, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    let lines = 0;
+    let stopped: 'cancelled' | 'timeout' | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    };
+    const stop = (why: 'cancelled' | 'timeout') => {
+      if (stopped || child.exitCode !== null) return;
+      stopped = why;
+      kill('SIGTERM');
+      killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+    };
+    const onAbort = () => stop('cancelled');
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const overall = setTimeout(() => stop('timeout'), overallMs);
+    const emit = (line: string) => {
+      const text = scrub(line.trim());
+      if (!text) return;
+      lines++;
+      void ctx.progress(lines, undefined, text).catch(() => undefined);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      if (stdout.length < 64 * 1024 * 1024) stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const parts = text.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) emit(line);
+      if (stderr.length < 1024 * 1024) stderr += d.toString();
+    });
+    child.on('error', (err) => {
+      cleanup();
+      reject(new ToolError(`could not run helm (${bin.path}): ${err.message}`, 'Install helm 3 or 4, or set KUBEZILLA_HELM to its path.'));
+    });
+    const cleanup = () => {
+      clearTimeout(overall);
+      if (killTimer) clearTimeout(killTimer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    };
+    child.on('close', (code, signal) => {
+      // The group may still hold children (plugins, post-renderers): make sure none outlive helm.
+      if (stopped) kill('SIGKILL');
+      cleanup();
+      if (partial) emit(partial);
+      if (stopped === 'cancelled') {
+        const err = new Error(`helm was stopped: the call was cancelled (${what}).`);
+        err.name = 'AbortError';
+        reject(err);
+        return;
+      }
+      if (stopped === 'timeout') {
+        reject(new ToolError(`helm did not finish within ${Math.round(overallMs / 1000)} s and was stopped (${what}).`, 'Check the release with get_helm_history and its pods with list_resources; retry with a larger timeoutSeconds if it was still working.'));
+        return;
+      }
+      if (code === 0) {
+        resolve({ stdout, stderr });
+        return;
+      }
+      reject(helmError(scrub, stderr, code, signal, what));
+    });
+  });
+}
+
+function helmError(scrub: (line: string) => string, stderr: string, code: number | null, signal: NodeJS.Signals | null, what: string): ToolError {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errLine = [...lines].reverse().find((l) => /^Error:/.test(l)) ?? lines[lines.length - 1] ?? `exit ${code ?? signal}`;
+  const quoted = scrub(errLine.replace(/^Error:\s*/, ''));
+  let hint = 'Fix what helm names and try again; get_helm_history shows the release\'s revisions.';
+  if (/cannot re-use a name that is still in use/.test(quoted)) hint = 'The release exists: use helm_upgrade to change it.';
+  else if (/has no deployed releases|not found/.test(quoted) && /release/.test(quoted)) hint = 'Check the release name and namespace with list_helm_releases.';
+  else if (/chart .*not found|no chart|failed to download|path .* not found|repo .* not found|could not find/i.test(quoted)) hint = 'Check the chart name, version and repo URL (or the local chart path).';
+  else if (/timed out|context deadline exceeded/i.test(quoted)) hint = 'The resources did not become ready in time: look at the pods with list_resources and get_events, then retry or roll back with helm_rollback.';
+  else if (/forbidden/i.test(quoted)) hint = 'The context may not do this; use a context with the needed rights.';
+  return new ToolError(`helm failed (${what}, exit ${code ?? signal}): ${quoted}`, hint);
+}
+
+/** `kind/name` of every object in a rendered manifest. */
+export function manifestObjects(manifest: string | undefined): string[] {
+  if (!manifest) return [];
+  const out: string[] = [];
+  for (const doc of parseAllDocuments(manifest) as Array<{ toJS(): unknown }>) {
+    const obj = doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+    if (obj?.kind && obj.metadata?.name) out.push(`${obj.kind}/${obj.metadata.name}${obj.metadata.namespace ? ` (namespace ${obj.metadata.namespace})` : ''}`);
+  }
+  return out;
+}
+
+/** The release JSON helm prints with `-o json` (helm 3 and 4 agree on these fields). */
+export interface HelmOutput {
+  name?: string;
+  namespace?: string;
+  version?: number;
+  info?: { status?: string; description?: string; notes?: string };
+  chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
+  manifest?: string;
+}
+
+export function parseHelmJson(stdout: string, what: string): HelmOutput {
+  const start = stdout.indexOf('{');
+  try {
+    return JSON.parse(stdout.slice(start)) as HelmOutput;
+  } catch {
+    throw new ToolError(`helm finished (${what}) but its output could not be read as JSON.`, 'Check the release with get_helm_history.');
+  }
+}
+
+/** The lines every helm mutation reports. */
+export function describeOutcome(rel: HelmOutput, fallback: { release: string; namespace: string; context: string }): string {
+  const chart = rel.chart?.metadata;
+  return [
+    `release: ${rel.name ?? fallback.release}`,
+    `namespace: ${rel.namespace ?? fallback.namespace} (context ${fallback.context})`,
+    `revision: ${rel.version ?? '?'}`,
+    `status: ${rel.info?.status ?? 'unknown'}`,
+    `chart: ${chart?.name ?? '?'}-${chart?.version ?? '?'}${chart?.appVersion ? ` (app version ${chart.appVersion})` : ''}`,
+  ].join('\n');
+}
+
+/** A chart, version or repo argument must not look like a flag to helm. */
+export function checkWord(field: string, value: string | undefined): void {
+  if (value !== undefined && (value.trim() === '' || value.startsWith('-') || /[\r\n\0]/.test(value))) {
+    throw new ToolError(`${field}: "${value.slice(0, 80)}" is not a valid ${field} (it may not be empty, start with "-" or hold line breaks).`, `Pass a plain ${field}.`);
+  }
+}

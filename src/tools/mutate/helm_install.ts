@@ -1,0 +1,82 @@
+/**
+ * helm_install: `helm install` with the real helm CLI (3 or 4), from a repository (repo URL +
+ * chart name), an OCI reference or a local chart path. Refuses a release name already in use
+ * (helm_upgrade changes a release). Values go through a 0600 file, never the command line.
+ * dryRun renders and validates on the server and lists what would be created.
+ */
+import { Type } from '@sinclair/typebox';
+import { defineTool, ToolError } from '../../kernel/contract.js';
+import { ContextArg, NamespaceArg } from '../arguments.js';
+import {
+  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, locateHelm, manifestObjects, parseHelmJson,
+  ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
+} from '../helm-cli.js';
+import { listRecords } from '../helm-store.js';
+import { guardTargets } from '../mutations.js';
+
+export default defineTool({
+  name: 'helm_install',
+  title: 'Helm install',
+  description: 'helm install a new release; to change one use helm_upgrade. Example: {"release":"web","chart":"nginx","repo":"https://charts.example.com"}',
+  safety: 'safe-mutation',
+  needs: ['clusters', 'settings'],
+  input: Type.Object(
+    {
+      release: ReleaseArg,
+      chart: ChartArg,
+      version: VersionArg,
+      repo: RepoArg,
+      values: ValuesArg,
+      namespace: NamespaceArg,
+      createNamespace: Type.Optional(Type.Boolean({ description: 'Create it if missing.' })),
+      context: ContextArg,
+      wait: WaitArg,
+      timeoutSeconds: TimeoutArg,
+      dryRun: DryRunArg,
+    },
+    { additionalProperties: false },
+  ),
+  async run(input, ctx) {
+    checkReleaseName(input.release);
+    for (const [field, value] of [['chart', input.chart], ['version', input.version], ['repo', input.repo]] as const) checkWord(field, value);
+    checkValues(input.values);
+    const bin = await locateHelm();
+    const handle = await ctx.clusters.get(input.context);
+    const namespace = input.namespace ?? handle.namespace;
+    const what = `install ${input.release} in namespace ${namespace}`;
+
+    const { records } = await listRecords(handle, { namespace, release: input.release, signal: ctx.signal });
+    if (records.length) {
+      const last = records[records.length - 1]!;
+      throw new ToolError(
+        `Helm release "${input.release}" already exists in namespace "${namespace}" (context "${handle.context}"): revision ${last.revision}, ${last.status}. Nothing was installed.`,
+        `Use helm_upgrade {"release": "${input.release}", "chart": "…", "namespace": "${namespace}"} to change it, or pick another release name.`,
+      );
+    }
+    if (!input.dryRun) await guardTargets(ctx, handle, 'helm_install', [namespace], input.namespace);
+
+    const args = ['install', input.release, input.chart, '--output', 'json'];
+    if (input.version) args.push('--version', input.version);
+    if (input.repo) args.push('--repo', input.repo);
+    if (input.values !== undefined) args.push('--values', '{{values}}');
+    if (input.createNamespace) args.push('--create-namespace');
+    if (input.dryRun) args.push('--dry-run=server', '--hide-secret');
+    const { stdout } = await runHelm(ctx, bin, args, {
+      handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
+    });
+    const rel = parseHelmJson(stdout, what);
+    const where = { release: input.release, namespace, context: handle.context };
+    if (input.dryRun) {
+      const objects = manifestObjects(rel.manifest);
+      return [
+        `Dry run (helm ${bin.version}, nothing changed): installing ${input.release} would create ${objects.length} object${objects.length === 1 ? '' : 's'}:`,
+        ...objects.map((o) => `- ${o}`),
+        describeOutcome(rel, where).split('\n').filter((l) => l.startsWith('chart:'))[0]!,
+      ].join('\n');
+    }
+    const after = input.wait
+      ? 'Its resources are ready (--wait).'
+      : `Resources start in the background: watch them with list_resources {"kind": "pods", "namespace": "${namespace}"}.`;
+    return `Installed ${input.release} (helm ${bin.version}).\n${describeOutcome(rel, where)}\n${after}`;
+  },
+});
