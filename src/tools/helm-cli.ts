@@ -145,7 +145,9 @@ export async function runHelm(
       full.push(opts.wait ? (bin.major === 3 ? '--wait' : '--wait=watcher') : bin.major === 3 ? '--wait=false' : '--wait=hookOnly');
       full.push('--timeout', `${timeoutSeconds}s`);
     }
-    full.push('--kubeconfig', kubeconfig, '--kube-context', opts.handle.context, '--namespace', opts.namespace);
+    // --debug: helm's step-by-step log on stderr ("creating 3 resource(s)", "waiting for …") is
+    // what makes the progress messages worth having; stdout stays the JSON result.
+    full.push('--debug', '--kubeconfig', kubeconfig, '--kube-context', opts.handle.context, '--namespace', opts.namespace);
     const env: NodeJS.ProcessEnv = {
       ...baseEnv(dir),
       HELM_CACHE_HOME: join(dir, 'cache'),
@@ -194,7 +196,7 @@ function spawnHelm(
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const overall = setTimeout(() => stop('timeout'), overallMs);
     const emit = (line: string) => {
-      const text = scrub(line.trim());
+      const text = progressLine(scrub(line));
       if (!text) return;
       lines++;
       void ctx.progress(lines, undefined, text).catch(() => undefined);
@@ -240,6 +242,23 @@ function spawnHelm(
       reject(helmError(scrub, stderr, code, signal, what));
     });
   });
+}
+
+/**
+ * One stderr line as a progress message: helm 3's `install.go:225: <time> [debug] creating 3
+ * resource(s)` and helm 4's `level=DEBUG msg="creating resource(s)" resources=3` without their
+ * prefixes; Go stack traces (helm 3 prints one after an error with --debug) dropped.
+ */
+export function progressLine(line: string): string | undefined {
+  if (!line.trim() || /^\s/.test(line) || /^(goroutine |runtime[./]|main\.|helm\.sh\/|github\.com\/|k8s\.io\/|sigs\.k8s\.io\/)/.test(line)) return undefined;
+  const v3 = /^\S+\.go:\d+:(?: .*? m=\S+)? \[debug\] (.*)$/.exec(line);
+  if (v3) return v3[1]!.trim() || undefined;
+  const v4 = /^(?:time=\S+ )?level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)(.*)$/.exec(line);
+  if (v4) {
+    const msg = v4[2]!.startsWith('"') ? v4[2]!.slice(1, -1).replace(/\\"/g, '"') : v4[2]!;
+    return `${v4[1] === 'DEBUG' || v4[1] === 'INFO' ? '' : `${v4[1]}: `}${msg}${v4[3]!}`.trim();
+  }
+  return line.trim();
 }
 
 function helmError(scrub: (line: string) => string, stderr: string, code: number | null, signal: NodeJS.Signals | null, what: string): ToolError {

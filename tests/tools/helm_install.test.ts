@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespaces, deleteNamespaces, eventually, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
+import { createNamespaces, deleteNamespaces, eventually, startToolEnv, textOf, uniqueName, type ToolEnv } from './helpers.js';
 import { chart, h } from './helm-fixtures.js';
 
 const ns = uniqueName('kz-t-hm');
@@ -95,6 +95,27 @@ describe('helm_install', () => {
     });
   }
 
+  for (const major of [3, 4] as const) {
+    it(`streams helm ${major}'s steps as progress while it waits, without values or the kubeconfig`, async () => {
+      useHelm(major);
+      const release = `wait${major}`;
+      const messages: string[] = [];
+      const result = await env.client.callTool(
+        { name: 'helm_install', arguments: { release, chart: chart(env.info, '0.1.0'), namespace: ns, wait: true, timeoutSeconds: 60, values: 'greeting: s3cr3t-greeting\n' } },
+        undefined,
+        { timeout: 90_000, onprogress: (p) => void (p.message && messages.push(p.message)) },
+      );
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toContain('Its resources are ready (--wait).');
+      expect(messages.some((m) => /creating (3 )?resource\(s\)/.test(m)), messages.join('\n')).toBe(true);
+      for (const m of messages) {
+        expect(m).not.toContain('s3cr3t');
+        expect(m).not.toMatch(/kubezilla-kubeconfig|\[debug\]|level=DEBUG/);
+      }
+      expect(await env.kubectl(['get', 'cm', `${release}-kz-demo`, '-n', ns, '-o', 'jsonpath={.data.greeting}'])).toBe('s3cr3t-greeting');
+    });
+  }
+
   it('creates the namespace when asked, and dry-runs without changing anything', async () => {
     useHelm(4);
     const dry = await env.call('helm_install', { release: 'dry', chart: chart(env.info, '0.1.0'), namespace: ns, dryRun: true });
@@ -159,6 +180,6 @@ describe('helm_install', () => {
     expect(audit.find((e) => e.target === 'repo4' && e.outcome === 'ok' && e.namespace === ns && e.summary.startsWith('Installed repo4'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'nochart' && e.outcome === 'error')).toBeTruthy();
     expect(audit.find((e) => e.target === 'stuck4' && e.outcome === 'cancelled')).toBeTruthy();
-    for (const e of audit) expect(JSON.stringify(e)).not.toContain('local values');
+    for (const e of audit) expect(JSON.stringify(e)).not.toMatch(/local values|s3cr3t/);
   });
 });
