@@ -22,7 +22,7 @@ import type { HelmDriver } from './helm-store.js';
 
 // Short on purpose: every byte here is in every tools/list.
 export const ReleaseArg = Type.String({ description: 'Release name.' });
-export const ChartArg = Type.String({ description: 'Chart name, oci:// ref or local path.' });
+export const ChartArg = Type.String({ description: 'Name, oci:// ref or local path.' });
 export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until ready.' }));
 export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds (default 300).' }));
 export const ValuesArg = Type.Optional(Type.String({ description: 'YAML values.' }));
@@ -38,6 +38,7 @@ const KILL_GRACE_MS = 3_000;
 export interface HelmBinary {
   path: string;
   major: 3 | 4;
+  minor: number;
   version: string;
 }
 
@@ -79,7 +80,7 @@ async function probe(path: string): Promise<HelmBinary> {
   if (major !== 3 && major !== 4) {
     throw new ToolError(`helm at "${path}" reports version "${out.slice(0, 60)}"; Kubezilla supports helm 3 and helm 4.`, 'Install helm 3 or 4, or point KUBEZILLA_HELM at one.');
   }
-  return { path, major, version: out.split('+')[0]! };
+  return { path, major, minor: Number(m?.[2]), version: out.split('+')[0]! };
 }
 
 /** The variables helm may need from our environment: PATH, proxies, CA bundles. Nothing else. */
@@ -272,6 +273,15 @@ function helmError(scrub: (line: string) => string, stderr: string, code: number
   else if (/timed out|context deadline exceeded/i.test(quoted)) hint = 'The resources did not become ready in time: look at the pods with list_resources and get_events, then retry or roll back with helm_rollback.';
   else if (/forbidden/i.test(quoted)) hint = 'The context may not do this; use a context with the needed rights.';
   return new ToolError(`helm failed (${what}, exit ${code ?? signal}): ${quoted}`, hint);
+}
+
+/**
+ * The dry-run flags: a server-side dry run, Secrets hidden. Helm before 3.13 knows neither
+ * `--dry-run=server` nor `--hide-secret`; its plain `--dry-run` is the closest (only kind/name of
+ * the rendered objects is ever shown, so no Secret data is either way).
+ */
+export function dryRunFlags(bin: HelmBinary): string[] {
+  return bin.major === 3 && bin.minor < 13 ? ['--dry-run'] : ['--dry-run=server', '--hide-secret'];
 }
 
 /** `kind/name` of every object in a rendered manifest. */

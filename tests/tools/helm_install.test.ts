@@ -148,6 +148,14 @@ describe('helm_install', () => {
     expect(flag.text).toContain('start with "-"');
   });
 
+  it('asks before installing into a protected namespace, and installs nothing without a yes', async () => {
+    useHelm(4);
+    const r = await env.callRaw('helm_install', { release: 'prot', chart: chart(env.info, '0.1.0'), namespace: 'kube-public' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('Needs confirmation');
+    expect(await h(env.info, 4, ['list', '-n', 'kube-public', '-q', '--filter', '^prot$'])).toBe('');
+  });
+
   it('says clearly when helm is missing', async () => {
     process.env.KUBEZILLA_HELM = '/nonexistent/bin/helm';
     const r = await env.callRaw('helm_install', { release: 'nohelm', chart: chart(env.info, '0.1.0'), namespace: ns });

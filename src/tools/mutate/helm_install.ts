@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import {
-  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, locateHelm, manifestObjects, parseHelmJson,
+  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
   ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords } from '../helm-store.js';
@@ -60,7 +60,7 @@ export default defineTool({
     if (input.repo) args.push('--repo', input.repo);
     if (input.values !== undefined) args.push('--values', '{{values}}');
     if (input.createNamespace) args.push('--create-namespace');
-    if (input.dryRun) args.push('--dry-run=server', '--hide-secret');
+    if (input.dryRun) args.push(...dryRunFlags(bin));
     const { stdout } = await runHelm(ctx, bin, args, {
       handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
     });

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import {
-  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, locateHelm, manifestObjects, parseHelmJson,
+  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
   ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
@@ -17,7 +17,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_upgrade',
   title: 'Helm upgrade',
-  description: 'helm upgrade a release to a chart version and/or values. Example: {"release":"web","chart":"nginx","repo":"https://charts.example.com","version":"1.2.0"}',
+  description: 'helm upgrade a release to new chart version and/or values. Example: {"release":"web","chart":"./web","values":"replicaCount: 3"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -27,7 +27,7 @@ export default defineTool({
       version: VersionArg,
       repo: RepoArg,
       values: ValuesArg,
-      reuseValues: Type.Optional(Type.Boolean({ description: "Merge into the release's values." })),
+      reuseValues: Type.Optional(Type.Boolean({ description: 'Merge into current values.' })),
       install: Type.Optional(Type.Boolean({ description: 'Install if missing.' })),
       namespace: NamespaceArg,
       context: ContextArg,
@@ -63,7 +63,7 @@ export default defineTool({
     if (input.values !== undefined) args.push('--values', '{{values}}');
     if (input.reuseValues) args.push('--reuse-values');
     if (input.install) args.push('--install');
-    if (input.dryRun) args.push('--dry-run=server', '--hide-secret');
+    if (input.dryRun) args.push(...dryRunFlags(bin));
     const { stdout } = await runHelm(ctx, bin, args, {
       handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
       ...(from ? { driver: from.driver } : {}),
