@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testCluster } from '../cluster/context.js';
 import { createNamespaces, deleteNamespaces, eventually, startToolEnv, textOf, uniqueName, type ToolEnv } from './helpers.js';
 import { chart, h } from './helm-fixtures.js';
 
@@ -146,6 +147,14 @@ describe('helm_install', () => {
     expect(badValues.text).toContain('values is not valid YAML');
     const flag = await env.callRaw('helm_install', { release: 'flag', chart: '--post-renderer=/bin/sh', namespace: ns });
     expect(flag.text).toContain('start with "-"');
+  });
+
+  it.skipIf(testCluster().external)('runs helm through the SSH tunnel for a context behind a bastion', async () => {
+    useHelm(4);
+    const text = await env.call('helm_install', { release: 'tunnel', chart: chart(env.info, '0.1.0'), namespace: ns, context: env.info.contexts.ssh });
+    expect(text).toContain(`namespace: ${ns} (context ${env.info.contexts.ssh})`);
+    expect(text).toContain('status: deployed');
+    expect(JSON.parse(await h(env.info, 4, ['status', 'tunnel', '-n', ns, '-o', 'json']))).toMatchObject({ version: 1, info: { status: 'deployed' } });
   });
 
   it('asks before installing into a protected namespace, and installs nothing without a yes', async () => {
