@@ -227,9 +227,10 @@ function spawnHelm(
       cleanup();
       if (partial) emit(partial);
       if (stopped === 'cancelled') {
-        const err = new Error(`helm was stopped: the call was cancelled (${what}).`);
-        err.name = 'AbortError';
-        reject(err);
+        reject(new ToolError(
+          `Cancelled: helm was stopped before it finished (${what}).`,
+          'The release may be left pending or failed: check it with get_helm_history before trying again.',
+        ));
         return;
       }
       if (stopped === 'timeout') {
