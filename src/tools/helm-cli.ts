@@ -99,7 +99,7 @@ export function checkReleaseName(release: string): void {
 }
 
 /** Parses the values YAML up front, so a typo fails here and its text never reaches a log. */
-export function checkValues(values: string | undefined): void {
+function checkValues(values: string | undefined): void {
   if (values === undefined || values.trim() === '') return;
   const docs = parseAllDocuments(values);
   const doc = Array.isArray(docs) ? docs[0] : undefined;
@@ -327,8 +327,33 @@ export function describeOutcome(rel: HelmOutput, fallback: { release: string; na
   ].join('\n');
 }
 
+/** What helm_install and helm_upgrade both take to say which chart, and with which values. */
+export interface ChartSource {
+  release: string;
+  chart: string;
+  version?: string | undefined;
+  repo?: string | undefined;
+  values?: string | undefined;
+}
+
+/** Checks a chart source before helm runs: release name, flag-like words, values YAML. */
+export function checkChartSource(source: ChartSource): void {
+  checkReleaseName(source.release);
+  for (const [field, value] of [['chart', source.chart], ['version', source.version], ['repo', source.repo]] as const) checkWord(field, value);
+  checkValues(source.values);
+}
+
+/** `helm install|upgrade <release> <chart>` with the source's flags (values go through runHelm's 0600 file). */
+export function chartSourceArgs(command: 'install' | 'upgrade', source: ChartSource): string[] {
+  const args = [command, source.release, source.chart, '--output', 'json'];
+  if (source.version) args.push('--version', source.version);
+  if (source.repo) args.push('--repo', source.repo);
+  if (source.values !== undefined) args.push('--values', '{{values}}');
+  return args;
+}
+
 /** A chart, version or repo argument must not look like a flag to helm. */
-export function checkWord(field: string, value: string | undefined): void {
+function checkWord(field: string, value: string | undefined): void {
   if (value !== undefined && (value.trim() === '' || value.startsWith('-') || /[\r\n\0]/.test(value))) {
     throw new ToolError(`${field}: "${value.slice(0, 80)}" is not a valid ${field} (it may not be empty, start with "-" or hold line breaks).`, `Pass a plain ${field}.`);
   }

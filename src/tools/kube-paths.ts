@@ -1,17 +1,11 @@
 /**
- * API paths for a resolved kind, and "did you mean" names for a missing object. Shared by the
- * read tools; lives outside src/tools/read/, which the registry reserves for tool modules.
+ * Naming a resolved kind the way kubectl and RBAC do, reading one object, and "did you mean"
+ * names for a missing one. Shared by the tools; lives outside src/tools/read/ and mutate/, which
+ * the registry reserves for tool modules. API paths come from the provider's resourcePath.
  */
+import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
-import type { ResolvedKind } from '../providers/discovery.js';
-import { levenshtein } from '../providers/discovery.js';
-
-/** `/api/v1/namespaces/ns/pods[/name]` or `/apis/apps/v1/deployments`. */
-export function resourcePath(kind: ResolvedKind, namespace: string | undefined, name?: string): string {
-  const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
-  const ns = kind.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${kind.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
+import { levenshtein, resourcePath, type ResolvedKind } from '../providers/discovery.js';
 
 /** `deployments.apps` (the form kubectl and RBAC messages use). */
 export function qualifiedResource(kind: ResolvedKind): string {
@@ -32,7 +26,7 @@ export async function nearNames(
 ): Promise<string[]> {
   if (!kind.verbs.includes('list')) return [];
   try {
-    const res = await handle.request(resourcePath(kind, namespace), {
+    const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
       accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
       query: { limit: 500 },
       timeoutMs: 3000,
@@ -51,4 +45,38 @@ export async function nearNames(
   } catch {
     return [];
   }
+}
+
+/**
+ * GETs one object (or one of its subresources). A 404 becomes a ToolError naming the kind, name,
+ * namespace and context, with the closest existing names; other failures are explained by the
+ * handle (403 names user and verb).
+ */
+export async function getObject<T = unknown>(
+  handle: ClusterHandle,
+  kind: ResolvedKind,
+  namespace: string | undefined,
+  name: string,
+  signal?: AbortSignal,
+  subresource?: string,
+): Promise<T> {
+  const ns = kind.namespaced ? namespace : undefined;
+  try {
+    const res = await handle.request(resourcePath(kind, { ...(ns ? { namespace: ns } : {}), name, ...(subresource ? { subresource } : {}) }), signal ? { signal } : {});
+    return res.json<T>();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) throw await notFound(handle, kind, ns, name, signal);
+    const resource = subresource ? `${qualifiedResource(kind)}/${subresource}` : qualifiedResource(kind);
+    throw handle.describeError(err, { verb: 'get', resource, name, ...(ns ? { namespace: ns } : {}) });
+  }
+}
+
+/** The not-found error for kind/name, with near names when a cheap list finds some. */
+export async function notFound(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<ToolError> {
+  const near = await nearNames(handle, kind, namespace, name, signal);
+  const where = kind.namespaced && namespace ? ` in namespace "${namespace}"` : '';
+  return new ToolError(
+    `${kind.kind} "${name}" not found${where} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
+    `Check the name${where ? ' and the namespace' : ''}; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
+  );
 }

@@ -1,6 +1,5 @@
 /**
- * Shared by describe_resource, get_pod_logs and get_events: API paths for a resolved kind, reading
- * one object with a "did you mean" on 404, label selectors as text, and resolving a workload
+ * Shared by describe_resource, get_pod_logs and get_events: label selectors as text, and resolving a workload
  * reference (`deploy/web`, `sts/db`, `ds/x`, `rs/x`, `job/x`, `cj/x` = its newest Job, `pod/x`, or
  * a bare pod name) to the object and the pods it owns.
  *
@@ -9,7 +8,8 @@
  */
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
-import { levenshtein, type ResolvedKind } from '../providers/discovery.js';
+import { resourcePath, type ResolvedKind } from '../providers/discovery.js';
+import { getObject } from './kube-paths.js';
 
 export interface ObjectMeta {
   name: string;
@@ -39,69 +39,6 @@ export interface KObject {
 export interface KList {
   items: KObject[];
   metadata?: { continue?: string; resourceVersion?: string };
-}
-
-/** `/api/v1/namespaces/ns/pods/name` style path for a resolved kind. */
-export function resourcePath(kind: ResolvedKind, namespace?: string, name?: string): string {
-  const base = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
-  const ns = kind.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${kind.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
-
-/** `deployments.apps` / `pods`: how RBAC and kubectl name a resource. */
-export function resourceName(kind: ResolvedKind): string {
-  return kind.group ? `${kind.plural}.${kind.group}` : kind.plural;
-}
-
-/** Names of this kind closest to `name` (one metadata-only list, at most 500 names read). */
-export async function nearNames(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    const res = await handle.request(resourcePath(kind, namespace), {
-      accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
-      query: { limit: 500 },
-      ...(signal ? { signal } : {}),
-      timeoutMs: 5000,
-    });
-    const names = (res.json<KList>().items ?? []).map((i) => i.metadata.name);
-    const target = name.toLowerCase();
-    return names
-      .map((n) => {
-        const l = n.toLowerCase();
-        let d = levenshtein(target, l);
-        if (l.startsWith(target) || target.startsWith(l) || l.includes(target)) d = Math.min(d, 1);
-        return { n, d };
-      })
-      .filter(({ d }) => d <= Math.max(2, Math.floor(target.length / 3)))
-      .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
-      .slice(0, 5)
-      .map(({ n }) => n);
-  } catch {
-    return []; // suggestions are a courtesy: never let them hide the real error
-  }
-}
-
-/**
- * GETs one object. A 404 becomes a ToolError naming the kind, name, namespace and context, with the
- * closest existing names; other failures are explained by the handle (403 names user and verb).
- */
-export async function getObject(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal?: AbortSignal): Promise<KObject> {
-  try {
-    const res = await handle.request(resourcePath(kind, namespace, name), signal ? { signal } : {});
-    return res.json<KObject>();
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 404) throw await notFound(handle, kind, namespace, name, signal);
-    throw handle.describeError(err, { verb: 'get', resource: resourceName(kind), namespace: kind.namespaced ? namespace : undefined, name });
-  }
-}
-
-/** The not-found error for kind/name, with near names when a cheap list finds some. */
-export async function notFound(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal?: AbortSignal): Promise<ToolError> {
-  const near = await nearNames(handle, kind, namespace, name, signal);
-  const where = kind.namespaced ? ` in namespace "${namespace}"` : '';
-  return new ToolError(
-    `${kind.kind} "${name}" not found${where} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
-    `Check the name${kind.namespaced ? ' and the namespace' : ''}; list_resources with kind "${kind.plural}" shows what exists.`,
-  );
 }
 
 /** A LabelSelector object (matchLabels + matchExpressions) as `kubectl -l` text. */
@@ -157,7 +94,7 @@ async function list(handle: ClusterHandle, path: string, selector: string, signa
 function builtin(kind: string, group: string, plural: string): ResolvedKind {
   return {
     group, version: 'v1', apiVersion: group ? `${group}/v1` : 'v1', kind, plural, singular: kind.toLowerCase(),
-    namespaced: true, verbs: [], shortNames: [], categories: [], subresources: [], preferred: true,
+    namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: [], categories: [], subresources: [], preferred: true,
   };
 }
 
@@ -180,9 +117,9 @@ export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, na
     kind = POD_KIND;
     name = text;
   }
-  const object = await getObject(handle, kind, namespace, name, signal);
+  const object = await getObject<KObject>(handle, kind, namespace, name, signal);
   const result: Workload = { kind, name, namespace, object, pods: [], replicaSets: [], jobs: [] };
-  const podsPath = resourcePath(POD_KIND, namespace);
+  const podsPath = resourcePath(POD_KIND, { namespace });
   const podWhat = { resource: 'pods', namespace };
   const uid = object.metadata.uid ?? '';
   switch (`${kind.group}/${kind.kind}`) {
@@ -191,7 +128,7 @@ export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, na
       break;
     case 'apps/Deployment': {
       const selector = selectorString(object.spec?.selector);
-      const rs = await list(handle, resourcePath(REPLICASET_KIND, namespace), selector, signal, { resource: 'replicasets.apps', namespace });
+      const rs = await list(handle, resourcePath(REPLICASET_KIND, { namespace }), selector, signal, { resource: 'replicasets.apps', namespace });
       result.replicaSets = rs.filter((r) => ownedBy(r, new Set([uid]))).sort(byNewest);
       const rsUids = new Set(result.replicaSets.map((r) => r.metadata.uid ?? ''));
       const pods = await list(handle, podsPath, selector, signal, podWhat);
@@ -213,7 +150,7 @@ export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, na
       break;
     }
     case 'batch/CronJob': {
-      const jobs = await list(handle, resourcePath(JOB_KIND, namespace), '', signal, { resource: 'jobs.batch', namespace });
+      const jobs = await list(handle, resourcePath(JOB_KIND, { namespace }), '', signal, { resource: 'jobs.batch', namespace });
       result.jobs = jobs.filter((j) => ownedBy(j, new Set([uid]))).sort(byNewest);
       const newest = result.jobs[0];
       if (newest) {

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import {
-  ChartArg, checkReleaseName, checkValues, checkWord, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  ChartArg, chartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
   ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
@@ -38,9 +38,7 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
-    checkReleaseName(input.release);
-    for (const [field, value] of [['chart', input.chart], ['version', input.version], ['repo', input.repo]] as const) checkWord(field, value);
-    checkValues(input.values);
+    checkChartSource(input);
     const bin = await locateHelm();
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
@@ -57,10 +55,7 @@ export default defineTool({
     const from = records[records.length - 1];
     if (!input.dryRun) await guardTargets(ctx, handle, 'helm_upgrade', [namespace], input.namespace);
 
-    const args = ['upgrade', input.release, input.chart, '--output', 'json'];
-    if (input.version) args.push('--version', input.version);
-    if (input.repo) args.push('--repo', input.repo);
-    if (input.values !== undefined) args.push('--values', '{{values}}');
+    const args = chartSourceArgs('upgrade', input);
     if (input.reuseValues) args.push('--reuse-values');
     if (input.install) args.push('--install');
     if (input.dryRun) args.push(...dryRunFlags(bin));

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
-import { nearNames, qualifiedResource } from '../kube-paths.js';
+import { getObject, qualifiedResource } from '../kube-paths.js';
 import { guardTargets, splitKindName } from '../mutations.js';
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -51,19 +51,7 @@ export default defineTool({
     const ref = `${kind.kind.toLowerCase()}/${name}`;
     const where = `namespace ${namespace}, context ${handle.context}`;
 
-    let object: Workload;
-    try {
-      object = (await handle.request(path, { signal: ctx.signal })).json<Workload>();
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) {
-        const near = await nearNames(handle, kind, namespace, name, ctx.signal);
-        throw new ToolError(
-          `${kind.kind} "${name}" not found in namespace "${namespace}" (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
-          `Check the name and the namespace; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
-        );
-      }
-      throw handle.describeError(err, { verb: 'get', ...info });
-    }
+    const object = await getObject<Workload>(handle, kind, namespace, name, ctx.signal);
     if (object.spec?.paused) {
       throw new ToolError(`${ref} is paused, so a restart would not roll out (${where}); nothing was changed.`, 'Resume it first (kubectl rollout resume), then restart.');
     }

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { requireConfirmation } from '../../kernel/tool-calls.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
-import { nearNames, qualifiedResource } from '../kube-paths.js';
+import { getObject, qualifiedResource } from '../kube-paths.js';
 import { guardTargets, splitKindName } from '../mutations.js';
 
 interface Scale {
@@ -50,19 +50,7 @@ export default defineTool({
     const info = { resource: `${qualifiedResource(kind)}/scale`, name, ...(namespace ? { namespace } : {}) };
     const ref = `${kind.kind.toLowerCase()}/${name}`;
 
-    let current: Scale;
-    try {
-      current = (await handle.request(path, { signal: ctx.signal })).json<Scale>();
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) {
-        const near = await nearNames(handle, kind, namespace, name, ctx.signal);
-        throw new ToolError(
-          `${kind.kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
-          `Check the name${namespace ? ' and the namespace' : ''}; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
-        );
-      }
-      throw handle.describeError(err, { verb: 'get', ...info });
-    }
+    let current = await getObject<Scale>(handle, kind, namespace, name, ctx.signal, 'scale');
     const from = current.spec?.replicas ?? 0;
     const where = `${namespace ? `namespace ${namespace}, ` : ''}context ${handle.context}`;
     if (from === input.replicas) return `${ref} already has ${from} replica${from === 1 ? '' : 's'}; nothing changed (${where}).`;

@@ -15,7 +15,8 @@ import {
 import { byLastSeen, listEvents, renderEvents } from '../events.js';
 import { age, table } from '../format.js';
 import { bodyBudget } from '../tail-budget.js';
-import { getObject, resolveWorkloadPods, selectorString, type KObject } from '../workloads.js';
+import { getObject } from '../kube-paths.js';
+import { resolveWorkloadPods, selectorString, type KObject } from '../workloads.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const MAX_POD_ROWS = 20;
@@ -569,7 +570,7 @@ export default defineTool({
     }
     if (!kind.verbs.includes('get') && kind.verbs.length) throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
     const namespace = args.namespace ?? handle.namespace;
-    const obj = await getObject(handle, kind, namespace, name, ctx.signal);
+    const obj = await getObject<KObject>(handle, kind, namespace, name, ctx.signal);
     const budget = bodyBudget(ctx.settings, 1024);
 
     const lines = header(obj, kind);

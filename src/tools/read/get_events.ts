@@ -8,7 +8,8 @@ import { defineTool, ToolError } from '../../kernel/contract.js';
 import { AllNamespacesArg, ContextArg, NamespaceArg } from '../arguments.js';
 import { lastSeen, listEvents, renderEvents, type KEvent } from '../events.js';
 import { bodyBudget } from '../tail-budget.js';
-import { getObject, refText, resolveWorkloadPods } from '../workloads.js';
+import { getObject } from '../kube-paths.js';
+import { refText, resolveWorkloadPods } from '../workloads.js';
 
 const WORKLOAD_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', 'batch/Job', 'batch/CronJob']);
 /** The alphabet Kubernetes uses for generated name suffixes and pod-template hashes. */

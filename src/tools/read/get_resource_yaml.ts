@@ -7,7 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
-import { nearNames, qualifiedResource, resourcePath } from '../kube-paths.js';
+import { resourcePath } from '../../providers/discovery.js';
+import { nearNames, qualifiedResource } from '../kube-paths.js';
 import { cleanObject, type KubeObject } from '../redact.js';
 
 export default defineTool({
@@ -35,7 +36,7 @@ export default defineTool({
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     let obj: KubeObject;
     try {
-      obj = (await handle.request(resourcePath(kind, namespace, name), { signal: ctx.signal })).json<KubeObject>();
+      obj = (await handle.request(resourcePath(kind, { ...(namespace ? { namespace } : {}), name }), { signal: ctx.signal })).json<KubeObject>();
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
       const near = await nearNames(handle, kind, namespace, name, ctx.signal);

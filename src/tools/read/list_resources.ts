@@ -9,7 +9,8 @@ import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
 import { AllNamespacesArg, ContextArg, FieldSelectorArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
 import { age } from '../format.js';
-import { qualifiedResource, resourcePath } from '../kube-paths.js';
+import { resourcePath } from '../../providers/discovery.js';
+import { qualifiedResource } from '../kube-paths.js';
 import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../kube-table.js';
 
 const DEFAULT_LIMIT = 100;
@@ -99,7 +100,7 @@ async function fetchPage(
   all: boolean,
   signal: AbortSignal,
 ): Promise<KubeTable> {
-  const res = await handle.request(resourcePath(kind, namespace), {
+  const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
     accept: TABLE_ACCEPT,
     signal,
     query: {
