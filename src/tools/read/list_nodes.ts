@@ -50,9 +50,10 @@ export default defineTool({
     const items = list.items ?? [];
     if (!items.length) return `No nodes found${input.labelSelector ? ` matching labels "${input.labelSelector}"` : ''} (context "${handle.context}").`;
     const now = Date.now();
-    const out = table(NODE_HEADERS, items.map((n) => nodeRow(n, now)));
+    const rows = items.map((n) => nodeRow(n, now));
+    const out = table(NODE_HEADERS, rows);
     const notes: string[] = [];
-    const notReady = items.filter((n) => !nodeRow(n, now)[1]!.startsWith('Ready')).length;
+    const notReady = rows.filter((row) => !row[1]!.startsWith('Ready')).length;
     notes.push(`${items.length} nodes${notReady ? `, ${notReady} not Ready` : ''}. CPU, MEMORY and PODS are allocatable amounts.`);
     if (list.metadata?.continue) {
       const remaining = list.metadata.remainingItemCount;
