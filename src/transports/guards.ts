@@ -16,6 +16,11 @@ export function isLoopbackAddress(address: string): boolean {
   return bare === '::1';
 }
 
+/** An address as it appears in a URL: IPv6 in brackets, anything else as is. */
+export function bracketed(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
 /** The host part of a Host header or URL authority, lower-cased, with IPv6 brackets kept. */
 function hostName(authority: string): string {
   const lower = authority.toLowerCase();

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { KubezillaError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
-import { isLoopbackAddress } from './guards.js';
+import { bracketed, isLoopbackAddress } from './guards.js';
 import { listenOn } from './http-listen.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
 
@@ -110,10 +110,6 @@ export class McpListener {
     });
     this.log.info('MCP server stopped');
   }
-}
-
-function bracketed(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
 }
 
 /** The URL a client uses for an MCP listener on `bind`:`port` (IPv6 addresses bracketed). */

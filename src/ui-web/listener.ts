@@ -7,7 +7,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { KubezillaError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
-import { isLoopbackAddress } from '../transports/guards.js';
+import { bracketed, isLoopbackAddress } from '../transports/guards.js';
 import { listenOn } from '../transports/http-listen.js';
 import { createSettingsApp, newCsrfToken, type SettingsControl } from './app.js';
 
@@ -60,8 +60,7 @@ export class SettingsPage {
       return fail(error as KubezillaError);
     }
     this.#http = http;
-    const host = bind.includes(':') && !bind.startsWith('[') ? `[${bind}]` : bind;
-    const status = { state: 'running' as const, url: `http://${host}:${actualPort}/`, bind, port: actualPort };
+    const status = { state: 'running' as const, url: `http://${bracketed(bind)}:${actualPort}/`, bind, port: actualPort };
     this.#status = status;
     this.log.info('settings page listening', { url: status.url });
     return status;
