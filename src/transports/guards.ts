@@ -10,10 +10,15 @@ import { isIP } from 'node:net';
 export const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'] as const;
 
 export function isLoopbackAddress(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, '');
+  const bare = unbracketed(address);
   if (bare === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');
   return bare === '::1';
+}
+
+/** An address without URL brackets, as sockets want it: `[::1]` → `::1`. */
+export function unbracketed(address: string): string {
+  return address.replace(/^\[|\]$/g, '');
 }
 
 /** An address as it appears in a URL: IPv6 in brackets, anything else as is. */

@@ -5,6 +5,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubezillaError } from '../kernel/errors.js';
+import { unbracketed } from './guards.js';
 
 export interface ListenWhat {
   /** What is listening, for the message: "MCP server", "settings page". */
@@ -18,7 +19,7 @@ export async function listenOn(http: HttpServer, bind: string, port: number, wha
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(port, bind.replace(/^\[|\]$/g, ''), () => {
+      http.listen(port, unbracketed(bind), () => {
         http.off('error', reject);
         resolve();
       });

@@ -21,7 +21,7 @@ import getRawBody from 'raw-body';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
 import type { KubezillaServer } from '../server.js';
-import { hostOriginGuard, isLoopbackAddress, reject } from '../transports/guards.js';
+import { hostOriginGuard, isLoopbackAddress, reject, unbracketed } from '../transports/guards.js';
 import { mcpUrl } from '../transports/listener.js';
 import { PAGE_SCRIPT } from './assets/script.js';
 import { PAGE_STYLE } from './assets/style.js';
@@ -150,7 +150,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     if (!Number.isInteger(port) || port < 0 || port > 65535) return `Port must be a whole number from 0 to 65535`;
     if (bind === current.bind && port === current.port) return undefined;
     try {
-      control.setMcpAddress(bind.replace(/^\[|\]$/g, ''), port);
+      control.setMcpAddress(unbracketed(bind), port);
     } catch (err) {
       return (err as Error).message;
     }
