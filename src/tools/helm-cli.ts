@@ -29,6 +29,8 @@ export const ValuesArg = Type.Optional(Type.String({ description: 'YAML values.'
 export const VersionArg = Type.Optional(Type.String({ description: 'Chart version.' }));
 export const RepoArg = Type.Optional(Type.String({ description: 'Repo URL.' }));
 export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run.' }));
+/** The arguments that name a chart source (see ChartSource), first in helm_install and helm_upgrade. */
+export const ChartSourceArgs = { release: ReleaseArg, chart: ChartArg, version: VersionArg, repo: RepoArg, values: ValuesArg };
 
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Time for helm to start, fetch the chart and talk to the API server, on top of --timeout. */
@@ -344,7 +346,7 @@ export function checkChartSource(source: ChartSource): void {
 }
 
 /** `helm install|upgrade <release> <chart>` with the source's flags (values go through runHelm's 0600 file). */
-export function chartSourceArgs(command: 'install' | 'upgrade', source: ChartSource): string[] {
+export function helmChartCommand(command: 'install' | 'upgrade', source: ChartSource): string[] {
   const args = [command, source.release, source.chart, '--output', 'json'];
   if (source.version) args.push('--version', source.version);
   if (source.repo) args.push('--repo', source.repo);

@@ -8,8 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import {
-  ChartArg, chartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
-  ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords } from '../helm-store.js';
 import { guardTargets } from '../mutations.js';
@@ -22,11 +22,7 @@ export default defineTool({
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      release: ReleaseArg,
-      chart: ChartArg,
-      version: VersionArg,
-      repo: RepoArg,
-      values: ValuesArg,
+      ...ChartSourceArgs,
       namespace: NamespaceArg,
       createNamespace: Type.Optional(Type.Boolean({ description: 'Create it if missing.' })),
       context: ContextArg,
@@ -53,7 +49,7 @@ export default defineTool({
     }
     if (!input.dryRun) await guardTargets(ctx, handle, 'helm_install', [namespace], input.namespace);
 
-    const args = chartSourceArgs('install', input);
+    const args = helmChartCommand('install', input);
     if (input.createNamespace) args.push('--create-namespace');
     if (input.dryRun) args.push(...dryRunFlags(bin));
     const { stdout } = await runHelm(ctx, bin, args, {

@@ -8,8 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import {
-  ChartArg, chartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
-  ReleaseArg, RepoArg, runHelm, TimeoutArg, ValuesArg, VersionArg, WaitArg,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
 import { guardTargets } from '../mutations.js';
@@ -22,11 +22,7 @@ export default defineTool({
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      release: ReleaseArg,
-      chart: ChartArg,
-      version: VersionArg,
-      repo: RepoArg,
-      values: ValuesArg,
+      ...ChartSourceArgs,
       reuseValues: Type.Optional(Type.Boolean({ description: 'Merge into current values.' })),
       install: Type.Optional(Type.Boolean({ description: 'Install if missing.' })),
       namespace: NamespaceArg,
@@ -55,7 +51,7 @@ export default defineTool({
     const from = records[records.length - 1];
     if (!input.dryRun) await guardTargets(ctx, handle, 'helm_upgrade', [namespace], input.namespace);
 
-    const args = chartSourceArgs('upgrade', input);
+    const args = helmChartCommand('upgrade', input);
     if (input.reuseValues) args.push('--reuse-values');
     if (input.install) args.push('--install');
     if (input.dryRun) args.push(...dryRunFlags(bin));
