@@ -37,9 +37,13 @@ export const SERVER_VERSION = '0.1.0';
 
 const INSTRUCTIONS =
   'Kubezilla drives the Kubernetes clusters in this machine\'s kubeconfigs. Start with list_contexts to see ' +
-  'which clusters exist; every cluster tool takes an optional `context` (default: the current context) and, ' +
-  'where it applies, `namespace`. Answers are compact and budgeted: when one says it was truncated, narrow ' +
-  'the request as it suggests instead of repeating it.';
+  'which clusters exist. Answers are compact and budgeted: when one says it was truncated, narrow the ' +
+  'request as it suggests instead of repeating it.';
+
+/** The fixed text, then the arguments tools/list leaves undescribed because they recur (see shared-arguments.ts). */
+export function serverInstructions(toolCalls: ToolCalls): string {
+  return [INSTRUCTIONS, toolCalls.sharedArguments.guide()].filter(Boolean).join('\n\n');
+}
 
 export function createSessionServer(registry: Registry, toolCalls: ToolCalls): Server {
   const server = new Server(
@@ -52,7 +56,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
         logging: {},
         completions: {},
       },
-      instructions: INSTRUCTIONS,
+      instructions: serverInstructions(toolCalls),
     },
   );
 

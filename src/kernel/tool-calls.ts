@@ -27,11 +27,14 @@ import { ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type T
 import type { Logger } from './logger.js';
 import { isToolEnabled, judgeCall } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
+import { SharedArguments } from './shared-arguments.js';
 import { formatAjvErrors } from './validation.js';
 import type { Settings } from '../providers/settings.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
-const CONFIRM_PROPERTY = Type.Boolean({ description: 'true only once the person agreed, after the tool asked.' });
+const CONFIRM_PROPERTY = Type.Boolean({
+  description: 'Set true only after this tool asked for confirmation and the person agreed; never on a first call.',
+});
 
 /** What the session layer supplies for one call: MCP plumbing, independent of any tool. */
 export interface CallEnvironment {
@@ -58,6 +61,9 @@ export interface MutationRecord {
 }
 
 export class ToolCalls {
+  /** Argument texts that recur across tools; tools/list leaves them to the server instructions. */
+  readonly sharedArguments: SharedArguments;
+
   constructor(
     private readonly registry: Registry,
     private readonly settings: () => Settings,
@@ -66,14 +72,16 @@ export class ToolCalls {
     private readonly log: Logger,
     /** Every call of a non-read tool is recorded here, whatever its outcome, by the kernel itself. */
     private readonly recordMutation: (record: MutationRecord) => void = () => undefined,
-  ) {}
+  ) {
+    this.sharedArguments = new SharedArguments([...registry.tools.values()].map(({ module }) => describeTool(module)));
+  }
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
   list(): Tool[] {
     const policy = this.settings().policy;
     return [...this.registry.tools.values()]
       .filter(({ module }) => isToolEnabled(module, policy))
-      .map(({ module }) => describeTool(module));
+      .map(({ module }) => this.sharedArguments.strip(describeTool(module)));
   }
 
   async call(name: string, args: Record<string, unknown> | undefined, env: CallEnvironment): Promise<CallToolResult> {

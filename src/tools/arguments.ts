@@ -1,40 +1,55 @@
 /**
  * Argument schemas every cluster tool shares, so `context` and `namespace` read the same way in
- * all eighteen tools and the model learns them once. Shared code lives here in src/tools/,
- * outside read/ and mutate/, which the registry reserves for tool modules.
+ * all eighteen tools and the model learns them once: the kernel moves a description that recurs
+ * across tools into the server instructions (src/kernel/shared-arguments.ts), so these texts are
+ * written to stand alone there. Shared code lives here in src/tools/, outside read/ and mutate/,
+ * which the registry reserves for tool modules.
  */
 import { Type } from '@sinclair/typebox';
 
 export const ContextArg = Type.Optional(
   Type.String({
     minLength: 1,
-    description: 'Kubeconfig context; default: the current one.',
+    description: 'Kubeconfig context, as list_contexts names it; default: the current one.',
   }),
 );
 
 export const NamespaceArg = Type.Optional(
   Type.String({
     minLength: 1,
-    description: "Default: the context's namespace.",
+    description: "Namespace; default: the context's namespace, else default.",
   }),
 );
 
+/** A kind as a person types it to kubectl; resolved through discovery (src/providers/discovery.ts). */
+export const KindArg = Type.String({ minLength: 1, description: 'Kind as typed to kubectl: pods, deploy, Deployment, widgets.example.com, …' });
+
+/** One object's name; `deploy/web` carries its kind, so `kind` may be left out. */
+export const ObjectNameArg = Type.String({ minLength: 1, description: 'Name, or kind/name (then omit `kind`).' });
+
+export const ReleaseArg = Type.String({ minLength: 1, description: 'Helm release name.' });
+
 export const AllNamespacesArg = Type.Optional(
-  Type.Boolean({ description: 'All namespaces (kubectl -A).' }),
+  Type.Boolean({ description: 'Every namespace (kubectl -A).' }),
 );
 
 export const LabelSelectorArg = Type.Optional(
-  Type.String({ description: 'Label selector (kubectl -l), e.g. "app=web,tier!=db".' }),
+  Type.String({ description: 'Label selector as for kubectl -l, e.g. "app=web,tier!=db".' }),
 );
 
 export const FieldSelectorArg = Type.Optional(
-  Type.String({ description: 'Field selector, e.g. "status.phase=Running".' }),
+  Type.String({ description: 'As for kubectl --field-selector, e.g. "status.phase=Running".' }),
 );
 
-/** `limit` and `continue` for a paged list, as the API server pages it (kubectl --chunk-size). */
+/**
+ * `limit` and `continue` for a paged list, as the API server pages it (kubectl --chunk-size). The
+ * default goes in the `default` keyword, not the text, so the text is the same for every list.
+ */
 export function pageArgs(defaultLimit: number) {
   return {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rows per page (default ${defaultLimit}).` })),
-    continue: Type.Optional(Type.String({ minLength: 1, description: 'Token from the previous page.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: defaultLimit, description: 'Rows per page.' })),
+    continue: Type.Optional(
+      Type.String({ minLength: 1, description: 'The value a cut list ends with, to get its next page.' }),
+    ),
   };
 }

@@ -17,18 +17,18 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { parseAllDocuments } from 'yaml';
 import { ToolError, type ToolContext } from '../kernel/contract.js';
+import { ReleaseArg } from './arguments.js';
 import type { ClusterHandle } from '../providers/clusters.js';
 import type { HelmDriver } from './helm-store.js';
 
 // Short on purpose: every byte here is in every tools/list.
-export const ReleaseArg = Type.String({ description: 'Release name.' });
-export const ChartArg = Type.String({ description: 'Name, oci:// ref or local path.' });
-export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until ready.' }));
-export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds (default 300).' }));
-export const ValuesArg = Type.Optional(Type.String({ description: 'YAML values.' }));
-export const VersionArg = Type.Optional(Type.String({ description: 'Chart version.' }));
-export const RepoArg = Type.Optional(Type.String({ description: 'Repo URL.' }));
-export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run.' }));
+export const ChartArg = Type.String({ description: 'Chart name (in `repo`), oci:// reference or local path.' });
+export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until the release\'s resources are ready (helm --wait).' }));
+export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'helm --timeout in seconds (default 300).' }));
+export const ValuesArg = Type.Optional(Type.String({ description: 'Chart values as YAML text, like a values.yaml file.' }));
+export const VersionArg = Type.Optional(Type.String({ description: 'Chart version; default: the latest.' }));
+export const RepoArg = Type.Optional(Type.String({ description: 'Chart repository URL.' }));
+export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Helm server-side dry run: render and check, change nothing.' }));
 /** The arguments that name a chart source (see ChartSource), first in helm_install and helm_upgrade. */
 export const ChartSourceArgs = { release: ReleaseArg, chart: ChartArg, version: VersionArg, repo: RepoArg, values: ValuesArg };
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
 import { annotationsFor } from '../../src/kernel/annotations.js';
 import { judgeCall } from '../../src/kernel/policy.js';
+import { SharedArguments } from '../../src/kernel/shared-arguments.js';
 import { enforceBudget } from '../../src/kernel/tool-calls.js';
 import { compileSchema, formatAjvErrors } from '../../src/kernel/validation.js';
 import { createLogger, registerSecret, scrub } from '../../src/kernel/logger.js';
@@ -38,6 +39,38 @@ describe('policy', () => {
   it('asks for confirmation in protected namespaces', () => {
     expect(judgeCall(mutation, { namespace: 'kube-system' }, policy)).toMatchObject({ allow: true, confirm: expect.stringMatching(/protected namespace "kube-system"/) });
     expect(judgeCall(mutation, { namespace: 'team-a' }, policy)).toEqual({ allow: true });
+  });
+});
+
+describe('shared arguments', () => {
+  const tool = (name: string, properties: Record<string, { type: string; description?: string }>) => ({
+    name, inputSchema: { type: 'object' as const, properties },
+  });
+  const context = { type: 'string', description: 'Kubeconfig context.' };
+  const tools = [
+    tool('a', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'A kind.' } }),
+    tool('b', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'Kind of thing.' } }),
+    tool('c', { context, limit: { type: 'integer', description: 'Newest N only.' }, kind: { type: 'string', description: 'A kind.' }, only: { type: 'string', description: 'Mine.' } }),
+    tool('d', { kind: { type: 'string', description: 'Kind of thing.' } }),
+  ];
+  const shared = new SharedArguments(tools);
+
+  it('moves a name and text that recur across tools into the instructions, most shared first', () => {
+    expect([...shared.descriptions]).toEqual([['context', 'Kubeconfig context.'], ['limit', 'Rows per page.']]);
+    expect(shared.guide()).toBe('Arguments several tools share mean the same in each:\n- `context`: Kubeconfig context.\n- `limit`: Rows per page.');
+  });
+
+  it('leaves a tool its own meaning for a shared name, and a name with two recurring meanings alone', () => {
+    const c = shared.strip(tools[2]!).inputSchema.properties as Record<string, { description?: string }>;
+    expect(c.context).toEqual({ type: 'string' });
+    expect(c.limit!.description).toBe('Newest N only.');
+    expect(c.kind!.description).toBe('A kind.');
+    expect(c.only!.description).toBe('Mine.');
+    expect(tools[2]!.inputSchema.properties.context!.description).toBe('Kubeconfig context.');
+  });
+
+  it('adds nothing to the instructions when no text recurs', () => {
+    expect(new SharedArguments([tools[3]!]).guide()).toBe('');
   });
 });
 

@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { annotationsFor } from '../../src/kernel/annotations.js';
 import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
-import { describeTool } from '../../src/kernel/tool-calls.js';
+import { serverInstructions } from '../../src/kernel/mcp-server.js';
+import { describeTool, ToolCalls } from '../../src/kernel/tool-calls.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import { parseSettings } from '../../src/providers/settings.js';
 
 const READ_TOOLS = [
   'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
@@ -54,6 +57,23 @@ describe('every built-in tool', () => {
         expect(schema.description, `${module.name}.${arg} has a description`).toBeTruthy();
       }
     }
+  });
+
+  it('is explained to the model in tools/list or, when several tools share the argument, once in the instructions', () => {
+    const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
+    const toolCalls = new ToolCalls(registry, () => settings, () => ({}), createLogger({ level: 'error' }));
+    const instructions = serverInstructions(toolCalls);
+    const listed = toolCalls.list();
+    expect(listed.map((tool) => tool.name).sort()).toEqual(tools.map(({ module }) => module.name).sort());
+    for (const tool of listed) {
+      for (const [arg, schema] of Object.entries(tool.inputSchema.properties as Record<string, { description?: string }>)) {
+        if (schema.description) continue;
+        expect(instructions, `${tool.name}.${arg} is explained somewhere`).toContain(`- \`${arg}\`: `);
+      }
+    }
+    // The arguments nearly every tool takes are the ones worth saying once.
+    expect(toolCalls.sharedArguments.descriptions.get('context')).toMatch(/default: the current one/);
+    expect(toolCalls.sharedArguments.descriptions.get('namespace')).toMatch(/default/);
   });
 
   it('keeps its input schema as snapshotted', async () => {

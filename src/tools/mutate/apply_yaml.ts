@@ -50,7 +50,7 @@ export default defineTool({
   name: 'apply_yaml',
   title: 'Apply YAML manifests',
   description:
-    'kubectl apply --server-side of YAML documents. All are dry-run first; if one fails, none is applied. Example: {"manifest": "apiVersion: v1\\nkind: ConfigMap…", "diffOnly": true}',
+    'kubectl apply --server-side. Every document is dry-run first; if one fails, none is applied. Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

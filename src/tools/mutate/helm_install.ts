@@ -17,7 +17,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_install',
   title: 'Helm install',
-  description: 'helm install a new release; to change one use helm_upgrade. Example: {"release":"web","chart":"nginx","repo":"https://charts.example.com"}',
+  description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"nginx","repo":"https://charts.example.com"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

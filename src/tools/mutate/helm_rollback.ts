@@ -5,15 +5,15 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
-import { checkReleaseName, locateHelm, ReleaseArg, runHelm, TimeoutArg, WaitArg } from '../helm-cli.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
+import { checkReleaseName, locateHelm, runHelm, TimeoutArg, WaitArg } from '../helm-cli.js';
 import { chartOf, listRecords, readRecords, releaseRecords } from '../helm-store.js';
 import { guardTargets } from '../mutations.js';
 
 export default defineTool({
   name: 'helm_rollback',
   title: 'Helm rollback',
-  description: 'helm rollback a release to an earlier revision (default: the previous one); get_helm_history lists them. Example: {"release":"web","revision":2}',
+  description: 'helm rollback a release to an earlier revision (default: the previous); get_helm_history lists them. Example: {"release":"web","revision":2}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

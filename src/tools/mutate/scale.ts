@@ -21,7 +21,7 @@ export default defineTool({
   name: 'scale',
   title: 'Scale a workload',
   description:
-    'kubectl scale: set the replicas of a Deployment, StatefulSet, ReplicaSet or CRD with /scale. To 0 or ≥10× asks to confirm. Example: {"resource": "deploy/web", "replicas": 3}',
+    'kubectl scale a Deployment, StatefulSet, ReplicaSet or CRD with /scale. To 0 or ≥10× asks first. Example: {"resource":"deploy/web","replicas":3}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
 import {
   compactYaml, fields, formatResource, indent, parseQuantity, podReady, podRestarts, podStatus, probeText, resourceList,
 } from '../describe-format.js';
@@ -25,8 +25,8 @@ const WORKLOAD_IDS = ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', '
 
 const input = Type.Object(
   {
-    kind: Type.Optional(Type.String({ description: 'pod, deploy, node, svc, widgets.example.com, …; optional when name is kind/name.' })),
-    name: Type.String({ minLength: 1, description: 'Name, or kind/name.' }),
+    kind: Type.Optional(KindArg),
+    name: ObjectNameArg,
     context: ContextArg,
     namespace: NamespaceArg,
   },
@@ -542,8 +542,8 @@ export default defineTool({
   name: 'describe_resource',
   title: 'Describe a resource',
   description:
-    'kubectl describe-style diagnosis of one object (pod, workload, node, service; other kinds as compact YAML), then its recent events. ' +
-    'Example: {"name": "deploy/web"}',
+    'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints), then its recent events. ' +
+    'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,

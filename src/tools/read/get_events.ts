@@ -20,7 +20,7 @@ const input = Type.Object(
     context: ContextArg,
     namespace: NamespaceArg,
     allNamespaces: AllNamespacesArg,
-    object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name, e.g. pod/x, node/x; deploy/web includes its ReplicaSets and pods.' })),
+    object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name, e.g. pod/x, node/x, deploy/web.' })),
     type: Type.Optional(Type.String({ description: 'Warning or Normal.' })),
     sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Only the newest N.' })),
@@ -39,8 +39,8 @@ export default defineTool({
   name: 'get_events',
   title: 'Kubernetes events',
   description:
-    'Events (kubectl get events), newest last; for a workload also those of its ReplicaSets, Jobs and pods, gone ones included. ' +
-    'Example: {"object": "deploy/web", "type": "Warning"}',
+    'Events (kubectl get events), newest last; for a workload, also those of its ReplicaSets, Jobs and pods. ' +
+    'Example: {"object":"deploy/web","type":"Warning"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,

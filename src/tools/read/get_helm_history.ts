@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
 import { table } from '../format.js';
 import { chartOf, readRecords, releaseRecords, when } from '../helm-store.js';
 
@@ -15,12 +15,12 @@ export default defineTool({
   name: 'get_helm_history',
   title: 'Helm release history',
   description:
-    'Revisions of a Helm release with status, chart and description (helm history). Example: {"release": "web", "namespace": "shop"}',
+    'Revisions of a Helm release with status, chart and description (helm history). Example: {"release":"web"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
-      release: Type.String({ minLength: 1, description: 'Release name.' }),
+      release: ReleaseArg,
       context: ContextArg,
       namespace: NamespaceArg,
       max: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Newest revisions (default ${DEFAULT_MAX}).` })),

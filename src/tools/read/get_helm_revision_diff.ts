@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import { isMap, isScalar, parse, parseDocument, stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
 import { chartOf, forbiddenHint, readRecord, releaseRecords, type HelmRelease, type RecordRef } from '../helm-store.js';
 import { unifiedDiff } from '../line-diff.js';
 import { bodyBudget } from '../tail-budget.js';
@@ -21,12 +21,12 @@ export default defineTool({
   name: 'get_helm_revision_diff',
   title: 'Diff two Helm revisions',
   description:
-    'Diff of two Helm release revisions: manifests and user values (default: previous vs latest). Example: {"release": "web", "to": 4}',
+    'Diff of two revisions of a Helm release: manifests and user-supplied values. Example: {"release":"web","to":4}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      release: Type.String({ minLength: 1, description: 'Release name.' }),
+      release: ReleaseArg,
       from: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: the one before to.' })),
       to: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: latest.' })),
       context: ContextArg,

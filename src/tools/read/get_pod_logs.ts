@@ -21,11 +21,11 @@ const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 const input = Type.Object(
   {
-    name: Type.String({ minLength: 1, description: 'Pod name, or deploy/x, sts/x, ds/x, rs/x, job/x, cj/x (its newest Job), pod/x.' }),
+    name: Type.String({ minLength: 1, description: 'Pod, or deploy/x, sts/x, ds/x, rs/x, job/x, cj/x (newest Job).' }),
     context: ContextArg,
     namespace: NamespaceArg,
-    container: Type.Optional(Type.String({ description: 'Default: the only one, or the default-container annotation.' })),
-    tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Newest lines per container, after filter.' })),
+    container: Type.Optional(Type.String({ description: 'Default: the only or default one.' })),
+    tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Per container, after filter.' })),
     sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
     previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),
     timestamps: Type.Optional(Type.Boolean({ description: 'Keep RFC 3339 timestamps.' })),
@@ -227,8 +227,8 @@ export default defineTool({
   name: 'get_pod_logs',
   title: 'Pod or workload logs',
   description:
-    'Container logs (kubectl logs) of a pod, or of all pods of a workload merged in time order, each line prefixed by its pod. ' +
-    'Keeps the newest lines and says what it dropped. Example: {"name": "deploy/web", "filter": "/error/i"}',
+    'Logs (kubectl logs) of a pod, or of a workload\'s pods merged in time order. Keeps the newest lines, says what it dropped. ' +
+    'Example: {"name":"deploy/web","filter":"/error/i"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,

@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
 import { resourcePath } from '../../providers/discovery.js';
 import { nearNames, qualifiedResource } from '../kube-paths.js';
 import { cleanObject, type KubeObject } from '../redact.js';
@@ -15,13 +15,13 @@ export default defineTool({
   name: 'get_resource_yaml',
   title: 'Get a resource as YAML',
   description:
-    'One object as YAML (kubectl get -o yaml) without managedFields and last-applied; Secret values redacted. Diagnosis with events: describe_resource. Example: {"name": "deploy/web", "namespace": "shop"}',
+    'One object as YAML (kubectl get -o yaml) without managedFields; Secret values redacted. To diagnose: describe_resource. Example: {"name":"cm/app"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.Optional(Type.String({ minLength: 1, description: 'deploy, cm, widgets.example.com, …; optional when name is kind/name.' })),
-      name: Type.String({ minLength: 1, description: 'Name, or kind/name.' }),
+      kind: Type.Optional(KindArg),
+      name: ObjectNameArg,
       context: ContextArg,
       namespace: NamespaceArg,
       includeManagedFields: Type.Optional(Type.Boolean({ description: 'Keep metadata.managedFields.' })),

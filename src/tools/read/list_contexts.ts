@@ -13,12 +13,12 @@ export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
   description:
-    'Kubeconfig contexts from every source: server, user, namespace, file, current (*), SSH tunnel; unreadable files with their error. Example: {"probe": true} also checks which clusters answer',
+    'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; unreadable files with their error. Example: {"probe":true}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
-      probe: Type.Optional(Type.Boolean({ description: 'Also check each API server (3 s timeout, in parallel).' })),
+      probe: Type.Optional(Type.Boolean({ description: 'Also check which clusters answer (3 s).' })),
     },
     { additionalProperties: false },
   ),

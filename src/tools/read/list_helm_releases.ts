@@ -17,7 +17,7 @@ export default defineTool({
   name: 'list_helm_releases',
   title: 'List Helm releases',
   description:
-    'Helm releases with status, chart, app version (helm list). Example: {"allNamespaces": true, "filter": "^web"}',
+    'Helm releases with status, chart and app version (helm list). Example: {"allNamespaces":true,"filter":"^web"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -26,7 +26,7 @@ export default defineTool({
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
       filter: Type.Optional(Type.String({ description: 'Regex on the release name.' })),
-      status: Type.Optional(Type.String({ description: 'Comma-separated: deployed, failed, pending, superseded, uninstalled. Default: all.' })),
+      status: Type.Optional(Type.String({ description: 'Comma-separated: deployed, failed, pending, superseded, uninstalled.' })),
     },
     { additionalProperties: false },
   ),

@@ -14,13 +14,13 @@ export default defineTool({
   name: 'list_kinds',
   title: 'List resource kinds',
   description:
-    'Kinds the cluster serves, CRDs included (kubectl api-resources), with short names, scope and verbs: what to pass as `kind`. Example: {"search": "cert"}',
+    'Kinds the cluster serves, CRDs included (kubectl api-resources): short names, scope, verbs. Example: {"search":"cert"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
     {
       context: ContextArg,
-      search: Type.Optional(Type.String({ minLength: 1, description: 'Word in name, kind, short name, group or category.' })),
+      search: Type.Optional(Type.String({ minLength: 1, description: 'Word in a name, group or category.' })),
       group: Type.Optional(Type.String({ description: 'API group; "core" for v1.' })),
       namespaced: Type.Optional(Type.Boolean({ description: 'true: namespaced only; false: cluster-scoped only.' })),
       allVersions: Type.Optional(Type.Boolean({ description: 'Also non-preferred versions.' })),

@@ -13,7 +13,7 @@ export default defineTool({
   name: 'list_namespaces',
   title: 'List namespaces',
   description:
-    'Namespaces with status and age (kubectl get ns). Example: {"labelSelector": "team=pay"}',
+    'Namespaces with status and age (kubectl get namespaces). Example: {"labelSelector":"team=pay"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
-import { AllNamespacesArg, ContextArg, FieldSelectorArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
+import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
 import { age } from '../format.js';
 import { resourcePath } from '../../providers/discovery.js';
 import { qualifiedResource } from '../kube-paths.js';
@@ -21,12 +21,12 @@ export default defineTool({
   name: 'list_resources',
   title: 'List resources of a kind',
   description:
-    'kubectl get for any kind, CRDs included, with its columns; paged (ends with the `continue` value when more remain). One object in depth: describe_resource. Example: {"kind": "deploy", "namespace": "shop", "labelSelector": "app=web"}',
+    'kubectl get for any kind, CRDs included, with its columns, paged. One object in depth: describe_resource. Example: {"kind":"deploy","labelSelector":"app=web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      kind: Type.String({ minLength: 1, description: 'pods, deploy, Deployment, widgets.example.com, …' }),
+      kind: KindArg,
       context: ContextArg,
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
