@@ -237,7 +237,8 @@ describe('the settings page in Chromium', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(ui.server.tokens.ensure()).toBe(oldToken);
-    expect(await page.locator('#action-note').textContent()).toContain('unchanged');
+    // The dialog's close event fires in a task after it hides, so wait for the note it writes.
+    await page.locator('#action-note').filter({ hasText: 'the token is unchanged' }).waitFor();
 
     await page.getByRole('button', { name: 'Regenerate token…' }).click();
     await dialog.getByRole('button', { name: 'Regenerate' }).click();
