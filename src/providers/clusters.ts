@@ -423,6 +423,10 @@ export class ClusterHandle {
       }
       if (res.httpStatusCode >= 400) {
         const text = await res.body.text().catch(() => '');
+        // A 404 without a Status body comes from the API server's mux: the path itself is not
+        // served, so the kind index is stale (a CRD deleted or moved to another group since it
+        // was read). Drop it, so the next call resolves the kind against what is served now.
+        if (res.httpStatusCode === 404 && !text.trimStart().startsWith('{')) this.discovery.invalidate();
         throw new this.provider.k8s.ApiException(res.httpStatusCode, `HTTP ${res.httpStatusCode}`, text, res.headers);
       }
       return res;

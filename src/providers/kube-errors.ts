@@ -160,7 +160,7 @@ function describeHttp(code: number, status: K8sStatus | undefined, info: KubeCal
       }
       return new ToolError(
         `Not found: ${target(info)} (${ctx}).${serverSays}`,
-        'The namespace or the API may not exist on this cluster; check with list_namespaces and list_kinds.',
+        'The namespace or the API may not exist on this cluster (or a CRD changed since the kinds were read: they are re-read on the next call); check with list_namespaces and list_kinds.',
       );
     }
     case 409:

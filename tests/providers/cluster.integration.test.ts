@@ -128,6 +128,26 @@ describe('clusters provider against the real control plane', () => {
     expect((await h.resolveKind('KzWidget')).plural).toBe('kzwidgets');
   });
 
+  it('forgets a CRD deleted since discovery: one explained 404, then the kind is read afresh', async () => {
+    const h = await provider.get('kz-admin');
+    const kind = await h.resolveKind('kzw'); // cached by the test above
+    await h.request(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`, { method: 'DELETE' });
+    // Until the API server stops serving the path it lists (200) or, while CRD storage is being
+    // rebuilt, answers 429; then the 404 of a path nobody serves.
+    const list = () => h.request(h.pathFor(kind, { namespace: 'default' })).then(() => undefined, (e: unknown) => e);
+    const deadline = Date.now() + 60_000;
+    let err = await list();
+    while (!(err instanceof ToolError && /Not found/.test(err.message)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      err = await list();
+    }
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as ToolError).message).toMatch(/Not found: .*kzwidgets.* 404 page not found/);
+    expect((err as ToolError).hint).toMatch(/re-read on the next call/);
+    // Still inside the cache's lifetime, yet the kind is looked up again and is gone.
+    await expect(h.resolveKind('kzw')).rejects.toThrow(/Unknown kind "kzw"/);
+  });
+
   it('gets Table renderings and explains 403 and 404 with who, what and where', async () => {
     const admin = await provider.get('kz-admin');
     const table = await admin.request('/api/v1/nodes', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });

@@ -120,7 +120,8 @@ spec: {size: 10, color: blue, owner: bob}
 
   it('a CRD gets its printer columns, wide adds the priority-1 column', async () => {
     const text = await eventually(async () => {
-      const t = await env.call('list_resources', { kind: 'widgets', namespace: ns1 });
+      // By its short name: the plain plural is ambiguous while another test file has its own widgets CRD.
+      const t = await env.call('list_resources', { kind: `wdg${id.slice(-6)}`, namespace: ns1 });
       return t.startsWith('No ') ? '' : t;
     }, 10_000);
     // Printer columns replace the default ones (no AGE unless the CRD declares it), as in kubectl.
