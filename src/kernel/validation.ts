@@ -12,23 +12,28 @@ import type { TSchema } from '@sinclair/typebox';
 const addFormats = addFormatsModule.default;
 
 const OPTIONS = { allErrors: true, strict: true, useDefaults: true, coerceTypes: false } as const;
-const ajv = new Ajv(OPTIONS);
-// A schema that names the 2020-12 dialect in `$schema` (MCP's default dialect since 2025-11-25)
-// is compiled by AJV's 2020-12 build; the draft-07 one would refuse the unknown meta-schema.
-const ajv2020 = new Ajv2020(OPTIONS);
-for (const instance of [ajv, ajv2020]) {
+
+function configured<T extends Ajv>(instance: T): T {
   addFormats(instance as unknown as Ajv);
   // TypeBox puts its own `[Kind]` symbols on schemas; AJV ignores symbols but strict mode wants
   // to know the non-standard keywords TypeBox may emit.
   instance.addKeyword('x-kz-example');
+  return instance;
 }
+
+const ajv = configured(new Ajv(OPTIONS));
+// A schema that names the 2020-12 dialect in `$schema` (MCP's default dialect since 2025-11-25)
+// is compiled by AJV's 2020-12 build; the draft-07 one would refuse the unknown meta-schema.
+// Built on first use: none of the built-in tools needs it, and each instance costs start-up time.
+let ajv2020: Ajv2020 | undefined;
 
 const DIALECT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
 export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
   const dialect = (schema as { $schema?: unknown }).$schema;
-  return (dialect === DIALECT_2020_12 || dialect === `${DIALECT_2020_12}#` ? ajv2020 : ajv).compile<T>(schema);
+  if (dialect === DIALECT_2020_12 || dialect === `${DIALECT_2020_12}#`) return (ajv2020 ??= configured(new Ajv2020(OPTIONS))).compile<T>(schema);
+  return ajv.compile<T>(schema);
 }
 
 export function formatAjvErrors(errors: ErrorObject[] | null | undefined, data?: unknown): string {

@@ -6,12 +6,11 @@
  * Written atomically (temp file + rename) with mode 0600: it may hold inline kubeconfigs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAFETY_CLASSES } from '../kernel/contract.js';
 import { ensurePrivateDir } from './config-dir.js';
-import { formatAjvErrors } from '../kernel/validation.js';
+import { compileSchema, formatAjvErrors } from '../kernel/validation.js';
 import { KubezillaError } from '../kernel/errors.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -84,8 +83,8 @@ export const SettingsSchema = Type.Object(
 export type Settings = Static<typeof SettingsSchema>;
 export type TunnelSettings = Static<typeof TunnelSchema>;
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-const validateSettings = ajv.compile<Settings>(SettingsSchema);
+// The kernel's AJV instance (same options as tool input), so start-up builds one, not two.
+const validateSettings = compileSchema<Settings>(SettingsSchema);
 
 /** Returns a full Settings object (defaults filled) or throws naming every invalid field. */
 export function parseSettings(raw: unknown, source: string): Settings {

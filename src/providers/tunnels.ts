@@ -22,11 +22,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
 import type { Logger } from '../kernel/logger.js';
 
-const { Client } = ssh2;
+// ssh2 (and its crypto) loads on the first tunnel, not at start-up: most contexts never need one.
+let ssh2: Promise<typeof import('ssh2')> | undefined;
+const loadSsh2 = () => (ssh2 ??= import('ssh2'));
 
 /** A bastion, as configured (settings `tunnels[context]` or the kubeconfig extension). */
 export interface TunnelConfig {
@@ -299,7 +300,7 @@ class Bastion {
     });
   }
 
-  #open(): Promise<SshClient> {
+  async #open(): Promise<SshClient> {
     const { config, options } = this;
     const expand = (path: string) => path.replace(/^~(?=\/|$)/, options.home);
     const knownHostsFile = expand(config.knownHostsFile ?? join(options.home, '.ssh', 'known_hosts'));
@@ -323,6 +324,7 @@ class Bastion {
     let verdict: HostKeyVerdict | undefined;
     this.#set('connecting');
     this.connectionsOpened++;
+    const { Client } = await loadSsh2();
     const client = new Client();
     const connectConfig: ConnectConfig = {
       host: config.host,
