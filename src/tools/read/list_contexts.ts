@@ -67,9 +67,10 @@ async function probeAll(clusters: ClusterProvider, contexts: ContextInfo[], sign
   return Promise.all(
     contexts.map(async (c) => {
       if (c.problem) return 'unusable';
-      const started = Date.now();
       try {
         const handle = await clusters.get(c.name);
+        // Timed from here: the first get also loads the Kubernetes client, which is not the cluster's doing.
+        const started = Date.now();
         const res = await handle.request('/version', { signal, timeoutMs: PROBE_TIMEOUT_MS });
         const version = (res.json<{ gitVersion?: string }>().gitVersion ?? '').trim();
         return `yes ${version ? `${version} ` : ''}(${Date.now() - started} ms)`;
