@@ -74,9 +74,11 @@ export async function getObject<T = unknown>(
 /** The not-found error for kind/name, with near names when a cheap list finds some. */
 export async function notFound(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<ToolError> {
   const near = await nearNames(handle, kind, namespace, name, signal);
-  const where = kind.namespaced && namespace ? ` in namespace "${namespace}"` : '';
+  const inNamespace = kind.namespaced && namespace !== undefined;
+  const where = inNamespace ? ` in namespace "${namespace}"` : '';
+  const listArgs = `{"kind": "${qualifiedResource(kind)}"${inNamespace ? `, "namespace": "${namespace}"` : ''}}`;
   return new ToolError(
     `${kind.kind} "${name}" not found${where} (context "${handle.context}").${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`,
-    `Check the name${where ? ' and the namespace' : ''}; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
+    `Check the name${inNamespace ? ' and the namespace' : ''}; list_resources ${listArgs} shows what exists${inNamespace ? ', or try another namespace' : ''}.`,
   );
 }

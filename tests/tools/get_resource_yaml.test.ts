@@ -110,16 +110,16 @@ spec:
     }
   });
 
-  it('a missing object: not found, with similar names', async () => {
+  it('a missing object: not found, with similar names and where to list them', async () => {
     const r = await env.callRaw('get_resource_yaml', { kind: 'configmap', name: 'app-confg', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/ConfigMap "app-confg" not found in namespace "kz-t-gry-[^"]+".*Similar names: app-config\./);
-    expect(r.text).toMatch(/list_resources/);
+    expect(r.text).toMatch(/ConfigMap "app-confg" not found in namespace "kz-t-gry-[^"]+".*Did you mean: app-config\?/);
+    expect(r.text).toContain(`list_resources {"kind": "configmaps", "namespace": "${ns}"} shows what exists, or try another namespace`);
     const kube = await env.kubectl(['get', 'configmap', 'app-confg', '-n', ns], { allowFail: true });
     expect(kube).toMatch(/NotFound|not found/);
     const none = await env.callRaw('get_resource_yaml', { kind: 'configmap', name: 'zzzzzzzzzz', namespace: ns });
     expect(none.text).toMatch(/not found/);
-    expect(none.text).not.toMatch(/Similar names/);
+    expect(none.text).not.toMatch(/Did you mean/);
   });
 
   it('an unknown kind lists the closest matches', async () => {

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
 import { resourcePath } from '../../providers/discovery.js';
-import { nearNames, qualifiedResource } from '../kube-paths.js';
+import { notFound } from '../kube-paths.js';
 import { cleanObject, type KubeObject } from '../redact.js';
 
 export default defineTool({
@@ -39,11 +39,7 @@ export default defineTool({
       obj = (await handle.request(resourcePath(kind, { ...(namespace ? { namespace } : {}), name }), { signal: ctx.signal })).json<KubeObject>();
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
-      const near = await nearNames(handle, kind, namespace, name, ctx.signal);
-      throw new ToolError(
-        `${kind.kind} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ''} (context "${handle.context}").${near.length ? ` Similar names: ${near.join(', ')}.` : ''}`,
-        `List what exists with list_resources {"kind": "${qualifiedResource(kind)}"${namespace ? `, "namespace": "${namespace}"` : ''}}${kind.namespaced ? ', or try another namespace' : ''}.`,
-      );
+      throw await notFound(handle, kind, namespace, name, ctx.signal);
     }
     const { revealSecrets } = ctx.settings.get().policy;
     const cleaned = cleanObject(obj, {
