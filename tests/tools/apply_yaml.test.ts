@@ -79,6 +79,15 @@ describe('apply_yaml', () => {
     expect(await exists('deploy', 'broken')).toBe(false);
   });
 
+  it('explains a value of the wrong type as a manifest error, not a server failure', async () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typed, namespace: ${ns}}\ndata: {count: 1}\n`;
+    const r = await env.callRaw('apply_yaml', { manifest });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain(`document 1 (ConfigMap ${ns}/typed, line 1): invalid: .data.count: expected string, got 1 (Fix the type in the manifest;`);
+    expect(r.text).not.toMatch(/retry|server side/);
+    expect(await exists('cm', 'typed')).toBe(false);
+  });
+
   it('reports YAML errors with the document and line, and unknown kinds, before sending anything', async () => {
     const bad = await env.callRaw('apply_yaml', { manifest: `${configMap('y1', 'a')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: y2\ndata: {}\n`, namespace: ns });
     expect(bad.isError).toBe(true);

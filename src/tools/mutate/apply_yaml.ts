@@ -370,6 +370,14 @@ function explain(handle: ClusterHandle, err: unknown, doc: Doc, verb: string): T
   if (e.code === 422 && e.body?.details?.causes?.length) {
     return new ToolError(`invalid: ${e.body.details.causes.map((c) => `${c.field ?? '?'}: ${c.message ?? 'invalid'}`).join('; ')}`);
   }
+  // Server-side apply checks field types before anything else and reports a mismatch as a 500
+  // ("failed to create typed patch object … .data.a: expected string, got …"): the manifest is
+  // wrong, not the server, so say so instead of suggesting a retry.
+  const typed = /failed to create typed patch object \([^)]*\): (.*)$/s.exec(e.body?.message ?? '');
+  if (typed) {
+    const problem = typed[1]!.replace(/&value\.valueUnstructured\{Value:(.*?)\}/g, '$1').trim();
+    return new ToolError(`invalid: ${problem}`, 'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".');
+  }
   if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
     return new ToolError(`field ownership conflict: ${e.body.message}`, 'Another field manager (kubectl apply, a controller, helm) owns those fields: change them through it, or leave them out of the manifest.');
   }
