@@ -8,6 +8,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { helmEnv, runTool, type ClusterInfo } from '../cluster/context.js';
 
 export type HelmMajor = 3 | 4;
@@ -27,6 +28,29 @@ export async function h(
   );
   if (r.code !== 0 && !opts.allowFail) throw new Error(`helm${major} ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}`);
   return r.code === 0 ? r.stdout : r.stderr;
+}
+
+/**
+ * For the helm mutation tests, which run each case under helm 3 and helm 4: returns `useHelm(major)`
+ * (points the server's KUBEZILLA_HELM at that binary) and restores the caller's setting after each
+ * test. Call it at the top of the test file.
+ */
+export function helmSwitch(info: () => ClusterInfo): (major: HelmMajor) => void {
+  const saved = process.env.KUBEZILLA_HELM;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.KUBEZILLA_HELM;
+    else process.env.KUBEZILLA_HELM = saved;
+  });
+  return (major) => {
+    process.env.KUBEZILLA_HELM = major === 3 ? info().tools.helm3 : info().tools.helm4;
+  };
+}
+
+export interface HistoryRow { revision: number; status: string; chart: string; description: string }
+
+/** `helm history -o json` of a release, as helm itself reports it. */
+export async function helmHistory(info: ClusterInfo, major: HelmMajor, ns: string, release: string, driver: 'secret' | 'configmap' = 'secret'): Promise<HistoryRow[]> {
+  return JSON.parse(await h(info, major, ['history', release, '-n', ns, '-o', 'json'], { driver })) as HistoryRow[];
 }
 
 /** The fixture chart kz-demo at `version`, as a local directory. */

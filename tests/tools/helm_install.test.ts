@@ -8,19 +8,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
 import { createNamespaces, deleteNamespaces, eventually, startToolEnv, textOf, uniqueName, type ToolEnv } from './helpers.js';
-import { chart, h } from './helm-fixtures.js';
+import { chart, h, helmSwitch } from './helm-fixtures.js';
 
 const ns = uniqueName('kz-t-hm');
 const created = uniqueName('kz-t-hm');
 let env: ToolEnv;
-const savedHelm = process.env.KUBEZILLA_HELM;
-
-function useHelm(major: 3 | 4): void {
-  process.env.KUBEZILLA_HELM = major === 3 ? env.info.tools.helm3 : env.info.tools.helm4;
-}
+const useHelm = helmSwitch(() => env.info);
 
 /** Process ids whose command line holds `text` (helm runs in its own process group). */
 function processesWith(text: string): string[] {
@@ -58,10 +54,6 @@ describe('helm_install', () => {
   beforeAll(async () => {
     env = await startToolEnv();
     await createNamespaces(env.info, ns);
-  });
-  afterEach(() => {
-    if (savedHelm === undefined) delete process.env.KUBEZILLA_HELM;
-    else process.env.KUBEZILLA_HELM = savedHelm;
   });
   afterAll(async () => {
     if (env) {

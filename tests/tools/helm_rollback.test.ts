@@ -4,22 +4,15 @@
  * Deployment returns to it, unknown revisions are refused before helm runs, the ConfigMaps driver
  * is followed, and the audit log.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
-import { chart, h } from './helm-fixtures.js';
+import { chart, h, helmHistory, helmSwitch, type HelmMajor } from './helm-fixtures.js';
 
 const ns = uniqueName('kz-t-hm');
 let env: ToolEnv;
-const savedHelm = process.env.KUBEZILLA_HELM;
+const useHelm = helmSwitch(() => env.info);
 
-function useHelm(major: 3 | 4): void {
-  process.env.KUBEZILLA_HELM = major === 3 ? env.info.tools.helm3 : env.info.tools.helm4;
-}
-
-interface Row { revision: number; status: string; chart: string; description: string }
-async function history(major: 3 | 4, release: string, driver: 'secret' | 'configmap' = 'secret'): Promise<Row[]> {
-  return JSON.parse(await h(env.info, major, ['history', release, '-n', ns, '-o', 'json'], { driver })) as Row[];
-}
+const history = (major: HelmMajor, release: string, driver?: 'secret' | 'configmap') => helmHistory(env.info, major, ns, release, driver);
 
 async function replicas(release: string): Promise<string> {
   return env.kubectl(['get', 'deploy', `${release}-kz-demo`, '-n', ns, '-o', 'jsonpath={.spec.replicas}']);
@@ -37,10 +30,6 @@ describe('helm_rollback', () => {
     await h(env.info, 3, ['install', 'cm3', chart(env.info, '0.1.0'), '-n', ns], { driver: 'configmap' });
     await h(env.info, 3, ['upgrade', 'cm3', chart(env.info, '0.2.0'), '-n', ns], { driver: 'configmap' });
   }, 180_000);
-  afterEach(() => {
-    if (savedHelm === undefined) delete process.env.KUBEZILLA_HELM;
-    else process.env.KUBEZILLA_HELM = savedHelm;
-  });
   afterAll(async () => {
     if (env) {
       await deleteNamespaces(env.info, ns);

@@ -4,21 +4,15 @@
  * Deployment, reuseValues keeps earlier values, install creates a missing release, the ConfigMaps
  * driver is followed, dry runs change nothing, errors explain themselves, and the audit log.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
-import { chart, h } from './helm-fixtures.js';
+import { chart, h, helmHistory, helmSwitch, type HelmMajor } from './helm-fixtures.js';
 
 const ns = uniqueName('kz-t-hm');
 let env: ToolEnv;
-const savedHelm = process.env.KUBEZILLA_HELM;
+const useHelm = helmSwitch(() => env.info);
 
-function useHelm(major: 3 | 4): void {
-  process.env.KUBEZILLA_HELM = major === 3 ? env.info.tools.helm3 : env.info.tools.helm4;
-}
-
-async function history(major: 3 | 4, release: string, driver: 'secret' | 'configmap' = 'secret'): Promise<Array<{ revision: number; status: string; chart: string }>> {
-  return JSON.parse(await h(env.info, major, ['history', release, '-n', ns, '-o', 'json'], { driver })) as Array<{ revision: number; status: string; chart: string }>;
-}
+const history = (major: HelmMajor, release: string, driver?: 'secret' | 'configmap') => helmHistory(env.info, major, ns, release, driver);
 
 async function deploy(release: string, path: string): Promise<string> {
   return env.kubectl(['get', 'deploy', `${release}-kz-demo`, '-n', ns, '-o', `jsonpath=${path}`]);
@@ -31,10 +25,6 @@ describe('helm_upgrade', () => {
     for (const major of [3, 4] as const) await h(env.info, major, ['install', `web${major}`, chart(env.info, '0.1.0'), '-n', ns]);
     await h(env.info, 4, ['install', 'cm4', chart(env.info, '0.1.0'), '-n', ns], { driver: 'configmap' });
   }, 120_000);
-  afterEach(() => {
-    if (savedHelm === undefined) delete process.env.KUBEZILLA_HELM;
-    else process.env.KUBEZILLA_HELM = savedHelm;
-  });
   afterAll(async () => {
     if (env) {
       await deleteNamespaces(env.info, ns);
