@@ -29,6 +29,9 @@ export const ObjectNameArg = Type.String({ minLength: 1, description: 'Name, or 
 
 export const ReleaseArg = Type.String({ minLength: 1, description: 'Helm release name.' });
 
+/** apply_yaml and the Helm mutations: the API server checks everything and stores nothing. */
+export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run: check everything, change nothing.' }));
+
 export const AllNamespacesArg = Type.Optional(
   Type.Boolean({ description: 'Every namespace (kubectl -A).' }),
 );

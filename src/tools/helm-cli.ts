@@ -28,7 +28,6 @@ export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 
 export const ValuesArg = Type.Optional(Type.String({ description: 'Chart values as YAML text, like a values.yaml file.' }));
 export const VersionArg = Type.Optional(Type.String({ description: 'Chart version; default: the latest.' }));
 export const RepoArg = Type.Optional(Type.String({ description: 'Chart repository URL.' }));
-export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Helm server-side dry run: render and check, change nothing.' }));
 /** The arguments that name a chart source (see ChartSource), first in helm_install and helm_upgrade. */
 export const ChartSourceArgs = { release: ReleaseArg, chart: ChartArg, version: VersionArg, repo: RepoArg, values: ValuesArg };
 

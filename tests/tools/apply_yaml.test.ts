@@ -79,6 +79,22 @@ describe('apply_yaml', () => {
     expect(await exists('deploy', 'broken')).toBe(false);
   });
 
+  it('stops at fields another manager owns, and takes them over only with forceConflicts, like kubectl', async () => {
+    await env.kubectl(['create', 'configmap', 'owned', '-n', ns, '--from-literal', 'mode=created']);
+    const refused = await env.callRaw('apply_yaml', { manifest: configMap('owned', 'applied') });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/field ownership conflict: .*conflict with "kubectl-create".*\.data\.mode/);
+    expect(refused.text).toContain('forceConflicts: true');
+    expect(await env.kubectl(['get', 'cm', 'owned', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('created');
+
+    const forced = await env.call('apply_yaml', { manifest: configMap('owned', 'applied'), forceConflicts: true });
+    expect(forced).toContain('configmap/owned configured');
+    expect(await env.kubectl(['get', 'cm', 'owned', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('applied');
+    const owners = await env.kubectl(['get', 'cm', 'owned', '-n', ns, '--show-managed-fields', '-o', 'jsonpath={range .metadata.managedFields[*]}{.manager}={.fieldsV1}{"\\n"}{end}']);
+    expect(owners.split('\n').find((l) => l.startsWith('kubezilla-mcp='))).toContain('f:mode');
+    expect(owners.split('\n').find((l) => l.startsWith('kubectl-create=')) ?? '').not.toContain('f:mode');
+  });
+
   it('explains a value of the wrong type as a manifest error, not a server failure', async () => {
     const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typed, namespace: ${ns}}\ndata: {count: 1}\n`;
     const r = await env.callRaw('apply_yaml', { manifest });

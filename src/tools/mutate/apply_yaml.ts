@@ -3,7 +3,8 @@
  * as the API server can tell in advance:
  *
  *   parse every document (errors name the document and line) → resolve every kind → server-side
- *   dry run of every document (apply-patch, fieldManager kubezilla-mcp, force off) → only if all
+ *   dry run of every document (apply-patch, fieldManager kubezilla-mcp, force only with
+ *   `forceConflicts`) → only if all
  *   pass, apply them in order and report created / configured / unchanged per object.
  *
  * `dryRun` stops after the dry run and says what would happen; `diffOnly` returns a unified diff
@@ -17,7 +18,7 @@ import { LineCounter, parseAllDocuments, stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import { qualifiedResource } from '../kube-paths.js';
 import { unifiedDiff } from '../line-diff.js';
 import { guardTargets } from '../mutations.js';
@@ -58,8 +59,9 @@ export default defineTool({
       manifest: Type.String({ description: 'YAML, --- between documents.' }),
       context: ContextArg,
       namespace: NamespaceArg,
-      dryRun: Type.Optional(Type.Boolean({ description: 'Check only.' })),
+      dryRun: DryRunArg,
       diffOnly: Type.Optional(Type.Boolean({ description: 'Only diff against live.' })),
+      forceConflicts: Type.Optional(Type.Boolean({ description: 'Take over fields others own (--force-conflicts).' })),
     },
     { additionalProperties: false },
   ),
@@ -108,6 +110,7 @@ export default defineTool({
     if (failures.length) throw refusal(failures, docs.length, 'could not be checked');
 
     const dryRunOnly = input.dryRun === true || input.diffOnly === true;
+    const force = input.forceConflicts === true;
     const steps = dryRunOnly ? docs.length : 2 * docs.length;
     if (!dryRunOnly) {
       const touched = docs.flatMap((d) => (d.namespace ? [d.namespace] : isNamespace(d) ? [d.name] : []));
@@ -144,7 +147,7 @@ export default defineTool({
       if (doc.waitsFor) continue;
       try {
         await ctx.progress(docs.indexOf(doc), steps, `dry run: ${refOf(doc)}`);
-        doc.dry = await applyOne(handle, doc, true, ctx.signal).then((r) => r.object);
+        doc.dry = await applyOne(handle, doc, { dryRun: true, force }, ctx.signal).then((r) => r.object);
       } catch (err) {
         fail(doc, errorText(err, doc));
       }
@@ -172,7 +175,7 @@ export default defineTool({
       const created: Array<{ doc: Doc; uid: string | undefined }> = [];
       for (const nsDoc of new Set(waiting.map((d) => newNamespaces.get(d.waitsFor!)!))) {
         try {
-          const res = await applyOne(handle, nsDoc, false, ctx.signal);
+          const res = await applyOne(handle, nsDoc, { dryRun: false, force }, ctx.signal);
           results.set(nsDoc, 'created');
           created.push({ doc: nsDoc, uid: (res.object.metadata?.uid as string | undefined) ?? undefined });
         } catch (err) {
@@ -182,7 +185,7 @@ export default defineTool({
       }
       for (const doc of waiting) {
         try {
-          doc.dry = (await applyOne(handle, doc, true, ctx.signal)).object;
+          doc.dry = (await applyOne(handle, doc, { dryRun: true, force }, ctx.signal)).object;
         } catch (err) {
           fail(doc, errorText(err, doc));
         }
@@ -198,7 +201,7 @@ export default defineTool({
       if (!results.has(doc)) {
         try {
           await ctx.progress(docs.length + docs.indexOf(doc), steps, `apply: ${refOf(doc)}`);
-          const res = await applyOne(handle, doc, false, ctx.signal);
+          const res = await applyOne(handle, doc, { dryRun: false, force }, ctx.signal);
           // Status updates by a controller also move the resourceVersion: compare what apply sets.
           const rvBefore = doc.live?.metadata?.resourceVersion;
           results.set(
@@ -350,13 +353,18 @@ async function readLive(handle: ClusterHandle, doc: Doc, signal: AbortSignal): P
   }
 }
 
-async function applyOne(handle: ClusterHandle, doc: Doc, dryRun: boolean, signal: AbortSignal): Promise<{ status: number; object: KubeObject }> {
+async function applyOne(
+  handle: ClusterHandle,
+  doc: Doc,
+  { dryRun, force }: { dryRun: boolean; force: boolean },
+  signal: AbortSignal,
+): Promise<{ status: number; object: KubeObject }> {
   try {
     const res = await handle.request(pathOf(handle, doc), {
       method: 'PATCH',
       body: JSON.stringify(doc.obj), // JSON is YAML: the apply-patch content type takes it as is
       contentType: APPLY_PATCH,
-      query: { fieldManager: FIELD_MANAGER, force: false, ...(dryRun ? { dryRun: 'All' } : {}) },
+      query: { fieldManager: FIELD_MANAGER, force, ...(dryRun ? { dryRun: 'All' } : {}) },
       signal,
     });
     return { status: res.status, object: res.json<KubeObject>() };
@@ -379,7 +387,7 @@ function explain(handle: ClusterHandle, err: unknown, doc: Doc, verb: string): T
     return new ToolError(`invalid: ${problem}`, 'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".');
   }
   if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
-    return new ToolError(`field ownership conflict: ${e.body.message}`, 'Another field manager (kubectl apply, a controller, helm) owns those fields: change them through it, or leave them out of the manifest.');
+    return new ToolError(`field ownership conflict: ${e.body.message}`, 'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, or, if the person wants this manifest to win, call again with forceConflicts: true.');
   }
   return handle.describeError(err, { verb, resource: qualifiedResource(doc.kind!), name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) });
 }

@@ -6,9 +6,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
   runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords } from '../helm-store.js';
@@ -17,7 +17,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_install',
   title: 'Helm install',
-  description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"nginx","repo":"https://charts.example.com"}',
+  description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"oci://ghcr.io/acme/web"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -13,7 +13,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_rollback',
   title: 'Helm rollback',
-  description: 'helm rollback to an earlier revision (default: the previous one); get_helm_history lists them. Example: {"release":"web","revision":2}',
+  description: 'helm rollback to an earlier revision (default: the previous); get_helm_history lists them. Example: {"release":"web","revision":2}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

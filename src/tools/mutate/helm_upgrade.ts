@@ -6,9 +6,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, DryRunArg, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
   runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
@@ -17,7 +17,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_upgrade',
   title: 'Helm upgrade',
-  description: 'helm upgrade a release to new chart version and/or values. Example: {"release":"web","chart":"./web","values":"replicaCount: 3"}',
+  description: 'helm upgrade a release to a new chart version or values. Example: {"release":"web","chart":"./web","values":"replicaCount: 3"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -22,7 +22,7 @@ export default defineTool({
   name: 'rollout_restart',
   title: 'Restart a workload',
   description:
-    'kubectl rollout restart: replace the pods of a Deployment, StatefulSet or DaemonSet by its strategy. Example: {"resource":"deploy/web"}',
+    'kubectl rollout restart: new pods for a Deployment, StatefulSet or DaemonSet, by its strategy. Example: {"resource":"deploy/web"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

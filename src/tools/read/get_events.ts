@@ -39,7 +39,7 @@ export default defineTool({
   name: 'get_events',
   title: 'Kubernetes events',
   description:
-    'Events (kubectl get events), newest last; for a workload, also those of its ReplicaSets, Jobs and pods. ' +
+    'Events (kubectl get events), newest last; for a workload also its ReplicaSets\', Jobs\' and pods\'. ' +
     'Example: {"object":"deploy/web","type":"Warning"}',
   safety: 'read',
   needs: ['clusters', 'settings'],

@@ -31,7 +31,7 @@ export default defineTool({
       to: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: latest.' })),
       context: ContextArg,
       namespace: NamespaceArg,
-      show: Type.Optional(Type.String({ enum: [...SHOW], description: 'Default: both.' })),
+      show: Type.Optional(Type.String({ enum: [...SHOW], default: 'both', description: 'What to diff.' })),
     },
     { additionalProperties: false },
   ),

@@ -28,7 +28,7 @@ const input = Type.Object(
     tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Per container, after filter.' })),
     sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
     previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),
-    timestamps: Type.Optional(Type.Boolean({ description: 'Keep RFC 3339 timestamps.' })),
+    timestamps: Type.Optional(Type.Boolean({ description: 'Prefix RFC 3339 times.' })),
     filter: Type.Optional(Type.String({ description: 'Substring, or /regex/flags.' })),
   },
   { additionalProperties: false },
@@ -227,7 +227,7 @@ export default defineTool({
   name: 'get_pod_logs',
   title: 'Pod or workload logs',
   description:
-    'Logs (kubectl logs) of a pod, or of a workload\'s pods merged in time order. Keeps the newest lines, says what it dropped. ' +
+    'Logs (kubectl logs) of a pod, or of a workload\'s pods merged in time order; the newest lines, saying what was cut. ' +
     'Example: {"name":"deploy/web","filter":"/error/i"}',
   safety: 'read',
   needs: ['clusters', 'settings'],

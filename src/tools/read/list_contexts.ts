@@ -13,7 +13,7 @@ export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
   description:
-    'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; unreadable files with their error. Example: {"probe":true}',
+    'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; broken files with their error. Example: {"probe":true}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

@@ -29,7 +29,7 @@ export default defineTool({
   name: 'list_nodes',
   title: 'List nodes',
   description:
-    'Nodes with status, roles, version, IP, allocatable CPU/memory, taints and pressure. Example: {"labelSelector":"zone=a"}',
+    'Nodes with status, roles, version, IP, allocatable CPU/memory, taints, pressure. Example: {"labelSelector":"zone=a"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

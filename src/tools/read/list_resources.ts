@@ -21,7 +21,7 @@ export default defineTool({
   name: 'list_resources',
   title: 'List resources of a kind',
   description:
-    'kubectl get for any kind, CRDs included, with its columns, paged. One object in depth: describe_resource. Example: {"kind":"deploy","labelSelector":"app=web"}',
+    'kubectl get for any kind, CRDs included, with its columns. One object in depth: describe_resource. Example: {"kind":"deploy","labelSelector":"app=web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
