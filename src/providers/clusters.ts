@@ -527,6 +527,10 @@ export class ClusterHandle {
     return this.discovery.resolveKind(text, signal);
   }
 
+  resolveKindOrCategory(text: string, signal?: AbortSignal): ReturnType<DiscoveryCache['resolveKindOrCategory']> {
+    return this.discovery.resolveKindOrCategory(text, signal);
+  }
+
   resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
     return this.discovery.resolveWorkload(ref, signal);
   }

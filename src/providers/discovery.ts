@@ -210,6 +210,15 @@ export class KindIndex {
     return direct && direct.length > 0 ? best(direct) : undefined;
   }
 
+  /**
+   * The preferred version of every resource in a category (`all`, or a CRD's `categories`), in
+   * server order, as kubectl expands `kubectl get all`; empty when no resource declares it.
+   */
+  category(text: string): ResolvedKind[] {
+    const t = text.trim().toLowerCase();
+    return this.kinds.filter((k) => k.preferred && k.categories.includes(t));
+  }
+
   /** Up to `max` resources whose names are closest to text. */
   closest(text: string, max = 5): ResolvedKind[] {
     const t = text.trim().toLowerCase().split('.')[0]!;
@@ -355,6 +364,21 @@ export class DiscoveryCache {
       `Unknown kind "${text}" in context "${this.options.context}".${close.length ? ` Closest matches: ${close.map(describeKind).join('; ')}.` : ''}`,
       `Use list_kinds to see every kind this cluster serves${this.#failedGroups.length ? ` (not readable right now: ${this.#failedGroups.join(', ')})` : ''}.`,
     );
+  }
+
+  /**
+   * Like resolveKind, but a word that names no resource may name a category instead (`all`), as
+   * in `kubectl get all`: then every resource in it. A resource always wins over a category.
+   */
+  async resolveKindOrCategory(text: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind } | { category: string; kinds: ResolvedKind[] }> {
+    try {
+      return { kind: await this.resolveKind(text, signal) };
+    } catch (err) {
+      // resolveKind has just refreshed the index on its miss, so the category is current too.
+      const kinds = typeof text === 'string' ? (await this.#get(signal)).category(text) : [];
+      if (kinds.length === 0) throw err;
+      return { category: text.trim().toLowerCase(), kinds };
+    }
   }
 
   /** `deploy/web`, `sts/db`, `pod/x`, `deployment.apps/web` → kind + name. */

@@ -35,6 +35,18 @@ describe('kind resolution', () => {
     expect(index.resolve('')).toBeUndefined();
   });
 
+  it('expands a category to the preferred version of each member, in server order', () => {
+    const index = new KindIndex([
+      kind('', 'v1', 'Pod', 'pods', { categories: ['all'] }),
+      kind('apps', 'v1', 'Deployment', 'deployments', { categories: ['all'] }),
+      kind('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { categories: ['all'] }),
+      kind('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { categories: ['all'], preferred: false }),
+      kind('', 'v1', 'ConfigMap', 'configmaps'),
+    ]);
+    expect(index.category(' All ').map((k) => k.apiVersion + '/' + k.plural)).toEqual(['v1/pods', 'apps/v1/deployments', 'autoscaling/v2/horizontalpodautoscalers']);
+    expect(index.category('configmaps')).toEqual([]);
+  });
+
   it('stays fast with hundreds of CRDs', () => {
     const kinds: ResolvedKind[] = [];
     for (let i = 0; i < 800; i++) kinds.push(kind(`g${i}.example.com`, 'v1', `Thing${i}`, `things${i}`, { shortNames: [`t${i}`] }));
@@ -80,5 +92,21 @@ describe('kind resolution', () => {
     expect(err).toBeInstanceOf(ToolError);
     expect(err.message).toBe('Unknown kind "pdos" in context "c". Closest matches: pods (Pod, v1, short: po).');
     expect(calls).toBe(4); // one refresh for the miss
+  });
+
+  it('resolves a word to a resource before a category, and to a category only when no resource has it', async () => {
+    const resource = (name: string, kindName: string, categories: string[]) => ({ resource: name, responseKind: { kind: kindName }, scope: 'Namespaced', categories });
+    const fetch = async (path: string) => {
+      const body =
+        path === '/api'
+          ? { kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: '' }, versions: [{ version: 'v1', resources: [resource('pods', 'Pod', ['all']), resource('services', 'Service', ['all', 'pods'])] }] }] }
+          : { kind: 'APIGroupDiscoveryList', items: [] };
+      return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+    };
+    const cache = new DiscoveryCache(fetch, { context: 'c', minRefreshMs: 0 });
+    expect(await cache.resolveKindOrCategory('pods')).toMatchObject({ kind: { kind: 'Pod' } });
+    const all = await cache.resolveKindOrCategory('all');
+    expect('category' in all && all.kinds.map((k) => k.kind)).toEqual(['Pod', 'Service']);
+    await expect(cache.resolveKindOrCategory('nothing')).rejects.toThrow(/Unknown kind "nothing"/);
   });
 });

@@ -31,7 +31,7 @@ metadata: {name: ${crd}}
 spec:
   group: ${group}
   scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdg${id.slice(-6)}]}
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdg${id.slice(-6)}], categories: [kzc${id.slice(-6)}]}
   versions:
   - name: v1
     served: true
@@ -169,6 +169,34 @@ spec: {size: 10, color: blue, owner: bob}
   it('a namespace that does not exist is named', async () => {
     const text = await env.call('list_resources', { kind: 'pods', namespace: `${id}-missing` });
     expect(text).toMatch(/No pods found in namespace ".*-missing".*does not exist/);
+  });
+
+  it('a category lists each of its kinds like kubectl get all, names written kind/name', async () => {
+    const named = (text: string) => text.split('\n').filter((l) => /^\S+\/\S+\s/.test(l)).map((l) => l.split(/\s+/)[0]).sort();
+    const text = await env.call('list_resources', { kind: 'all', namespace: ns1 });
+    const kube = (await env.kubectl(['get', 'all', '-n', ns1, '-o', 'name'])).trim().split('\n').sort();
+    expect(kube).toEqual(['pod/db-1', 'pod/web-1', 'pod/web-2']);
+    expect(named(text)).toEqual(kube);
+    expect(text).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    expect(text).toContain('(category "all": pods, replicationcontrollers, services, daemonsets.apps, deployments.apps');
+
+    // A CRD's own category, and paging notes per kind (a continue token belongs to one kind).
+    const category = `kzc${id.slice(-6)}`;
+    const widgets = await eventually(async () => named(await env.call('list_resources', { kind: category, namespace: ns1 })).join(' '), 10_000);
+    expect(widgets.split(' ')).toEqual((await env.kubectl(['get', category, '-n', ns1, '-o', 'name'])).trim().split('\n').sort());
+    expect(widgets).toContain(`widget.${group}/small`);
+    const paged = await env.call('list_resources', { kind: 'all', namespace: ns1, limit: 1 });
+    expect(named(paged)).toHaveLength(1);
+    expect(paged).toContain(`pods: the first 1 shown, more remain; list_resources {"kind":"pods","namespace":"${ns1}"} pages through them.`);
+    const cont = await env.callRaw('list_resources', { kind: 'all', namespace: ns1, continue: 'abc' });
+    expect(cont.text).toMatch(/"continue" pages through one kind, not the category "all"/);
+  });
+
+  it('a category where every kind is forbidden says so per kind, as kubectl get all does', async () => {
+    const r = await env.callRaw('list_resources', { kind: 'all', namespace: ns1, context: env.info.contexts.restricted! });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(new RegExp(`No kind of the category "all".* could be listed in namespace "${ns1}" \\(context "kz-restricted"\\)`));
+    expect(r.text).toMatch(new RegExp(`\\ndeployments\\.apps: Forbidden: user "kz-restricted" \\(context "kz-restricted"\\) cannot list deployments\\.apps in namespace "${ns1}"\\.\\n`));
   });
 
   it('403 from the restricted context names the user, verb, resource and namespace', async () => {

@@ -25,7 +25,7 @@ export default defineTool({
       context: ContextArg,
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
-      filter: Type.Optional(Type.String({ description: 'Regex on the release name.' })),
+      filter: Type.Optional(Type.String({ description: 'Regex on release names.' })),
       status: Type.Optional(Type.String({ description: 'Comma-separated: deployed, failed, pending, superseded, uninstalled.' })),
     },
     { additionalProperties: false },

@@ -2,6 +2,8 @@
  * list_resources: `kubectl get <kind>` for any kind, CRDs included, with the API server's own
  * Table columns, paged with continue tokens and kept inside the output budget by asking the
  * server for a smaller page (so the continue token always points right after the last row shown).
+ * A category instead of a kind (`all`, or a CRD's categories) lists each of its kinds, as
+ * `kubectl get all` does.
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
@@ -21,7 +23,7 @@ export default defineTool({
   name: 'list_resources',
   title: 'List resources of a kind',
   description:
-    'kubectl get for any kind, CRDs included, with its columns. One object in depth: describe_resource. Example: {"kind":"deploy","labelSelector":"app=web"}',
+    'kubectl get for any kind or category ("all"), CRDs too, with its columns. One object in depth: describe_resource. Example: {"kind":"all","namespace":"shop"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -39,7 +41,10 @@ export default defineTool({
   ),
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(input.kind, ctx.signal);
+    const resolved = await handle.resolveKindOrCategory(input.kind, ctx.signal);
+    const budget = Math.max(1024, ctx.settings.get().policy.maxOutputBytes - NOTES_RESERVE);
+    if ('category' in resolved) return listCategory(handle, resolved.category, resolved.kinds, input, budget, ctx.signal);
+    const kind = resolved.kind;
     const resource = qualifiedResource(kind);
     if (!kind.verbs.includes('list')) {
       throw new ToolError(`${resource} (${kind.kind}) cannot be listed: the API server allows only ${kind.verbs.join(', ') || 'no verbs'} on it.`,
@@ -48,7 +53,6 @@ export default defineTool({
     const all = Boolean(input.allNamespaces) && kind.namespaced;
     const namespace = kind.namespaced && !all ? (input.namespace ?? handle.namespace) : undefined;
     const limit = input.limit ?? DEFAULT_LIMIT;
-    const budget = Math.max(1024, ctx.settings.get().policy.maxOutputBytes - NOTES_RESERVE);
 
     let page = await fetchPage(handle, kind, namespace, input, limit, all, ctx.signal);
     let text = render(page, input.wide, all);
@@ -89,6 +93,104 @@ interface ListArgs {
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
   continue?: string | undefined;
+}
+
+interface CategoryArgs extends ListArgs {
+  namespace?: string | undefined;
+  allNamespaces?: boolean | undefined;
+  limit?: number | undefined;
+  wide?: boolean | undefined;
+}
+
+/**
+ * `kubectl get all` (or another category): a table per kind that has objects, each name written
+ * kind/name as kubectl does, so it can be passed on to other tools as it is. Each kind shows its
+ * first page. A continue token belongs to one kind, so a kind with more rows, or one the budget
+ * left out, gets a line saying how to list it alone; a kind this user may not list gets its error
+ * and the others still show, as with kubectl.
+ */
+async function listCategory(
+  handle: ClusterHandle,
+  category: string,
+  kinds: ResolvedKind[],
+  input: CategoryArgs,
+  budget: number,
+  signal: AbortSignal,
+): Promise<string> {
+  if (input.continue) {
+    throw new ToolError(`"continue" pages through one kind, not the category "${category}".`,
+      'Call list_resources with the kind the note named (for example "deployments.apps") and its continue value.');
+  }
+  const all = Boolean(input.allNamespaces);
+  const namespace = all ? undefined : (input.namespace ?? handle.namespace);
+  const limit = input.limit ?? DEFAULT_LIMIT;
+  const listable = kinds.filter((k) => k.verbs.includes('list'));
+  const pages = await Promise.all(
+    listable.map(async (kind) => {
+      const ns = kind.namespaced ? namespace : undefined;
+      try {
+        return { kind, page: await fetchPage(handle, kind, ns, input, limit, all && kind.namespaced, signal) };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // The explained first sentence; the server's own words repeat it once per kind.
+        return { kind, error: String((err as Error).message ?? err).split(' The API server said:')[0]! };
+      }
+    }),
+  );
+
+  const sections: string[] = [];
+  const notes: string[] = [];
+  let used = 0;
+  for (const result of pages) {
+    const resource = qualifiedResource(result.kind);
+    if ('error' in result) {
+      notes.push(`${resource}: ${result.error}`);
+      continue;
+    }
+    const rows = result.page.rows ?? [];
+    if (!rows.length) continue;
+    const alone = `list_resources ${JSON.stringify({
+      kind: resource,
+      ...(all ? { allNamespaces: true } : result.kind.namespaced ? { namespace } : {}),
+      ...(input.labelSelector ? { labelSelector: input.labelSelector } : {}),
+      ...(input.fieldSelector ? { fieldSelector: input.fieldSelector } : {}),
+    })}`;
+    if (used >= budget) {
+      notes.push(`${resource}: not shown, the answer is full; ${alone} lists them.`);
+      continue;
+    }
+    let text = render(withKindNames(result.page, result.kind), input.wide, all && result.kind.namespaced);
+    if (used + Buffer.byteLength(text) > budget) {
+      const fits = rowsThatFit(text, budget - used);
+      text = text.split('\n').slice(0, fits + 1).join('\n');
+      notes.push(`${resource}: the first ${fits} shown to fit the output budget; ${alone} pages through all of them.`);
+    } else if (result.page.metadata?.continue) {
+      notes.push(`${resource}: the first ${rows.length} shown, more remain; ${alone} pages through them.`);
+    }
+    sections.push(text);
+    used += Buffer.byteLength(text) + 2;
+  }
+
+  const members = `category "${category}": ${listable.map(qualifiedResource).join(', ')}`;
+  if (!sections.length) {
+    const where = all ? 'across all namespaces' : `in namespace "${namespace}"`;
+    if (notes.length === listable.length) {
+      throw new ToolError(`No kind of the ${members} could be listed ${where} (context "${handle.context}"):\n${notes.join('\n')}`,
+        'Each line says why; for RBAC refusals use a context with the rights, or a namespace this user may read.');
+    }
+    let msg = `No resources found ${where} (${members}; context "${handle.context}").`;
+    if (namespace && !notes.length && !(await namespaceExists(handle, namespace, signal))) msg += ` Namespace "${namespace}" does not exist; list_namespaces shows the namespaces.`;
+    return [msg, ...notes].join('\n');
+  }
+  return [sections.join('\n\n'), [`(${members})`, ...notes].join('\n')].join('\n\n');
+}
+
+/** The table with each name written kind.group/name, as kubectl prints a category. */
+function withKindNames(page: KubeTable, kind: ResolvedKind): KubeTable {
+  const column = page.columnDefinitions.findIndex((c) => c.format === 'name' || c.name === 'Name');
+  if (column < 0) return page;
+  const prefix = `${kind.kind.toLowerCase()}${kind.group ? `.${kind.group}` : ''}/`;
+  return { ...page, rows: (page.rows ?? []).map((row) => ({ ...row, cells: row.cells.map((cell, i) => (i === column ? `${prefix}${String(cell)}` : cell)) })) };
 }
 
 async function fetchPage(
