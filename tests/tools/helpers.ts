@@ -30,11 +30,11 @@ export interface ToolEnv {
   close(): Promise<void>;
 }
 
-export async function startToolEnv(options: { settings?: Record<string, unknown>; kubeconfigPaths?: string[] } = {}): Promise<ToolEnv> {
+export async function startToolEnv(options: { settings?: Record<string, unknown>; kubeconfigPaths?: string[]; toolDirs?: string[] } = {}): Promise<ToolEnv> {
   const info = testCluster();
   const server = await startTestServer({
     kubeconfigPaths: options.kubeconfigPaths ?? [info.kubeconfig],
-    toolDirs: [],
+    toolDirs: options.toolDirs ?? [],
     settings: options.settings,
   });
   const { client } = await connectClient(server.url, server.token);
