@@ -137,16 +137,16 @@ function isModuleFile(entry: string, extensions: readonly string[]): boolean {
   return extensions.includes(extname(entry));
 }
 
-/** The directories of the modules that ship with Kubezilla, next to this kernel. */
-export function builtInToolDirs(): string[] {
-  const tools = resolve(fileURLToPath(new URL('../tools/', import.meta.url)));
-  return [join(tools, 'read'), join(tools, 'mutate')];
+/** The directories of the modules that ship with Kubezilla, next to this kernel: tools, then prompts. */
+export function builtInModuleDirs(): string[] {
+  const src = resolve(fileURLToPath(new URL('../', import.meta.url)));
+  return [join(src, 'tools', 'read'), join(src, 'tools', 'mutate'), join(src, 'prompts')];
 }
 
 /** Loads the built-in modules and then every extra directory, in order. */
 export async function loadRegistry(hasProvider: (name: string) => boolean, extraDirs: readonly string[]): Promise<Registry> {
   const registry = new Registry(hasProvider);
-  for (const dir of builtInToolDirs()) {
+  for (const dir of builtInModuleDirs()) {
     if (existsSync(dir)) await registry.loadDirectory(dir, [OWN_EXTENSION]);
   }
   for (const dir of extraDirs) await registry.loadDirectory(resolve(dir));

@@ -83,3 +83,25 @@ describe('every built-in tool', () => {
     await expect(JSON.stringify(schemas, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tool-input-schemas.json');
   });
 });
+
+describe('every built-in prompt', () => {
+  it('is investigate, from src/prompts, and names only tools that exist, with arguments they take', async () => {
+    expect([...registry.prompts.keys()]).toEqual(['investigate']);
+    const { module, file } = registry.prompts.get('investigate')!;
+    expect(file).toMatch(/\/src\/prompts\/investigate\.(ts|js)$/);
+    const [message] = await module.render({ target: 'deploy/web', namespace: 'shop', context: 'prod' } as never);
+    const text = (message!.content as { text: string }).text;
+    expect(text).toContain('Investigate why deploy/web in namespace shop (context prod) is unhealthy. Read only');
+    const called = [...text.matchAll(/`([a-z_]+)\((\{[^`]*\})?/g)];
+    expect(called.length).toBeGreaterThanOrEqual(5);
+    for (const [, name, json] of called) {
+      const tool = registry.tools.get(name!);
+      expect(tool, `${name} is a tool`).toBeDefined();
+      if (!json) continue;
+      const args = JSON.parse(json) as Record<string, unknown>;
+      expect(Object.keys(args).every((arg) => arg in tool!.module.input.properties), `${name} takes ${Object.keys(args).join(', ')}`).toBe(true);
+      expect(args).toMatchObject({ namespace: 'shop', context: 'prod' });
+    }
+    for (const name of text.matchAll(/`([a-z]+_[a-z_]+)`/g)) expect(registry.tools.has(name[1]!), name[1]).toBe(true);
+  });
+});

@@ -147,15 +147,19 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
   it('serves prompts, resources, resource templates and completions from modules', async () => {
     const { client } = await connectClient(kz.url, kz.token);
     const { prompts } = await client.listPrompts();
-    expect(prompts).toEqual([
+    expect(prompts.map((p) => p.name)).toEqual(['investigate', 'fixture_greeting']); // built-in first, then --tools-dir
+    expect(prompts[1]).toEqual(
       expect.objectContaining({ name: 'fixture_greeting', arguments: [
         { name: 'who', description: 'Who to greet.', required: true },
         { name: 'colour', description: undefined, required: false },
       ] }),
-    ]);
+    );
     const prompt = await client.getPrompt({ name: 'fixture_greeting', arguments: { who: 'Ada', colour: 'red' } });
     expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Greet Ada in red.' });
     await expect(client.getPrompt({ name: 'fixture_greeting', arguments: {} })).rejects.toThrow(/`who` is required/);
+    const investigate = await client.getPrompt({ name: 'investigate', arguments: { target: 'sts/db' } });
+    expect((investigate.messages[0]!.content as { text: string }).text).toMatch(/^Investigate why sts\/db is unhealthy\. Read only: change nothing\.\n/);
+    await expect(client.getPrompt({ name: 'investigate', arguments: {} })).rejects.toThrow(/`target` is required/);
 
     expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['fixture://readme']);
     expect((await client.listResourceTemplates()).resourceTemplates.map((r) => r.uriTemplate)).toEqual(['fixture://colours/{name}']);

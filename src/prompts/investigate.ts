@@ -1,0 +1,39 @@
+/**
+ * The `investigate` prompt: the diagnostic routine of the kz plugin's /kz:investigate, for every
+ * MCP client (the Inspector, Claude Desktop, Claude Code as /mcp__kubezilla__investigate) rather
+ * than only Claude Code with the plugin installed. Read-only by design: it gathers and explains,
+ * and leaves any change to the person.
+ */
+import { Type } from '@sinclair/typebox';
+import { definePrompt } from '../kernel/contract.js';
+
+export default definePrompt({
+  name: 'investigate',
+  title: 'Investigate an unhealthy workload',
+  description: 'Find out why a workload, pod or node is unhealthy: describe it, read its warnings and logs, then give a verdict and next steps.',
+  arguments: Type.Object({
+    target: Type.String({ description: 'kind/name, e.g. deploy/web, sts/db, pod/web-0, node/worker-1' }),
+    namespace: Type.Optional(Type.String({ description: "Namespace (default: the context's)" })),
+    context: Type.Optional(Type.String({ description: 'Kubeconfig context (default: the current one)' })),
+  }),
+  render({ target, namespace, context }) {
+    const where = [namespace && `"namespace": "${namespace}"`, context && `"context": "${context}"`].filter(Boolean).join(', ');
+    const args = (first: string, extra = '') => `{${[first, extra, where].filter(Boolean).join(', ')}}`;
+    const text = [
+      `Investigate why ${target}${namespace ? ` in namespace ${namespace}` : ''}${context ? ` (context ${context})` : ''} is unhealthy. Read only: change nothing.`,
+      '',
+      'Gather, making independent calls in parallel and stopping as soon as the cause is clear:',
+      `1. \`describe_resource(${args(`"name": "${target}"`)})\`: status, conditions, replicas, its pods' states and restarts, recent events.`,
+      `2. \`get_events(${args(`"object": "${target}"`, '"type": "Warning"')})\`: for a workload this includes its ReplicaSets and pods. With no warnings, repeat without type for the last Normal events.`,
+      `3. For a pod or a workload with pods: \`get_pod_logs(${args(`"name": "${target}"`, '"tailLines": 80')})\`; if a container restarted or is in CrashLoopBackOff, the same with "previous": true, where the crash usually is.`,
+      '4. Only when the evidence points at configuration (image, a missing ConfigMap or Secret, a failing probe, resources, scheduling): `get_resource_yaml(…)` to quote the exact field, and `list_nodes(…)` for scheduling problems.',
+      '',
+      'Then answer:',
+      `## ${target} — Healthy | Degraded | Failing`,
+      'Evidence: 3 to 6 bullets, each a fact with its source ("describe: 0/3 ready", "event 2m ago: FailedScheduling …", "log: ECONNREFUSED db:5432").',
+      'Verdict: the most likely root cause in one or two sentences, and how sure you are.',
+      'Next steps: concrete actions (a `scale`, `rollout_restart` or `apply_yaml` the person may approve, or a kubectl/helm command). Suggest them; do not run them.',
+    ].join('\n');
+    return [{ role: 'user', content: { type: 'text', text } }];
+  },
+});
