@@ -33,7 +33,7 @@ import type { Settings } from '../providers/settings.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
 const CONFIRM_PROPERTY = Type.Boolean({
-  description: 'Set true only after this tool asked for confirmation and the person agreed; never on a first call.',
+  description: 'Set true only after the tool asked for confirmation and the person agreed; never on a first call.',
 });
 
 /** What the session layer supplies for one call: MCP plumbing, independent of any tool. */
