@@ -17,15 +17,17 @@ export default definePrompt({
     context: Type.Optional(Type.String({ description: 'Kubeconfig context (default: the current one)' })),
   }),
   render({ target, namespace, context }) {
-    const where = [namespace && `"namespace": "${namespace}"`, context && `"context": "${context}"`].filter(Boolean).join(', ');
-    const args = (first: string, extra = '') => `{${[first, extra, where].filter(Boolean).join(', ')}}`;
+    // Arguments written as the tool takes them (JSON), so the model can pass them on as they are.
+    const json = (key: string, value: unknown) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+    const where = [namespace && json('namespace', namespace), context && json('context', context)].filter(Boolean).join(', ');
+    const args = (...first: string[]) => `{${[...first, where].filter(Boolean).join(', ')}}`;
     const text = [
       `Investigate why ${target}${namespace ? ` in namespace ${namespace}` : ''}${context ? ` (context ${context})` : ''} is unhealthy. Read only: change nothing.`,
       '',
       'Gather, making independent calls in parallel and stopping as soon as the cause is clear:',
-      `1. \`describe_resource(${args(`"name": "${target}"`)})\`: status, conditions, replicas, its pods' states and restarts, recent events.`,
-      `2. \`get_events(${args(`"object": "${target}"`, '"type": "Warning"')})\`: for a workload this includes its ReplicaSets and pods. With no warnings, repeat without type for the last Normal events.`,
-      `3. For a pod or a workload with pods: \`get_pod_logs(${args(`"name": "${target}"`, '"tailLines": 80')})\`; if a container restarted or is in CrashLoopBackOff, the same with "previous": true, where the crash usually is.`,
+      `1. \`describe_resource(${args(json('name', target))})\`: status, conditions, replicas, its pods' states and restarts, recent events.`,
+      `2. \`get_events(${args(json('object', target), json('type', 'Warning'))})\`: for a workload this includes its ReplicaSets and pods. With no warnings, repeat without type for the last Normal events.`,
+      `3. For a pod or a workload with pods: \`get_pod_logs(${args(json('name', target), json('tailLines', 80))})\`; if a container restarted or is in CrashLoopBackOff, the same with "previous": true, where the crash usually is.`,
       '4. Only when the evidence points at configuration (image, a missing ConfigMap or Secret, a failing probe, resources, scheduling): `get_resource_yaml(…)` to quote the exact field, and `list_nodes(…)` for scheduling problems.',
       '',
       'Then answer:',

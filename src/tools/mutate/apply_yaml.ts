@@ -4,8 +4,8 @@
  *
  *   parse every document (errors name the document and line) → resolve every kind → server-side
  *   dry run of every document (apply-patch, fieldManager kubezilla-mcp, force only with
- *   `forceConflicts`) → only if all
- *   pass, apply them in order and report created / configured / unchanged per object.
+ *   `forceConflicts`) → only if all pass, apply them in order and report created / configured /
+ *   unchanged per object.
  *
  * `dryRun` stops after the dry run and says what would happen; `diffOnly` returns a unified diff
  * per object between the live object and the dry-run result. Objects in a namespace that the
