@@ -27,7 +27,7 @@ import { connectClient, startTestServer } from '../tests/helpers/server.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 const CONCURRENCY = 8;
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/kubezilla-mcp.js', import.meta.url));
 
 async function startBareSdkServer(): Promise<{ url: string; http: HttpServer }> {
   const transports = new Map<string, StreamableHTTPServerTransport>();

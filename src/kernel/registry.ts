@@ -123,16 +123,39 @@ export class Registry {
         throw new KubezillaError('MODULE_LOAD_FAILED', `${file}: import failed: ${(err as Error).message}`,
           'Make sure the file is valid ESM JavaScript with a default export.');
       }
-      for (const candidate of Array.isArray(exported) ? exported : [exported]) this.add(candidate, file);
+      this.addExport(exported, file);
     }
   }
+
+  /** A module file's default export: one module, or an array of them (a pack). */
+  addExport(exported: unknown, file: string): void {
+    for (const candidate of Array.isArray(exported) ? exported : [exported]) this.add(candidate, file);
+  }
+}
+
+/** A built-in module file and what it default-exports, when the bundle imported it already. */
+export interface BundledModule {
+  file: string;
+  exported: unknown;
+}
+
+let bundledBuiltIns: readonly BundledModule[] | undefined;
+
+/**
+ * Called by the single-file build (scripts/bundle.mjs) before the CLI starts: the built-in modules
+ * are already inside the bundle, found at build time by the same directory rule, so the registry
+ * takes them from here instead of importing the files again (which would load a second copy of
+ * every library they use and undo what bundling saves at start-up).
+ */
+export function useBundledBuiltIns(modules: readonly BundledModule[]): void {
+  bundledBuiltIns = modules;
 }
 
 /** Compiled builds load .js; vitest and tsx run the sources directly, so the kernel's own extension decides. */
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 const MODULE_EXTENSIONS = ['.js', '.mjs'];
 
-function isModuleFile(entry: string, extensions: readonly string[]): boolean {
+export function isModuleFile(entry: string, extensions: readonly string[] = MODULE_EXTENSIONS): boolean {
   if (entry.startsWith('.') || entry.startsWith('_') || entry.endsWith('.d.ts') || /\.(test|spec)\./.test(entry)) return false;
   return extensions.includes(extname(entry));
 }
@@ -146,8 +169,12 @@ export function builtInModuleDirs(): string[] {
 /** Loads the built-in modules and then every extra directory, in order. */
 export async function loadRegistry(hasProvider: (name: string) => boolean, extraDirs: readonly string[]): Promise<Registry> {
   const registry = new Registry(hasProvider);
-  for (const dir of builtInModuleDirs()) {
-    if (existsSync(dir)) await registry.loadDirectory(dir, [OWN_EXTENSION]);
+  if (bundledBuiltIns) {
+    for (const { file, exported } of bundledBuiltIns) registry.addExport(exported, file);
+  } else {
+    for (const dir of builtInModuleDirs()) {
+      if (existsSync(dir)) await registry.loadDirectory(dir, [OWN_EXTENSION]);
+    }
   }
   for (const dir of extraDirs) await registry.loadDirectory(resolve(dir));
   return registry;

@@ -6,9 +6,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadRegistry } from '../../src/kernel/registry.js';
+import { testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/kubezilla-mcp.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../docs/examples', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'kz-cli-'));
 
@@ -122,10 +124,20 @@ describe('kubezilla-mcp CLI', () => {
 
   it('serves, answers `status`, and loads the worked example module through --tools-dir', async () => {
     const dir = tempDir();
-    const { firstLine, stderr } = await serve(['--enable', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES]);
+    const cluster = testCluster();
+    const { firstLine, stderr } = await serve(['--enable', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
     const url = /running on (http:\/\/\S+\/mcp)/.exec(firstLine)![1]!;
     const token = readFileSync(join(dir, 'mcp.token'), 'utf8').trim();
     const { client } = await connectClient(url, token);
+    // The program users run is the single-file build: it must serve every built-in module the
+    // sources have (found at build time), plus the --tools-dir ones.
+    const builtIn = await loadRegistry(() => true, []);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([...builtIn.tools.keys(), 'pods_by_phase', 'selector_explain'].sort());
+    expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual([...builtIn.prompts.keys()]);
+    // The Kubernetes client and ssh2 stay outside the bundle and load on first use: a cluster call
+    // through the SSH bastion's context needs both.
+    const viaBastion = await client.callTool({ name: 'list_namespaces', arguments: { context: cluster.contexts.ssh! } });
+    expect(textOf(viaBastion)).toMatch(/^NAME\s+STATUS\s+AGE\n(.*\n)*kube-system\s+Active/);
     const result = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,tier in (a, b),!canary' } });
     expect(textOf(result)).toBe(
       'Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary',

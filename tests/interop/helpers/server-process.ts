@@ -1,5 +1,5 @@
 /**
- * Runs the built server (`node dist/cli.js serve`) as a child process with an isolated config
+ * Runs the built server (`node dist/kubezilla-mcp.js serve`) as a child process with an isolated config
  * directory and HOME, the way a person runs it, and keeps every line it writes (stdout and the
  * JSON log on stderr) in memory and in test-artifacts/interop/ so a test can grep it afterwards.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const CLI = join(REPO_ROOT, 'dist', 'kubezilla-mcp.js');
 
 let runDir: string | undefined;
 

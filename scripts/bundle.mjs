@@ -1,0 +1,47 @@
+// Bundles the compiled server (dist/) into one file, dist/kubezilla-mcp.js, the program `npm start`
+// and the `kubezilla-mcp` bin run.
+//
+// Why: unbundled, start-up is mostly Node resolving and loading the ~1,000 ES module files of the
+// dependencies (TypeBox alone is 266); one file takes about half the time. The built-in tool and
+// prompt modules are found here with the registry's own rule (every module file in its built-in
+// directories) and imported statically, so adding a tool is still adding one file.
+// @kubernetes/client-node and ssh2 stay outside: they load on first use, and ssh2 has native parts.
+import { build } from 'esbuild';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const { builtInModuleDirs, isModuleFile } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
+
+const files = builtInModuleDirs().flatMap((dir) => readdirSync(dir).sort().filter((entry) => isModuleFile(entry, ['.js'])).map((entry) => join(dir, entry)));
+const entry = join(dist, '.bundle-entry.js');
+writeFileSync(
+  entry,
+  [
+    "import { useBundledBuiltIns } from './kernel/registry.js';",
+    ...files.map((file, i) => `import * as m${i} from './${relative(dist, file)}';`),
+    `useBundledBuiltIns([${files.map((file, i) => `{ file: ${JSON.stringify(relative(root, file))}, exported: m${i}.default }`).join(', ')}]);`,
+    "await import('./cli.js');",
+    '',
+  ].join('\n'),
+);
+
+try {
+  await build({
+    entryPoints: [entry],
+    outfile: join(dist, 'kubezilla-mcp.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['@kubernetes/client-node', 'ssh2'],
+    // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __kzCreateRequire } from 'node:module';\nconst require = __kzCreateRequire(import.meta.url);" },
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+} finally {
+  rmSync(entry, { force: true });
+}
