@@ -72,6 +72,7 @@ spec:
     const up = await env.call('scale', { resource: 'deploy/web', replicas: 3, namespace: ns });
     expect(up).toMatch(/^deployment\/web scaled: 1 → 3 /);
     expect(up).toMatch(/list_resources/);
+    expect(up).not.toContain('Note: hpa/');
     expect(await replicas('deploy', 'web')).toBe(3);
     expect(await eventually(async () => (await runningPods('web')) === 3, 45_000)).toBe(true);
 
@@ -82,6 +83,23 @@ spec:
 
     const same = await env.call('scale', { resource: 'deploy web', replicas: 2, namespace: ns });
     expect(same).toMatch(/already has 2 replicas; nothing changed/);
+  });
+
+  it('says when a HorizontalPodAutoscaler manages the workload, since it will set the replicas again', async () => {
+    await apply(env.info, deployment('auto', ns, 1) + `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: auto-hpa, namespace: ${ns}}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: auto}
+  minReplicas: 1
+  maxReplicas: 3
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]
+`);
+    const text = await env.call('scale', { resource: 'deploy/auto', replicas: 2, namespace: ns });
+    expect(text).toMatch(/^deployment\/auto scaled: 1 → 2 /);
+    expect(text).toContain('\nNote: hpa/auto-hpa (min 1, max 3) scales deployment/auto itself and will set its replicas again at its next sync;');
+    expect(await env.kubectl(['get', 'hpa', 'auto-hpa', '-n', ns, '-o', 'jsonpath={.spec.scaleTargetRef.name}'])).toBe('auto');
   });
 
   it('scales a StatefulSet', async () => {

@@ -7,6 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { requireConfirmation } from '../../kernel/tool-calls.js';
+import type { ClusterHandle } from '../../providers/clusters.js';
+import type { ResolvedKind } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { getObject, qualifiedResource } from '../kube-paths.js';
 import { guardTargets, splitKindName } from '../mutations.js';
@@ -88,6 +90,36 @@ export default defineTool({
     const pods = kind.namespaced
       ? ` Pods follow in the background: watch them with list_resources {"kind": "pods"${namespace ? `, "namespace": "${namespace}"` : ''}} and get_events {"object": "${ref}"}.`
       : '';
-    return `${ref} scaled: ${from} → ${input.replicas} (${where}).${pods}`;
+    const hpa = namespace ? await autoscalerOf(handle, kind, namespace, name, ctx.signal) : undefined;
+    const overridden = hpa
+      ? `\nNote: hpa/${hpa.name} (min ${hpa.min}, max ${hpa.max}) scales ${ref} itself and will set its replicas again at its next sync; to change the range, change the HorizontalPodAutoscaler (get_resource_yaml, then apply_yaml).`
+      : '';
+    return `${ref} scaled: ${from} → ${input.replicas} (${where}).${pods}${overridden}`;
   },
 });
+
+interface Autoscaler {
+  metadata?: { name?: string };
+  spec?: { scaleTargetRef?: { apiVersion?: string; kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number };
+}
+
+/**
+ * The HorizontalPodAutoscaler that targets this object, if any: a manual scale of an autoscaled
+ * workload only lasts until the HPA's next sync, which kubectl does not say and a model should
+ * know. Best effort: without the rights to list HPAs (or the API) there is simply no note.
+ */
+async function autoscalerOf(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal: AbortSignal): Promise<{ name: string; min: number; max: number } | undefined> {
+  try {
+    const hpaKind = await handle.resolveKind('horizontalpodautoscalers.autoscaling', signal);
+    const list = await handle.request(handle.pathFor(hpaKind, { namespace }), { signal, timeoutMs: 3000 });
+    const hpa = (list.json<{ items?: Autoscaler[] }>().items ?? []).find(({ spec }) => {
+      const target = spec?.scaleTargetRef;
+      const group = target?.apiVersion?.includes('/') ? target.apiVersion.split('/')[0] : '';
+      return target?.kind === kind.kind && target.name === name && group === kind.group;
+    });
+    return hpa ? { name: hpa.metadata?.name ?? '?', min: hpa.spec?.minReplicas ?? 1, max: hpa.spec?.maxReplicas ?? 0 } : undefined;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return undefined;
+  }
+}
