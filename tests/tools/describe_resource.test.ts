@@ -278,6 +278,33 @@ describe('describe_resource', () => {
     expect(orphan).toMatch(/Endpoints: <none> — no ready pod matches the selector app=nothing-here/);
   });
 
+  it('a PersistentVolumeClaim: status, class, size, the pods that use it, and why it is Pending', async () => {
+    await apply(env.info, `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: ${ns}}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}, storageClassName: kz-no-such-class}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: uses-data, namespace: ${ns}}
+spec:
+  containers: [{name: c, image: busybox, volumeMounts: [{name: d, mountPath: /data}]}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`);
+    const text = await eventually(async () => {
+      const t = await env.call('describe_resource', { name: 'pvc/data', namespace: ns });
+      return /ProvisioningFailed/.test(t) ? t : '';
+    }, 30_000);
+    const kd = await env.kubectl(['-n', ns, 'describe', 'pvc', 'data']);
+    expect(field(text, 'Status')).toBe(/Status:\s+(\S+)/.exec(kd)![1]);
+    expect(field(text, 'Storage class')).toBe('kz-no-such-class');
+    expect(field(text, 'Requested')).toBe('1Gi');
+    expect(field(text, 'Access modes')).toBe('ReadWriteOnce');
+    expect(/Used By:\s+(\S+)/.exec(kd)![1]).toBe('uses-data');
+    expect(field(text, 'Used by')).toMatch(/^pod\/uses-data \((Pending|Running)\)$/);
+    expect(text).toMatch(/Warning\s+ProvisioningFailed\s+\d+\s+storageclass\.storage\.k8s\.io "kz-no-such-class" not found/);
+  });
+
   it('a generic kind (ConfigMap): metadata and its data as YAML; a Secret shows only keys and sizes', async () => {
     const kd = await env.kubectl(['-n', ns, 'describe', 'configmap', 'cfg']);
     const text = await env.call('describe_resource', { kind: 'ConfigMap', name: 'cfg', namespace: ns });

@@ -477,6 +477,39 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
 }
 
 // ---------------------------------------------------------------------------------------------
+// PersistentVolumeClaims: what kubectl describe shows, with the pods that mount the claim, which
+// answers both "why is my pod Pending" (the claim is) and "what still uses this volume".
+
+async function describeClaim(handle: ClusterHandle, pvc: KObject, signal: AbortSignal): Promise<Lines> {
+  const spec = pvc.spec ?? {};
+  const status = pvc.status ?? {};
+  const ns = pvc.metadata.namespace ?? '';
+  let usedBy: string;
+  try {
+    const res = await handle.request(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { signal });
+    const users = (res.json<{ items?: KObject[] }>().items ?? [])
+      .filter((pod) => ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name))
+      .map((pod) => `pod/${pod.metadata.name} (${pod.status?.phase ?? 'Unknown'})`);
+    usedBy = users.join(', ') || '<none>';
+  } catch (err) {
+    usedBy = `unknown (${handle.describeError(err, { verb: 'list', resource: 'pods', namespace: ns }).message})`;
+  }
+  return [
+    ...fields([
+      ['Status', status.phase ?? 'Pending'],
+      ['Volume', spec.volumeName || '<none>'],
+      ['Storage class', spec.storageClassName ?? '<default>'],
+      ['Requested', spec.resources?.requests?.storage],
+      ['Capacity', status.capacity?.storage ?? '<none>'],
+      ['Access modes', (spec.accessModes ?? []).join(', ') || '<none>'],
+      ['Volume mode', spec.volumeMode],
+      ['Used by', usedBy],
+    ]),
+    ...conditions((status.conditions ?? []) as Condition[]),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Everything else
 
 function describeGeneric(obj: KObject, kind: ResolvedKind, budget: number): Lines {
@@ -580,6 +613,7 @@ export default defineTool({
       lines.push(...(await describeWorkload(handle, obj, kind, ctx.signal)));
     } else if (id === '/Node') lines.push(...(await describeNode(handle, obj, ctx.signal)));
     else if (id === '/Service') lines.push(...(await describeService(handle, obj, ctx.signal)));
+    else if (id === '/PersistentVolumeClaim') lines.push(...(await describeClaim(handle, obj, ctx.signal)));
     else lines.push(...describeGeneric(obj, kind, Math.floor(budget * 0.6)));
 
     const used = Buffer.byteLength(lines.join('\n'));
