@@ -305,6 +305,30 @@ spec:
     expect(text).toMatch(/Warning\s+ProvisioningFailed\s+\d+\s+storageclass\.storage\.k8s\.io "kz-no-such-class" not found/);
   });
 
+  it('an Ingress: class, TLS, and each rule\'s backend with whether its Service has ready endpoints', async () => {
+    await apply(env.info, `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: ${ns}}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [shop.example.com], secretName: shop-tls}]
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /api, pathType: Prefix, backend: {service: {name: api-missing, port: {name: http}}}}
+`);
+    const text = await env.call('describe_resource', { name: 'ingress/shop', namespace: ns });
+    const kd = await env.kubectl(['-n', ns, 'describe', 'ingress', 'shop']);
+    expect(kd).toMatch(/\/api\s+api-missing:http \(<error: services "api-missing" not found>\)/);
+    const webEndpoints = /\/\s+web:80 \(([^)]*)\)/.exec(kd)![1]!.split(',').length;
+    expect(field(text, 'Ingress class')).toBe('nginx');
+    expect(section(text, 'TLS:')).toEqual(['  shop-tls terminates shop.example.com']);
+    expect(text).toMatch(new RegExp(`shop\\.example\\.com\\s+/\\s+web:80 \\(${webEndpoints} ready endpoints\\)`));
+    expect(text).toMatch(/shop\.example\.com\s+\/api\s+api-missing:http \(service "api-missing" not found\)/);
+  });
+
   it('a generic kind (ConfigMap): metadata and its data as YAML; a Secret shows only keys and sizes', async () => {
     const kd = await env.kubectl(['-n', ns, 'describe', 'configmap', 'cfg']);
     const text = await env.call('describe_resource', { kind: 'ConfigMap', name: 'cfg', namespace: ns });

@@ -439,20 +439,34 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
     ['Traffic policy', spec.externalTrafficPolicy ? `external ${spec.externalTrafficPolicy}, internal ${spec.internalTrafficPolicy ?? 'Cluster'}` : undefined],
   ]);
   if (spec.type === 'ExternalName') return lines;
-  let slices: Slice[] | undefined;
-  let why: string | undefined;
+  const endpoints = await serviceEndpoints(handle, ns, svc.metadata.name, signal);
+  if ('error' in endpoints) {
+    lines.push(`Endpoints: unknown (${endpoints.error})`);
+    return lines;
+  }
+  const { ready, notReady } = endpoints;
+  const cap = (list: string[]) => (list.length > 20 ? [...list.slice(0, 20), `… and ${list.length - 20} more`] : list);
+  if (!ready.length && !notReady.length) {
+    lines.push(`Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`);
+  } else {
+    lines.push(`Endpoints: ${ready.length} ready, ${notReady.length} not ready`);
+    if (ready.length) lines.push('  Ready:', ...cap(ready).map((t) => `    ${t}`));
+    if (notReady.length) lines.push('  Not ready:', ...cap(notReady).map((t) => `    ${t}`));
+  }
+  return lines;
+}
+
+/** A Service's endpoint addresses (address:ports (pod/name)), ready and not, from its EndpointSlices. */
+async function serviceEndpoints(handle: ClusterHandle, ns: string, service: string, signal: AbortSignal): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
+  let slices: Slice[];
   try {
     const res = await handle.request(`/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`, {
-      query: { labelSelector: `kubernetes.io/service-name=${svc.metadata.name}` },
+      query: { labelSelector: `kubernetes.io/service-name=${service}` },
       signal,
     });
     slices = res.json<{ items: Slice[] }>().items ?? [];
   } catch (err) {
-    why = handle.describeError(err, { verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace: ns }).message;
-  }
-  if (!slices) {
-    lines.push(`Endpoints: unknown (${why})`);
-    return lines;
+    return { error: handle.describeError(err, { verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace: ns }).message };
   }
   const ready: string[] = [];
   const notReady: string[] = [];
@@ -465,15 +479,60 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
       }
     }
   }
-  const cap = (list: string[]) => (list.length > 20 ? [...list.slice(0, 20), `… and ${list.length - 20} more`] : list);
-  if (!ready.length && !notReady.length) {
-    lines.push(`Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`);
-  } else {
-    lines.push(`Endpoints: ${ready.length} ready, ${notReady.length} not ready`);
-    if (ready.length) lines.push('  Ready:', ...cap(ready).map((t) => `    ${t}`));
-    if (notReady.length) lines.push('  Not ready:', ...cap(notReady).map((t) => `    ${t}`));
-  }
+  return { ready, notReady };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingresses: each rule's backend with whether its Service exists and has ready endpoints, the
+// usual answer to "the ingress returns 503".
+
+interface IngressBackend {
+  service?: { name: string; port?: { number?: number; name?: string } };
+  resource?: { kind?: string; name?: string };
+}
+
+async function describeIngress(handle: ClusterHandle, ing: KObject, signal: AbortSignal): Promise<Lines> {
+  const spec = ing.spec ?? {};
+  const ns = ing.metadata.namespace ?? '';
+  const address = ((ing.status?.loadBalancer?.ingress ?? []) as Array<{ ip?: string; hostname?: string }>).map((i) => i.ip ?? i.hostname).filter(Boolean);
+  const health = new Map<string, Promise<string>>();
+  const backendText = (backend: IngressBackend): Promise<string> => {
+    if (!backend.service) return Promise.resolve(`${backend.resource?.kind ?? 'resource'}/${backend.resource?.name ?? '?'}`);
+    const { name, port } = backend.service;
+    const target = `${name}:${port?.number ?? port?.name ?? '?'}`;
+    if (!health.has(name)) health.set(name, serviceHealth(handle, ns, name, signal));
+    return health.get(name)!.then((h) => `${target} (${h})`);
+  };
+  const rules = (spec.rules ?? []) as Array<{ host?: string; http?: { paths?: Array<{ path?: string; pathType?: string; backend: IngressBackend }> } }>;
+  const rows = await Promise.all(
+    rules.flatMap((rule) => {
+      const paths = rule.http?.paths ?? [];
+      if (!paths.length) return [Promise.resolve([rule.host ?? '*', '', '(the default backend)'])];
+      return paths.map(async (p) => [rule.host ?? '*', p.path ?? '/', await backendText(p.backend)]);
+    }),
+  );
+  const lines: Lines = fields([
+    ['Ingress class', spec.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '<none>'],
+    ['Address', address.join(', ') || '<pending>'],
+    ['Default backend', spec.defaultBackend ? await backendText(spec.defaultBackend) : undefined],
+  ]);
+  const tls = (spec.tls ?? []) as Array<{ hosts?: string[]; secretName?: string }>;
+  if (tls.length) lines.push('TLS:', ...tls.map((t) => `  ${t.secretName ?? '<no secret>'} terminates ${(t.hosts ?? []).join(', ') || '<all hosts>'}`));
+  lines.push(...(rows.length ? ['Rules:', ...indent(table(['HOST', 'PATH', 'BACKEND'], rows))] : ['Rules: <none> (everything goes to the default backend)']));
   return lines;
+}
+
+/** "3 ready endpoints", "no ready endpoints", or why the Service cannot serve. */
+async function serviceHealth(handle: ClusterHandle, ns: string, name: string, signal: AbortSignal): Promise<string> {
+  try {
+    await handle.request(`/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}`, { signal });
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return `service "${name}" not found`;
+    return handle.describeError(err, { verb: 'get', resource: 'services', name, namespace: ns }).message;
+  }
+  const endpoints = await serviceEndpoints(handle, ns, name, signal);
+  if ('error' in endpoints) return `endpoints unknown: ${endpoints.error}`;
+  return endpoints.ready.length ? `${endpoints.ready.length} ready endpoint${endpoints.ready.length === 1 ? '' : 's'}` : 'no ready endpoints';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +673,7 @@ export default defineTool({
     } else if (id === '/Node') lines.push(...(await describeNode(handle, obj, ctx.signal)));
     else if (id === '/Service') lines.push(...(await describeService(handle, obj, ctx.signal)));
     else if (id === '/PersistentVolumeClaim') lines.push(...(await describeClaim(handle, obj, ctx.signal)));
+    else if (id === 'networking.k8s.io/Ingress') lines.push(...(await describeIngress(handle, obj, ctx.signal)));
     else lines.push(...describeGeneric(obj, kind, Math.floor(budget * 0.6)));
 
     const used = Buffer.byteLength(lines.join('\n'));
