@@ -119,7 +119,7 @@ export interface ToolModule<I extends TObject = TObject, N extends ProviderName 
   run(input: Static<I>, ctx: ToolContext & Pick<Providers, N>): Promise<ToolOutput>;
 }
 
-export interface PromptModule<A extends TObject = TObject> {
+export interface PromptModule<A extends TObject = TObject, N extends ProviderName = ProviderName> {
   kind: 'prompt';
   name: string;
   title: string;
@@ -127,8 +127,18 @@ export interface PromptModule<A extends TObject = TObject> {
   /** Flat object of string arguments (MCP prompts take strings); `required` marks the mandatory ones. */
   arguments: A;
   render(args: Static<A>): Promise<PromptMessage[]> | PromptMessage[];
-  /** Suggestions for one argument's value (completion/complete); optional. */
-  complete?(argument: string, value: string): Promise<string[]> | string[];
+  /** Provider names from `Providers` that complete() uses (render stays a pure function of its arguments). */
+  needs?: readonly N[];
+  /**
+   * Suggestions for one argument's value (completion/complete); optional. `ctx.arguments` holds
+   * what the person already chose for the other arguments, so a suggestion can depend on them.
+   */
+  complete?(argument: string, value: string, ctx: CompletionContext & Pick<Providers, N>): Promise<string[]> | string[];
+}
+
+export interface CompletionContext {
+  arguments: Readonly<Record<string, string>>;
+  signal: AbortSignal;
 }
 
 export interface PromptMessage {
@@ -160,7 +170,7 @@ export type ResourceContent =
   | { uri: string; mimeType: string; text: string }
   | { uri: string; mimeType: string; blob: string };
 
-export type KernelModule = ToolModule<any, any> | PromptModule<any> | ResourceModule;
+export type KernelModule = ToolModule<any, any> | PromptModule<any, any> | ResourceModule;
 
 /**
  * Identity helpers: they add nothing at run time but let TypeScript infer the handler's input
@@ -172,7 +182,7 @@ export function defineTool<I extends TObject, N extends ProviderName = never>(
   return { kind: 'tool', ...module };
 }
 
-export function definePrompt<A extends TObject>(module: Omit<PromptModule<A>, 'kind'>): PromptModule<A> {
+export function definePrompt<A extends TObject, N extends ProviderName = never>(module: Omit<PromptModule<A, N>, 'kind'>): PromptModule<A, N> {
   return { kind: 'prompt', ...module };
 }
 

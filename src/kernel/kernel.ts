@@ -5,7 +5,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { createKernelContainer, type KernelContainer, type RuntimeOptions } from './container.js';
 import type { Logger } from './logger.js';
-import { createSessionServer } from './mcp-server.js';
+import { createSessionServer, type ProvidersFor } from './mcp-server.js';
 import { loadRegistry, type Registry } from './registry.js';
 import { ToolCalls } from './tool-calls.js';
 
@@ -21,10 +21,11 @@ export async function createKernel(options: RuntimeOptions, logger: Logger): Pro
   const settings = container.cradle.settings;
   const toolDirs = [...settings.get().toolDirs, ...options.toolDirs];
   const registry = await loadRegistry((name) => container.hasRegistration(name), toolDirs);
+  const providersFor: ProvidersFor = (module) => Object.fromEntries((module.needs ?? []).map((name) => [name, container.resolve(name)]));
   const toolCalls = new ToolCalls(
     registry,
     () => settings.get(),
-    (tool) => Object.fromEntries((tool.needs ?? []).map((name) => [name, container.resolve(name)])),
+    providersFor,
     logger.child({ component: 'tools' }),
     (record) => container.cradle.audit.record(record),
   );
@@ -34,5 +35,5 @@ export async function createKernel(options: RuntimeOptions, logger: Logger): Pro
     resources: registry.resources.size,
     toolDirs,
   });
-  return { container, registry, toolCalls, newSessionServer: () => createSessionServer(registry, toolCalls) };
+  return { container, registry, toolCalls, newSessionServer: () => createSessionServer(registry, toolCalls, providersFor) };
 }

@@ -45,7 +45,10 @@ export function serverInstructions(toolCalls: ToolCalls): string {
   return [INSTRUCTIONS, toolCalls.sharedArguments.guide()].filter(Boolean).join('\n\n');
 }
 
-export function createSessionServer(registry: Registry, toolCalls: ToolCalls): Server {
+/** Resolves the providers a module declared in `needs` (the kernel's container does it). */
+export type ProvidersFor = (module: { needs?: readonly string[] | undefined }) => Record<string, unknown>;
+
+export function createSessionServer(registry: Registry, toolCalls: ToolCalls, providersFor: ProvidersFor): Server {
   const server = new Server(
     { name: SERVER_NAME, title: 'Kubezilla MCP', version: SERVER_VERSION },
     {
@@ -178,14 +181,19 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls): S
     previousOnClose?.();
   };
 
-  server.setRequestHandler(CompleteRequestSchema, async (request) => {
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
     const { ref, argument } = request.params;
-    const module = ref.type === 'ref/prompt' ? registry.prompts.get(ref.name)?.module : registry.resources.get(ref.uri)?.module;
-    if (!module) {
+    const prompt = ref.type === 'ref/prompt' ? registry.prompts.get(ref.name)?.module : undefined;
+    const resource = ref.type === 'ref/resource' ? registry.resources.get(ref.uri)?.module : undefined;
+    if (!prompt && !resource) {
       const what = ref.type === 'ref/prompt' ? `prompt: ${ref.name}` : `resource template: ${ref.uri}`;
       throw new McpError(ErrorCode.InvalidParams, `Unknown ${what}`);
     }
-    const values = (await module.complete?.(argument.name, argument.value)) ?? [];
+    // A suggestion is a convenience: one that fails (a cluster down) is no suggestion, not an error.
+    const context = { arguments: request.params.context?.arguments ?? {}, signal: extra.signal };
+    const values = prompt
+      ? ((await Promise.resolve(prompt.complete?.(argument.name, argument.value, Object.assign(context, providersFor(prompt)) as never)).catch(() => undefined)) ?? [])
+      : ((await resource!.complete?.(argument.name, argument.value)) ?? []);
     // The spec caps a completion at 100 values and asks us to say when there are more.
     return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
   });

@@ -91,6 +91,9 @@ export class Registry {
     if (typeof module.render !== 'function') fail(`prompt ${module.name} has no render(args) function`);
     if (module.arguments?.type !== 'object') fail(`prompt ${module.name}: arguments must be an object schema`);
     const validate = compile(module.arguments, `prompt ${module.name} arguments`, fail);
+    for (const need of module.needs ?? []) {
+      if (!this.hasProvider(need)) fail(`prompt ${module.name} needs provider "${need}", which is not registered`);
+    }
     this.prompts.set(module.name, { module, file, validate });
   }
 

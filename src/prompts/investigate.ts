@@ -2,10 +2,15 @@
  * The `investigate` prompt: the diagnostic routine of the kz plugin's /kz:investigate, for every
  * MCP client (the Inspector, Claude Desktop, Claude Code as /mcp__kubezilla__investigate) rather
  * than only Claude Code with the plugin installed. Read-only by design: it gathers and explains,
- * and leaves any change to the person.
+ * and leaves any change to the person. Its arguments complete from the cluster: contexts, the
+ * chosen context's namespaces, and `deploy/` → the Deployments of the chosen namespace.
  */
 import { Type } from '@sinclair/typebox';
 import { definePrompt } from '../kernel/contract.js';
+
+/** The kinds a target usually is, offered while no kind has been typed yet. */
+const TARGET_KINDS = ['deploy', 'sts', 'ds', 'pod', 'job', 'cj', 'node', 'svc', 'pvc'];
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export default definePrompt({
   name: 'investigate',
@@ -16,6 +21,23 @@ export default definePrompt({
     namespace: Type.Optional(Type.String({ description: "Namespace (default: the context's)" })),
     context: Type.Optional(Type.String({ description: 'Kubeconfig context (default: the current one)' })),
   }),
+  needs: ['clusters'],
+  async complete(argument, value, { arguments: chosen, signal, clusters }) {
+    if (argument === 'context') return clusters.listContexts().contexts.map((c) => c.name).filter((name) => name.startsWith(value));
+    const handle = await clusters.get(chosen.context || undefined);
+    const names = async (kindText: string, namespace?: string) => {
+      const kind = await handle.resolveKind(kindText, signal);
+      const ns = kind.namespaced ? namespace || handle.namespace : undefined;
+      const res = await handle.request(handle.pathFor(kind, ns ? { namespace: ns } : {}), { accept: METADATA_LIST, query: { limit: 500 }, signal, timeoutMs: 3000 });
+      return (res.json<{ items?: Array<{ metadata?: { name?: string } }> }>().items ?? []).map((i) => i.metadata?.name ?? '').filter(Boolean);
+    };
+    if (argument === 'namespace') return (await names('namespaces')).filter((name) => name.startsWith(value));
+    if (argument !== 'target') return [];
+    const slash = value.indexOf('/');
+    if (slash < 0) return TARGET_KINDS.filter((k) => k.startsWith(value)).map((k) => `${k}/`);
+    const kindText = value.slice(0, slash);
+    return (await names(kindText, chosen.namespace)).filter((name) => name.startsWith(value.slice(slash + 1))).map((name) => `${kindText}/${name}`);
+  },
   render({ target, namespace, context }) {
     // Arguments written as the tool takes them (JSON), so the model can pass them on as they are.
     const json = (key: string, value: unknown) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`;
