@@ -49,7 +49,7 @@ type Outcome = 'created' | 'configured' | 'unchanged';
 
 export default defineTool({
   name: 'apply_yaml',
-  title: 'Apply YAML manifests',
+  title: 'Apply YAML',
   description:
     'kubectl apply --server-side. Every document is dry-run first; if one fails, none is applied. Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',

@@ -17,7 +17,7 @@ import { guardTargets } from '../mutations.js';
 export default defineTool({
   name: 'helm_install',
   title: 'Helm install',
-  description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"oci://ghcr.io/acme/web"}',
+  description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"oci://ghcr.io/x/web"}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -634,7 +634,7 @@ export default defineTool({
   name: 'describe_resource',
   title: 'Describe a resource',
   description:
-    'kubectl describe, to see what is wrong with one object: state, conditions, pods, endpoints, events. ' +
+    'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints, events). ' +
     'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],

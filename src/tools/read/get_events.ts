@@ -20,7 +20,7 @@ const input = Type.Object(
     context: ContextArg,
     namespace: NamespaceArg,
     allNamespaces: AllNamespacesArg,
-    object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name, e.g. pod/x, node/x, deploy/web.' })),
+    object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name: pod/x, node/x, deploy/web, …' })),
     type: Type.Optional(Type.String({ description: 'Warning or Normal.' })),
     sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Newest N only.' })),

@@ -24,7 +24,7 @@ const input = Type.Object(
     name: Type.String({ minLength: 1, description: 'Pod, or deploy/x, sts/x, ds/x, rs/x, job/x, cj/x (newest Job).' }),
     context: ContextArg,
     namespace: NamespaceArg,
-    container: Type.Optional(Type.String({ description: 'Default: the only container, or the annotated default.' })),
+    container: Type.Optional(Type.String({ description: 'Default: the only or annotated default one.' })),
     tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Per container, after filter.' })),
     sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
     previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),

@@ -13,7 +13,7 @@ import { cleanObject, type KubeObject } from '../redact.js';
 
 export default defineTool({
   name: 'get_resource_yaml',
-  title: 'Get a resource as YAML',
+  title: 'Resource as YAML',
   description:
     'One object as YAML (kubectl get -o yaml) without managedFields; Secret values redacted. To diagnose: describe_resource. Example: {"name":"cm/app"}',
   safety: 'read',

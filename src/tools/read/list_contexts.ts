@@ -18,7 +18,7 @@ export default defineTool({
   needs: ['clusters'],
   input: Type.Object(
     {
-      probe: Type.Optional(Type.Boolean({ description: 'Also check which clusters answer (3 s).' })),
+      probe: Type.Optional(Type.Boolean({ description: 'Check which clusters answer (3 s).' })),
     },
     { additionalProperties: false },
   ),

@@ -26,7 +26,7 @@ export default defineTool({
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
       filter: Type.Optional(Type.String({ description: 'Regex on release names.' })),
-      status: Type.Optional(Type.String({ description: 'Comma-separated: deployed, failed, pending, superseded, uninstalled.' })),
+      status: Type.Optional(Type.String({ description: 'Comma-separated helm statuses, e.g. deployed,failed.' })),
     },
     { additionalProperties: false },
   ),

@@ -14,7 +14,7 @@ export default defineTool({
   name: 'list_kinds',
   title: 'List resource kinds',
   description:
-    'Kinds the cluster serves, CRDs included (kubectl api-resources): short names, scope, verbs. Example: {"search":"cert"}',
+    'Kinds the cluster serves, CRDs too (kubectl api-resources): short names, scope, verbs. Example: {"search":"cert"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

@@ -21,7 +21,7 @@ const NOTES_RESERVE = 600;
 
 export default defineTool({
   name: 'list_resources',
-  title: 'List resources of a kind',
+  title: 'List resources',
   description:
     'kubectl get for any kind or category ("all"), CRDs too, with its columns. One object in depth: describe_resource. Example: {"kind":"all","namespace":"shop"}',
   safety: 'read',
