@@ -189,11 +189,14 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
       const what = ref.type === 'ref/prompt' ? `prompt: ${ref.name}` : `resource template: ${ref.uri}`;
       throw new McpError(ErrorCode.InvalidParams, `Unknown ${what}`);
     }
-    // A suggestion is a convenience: one that fails (a cluster down) is no suggestion, not an error.
-    const context = { arguments: request.params.context?.arguments ?? {}, signal: extra.signal };
-    const values = prompt
-      ? ((await Promise.resolve(prompt.complete?.(argument.name, argument.value, Object.assign(context, providersFor(prompt)) as never)).catch(() => undefined)) ?? [])
-      : ((await resource!.complete?.(argument.name, argument.value)) ?? []);
+    let values: string[];
+    if (prompt) {
+      // A suggestion is a convenience: one that fails (a cluster down) is no suggestion, not an error.
+      const ctx = { arguments: request.params.context?.arguments ?? {}, signal: extra.signal, ...providersFor(prompt) };
+      values = (await (async () => prompt.complete?.(argument.name, argument.value, ctx as never))().catch(() => undefined)) ?? [];
+    } else {
+      values = (await resource!.complete?.(argument.name, argument.value)) ?? [];
+    }
     // The spec caps a completion at 100 values and asks us to say when there are more.
     return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
   });
