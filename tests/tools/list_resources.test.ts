@@ -166,9 +166,11 @@ spec: {size: 10, color: blue, owner: bob}
     expect(r.text).toMatch(/deployments/);
   });
 
-  it('a namespace that does not exist is named', async () => {
+  it('a namespace that does not exist is named, with the closest existing names', async () => {
     const text = await env.call('list_resources', { kind: 'pods', namespace: `${id}-missing` });
-    expect(text).toMatch(/No pods found in namespace ".*-missing".*does not exist/);
+    expect(text).toMatch(/No pods found in namespace ".*-missing".*does not exist.*; list_namespaces shows the namespaces\./);
+    const typo = await env.call('list_resources', { kind: 'pods', namespace: `${ns1}x` });
+    expect(typo).toContain(`Namespace "${ns1}x" does not exist (did you mean: ${ns1}`);
   });
 
   it('a category lists each of its kinds like kubectl get all, names written kind/name', async () => {

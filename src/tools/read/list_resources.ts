@@ -12,7 +12,7 @@ import type { ResolvedKind } from '../../providers/discovery.js';
 import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
 import { age } from '../format.js';
 import { resourcePath } from '../../providers/discovery.js';
-import { qualifiedResource } from '../kube-paths.js';
+import { nearNames, qualifiedResource } from '../kube-paths.js';
 import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../kube-table.js';
 
 const DEFAULT_LIMIT = 100;
@@ -72,7 +72,7 @@ export default defineTool({
     if (!kind.namespaced && (input.namespace || input.allNamespaces)) notes.push(`(${resource} are cluster-scoped; namespace ignored.)`);
     if (!rows && !page.metadata?.continue) {
       let msg = `No ${resource} found${where ? ` ${where}` : ''}${selectors ? ` matching ${selectors}` : ''} (context "${handle.context}").`;
-      if (namespace && !(await namespaceExists(handle, namespace, ctx.signal))) msg += ` Namespace "${namespace}" does not exist; list_namespaces shows the namespaces.`;
+      if (namespace) msg += await missingNamespace(handle, namespace, ctx.signal);
       return [msg, ...notes].join('\n');
     }
     const next = page.metadata?.continue;
@@ -179,7 +179,7 @@ async function listCategory(
         'Each line says why; for RBAC refusals use a context with the rights, or a namespace this user may read.');
     }
     let msg = `No resources found ${where} (${members}; context "${handle.context}").`;
-    if (namespace && !notes.length && !(await namespaceExists(handle, namespace, signal))) msg += ` Namespace "${namespace}" does not exist; list_namespaces shows the namespaces.`;
+    if (namespace && !notes.length) msg += await missingNamespace(handle, namespace, signal);
     return [msg, ...notes].join('\n');
   }
   return [sections.join('\n\n'), [`(${members})`, ...notes].join('\n')].join('\n\n');
@@ -249,12 +249,18 @@ function rowsThatFit(text: string, budget: number): number {
   return Math.max(1, n);
 }
 
-async function namespaceExists(handle: ClusterHandle, namespace: string, signal: AbortSignal): Promise<boolean> {
+/**
+ * For an empty answer: " Namespace "x" does not exist; …" (with the closest names) when that is
+ * why, since the API server lists nothing rather than saying so; '' when it exists or cannot be told.
+ */
+async function missingNamespace(handle: ClusterHandle, namespace: string, signal: AbortSignal): Promise<string> {
   try {
     await handle.request(`/api/v1/namespaces/${encodeURIComponent(namespace)}`, { signal, timeoutMs: 3000 });
-    return true;
+    return '';
   } catch (err) {
-    return (err as { code?: number }).code !== 404;
+    if ((err as { code?: number }).code !== 404) return '';
   }
+  const near = await handle.resolveKind('namespaces', signal).then((kind) => nearNames(handle, kind, undefined, namespace, signal), () => []);
+  return ` Namespace "${namespace}" does not exist${near.length ? ` (did you mean: ${near.join(', ')}?)` : ''}; list_namespaces shows the namespaces.`;
 }
 
