@@ -42,7 +42,7 @@ const INSTRUCTIONS =
 
 /** The fixed text, then the arguments tools/list leaves undescribed because they recur (see shared-arguments.ts). */
 export function serverInstructions(toolCalls: ToolCalls): string {
-  return [INSTRUCTIONS, toolCalls.sharedArguments.guide()].filter(Boolean).join('\n\n');
+  return [INSTRUCTIONS, toolCalls.sharedArguments.guide].filter(Boolean).join('\n\n');
 }
 
 /** Resolves the providers a module declared in `needs` (the kernel's container does it). */

@@ -19,6 +19,8 @@ type Property = { description?: string } & Record<string, unknown>;
 export class SharedArguments {
   /** Argument name → the description it has in every tool that shares it. */
   readonly descriptions: ReadonlyMap<string, string>;
+  /** The paragraph for the server instructions, one line per shared argument; '' when none. */
+  readonly guide: string;
 
   /** Computed from every registered tool, not only the enabled ones, so the text never changes at run time. */
   constructor(tools: readonly Tool[]) {
@@ -39,6 +41,9 @@ export class SharedArguments {
     // The most shared first (`context`, `namespace`), so the guide reads from the general to the particular.
     hoisted.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     this.descriptions = new Map(hoisted.map(({ name, description }) => [name, description]));
+    this.guide = hoisted.length
+      ? ['Arguments several tools share mean the same in each:', ...hoisted.map(({ name, description }) => `- \`${name}\`: ${description}`)].join('\n')
+      : '';
   }
 
   /** The tools/list entry without the descriptions the instructions already give. */
@@ -53,13 +58,6 @@ export class SharedArguments {
       }),
     );
     return { ...tool, inputSchema: { ...tool.inputSchema, properties: stripped } };
-  }
-
-  /** The paragraph for the server instructions: one line per shared argument. */
-  guide(): string {
-    if (this.descriptions.size === 0) return '';
-    const lines = [...this.descriptions].map(([name, description]) => `- \`${name}\`: ${description}`);
-    return ['Arguments several tools share mean the same in each:', ...lines].join('\n');
   }
 
   #isShared(name: string, property: Property): boolean {

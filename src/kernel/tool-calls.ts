@@ -63,6 +63,8 @@ export interface MutationRecord {
 export class ToolCalls {
   /** Argument texts that recur across tools; tools/list leaves them to the server instructions. */
   readonly sharedArguments: SharedArguments;
+  /** Each tool's tools/list entry, built once: modules do not change while the server runs. */
+  readonly #listed: ReadonlyMap<string, Tool>;
 
   constructor(
     private readonly registry: Registry,
@@ -73,7 +75,9 @@ export class ToolCalls {
     /** Every call of a non-read tool is recorded here, whatever its outcome, by the kernel itself. */
     private readonly recordMutation: (record: MutationRecord) => void = () => undefined,
   ) {
-    this.sharedArguments = new SharedArguments([...registry.tools.values()].map(({ module }) => describeTool(module)));
+    const described = [...registry.tools.values()].map(({ module }) => describeTool(module));
+    this.sharedArguments = new SharedArguments(described);
+    this.#listed = new Map(described.map((tool) => [tool.name, this.sharedArguments.strip(tool)]));
   }
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
@@ -81,7 +85,7 @@ export class ToolCalls {
     const policy = this.settings().policy;
     return [...this.registry.tools.values()]
       .filter(({ module }) => isToolEnabled(module, policy))
-      .map(({ module }) => this.sharedArguments.strip(describeTool(module)));
+      .map(({ module }) => this.#listed.get(module.name)!);
   }
 
   async call(name: string, args: Record<string, unknown> | undefined, env: CallEnvironment): Promise<CallToolResult> {

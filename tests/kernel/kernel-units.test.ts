@@ -57,7 +57,7 @@ describe('shared arguments', () => {
 
   it('moves a name and text that recur across tools into the instructions, most shared first', () => {
     expect([...shared.descriptions]).toEqual([['context', 'Kubeconfig context.'], ['limit', 'Rows per page.']]);
-    expect(shared.guide()).toBe('Arguments several tools share mean the same in each:\n- `context`: Kubeconfig context.\n- `limit`: Rows per page.');
+    expect(shared.guide).toBe('Arguments several tools share mean the same in each:\n- `context`: Kubeconfig context.\n- `limit`: Rows per page.');
   });
 
   it('leaves a tool its own meaning for a shared name, and a name with two recurring meanings alone', () => {
@@ -70,7 +70,7 @@ describe('shared arguments', () => {
   });
 
   it('adds nothing to the instructions when no text recurs', () => {
-    expect(new SharedArguments([tools[3]!]).guide()).toBe('');
+    expect(new SharedArguments([tools[3]!]).guide).toBe('');
   });
 });
 
