@@ -7,10 +7,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { definePrompt } from '../kernel/contract.js';
+import { objectNames } from '../tools/kube-paths.js';
 
 /** The kinds a target usually is, offered while no kind has been typed yet. */
 const TARGET_KINDS = ['deploy', 'sts', 'ds', 'pod', 'job', 'cj', 'node', 'svc', 'pvc'];
-const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export default definePrompt({
   name: 'investigate',
@@ -27,9 +27,7 @@ export default definePrompt({
     const handle = await clusters.get(chosen.context || undefined);
     const names = async (kindText: string, namespace?: string) => {
       const kind = await handle.resolveKind(kindText, signal);
-      const ns = kind.namespaced ? namespace || handle.namespace : undefined;
-      const res = await handle.request(handle.pathFor(kind, ns ? { namespace: ns } : {}), { accept: METADATA_LIST, query: { limit: 500 }, signal, timeoutMs: 3000 });
-      return (res.json<{ items?: Array<{ metadata?: { name?: string } }> }>().items ?? []).map((i) => i.metadata?.name ?? '').filter(Boolean);
+      return objectNames(handle, kind, kind.namespaced ? namespace || handle.namespace : undefined, signal);
     };
     if (argument === 'namespace') return (await names('namespaces')).filter((name) => name.startsWith(value));
     if (argument !== 'target') return [];

@@ -14,10 +14,10 @@
 import { gunzipSync } from 'node:zlib';
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
+import { METADATA_ACCEPT } from './kube-table.js';
 
 export type HelmDriver = 'secret' | 'configmap';
 export const RECORD_PREFIX = 'sh.helm.release.v1.';
-const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 /** More records than this in one listing is not a cluster a tool call should walk. */
 const MAX_RECORDS = 20_000;
 /** A decoded release larger than this is refused (a gzip bomb, or not a Helm record). */

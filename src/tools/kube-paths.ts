@@ -6,15 +6,27 @@
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
 import { levenshtein, resourcePath, type ResolvedKind } from '../providers/discovery.js';
+import { METADATA_ACCEPT } from './kube-table.js';
 
 /** `deployments.apps` (the form kubectl and RBAC messages use). */
 export function qualifiedResource(kind: ResolvedKind): string {
   return kind.group ? `${kind.plural}.${kind.group}` : kind.plural;
 }
 
+/** Names of the objects of `kind` (in `namespace` when namespaced): one metadata-only list of at most 500, within 3 s. */
+export async function objectNames(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, signal?: AbortSignal): Promise<string[]> {
+  const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
+    accept: METADATA_ACCEPT,
+    query: { limit: 500 },
+    timeoutMs: 3000,
+    ...(signal ? { signal } : {}),
+  });
+  return (res.json<{ items?: Array<{ metadata?: { name?: string } }> }>().items ?? []).map((i) => i.metadata?.name ?? '').filter(Boolean);
+}
+
 /**
- * Up to `max` names of existing objects of `kind` close to `name` (one metadata-only list of at
- * most 500 items, within 3 s); [] when that fails or nothing is close.
+ * Up to `max` names of existing objects of `kind` close to `name` (objectNames); [] when that
+ * fails or nothing is close.
  */
 export async function nearNames(
   handle: ClusterHandle,
@@ -26,17 +38,8 @@ export async function nearNames(
 ): Promise<string[]> {
   if (!kind.verbs.includes('list')) return [];
   try {
-    const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
-      accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
-      query: { limit: 500 },
-      timeoutMs: 3000,
-      ...(signal ? { signal } : {}),
-    });
-    const items = res.json<{ items?: Array<{ metadata?: { name?: string } }> }>().items ?? [];
     const wanted = name.toLowerCase();
-    return items
-      .map((i) => i.metadata?.name ?? '')
-      .filter(Boolean)
+    return (await objectNames(handle, kind, namespace, signal))
       .map((n) => ({ n, d: n.toLowerCase().includes(wanted) || wanted.includes(n.toLowerCase()) ? 0 : levenshtein(wanted, n.toLowerCase()) }))
       .filter((x) => x.d <= Math.max(2, Math.floor(wanted.length / 3)))
       .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))

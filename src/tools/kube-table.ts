@@ -9,6 +9,8 @@
 import { table } from './format.js';
 
 export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+/** Lists with only each object's metadata: names and labels without the bodies. */
+export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 export interface TableColumn {
   name: string;
