@@ -42,11 +42,21 @@ export interface ToolContext {
   /** Sends notifications/progress when the client asked for it; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**
-   * Asks the person behind the client to confirm, through MCP elicitation. Resolves `accepted`,
-   * `declined`, or `unsupported` when the client has no elicitation capability (the caller then
-   * falls back to requiring `confirm: true` in the arguments).
+   * Asks the person behind the client to confirm `message`. With an elicitation-capable client the
+   * person is always asked (MCP elicitation) and this resolves `accepted` or `declined`. Without
+   * elicitation it resolves `accepted` only when the call carries a confirmation token the kernel
+   * issued for exactly this message and these arguments; otherwise it throws NeedsConfirmation,
+   * which the kernel turns into a refusal carrying a new single-use token. Either way the model
+   * cannot answer for the person. Most tools want `requireConfirmation(ctx.confirm, message)`.
    */
-  confirm(message: string): Promise<'accepted' | 'declined' | 'unsupported'>;
+  confirm(message: string): Promise<'accepted' | 'declined'>;
+  /**
+   * For writes this process cannot see request by request (a subprocess such as helm, given a
+   * kubeconfig file): judges them up front exactly as the cluster client judges its own requests
+   * (read-only contexts refused, protected namespaces confirmed). Writes made through the cluster
+   * client need nothing: every one of them is judged before it is sent.
+   */
+  guardWrites(context: string, namespaces: Iterable<string | undefined>): Promise<void>;
   /**
    * Asks the person for structured input through MCP form elicitation (`confirm` is the yes/no
    * case of this). `unsupported` when the client has no elicitation capability.
@@ -202,4 +212,34 @@ export class ToolError extends Error {
     super(message);
     this.name = 'ToolError';
   }
+}
+
+/** The call was not allowed to run: policy said no, or the person did not (yet) confirm. */
+export class CallRefused extends ToolError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'CallRefused';
+  }
+}
+
+/**
+ * The call needs the person's confirmation and the client cannot ask them (no elicitation). The
+ * kernel answers with the message and a single-use token bound to the session, the tool and the
+ * exact arguments; only a repeat of the same call carrying that token gets past this point.
+ */
+export class NeedsConfirmation extends CallRefused {
+  constructor(readonly question: string) {
+    super(`Needs confirmation: ${question}`);
+    this.name = 'NeedsConfirmation';
+  }
+}
+
+/**
+ * Asks for confirmation of `message` and turns anything but a yes into a refusal the model can
+ * read (declined, or needs confirmation with a token). For tools with their own notion of risk:
+ * scale to 0, a tenfold jump, fields an apply would remove.
+ */
+export async function requireConfirmation(confirm: ToolContext['confirm'], message: string): Promise<void> {
+  const answer = await confirm(message);
+  if (answer !== 'accepted') throw new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
 }

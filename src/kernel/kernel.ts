@@ -27,7 +27,11 @@ export async function createKernel(options: RuntimeOptions, logger: Logger): Pro
     () => settings.get(),
     providersFor,
     logger.child({ component: 'tools' }),
-    (record) => container.cradle.audit.record(record),
+    {
+      recordMutation: (record) => container.cradle.audit.record(record),
+      // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
+      targets: () => container.cradle.clusters,
+    },
   );
   logger.info('kernel ready', {
     tools: registry.tools.size,

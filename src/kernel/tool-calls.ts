@@ -2,7 +2,9 @@
  * The tool-call pipeline: everything between "the client called tool X with these arguments"
  * and "here is the result", identical for every tool.
  *
- *   policy → confirmation → validation (AJV) → run(input, ctx) → output budget → result
+ *   class enabled? → confirmation token redeemed → validation (AJV) → context resolved and judged
+ *   → run(input, ctx) inside the call scope (every cluster request judged) → output budget → result
+ *   → audit line (every non-read call, whatever its outcome)
  *
  * Two error channels, deliberately: anything the model can act on (bad arguments, a disabled
  * tool, a 403 from the cluster, a declined confirmation) is a *tool error result* (isError: true)
@@ -23,17 +25,21 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { Type, type TObject } from '@sinclair/typebox';
 import { annotationsFor } from './annotations.js';
-import { ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput } from './contract.js';
+import { CallScope, type ClusterTargets } from './call-scope.js';
+import { ConfirmationTokens, type ConfirmationBinding } from './confirmations.js';
+import {
+  CallRefused, NeedsConfirmation, requireConfirmation, ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput,
+} from './contract.js';
 import type { Logger } from './logger.js';
-import { isToolEnabled, judgeCall } from './policy.js';
+import { isPreview, isToolEnabled, judgeCall } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
 import { SharedArguments } from './shared-arguments.js';
 import { formatAjvErrors } from './validation.js';
 import type { Settings } from '../providers/settings.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
-const CONFIRM_PROPERTY = Type.Boolean({
-  description: 'Set true only after the tool asked for confirmation and the person agreed; never on a first call.',
+const CONFIRM_PROPERTY = Type.String({
+  description: 'Only the token a refusal of this same call returned, after the person agreed; never on a first call.',
 });
 
 /** What the session layer supplies for one call: MCP plumbing, independent of any tool. */
@@ -53,11 +59,34 @@ export interface CallEnvironment {
 export interface MutationRecord {
   session: string;
   tool: string;
+  /** The context the call reached (the current one when it named none). */
   context: string;
+  /** Every namespace it wrote to, comma-separated; else the namespace it addressed. */
   namespace: string;
   target: string;
-  outcome: 'ok' | 'error' | 'refused' | 'cancelled';
+  outcome: 'ok' | 'error' | 'refused' | 'cancelled' | 'dry-run';
   summary: string;
+}
+
+export interface ToolCallsOptions {
+  /** Every call of a non-read tool is recorded here, whatever its outcome, by the kernel itself. */
+  recordMutation?: (record: MutationRecord) => void;
+  /** Resolves contexts for policy (the cluster provider); asked only for tools that need `clusters`. */
+  targets?: () => ClusterTargets;
+  /** Clock for confirmation-token expiry (tests). */
+  now?: () => number;
+}
+
+/** What the pipeline knows about one call, from its first step to the audit line. */
+interface CallState {
+  module: ToolModule;
+  input: Record<string, unknown>;
+  /** The arguments as sent, without `confirm` (before validation fills defaults): what a token binds. */
+  sent: Record<string, unknown>;
+  scope?: CallScope;
+  /** The context and namespace the call addresses, once resolved. */
+  target?: { context: string; namespace: string };
+  valid: boolean;
 }
 
 export class ToolCalls {
@@ -65,6 +94,9 @@ export class ToolCalls {
   readonly sharedArguments: SharedArguments;
   /** Each tool's tools/list entry, built once: modules do not change while the server runs. */
   readonly #listed: ReadonlyMap<string, Tool>;
+  readonly #tokens: ConfirmationTokens;
+  readonly #recordMutation: (record: MutationRecord) => void;
+  readonly #targets: (() => ClusterTargets) | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -72,12 +104,14 @@ export class ToolCalls {
     /** Returns the providers a tool declared in `needs`, resolved from the container. */
     private readonly providersFor: (tool: ToolModule) => Record<string, unknown>,
     private readonly log: Logger,
-    /** Every call of a non-read tool is recorded here, whatever its outcome, by the kernel itself. */
-    private readonly recordMutation: (record: MutationRecord) => void = () => undefined,
+    options: ToolCallsOptions = {},
   ) {
     const described = [...registry.tools.values()].map(({ module }) => describeTool(module));
     this.sharedArguments = new SharedArguments(described);
     this.#listed = new Map(described.map((tool) => [tool.name, this.sharedArguments.strip(tool)]));
+    this.#tokens = new ConfirmationTokens(options.now);
+    this.#recordMutation = options.recordMutation ?? (() => undefined);
+    this.#targets = options.targets;
   }
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
@@ -93,87 +127,145 @@ export class ToolCalls {
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const started = performance.now();
     const log = this.log.child({ tool: name, session: env.sessionId });
+    const { confirm: _confirm, ...sent } = args ?? {};
+    const state: CallState = { module: entry.module, input: { ...args }, sent: structuredClone(sent), valid: false };
     let result: CallToolResult | undefined;
     let outcome: MutationRecord['outcome'] = 'error';
     try {
-      result = await this.#run(entry, { ...args }, env, log);
-      outcome = result.isError ? 'error' : 'ok';
+      result = await this.#run(entry, state, env, log);
+      outcome = result.isError ? 'error' : state.valid && isPreview(state.input) ? 'dry-run' : 'ok';
       return result;
     } catch (err) {
-      outcome = err instanceof CallRefused ? 'refused' : env.signal.aborted || (err as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
-      result = errorResult(err, name, log);
+      // A refusal the call scope judged wins over whatever the handler made of it (a wrapped or
+      // swallowed error): the model is told the real reason, and the audit log the real outcome.
+      const cause = state.scope?.refusal ?? err;
+      outcome = isRefusal(cause) ? 'refused' : env.signal.aborted || (cause as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
+      result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log);
       return result;
     } finally {
       // Argument *names* only: values may be manifests with secrets in them.
       log.info('tools/call', { outcome, ms: Math.round(performance.now() - started), args: Object.keys(args ?? {}) });
-      if (entry.module.safety !== 'read') this.#audit(entry.module, args ?? {}, env, outcome, result);
+      if (entry.module.safety !== 'read') this.#audit(state, env, outcome, result);
     }
   }
 
-  #audit(
-    module: ToolModule,
-    args: Record<string, unknown>,
-    env: CallEnvironment,
-    outcome: MutationRecord['outcome'],
-    result: CallToolResult | undefined,
-  ): void {
-    const text = result?.content.find((block) => block.type === 'text')?.text ?? 'no result';
-    const field = (key: string) => (typeof args[key] === 'string' ? (args[key] as string) : '');
+  /** The refusal for a client without elicitation: the question, and a token for exactly this call. */
+  #askForToken(refusal: NeedsConfirmation, state: CallState, env: CallEnvironment): CallToolResult {
+    const token = this.#tokens.issue(bindingOf(state, env), [...(state.scope?.approved ?? []), refusal.question]);
+    return textResult(
+      `Error: Needs confirmation: ${refusal.question}\n` +
+        `What to try: show this to the person. Only if they agree, call ${state.module.name} again with exactly the same arguments ` +
+        `plus "confirm": "${token}" (single-use, valid for 5 minutes).`,
+      true,
+    );
+  }
+
+  #audit(state: CallState, env: CallEnvironment, outcome: MutationRecord['outcome'], result: CallToolResult | undefined): void {
+    const { module, sent } = state;
+    const field = (key: string) => (typeof sent[key] === 'string' ? (sent[key] as string) : '');
+    const written = state.scope ? [...state.scope.written] : [];
+    const contexts = [state.target?.context ?? field('context'), ...written.map(([context]) => context), ...(state.scope?.writtenClusterWide ?? [])];
+    const namespaces = [...new Set(written.flatMap(([, set]) => [...set]))].sort();
+    let target = field('resource') || field('release') || field('name');
     try {
-      this.recordMutation({
+      // Only a validated input has the shape a module's auditTarget expects.
+      if (state.valid && module.auditTarget) target = module.auditTarget(state.input as never);
+    } catch {
+      /* keep the generic target */
+    }
+    try {
+      this.#recordMutation({
         session: env.sessionId ?? '',
         tool: module.name,
-        context: field('context') || '(current)',
-        namespace: field('namespace'),
-        // The object the call names, in kubectl's kind/name or helm's release form when it has one.
-        target: module.auditTarget?.(args as never) ?? (field('resource') || field('release') || field('name')),
+        context: [...new Set(contexts.filter(Boolean))].join(', ') || '(none)',
+        namespace: namespaces.join(', ') || state.target?.namespace || field('namespace'),
+        target,
         outcome,
-        summary: text.split('\n')[0]!,
+        // The kernel's first line only: what a tool quotes after it (helm's output) stays out of the log.
+        summary: (result?.content.find((block) => block.type === 'text')?.text ?? 'no result').split('\n')[0]!,
       });
     } catch (err) {
       this.log.error('could not write the audit log', { tool: module.name, error: err });
     }
   }
 
-  async #run(entry: RegisteredTool, args: Record<string, unknown>, env: CallEnvironment, log: Logger): Promise<CallToolResult> {
-    const { module } = entry;
+  async #run(entry: RegisteredTool, state: CallState, env: CallEnvironment, log: Logger): Promise<CallToolResult> {
+    const { module, input } = state;
     const settings = this.settings();
-    const confirmed = module.safety !== 'read' && args.confirm === true;
-    if (module.safety !== 'read') delete args.confirm;
-
-    const verdict = judgeCall(module, args, settings.policy);
+    const verdict = judgeCall(module, settings.policy);
     if (!verdict.allow) throw new CallRefused(verdict.reason, verdict.hint);
 
-    if (!entry.validate(args)) {
+    // `confirm` belongs to the kernel. With elicitation the person is always asked and the argument
+    // means nothing; without it, only a token issued for exactly this call answers its questions.
+    let approved: readonly string[] = [];
+    if (module.safety !== 'read') {
+      const token = input.confirm;
+      delete input.confirm;
+      if (token !== undefined && !env.elicit) {
+        const redeemed = this.#tokens.redeem(token, bindingOf(state, env));
+        if ('problem' in redeemed) {
+          throw new CallRefused(`${module.name} was not run: ${redeemed.problem}.`,
+            `Call ${module.name} without "confirm"; when it needs the person's yes, its refusal says so and gives the token to use.`);
+        }
+        approved = redeemed.questions;
+      }
+    }
+
+    if (!entry.validate(input)) {
       return textResult(
-        `Invalid arguments for ${module.name}: ${formatAjvErrors(entry.validate.errors, args)}.\n` +
+        `Invalid arguments for ${module.name}: ${formatAjvErrors(entry.validate.errors, input)}.\n` +
           `What to try: call ${module.name} again with arguments that match its input schema.`,
         true,
       );
     }
+    state.valid = true;
 
     const elicit = async (message: string, requestedSchema: ElicitRequestFormParams['requestedSchema']): Promise<ElicitAnswer> => {
       if (!env.elicit) return { action: 'unsupported' };
       const answer = await env.elicit({ mode: 'form', message, requestedSchema });
       return answer.action === 'accept' ? { action: 'accept', content: answer.content } : { action: answer.action };
     };
-    const confirm = async (message: string): Promise<'accepted' | 'declined' | 'unsupported'> => {
-      if (confirmed) return 'accepted';
+    const targets = module.needs?.includes('clusters' as never) ? this.#targets?.() : undefined;
+    const scope = new CallScope({
+      tool: module.name,
+      safety: module.safety,
+      preview: isPreview(input),
+      policy: settings.policy,
+      targets,
+      confirm: (message) => requireConfirmation(confirm, message),
+    });
+    scope.approved = approved;
+    state.scope = scope;
+    const confirm = async (message: string): Promise<'accepted' | 'declined'> => {
+      if (!env.elicit) {
+        if (approved.includes(message)) return 'accepted';
+        const refusal = new NeedsConfirmation(message);
+        scope.noteRefusal(refusal);
+        throw refusal;
+      }
       const answer = await elicit(message, {
         type: 'object',
         properties: { confirm: { type: 'boolean', title: 'Proceed', description: message } },
         required: ['confirm'],
       });
-      if (answer.action === 'unsupported') return 'unsupported';
-      return answer.action === 'accept' && answer.content?.confirm === true ? 'accepted' : 'declined';
+      if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted';
+      scope.noteRefusal(new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.'));
+      return 'declined';
     };
-    if (verdict.confirm) await requireConfirmation(confirm, verdict.confirm);
+
+    // Judged on what the call reaches, not on what it named: no `context` is the current context.
+    const target = targets ? resolveQuietly(targets, input.context) : undefined;
+    if (target) {
+      state.target = { context: target.context, namespace: typeof input.namespace === 'string' ? input.namespace : target.namespace };
+      scope.checkContext(target.context);
+    }
 
     const ctx: ToolContext = {
       signal: env.signal,
       sessionId: env.sessionId,
       log,
       confirm,
+      guardWrites: (context, namespaces) => scope.judgeWrites(context, namespaces),
       elicit,
       sample: async (request) => {
         if (!env.sample) {
@@ -185,26 +277,28 @@ export class ToolCalls {
       notify: env.notify ?? (async () => undefined),
       progress: env.sendProgress ?? (async () => undefined),
     };
-    const output = await module.run(args as never, Object.assign(ctx, this.providersFor(module)) as never);
+    const output = await scope.run(() => module.run(input as never, Object.assign(ctx, this.providersFor(module)) as never));
+    if (scope.refusal) throw scope.refusal;
     return toResult(output, module, module.maxOutputBytes ?? settings.policy.maxOutputBytes);
   }
 }
 
-/** The call was not allowed to run: policy said no, or the person did not (yet) confirm. */
-export class CallRefused extends ToolError {}
+/** What a confirmation token is bound to: this session, this tool, these arguments as sent. */
+function bindingOf(state: CallState, env: CallEnvironment): ConfirmationBinding {
+  return { session: env.sessionId ?? '', tool: state.module.name, args: state.sent };
+}
 
-/**
- * For tools with their own notion of risk (scale to 0, a 10× jump): ask, and turn anything but a
- * yes into a tool error that tells the model how to proceed properly.
- */
-export async function requireConfirmation(confirm: ToolContext['confirm'], message: string): Promise<void> {
-  const answer = await confirm(message);
-  if (answer === 'accepted') return;
-  if (answer === 'declined') throw new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
-  throw new CallRefused(
-    `Needs confirmation: ${message}`,
-    'Show this to the person; if they agree, call the tool again with the same arguments plus "confirm": true.',
-  );
+function resolveQuietly(targets: ClusterTargets, context: unknown): { context: string; namespace: string } | undefined {
+  try {
+    return targets.resolve(typeof context === 'string' && context !== '' ? context : undefined);
+  } catch {
+    return undefined; // an unknown context: the tool's own call explains it
+  }
+}
+
+/** By name as well as class: a --tools-dir module may import the contract from the built package. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof CallRefused || ['CallRefused', 'NeedsConfirmation'].includes((err as Error)?.name);
 }
 
 /** The tools/list entry for a module: JSON Schema without TypeBox's symbol keys, annotations from the class. */
@@ -262,7 +356,7 @@ export function textResult(text: string, isError = false): CallToolResult {
 function errorResult(err: unknown, tool: string, log: Logger): CallToolResult {
   // By name as well as class: a module in a --tools-dir may import ToolError from the built
   // package while the kernel runs from source (tests), which makes two distinct classes.
-  if (err instanceof ToolError || (err as Error)?.name === 'ToolError') {
+  if (err instanceof ToolError || ['ToolError', 'CallRefused', 'NeedsConfirmation'].includes((err as Error)?.name)) {
     const { message, hint } = err as ToolError;
     return textResult(`Error: ${message}${hint ? `\nWhat to try: ${hint}` : ''}`, true);
   }

@@ -45,6 +45,7 @@ import type {
   ResponseContext,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { currentCall, type ClusterTargets } from '../kernel/call-scope.js';
 import { ToolError } from '../kernel/contract.js';
 import { registerSecret, type Logger } from '../kernel/logger.js';
 import { DiscoveryCache, levenshtein, resourcePath, type ResolvedKind } from './discovery.js';
@@ -194,6 +195,20 @@ function tokenFileVersion(ctx: ResolvedContext): string {
     return `${st.mtimeMs}:${st.size}`;
   } catch {
     return 'missing';
+  }
+}
+
+function singleOrUndefined<T>(items: T[]): T | undefined {
+  return items.length === 1 ? items[0] : undefined;
+}
+
+/** An API server URL in one spelling: lower-case host, default port dropped, no trailing slash. */
+export function normalizeServer(server: string): string {
+  try {
+    const url = new URL(server);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return server.trim().replace(/\/+$/, '');
   }
 }
 
@@ -392,6 +407,17 @@ export class ClusterHandle {
 
   /** Sends a prepared RequestContext with the deadline, the tunnel and error mapping. */
   async #dispatch(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }, info: KubeCallInfo): Promise<ResponseContext> {
+    // Every request of every tool passes here, so this is where the kernel's policy meets the wire:
+    // a write is judged on its own context and namespace (read-only contexts refused, protected
+    // namespaces confirmed) before it is sent, whatever the tool passed as arguments.
+    const url = new URL(rc.getUrl());
+    await currentCall()?.judgeRequest({
+      context: this.context,
+      method: rc.getHttpMethod(),
+      path: url.pathname + url.search,
+      namespace: info.namespace ?? (info.resource === 'namespaces' ? info.name : undefined),
+      resource: info.resource,
+    });
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
@@ -545,6 +571,15 @@ export class ClusterHandle {
    * bastion problem is reported here rather than as a helm error.
    */
   async kubeconfigFileFor(signal?: AbortSignal): Promise<string> {
+    // A subprocess given this file writes past the request guard: a read tool gets none, and a
+    // writer only after the call scope has judged its context (tools judge their namespaces with
+    // ctx.guardWrites before they start one).
+    const call = currentCall();
+    if (call?.safety === 'read') {
+      throw new ToolError(`${call.tool} is a read tool, so it gets no kubeconfig file (a subprocess could change the cluster with it).`,
+        'This is a fault in the tool module: read through the cluster client instead.');
+    }
+    call?.checkContext(this.context);
     if (this.tunnel) {
       const deadline = this.#deadline(signal, undefined);
       try {
@@ -573,7 +608,7 @@ export class ClusterHandle {
   }
 }
 
-export class ClusterProvider {
+export class ClusterProvider implements ClusterTargets {
   readonly tunnels: TunnelRegistry;
   #kubeconfig: KubeconfigStore;
   #tunnelSettings: () => Record<string, TunnelConfig>;
@@ -689,6 +724,34 @@ export class ClusterProvider {
       if (this.#handles.get(resolved.name)?.handle === handle) this.#handles.delete(resolved.name);
     });
     return handle;
+  }
+
+  /** The context a call reaches (default: the current one) and its namespace; throws ToolError when there is none. */
+  resolve(contextName: string | undefined): { context: string; namespace: string } | undefined {
+    const snap = this.#kubeconfig.snapshot();
+    const name = contextName === undefined || contextName === '' ? snap.current : contextName;
+    if (name === undefined) return undefined;
+    const ctx = snap.byName.get(name) ?? singleOrUndefined(snap.contexts.filter((c) => c.originalName === name));
+    return ctx ? { context: ctx.name, namespace: ctx.namespace ?? 'default' } : undefined;
+  }
+
+  /**
+   * Why a context is read-only: listed itself, or reaching the same API server as a listed one.
+   * The same cluster under a second name (another kubeconfig, the SSH-tunnelled context, which
+   * keeps the real server address) is the same cluster to the policy, whatever user it uses:
+   * marking "prod" read-only must not leave "prod-admin" writable.
+   */
+  readOnlyReason(contextName: string, readOnlyContexts: readonly string[]): string | undefined {
+    if (!readOnlyContexts.length) return undefined;
+    const snap = this.#kubeconfig.snapshot();
+    const ctx = snap.byName.get(contextName);
+    const names = ctx ? [ctx.name, ctx.originalName] : [contextName];
+    if (names.some((n) => readOnlyContexts.includes(n))) return 'listed in policy.readOnlyContexts';
+    const server = ctx?.server && normalizeServer(ctx.server);
+    if (!server) return undefined;
+    const twin = snap.contexts.find((c) => c.name !== ctx.name && (readOnlyContexts.includes(c.name) || readOnlyContexts.includes(c.originalName)) &&
+      c.server !== undefined && normalizeServer(c.server) === server);
+    return twin ? `it reaches the same API server as the read-only context ${twin.name}` : undefined;
   }
 
   /** Disposes handles of contexts that no longer exist (once per kubeconfig change). */

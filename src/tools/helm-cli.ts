@@ -286,6 +286,43 @@ export function dryRunFlags(bin: HelmBinary): string[] {
   return bin.major === 3 && bin.minor < 13 ? ['--dry-run'] : ['--dry-run=server', '--hide-secret'];
 }
 
+/**
+ * Every namespace the objects of rendered manifests (a release's and its hooks') are written to:
+ * an object's own `metadata.namespace`, else the release namespace, which always counts (helm
+ * keeps its release record there).
+ */
+export function manifestNamespaces(manifests: Array<string | undefined>, releaseNamespace: string): string[] {
+  const namespaces = new Set([releaseNamespace]);
+  for (const manifest of manifests) {
+    if (!manifest) continue;
+    for (const doc of parseAllDocuments(manifest) as Array<{ toJS(): unknown }>) {
+      const obj = doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+      if (obj?.kind === 'Namespace' && obj.metadata?.name) namespaces.add(obj.metadata.name);
+      else if (typeof obj?.metadata?.namespace === 'string' && obj.metadata.namespace) namespaces.add(obj.metadata.namespace);
+    }
+  }
+  return [...namespaces];
+}
+
+/**
+ * Before a real install or upgrade: renders the chart with helm's client-side dry run (nothing is
+ * written, and a template's `lookup` reads nothing from the cluster) and has the kernel judge
+ * every namespace its objects and hooks would land in. A chart installed into namespace "a" that
+ * renders an object into a protected "b" is confirmed before anything changes, rather than
+ * refused halfway through the install.
+ */
+export async function guardChartWrites(
+  ctx: Pick<ToolContext, 'signal' | 'progress' | 'log' | 'guardWrites'>,
+  bin: HelmBinary,
+  args: string[],
+  opts: HelmRunOptions,
+): Promise<void> {
+  const clientDryRun = bin.major === 3 && bin.minor < 13 ? ['--dry-run'] : ['--dry-run=client'];
+  const { stdout } = await runHelm(ctx, bin, [...args, ...clientDryRun], { ...opts, wait: false, waitFlags: false });
+  const rendered = parseHelmJson(stdout, opts.what);
+  await ctx.guardWrites(opts.handle.context, manifestNamespaces([rendered.manifest, ...(rendered.hooks ?? []).map((h) => h.manifest)], opts.namespace));
+}
+
 /** `kind/name` of every object in a rendered manifest. */
 export function manifestObjects(manifest: string | undefined): string[] {
   if (!manifest) return [];
@@ -305,6 +342,7 @@ export interface HelmOutput {
   info?: { status?: string; description?: string; notes?: string };
   chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
   manifest?: string;
+  hooks?: Array<{ manifest?: string }>;
 }
 
 export function parseHelmJson(stdout: string, what: string): HelmOutput {

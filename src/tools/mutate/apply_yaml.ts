@@ -21,7 +21,6 @@ import type { ResolvedKind } from '../../providers/discovery.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import { qualifiedResource } from '../kube-paths.js';
 import { unifiedDiff } from '../line-diff.js';
-import { guardTargets } from '../mutations.js';
 import { LAST_APPLIED, type KubeObject } from '../redact.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -53,7 +52,7 @@ export default defineTool({
   description:
     'kubectl apply --server-side. Every document is dry-run first; if one fails, none is applied. Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters'],
   input: Type.Object(
     {
       manifest: Type.String({ description: 'YAML, --- between documents.' }),
@@ -112,10 +111,6 @@ export default defineTool({
     const dryRunOnly = input.dryRun === true || input.diffOnly === true;
     const force = input.forceConflicts === true;
     const steps = dryRunOnly ? docs.length : 2 * docs.length;
-    if (!dryRunOnly) {
-      const touched = docs.flatMap((d) => (d.namespace ? [d.namespace] : isNamespace(d) ? [d.name] : []));
-      await guardTargets(ctx, handle, 'apply_yaml', touched, input.namespace);
-    }
 
     // Namespaces this manifest creates: objects in them can only be dry-run once they exist.
     const newNamespaces = new Map<string, Doc>();

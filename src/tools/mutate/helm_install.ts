@@ -8,11 +8,10 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
-  runHelm, TimeoutArg, WaitArg,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, locateHelm, manifestObjects,
+  parseHelmJson, runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords } from '../helm-store.js';
-import { guardTargets } from '../mutations.js';
 
 export default defineTool({
   name: 'helm_install',
@@ -47,14 +46,13 @@ export default defineTool({
         `Use helm_upgrade {"release": "${input.release}", "chart": "…", "namespace": "${namespace}"} to change it, or pick another release name.`,
       );
     }
-    if (!input.dryRun) await guardTargets(ctx, handle, 'helm_install', [namespace], input.namespace);
 
     const args = helmChartCommand('install', input);
     if (input.createNamespace) args.push('--create-namespace');
+    const run = { handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true };
     if (input.dryRun) args.push(...dryRunFlags(bin));
-    const { stdout } = await runHelm(ctx, bin, args, {
-      handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
-    });
+    else await guardChartWrites(ctx, bin, args, run);
+    const { stdout } = await runHelm(ctx, bin, args, run);
     const rel = parseHelmJson(stdout, what);
     const where = { release: input.release, namespace, context: handle.context };
     if (input.dryRun) {

@@ -6,9 +6,8 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
-import { checkReleaseName, locateHelm, runHelm, TimeoutArg, WaitArg } from '../helm-cli.js';
+import { checkReleaseName, locateHelm, manifestNamespaces, runHelm, TimeoutArg, WaitArg } from '../helm-cli.js';
 import { chartOf, listRecords, readRecords, releaseRecords } from '../helm-store.js';
-import { guardTargets } from '../mutations.js';
 
 export default defineTool({
   name: 'helm_rollback',
@@ -50,7 +49,8 @@ export default defineTool({
       );
     }
     const { releases: [fromRel, toRel] } = await readRecords(handle, [current, target], ctx.signal);
-    await guardTargets(ctx, handle, 'helm_rollback', [namespace], input.namespace);
+    // The revision rolled back to says where its objects go: judged before helm changes anything.
+    await ctx.guardWrites(handle.context, manifestNamespaces([toRel?.manifest], namespace));
 
     await runHelm(ctx, bin, ['rollback', input.release, String(target.revision)], {
       handle, namespace, what, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true, driver: current.driver,

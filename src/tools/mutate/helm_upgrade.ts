@@ -8,11 +8,10 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, locateHelm, manifestObjects, parseHelmJson,
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, locateHelm, manifestObjects, parseHelmJson,
   runHelm, TimeoutArg, WaitArg,
 } from '../helm-cli.js';
 import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
-import { guardTargets } from '../mutations.js';
 
 export default defineTool({
   name: 'helm_upgrade',
@@ -49,16 +48,17 @@ export default defineTool({
       records = await releaseRecords(handle, input.release, namespace, ctx.signal);
     }
     const from = records[records.length - 1];
-    if (!input.dryRun) await guardTargets(ctx, handle, 'helm_upgrade', [namespace], input.namespace);
 
     const args = helmChartCommand('upgrade', input);
     if (input.reuseValues) args.push('--reuse-values');
     if (input.install) args.push('--install');
-    if (input.dryRun) args.push(...dryRunFlags(bin));
-    const { stdout } = await runHelm(ctx, bin, args, {
+    const run = {
       handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
       ...(from ? { driver: from.driver } : {}),
-    });
+    };
+    if (input.dryRun) args.push(...dryRunFlags(bin));
+    else await guardChartWrites(ctx, bin, args, run);
+    const { stdout } = await runHelm(ctx, bin, args, run);
     const rel = parseHelmJson(stdout, what);
     const where = { release: input.release, namespace, context: handle.context };
     const change = from ? `revision ${from.revision} (${from.status}) → ${rel.version ?? '?'}` : `new release, revision ${rel.version ?? 1}`;

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { getObject, qualifiedResource } from '../kube-paths.js';
-import { guardTargets, splitKindName } from '../mutations.js';
+import { splitKindName } from '../mutations.js';
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const RESTARTABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet']);
@@ -24,7 +24,7 @@ export default defineTool({
   description:
     'kubectl rollout restart: new pods for a Deployment, StatefulSet or DaemonSet, by its strategy. Example: {"resource":"deploy/web"}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters'],
   input: Type.Object(
     {
       resource: Type.String({ description: 'deploy/x, sts/x or ds/x.' }),
@@ -55,8 +55,6 @@ export default defineTool({
     if (object.spec?.paused) {
       throw new ToolError(`${ref} is paused, so a restart would not roll out (${where}); nothing was changed.`, 'Resume it first (kubectl rollout resume), then restart.');
     }
-    await guardTargets(ctx, handle, 'rollout_restart', [namespace], input.namespace);
-
     // RFC 3339 in UTC, to the second, as kubectl writes it.
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: now } } } } };

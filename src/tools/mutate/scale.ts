@@ -5,13 +5,12 @@
  * the resourceVersion that was read, so what was confirmed is exactly what changes.
  */
 import { Type } from '@sinclair/typebox';
-import { defineTool, ToolError } from '../../kernel/contract.js';
-import { requireConfirmation } from '../../kernel/tool-calls.js';
+import { defineTool, requireConfirmation, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { getObject, qualifiedResource } from '../kube-paths.js';
-import { guardTargets, splitKindName } from '../mutations.js';
+import { splitKindName } from '../mutations.js';
 
 interface Scale {
   metadata?: { resourceVersion?: string };
@@ -25,7 +24,7 @@ export default defineTool({
   description:
     'kubectl scale a Deployment, StatefulSet, ReplicaSet or CRD with /scale. To 0 or ≥10× asks first. Example: {"resource":"deploy/web","replicas":3}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters'],
   input: Type.Object(
     {
       resource: Type.String({ description: 'kind/name, e.g. sts/db.' }),
@@ -57,7 +56,6 @@ export default defineTool({
     const where = `${namespace ? `namespace ${namespace}, ` : ''}context ${handle.context}`;
     if (from === input.replicas) return `${ref} already has ${from} replica${from === 1 ? '' : 's'}; nothing changed (${where}).`;
 
-    await guardTargets(ctx, handle, 'scale', namespace ? [namespace] : [], input.namespace);
     if (input.replicas === 0 && from > 0) {
       await requireConfirmation(ctx.confirm, `Scale ${ref} (${where}) from ${from} to 0 replicas? It stops all its pods.`);
     } else if (input.replicas > from && input.replicas >= 10 * Math.max(from, 1)) {
