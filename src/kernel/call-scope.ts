@@ -44,6 +44,7 @@ export interface ClusterRequest {
 }
 
 const storage = new AsyncLocalStorage<CallScope>();
+const MIN_SCRUBBED_SECRET = 6;
 
 /** The scope of the tool call this code runs in, or undefined outside any tool call (server internals). */
 export function currentCall(): CallScope | undefined {
@@ -97,6 +98,11 @@ export class CallScope {
   readonly #previewed = new Map<string, Set<string>>();
   /** `context\0namespace` pairs the person already agreed to in this call. */
   readonly #confirmed = new Set<string>();
+
+  /** Values of the Secrets the call read (through the cluster client or a subprocess's proxy). */
+  readonly #secretValues = new Set<string>();
+  /** What to undo when the call ends (a subprocess proxy, a temporary kubeconfig). */
+  readonly #cleanups: Array<() => void | Promise<void>> = [];
 
   constructor(options: CallScopeOptions) {
     this.#options = options;
@@ -182,6 +188,38 @@ export class CallScope {
     const refusal = new CallRefused(reason, hint);
     this.refusal ??= refusal;
     throw refusal;
+  }
+
+  /**
+   * Remembers the values of a Secret the call read. Unless the policy reveals Secrets, the kernel
+   * removes every one of them from the call's answer, its progress messages and its audit line,
+   * whatever path they took there (a tool that forgot to redact, helm quoting a template's
+   * `lookup` in an error). Values shorter than six characters are left alone: removing every
+   * "true" or "80" from an answer would garble it, and such values are not what leaks hurt.
+   */
+  rememberSecretValues(values: Iterable<string>): void {
+    if (this.#options.policy.revealSecrets) return;
+    for (const value of values) if (value.length >= MIN_SCRUBBED_SECRET) this.#secretValues.add(value);
+  }
+
+  /** `text` with every Secret value the call read replaced by `[secret]`. */
+  scrubSecrets(text: string): string {
+    if (!this.#secretValues.size) return text;
+    // Longest first, so a value containing another is replaced whole.
+    let out = text;
+    for (const value of [...this.#secretValues].sort((a, b) => b.length - a.length)) {
+      if (out.includes(value)) out = out.split(value).join('[secret]');
+    }
+    return out;
+  }
+
+  /** Runs `cleanup` when the call ends, whatever its outcome. */
+  defer(cleanup: () => void | Promise<void>): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  async end(): Promise<void> {
+    for (const cleanup of this.#cleanups.splice(0).reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
   }
 
   /** Remembers a confirmation the handler asked for and did not get (the kernel answers with it). */

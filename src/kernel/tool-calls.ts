@@ -141,6 +141,7 @@ export class ToolCalls {
       const cause = state.scope?.refusal ?? err;
       outcome = isRefusal(cause) ? 'refused' : env.signal.aborted || (cause as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
       result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log);
+      if (state.scope) result = scrubResult(result, state.scope);
       return result;
     } finally {
       // Argument *names* only: values may be manifests with secrets in them.
@@ -275,11 +276,15 @@ export class ToolCalls {
         return env.sample(request);
       },
       notify: env.notify ?? (async () => undefined),
-      progress: env.sendProgress ?? (async () => undefined),
+      progress: env.sendProgress ? (progress, total, message) => env.sendProgress!(progress, total, message && scope.scrubSecrets(message)) : async () => undefined,
     };
-    const output = await scope.run(() => module.run(input as never, Object.assign(ctx, this.providersFor(module)) as never));
-    if (scope.refusal) throw scope.refusal;
-    return toResult(output, module, module.maxOutputBytes ?? settings.policy.maxOutputBytes);
+    try {
+      const output = await scope.run(() => module.run(input as never, Object.assign(ctx, this.providersFor(module)) as never));
+      if (scope.refusal) throw scope.refusal;
+      return scrubResult(toResult(output, module, module.maxOutputBytes ?? settings.policy.maxOutputBytes), scope);
+    } finally {
+      await scope.end();
+    }
   }
 }
 
@@ -294,6 +299,11 @@ function resolveQuietly(targets: ClusterTargets, context: unknown): { context: s
   } catch {
     return undefined; // an unknown context: the tool's own call explains it
   }
+}
+
+/** Every text block without the Secret values the call read (see CallScope.rememberSecretValues). */
+function scrubResult(result: CallToolResult, scope: CallScope): CallToolResult {
+  return { ...result, content: result.content.map((block) => (block.type === 'text' ? { ...block, text: scope.scrubSecrets(block.text) } : block)) };
 }
 
 /** By name as well as class: a --tools-dir module may import the contract from the built package. */

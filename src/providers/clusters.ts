@@ -45,9 +45,12 @@ import type {
   ResponseContext,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { currentCall, type ClusterTargets } from '../kernel/call-scope.js';
+import { randomBytes } from 'node:crypto';
+import { currentCall, type CallScope, type ClusterTargets } from '../kernel/call-scope.js';
+import { startCallProxy } from './call-proxy.js';
 import { ToolError } from '../kernel/contract.js';
 import { registerSecret, type Logger } from '../kernel/logger.js';
+import { mayHoldSecrets, secretValuesIn } from './secret-values.js';
 import { DiscoveryCache, levenshtein, resourcePath, type ResolvedKind } from './discovery.js';
 import { describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
@@ -198,6 +201,17 @@ function tokenFileVersion(ctx: ResolvedContext): string {
   }
 }
 
+/** Hands the values of any Secret in a response body to the call scope (see secret-values.ts). */
+export function rememberSecrets(path: string, body: string): void {
+  const call = currentCall();
+  if (!call || !mayHoldSecrets(path) || !body.includes('"Secret"')) return;
+  try {
+    call.rememberSecretValues(secretValuesIn(JSON.parse(body)));
+  } catch {
+    /* not JSON (protobuf, a torn stream): nothing a tool could print either */
+  }
+}
+
 function singleOrUndefined<T>(items: T[]): T | undefined {
   return items.length === 1 ? items[0] : undefined;
 }
@@ -254,6 +268,8 @@ export class ClusterHandle {
   #dispatcherSince = 0;
   /** The user gets credentials from an exec plugin or auth provider. */
   #pluginAuth: boolean;
+  /** Per tool call, the kubeconfig file of its subprocess proxy. */
+  #callKubeconfigs = new WeakMap<CallScope, Promise<string>>();
 
   constructor(
     readonly resolved: ResolvedContext,
@@ -406,7 +422,7 @@ export class ClusterHandle {
   }
 
   /** Sends a prepared RequestContext with the deadline, the tunnel and error mapping. */
-  async #dispatch(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }, info: KubeCallInfo): Promise<ResponseContext> {
+  async #dispatch(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }, info: KubeCallInfo, passthrough = false): Promise<ResponseContext> {
     // Every request of every tool passes here, so this is where the kernel's policy meets the wire:
     // a write is judged on its own context and namespace (read-only contexts refused, protected
     // namespaces confirmed) before it is sent, whatever the tool passed as arguments.
@@ -447,7 +463,7 @@ export class ClusterHandle {
         if (rc.getHttpMethod() !== 'GET' || deadline.signal.aborted || !isStaleConnection(err)) throw err;
         res = await this.#http.send(rc).toPromise();
       }
-      if (res.httpStatusCode >= 400) {
+      if (res.httpStatusCode >= 400 && !passthrough) {
         const text = await res.body.text().catch(() => '');
         // A 404 without a Status body comes from the API server's mux: the path itself is not
         // served, so the kind index is stale (a CRD deleted or moved to another group since it
@@ -473,15 +489,15 @@ export class ClusterHandle {
   }
 
   async #send(path: string, opts: RequestOptions, stream: false): Promise<KubeResponse>;
-  async #send(path: string, opts: RequestOptions, stream: true): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }>;
-  async #send(path: string, opts: RequestOptions, stream: boolean): Promise<unknown> {
+  async #send(path: string, opts: RequestOptions, stream: true, passthrough?: boolean): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }>;
+  async #send(path: string, opts: RequestOptions, stream: boolean, passthrough = false): Promise<unknown> {
     const method = (opts.method ?? 'GET') as HttpMethod;
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const rc = new this.provider.k8s.RequestContext(url.toString(), method);
     rc.setHeaderParam('Accept', opts.accept ?? 'application/json');
     if (opts.body !== undefined) {
-      const isObject = typeof opts.body !== 'string';
+      const isObject = typeof opts.body !== 'string' && !(opts.body instanceof Uint8Array);
       rc.setBody(isObject ? JSON.stringify(opts.body) : (opts.body as string));
       rc.setHeaderParam('Content-Type', opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'));
     }
@@ -489,8 +505,9 @@ export class ClusterHandle {
     await this.#authenticate(rc, opts);
     if (stream) {
       // The deadline covers connecting and the headers; the body is bounded by the caller's signal.
-      const res = await this.#dispatch(rc, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }, info);
+      const res = await this.#dispatch(rc, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }, info, passthrough);
       const body = res.body.stream();
+      if (!body && passthrough) return { status: res.httpStatusCode, headers: res.headers, body: undefined };
       if (!body) throw new ToolError(`${this.context}: the API server sent no body for ${path}`);
       return { status: res.httpStatusCode, headers: res.headers, body };
     }
@@ -502,6 +519,7 @@ export class ClusterHandle {
     } catch (err) {
       throw describeKubernetesError(err, this.#info(info));
     }
+    rememberSecrets(url.pathname, text);
     return {
       status: res.httpStatusCode,
       headers: res.headers,
@@ -515,6 +533,22 @@ export class ClusterHandle {
   /** A raw API request (path relative to the server, e.g. `/api/v1/namespaces/default/pods`). */
   request(path: string, opts: RequestOptions = {}): Promise<KubeResponse> {
     return this.#send(path, opts, false);
+  }
+
+  /**
+   * Sends a request as a subprocess made it and hands back whatever the API server answered,
+   * error statuses included (helm expects the real 404 of a release it has not installed yet).
+   * Judged by the call scope like every other request: it is how call-proxy.ts forwards.
+   */
+  forward(method: string, path: string, opts: { accept?: string; contentType?: string; body?: Uint8Array; signal: AbortSignal }) {
+    const { body, ...rest } = opts;
+    // The bytes go to fetch as they are (protobuf included); RequestContext only types strings.
+    const raw = body === undefined ? {} : { body: body as unknown as string, contentType: opts.contentType ?? 'application/json' };
+    return this.#send(path, { method: method.toUpperCase() as HttpMethod, ...rest, ...raw }, true, true);
+  }
+
+  rememberSecrets(path: string, body: string): void {
+    rememberSecrets(path, body);
   }
 
   /** Like request, but hands back the body as a stream (pod logs with follow, watches). */
@@ -566,9 +600,10 @@ export class ClusterHandle {
   }
 
   /**
-   * A temporary single-context kubeconfig (mode 0600, removed at exit) for helm or kubectl,
-   * pointing through the tunnel when there is one. The SSH connection is checked first so a
-   * bastion problem is reported here rather than as a helm error.
+   * A temporary single-context kubeconfig (mode 0600) for helm or kubectl. Within a tool call it
+   * points at the call's loopback proxy, so the kernel judges every request the subprocess makes;
+   * outside one, at the API server (through the tunnel when there is one). The SSH connection is
+   * checked first so a bastion problem is reported here rather than as a helm error.
    */
   async kubeconfigFileFor(signal?: AbortSignal): Promise<string> {
     // A subprocess given this file writes past the request guard: a read tool gets none, and a
@@ -590,6 +625,8 @@ export class ClusterHandle {
         deadline.settle();
       }
     }
+    if (call) return this.#proxiedKubeconfig(call, signal);
+    // Outside a tool call (the server's own use): a direct kubeconfig, kept for the handle's life.
     if (!this.#kubeconfigFile) {
       const safe = this.context.replace(/[^A-Za-z0-9_.-]/g, '_');
       const file = join(privateTempDir(), `${safe}-${process.pid}-${Date.now().toString(36)}.yaml`);
@@ -597,6 +634,37 @@ export class ClusterHandle {
       this.#kubeconfigFile = file;
     }
     return this.#kubeconfigFile;
+  }
+
+  /**
+   * Within a tool call: a kubeconfig whose only server is the call's loopback proxy
+   * (call-proxy.ts), so what the subprocess sends is judged and what it reads is known. One proxy
+   * per call and context, closed and its file removed when the call ends.
+   */
+  #proxiedKubeconfig(call: CallScope, signal: AbortSignal | undefined): Promise<string> {
+    let file = this.#callKubeconfigs.get(call);
+    if (!file) {
+      file = (async () => {
+        const proxy = await startCallProxy(this, call, signal);
+        const path = join(privateTempDir(), `call-${randomBytes(12).toString('hex')}.yaml`);
+        call.defer(async () => {
+          rmSync(path, { force: true });
+          await proxy.close();
+        });
+        const config = {
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'kubezilla-call', cluster: { server: proxy.server } }],
+          users: [{ name: 'kubezilla-call', user: {} }],
+          contexts: [{ name: this.context, context: { cluster: 'kubezilla-call', user: 'kubezilla-call', namespace: this.namespace } }],
+          'current-context': this.context,
+        };
+        writeFileSync(path, stringify(config), { mode: 0o600, flag: 'wx' });
+        return path;
+      })();
+      this.#callKubeconfigs.set(call, file);
+    }
+    return file;
   }
 
   /** Removes the temporary kubeconfig; the tunnel stays for other users of the bastion. */

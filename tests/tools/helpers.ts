@@ -25,6 +25,12 @@ export interface ToolEnv {
   call(name: string, args?: Record<string, unknown>): Promise<string>;
   /** Calls a tool and returns the error flag and text, whatever the outcome. */
   callRaw(name: string, args?: Record<string, unknown>): Promise<{ isError: boolean; text: string }>;
+  /**
+   * What a client without elicitation does after the person said yes: repeats the call with the
+   * confirmation token each refusal returns, until it runs (at most `rounds` refusals). Returns the
+   * final result and the questions the person was shown.
+   */
+  callConfirmed(name: string, args?: Record<string, unknown>, rounds?: number): Promise<{ isError: boolean; text: string; questions: string[] }>;
   /** kubectl against the test kubeconfig; throws on a non-zero exit unless `allowFail`. */
   kubectl(args: string[], opts?: { context?: string; input?: string; allowFail?: boolean }): Promise<string>;
   close(): Promise<void>;
@@ -52,12 +58,28 @@ export async function startToolEnv(options: { settings?: Record<string, unknown>
       if (r.isError) throw new Error(`${name} failed: ${r.text}`);
       return r.text;
     },
+    async callConfirmed(name, args = {}, rounds = 3) {
+      const questions: string[] = [];
+      let result = await callRaw(name, args);
+      for (let i = 0; i < rounds; i++) {
+        const token = confirmationToken(result.text);
+        if (!token) break;
+        questions.push(/Needs confirmation: (.*)/.exec(result.text)![1]!);
+        result = await callRaw(name, { ...args, confirm: token });
+      }
+      return { ...result, questions };
+    },
     kubectl: (args, opts = {}) => kubectl(info, args, opts),
     async close() {
       await client.close().catch(() => undefined);
       await server.close();
     },
   };
+}
+
+/** The confirmation token a "Needs confirmation" refusal carries, if it is one. */
+export function confirmationToken(text: string): string | undefined {
+  return /^Error: Needs confirmation:[\s\S]*"confirm": "(kzc_[\w-]+)"/.exec(text)?.[1];
 }
 
 /** kubectl against the test kubeconfig (admin context unless `context`); throws on failure unless `allowFail`. */

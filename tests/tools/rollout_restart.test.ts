@@ -115,9 +115,18 @@ describe('rollout_restart', () => {
   });
 
   it('a restart in a protected namespace (kube-system) asks for confirmation first', async () => {
-    const r = await env.callRaw('rollout_restart', { resource: 'deploy/kz-no-such-thing', namespace: 'kube-system' });
-    expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/Needs confirmation: rollout_restart will change the protected namespace "kube-system"/);
+    const name = `${ns}-sys`;
+    await apply(env.info, workload('Deployment', name, 'kube-system'));
+    try {
+      const r = await env.callRaw('rollout_restart', { resource: `deploy/${name}`, namespace: 'kube-system' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/Needs confirmation: rollout_restart will change the protected namespace "kube-system"/);
+      expect(await env.kubectl(['get', 'deploy', name, '-n', 'kube-system', '-o', 'jsonpath={.spec.template.metadata.annotations}'])).toBe('');
+      const done = await env.callConfirmed('rollout_restart', { resource: `deploy/${name}`, namespace: 'kube-system' });
+      expect(done.text).toMatch(/restarted/);
+    } finally {
+      await env.kubectl(['delete', 'deploy', name, '-n', 'kube-system', '--ignore-not-found'], { allowFail: true });
+    }
   });
 
   it('records the calls in the audit log with their target', async () => {

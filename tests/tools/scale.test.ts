@@ -108,16 +108,20 @@ spec:
     expect(await eventually(async () => (await runningPods('db')) === 2, 45_000)).toBe(true);
   });
 
-  it('scaling to 0 needs confirmation; with confirm: true it happens', async () => {
+  it('scaling to 0 needs confirmation; repeated with the refusal\'s token it happens', async () => {
     await env.call('scale', { resource: 'sts/db', replicas: 1, namespace: ns });
     const refused = await env.callRaw('scale', { resource: 'sts/db', replicas: 0, namespace: ns });
     expect(refused.isError).toBe(true);
     expect(refused.text).toMatch(/Needs confirmation: Scale statefulset\/db .* from 1 to 0 replicas/);
-    expect(refused.text).toMatch(/"confirm": true/);
+    expect(refused.text).toMatch(/"confirm": "kzc_/);
+    expect(await replicas('sts', 'db')).toBe(1);
+    const invented = await env.callRaw('scale', { resource: 'sts/db', replicas: 0, namespace: ns, confirm: true });
+    expect(invented.text).toMatch(/"confirm": true is not a confirmation/);
     expect(await replicas('sts', 'db')).toBe(1);
 
-    const done = await env.call('scale', { resource: 'sts/db', replicas: 0, namespace: ns, confirm: true });
-    expect(done).toMatch(/^statefulset\/db scaled: 1 → 0 /);
+    const done = await env.callConfirmed('scale', { resource: 'sts/db', replicas: 0, namespace: ns });
+    expect(done.questions).toEqual([expect.stringMatching(/^Scale statefulset\/db .* from 1 to 0 replicas/)]);
+    expect(done.text).toMatch(/^statefulset\/db scaled: 1 → 0 /);
     expect(await replicas('sts', 'db')).toBe(0);
     expect(await eventually(async () => (await runningPods('db')) === 0, 45_000)).toBe(true);
   });
@@ -152,7 +156,7 @@ spec:
     expect(refused.isError).toBe(true);
     expect(refused.text).toMatch(/Needs confirmation: Scale deployment\/web .* from 2 to 20 replicas \(a 10× jump\)/);
     expect(await replicas('deploy', 'web')).toBe(2);
-    expect(await env.call('scale', { resource: 'deploy/web', replicas: 20, namespace: ns, confirm: true })).toMatch(/scaled: 2 → 20/);
+    expect((await env.callConfirmed('scale', { resource: 'deploy/web', replicas: 20, namespace: ns })).text).toMatch(/scaled: 2 → 20/);
     expect(await replicas('deploy', 'web')).toBe(20);
     expect(await env.call('scale', { resource: 'deploy/web', replicas: 2, namespace: ns })).toMatch(/scaled: 20 → 2/);
     expect(await env.call('scale', { resource: 'deploy/web', replicas: 19, namespace: ns })).toMatch(/scaled: 2 → 19/);
@@ -193,9 +197,16 @@ spec:
   });
 
   it('a change in a protected namespace (kube-system) asks for confirmation first', async () => {
-    const r = await env.callRaw('scale', { resource: 'deploy/kz-no-such-thing', replicas: 1, namespace: 'kube-system' });
-    expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/Needs confirmation: scale will change the protected namespace "kube-system"/);
+    const name = `${ns}-sys`;
+    await apply(env.info, deployment(name, 'kube-system', 1));
+    try {
+      const r = await env.callRaw('scale', { resource: `deploy/${name}`, replicas: 2, namespace: 'kube-system' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/Needs confirmation: scale will change the protected namespace "kube-system"/);
+      expect(await env.kubectl(['get', 'deploy', name, '-n', 'kube-system', '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
+    } finally {
+      await env.kubectl(['delete', 'deploy', name, '-n', 'kube-system', '--ignore-not-found'], { allowFail: true });
+    }
   });
 
   it('asks also when the namespace comes from the context rather than the arguments', async () => {
@@ -207,7 +218,7 @@ spec:
         const r = await guarded.callRaw('scale', { resource: `deploy/${name}`, replicas: 2 });
         expect(r.text).toMatch(/Needs confirmation: scale will change the protected namespace "default" in context kz-admin/);
         expect(await env.kubectl(['get', 'deploy', name, '-n', 'default', '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
-        expect(await guarded.call('scale', { resource: `deploy/${name}`, replicas: 2, confirm: true })).toMatch(/scaled: 1 → 2/);
+        expect((await guarded.callConfirmed('scale', { resource: `deploy/${name}`, replicas: 2 })).text).toMatch(/scaled: 1 → 2/);
       } finally {
         await env.kubectl(['delete', 'deploy', name, '-n', 'default', '--ignore-not-found'], { allowFail: true });
       }

@@ -99,35 +99,52 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.close();
   });
 
-  it('asks for confirmation in a protected namespace: elicitation when the client has it', async () => {
+  it('with elicitation, always asks the person: a declined call repeated with "confirm" is asked again, not done', async () => {
     const { client } = await connectClient(kz.url, kz.token, { elicitation: { form: {} } });
     const asked: string[] = [];
-    let answer = true;
+    let answer = false;
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
       asked.push(request.params.message);
       return { action: 'accept', content: { confirm: answer } };
     });
-    const yes = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
-    expect(textOf(yes)).toBe('noted "hi" in kube-system');
-    expect(asked[0]).toMatch(/fixture_note will change the protected namespace "kube-system"/);
-    answer = false;
-    const no = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
+    const no = await client.callTool({ name: 'fixture_note', arguments: { note: 'risky' } });
     expect(no.isError).toBe(true);
     expect(textOf(no)).toMatch(/Not done: the person declined/);
-    // The tool's own risk check goes through the same channel.
+    // What a model does after a "no": repeat with confirm. The person is asked again and still says no.
+    for (const confirm of [true, 'kzc_AAAAAAAAAAAAAAAAAAAAAA']) {
+      const again = await client.callTool({ name: 'fixture_note', arguments: { note: 'risky', confirm } });
+      expect(again.isError).toBe(true);
+      expect(textOf(again)).toMatch(/Not done: the person declined/);
+    }
+    expect(asked).toEqual(Array(3).fill('Really write the risky note?'));
     answer = true;
     expect(textOf(await client.callTool({ name: 'fixture_note', arguments: { note: 'risky' } }))).toBe('noted "risky" in default');
-    expect(asked.at(-1)).toBe('Really write the risky note?');
+    expect(asked).toHaveLength(4);
     await client.close();
   });
 
-  it('without elicitation, refuses until the call carries confirm: true', async () => {
+  it('without elicitation, refuses with a single-use token bound to the exact call; confirm: true is not a yes', async () => {
     const { client } = await connectClient(kz.url, kz.token);
-    const first = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi' } });
-    expect(first.isError).toBe(true);
-    expect(textOf(first)).toMatch(/Needs confirmation: .*protected namespace "kube-system"[\s\S]*"confirm": true/);
-    const second = await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'hi', confirm: true } });
-    expect(textOf(second)).toBe('noted "hi" in kube-system');
+    const call = async (args: Record<string, unknown>) => {
+      const result = await client.callTool({ name: 'fixture_note', arguments: args });
+      return { isError: result.isError === true, text: textOf(result) };
+    };
+    expect(await call({ note: 'risky', confirm: true })).toMatchObject({ isError: true, text: expect.stringMatching(/"confirm": true is not a confirmation/) });
+    const first = await call({ note: 'risky' });
+    expect(first).toMatchObject({ isError: true, text: expect.stringMatching(/^Error: Needs confirmation: Really write the risky note\?/) });
+    const token = /"confirm": "(kzc_[\w-]+)"/.exec(first.text)![1]!;
+    // The token does not carry over to other arguments, and is used up by the attempt.
+    expect(await call({ note: 'risky', namespace: 'prod', confirm: token })).toMatchObject({ isError: true, text: expect.stringMatching(/issued for another call/) });
+    expect(await call({ note: 'risky', confirm: token })).toMatchObject({ isError: true, text: expect.stringMatching(/unknown, already used or expired/) });
+    const fresh = /"confirm": "(kzc_[\w-]+)"/.exec((await call({ note: 'risky' })).text)![1]!;
+    expect(await call({ note: 'risky', confirm: fresh })).toEqual({ isError: false, text: 'noted "risky" in default' });
+    expect(await call({ note: 'risky', confirm: fresh })).toMatchObject({ isError: true, text: expect.stringMatching(/already used/) });
+    // Another session cannot use a token issued to this one.
+    const other = await connectClient(kz.url, kz.token);
+    const theirs = /"confirm": "(kzc_[\w-]+)"/.exec((await call({ note: 'risky' })).text)![1]!;
+    const stolen = await other.client.callTool({ name: 'fixture_note', arguments: { note: 'risky', confirm: theirs } });
+    expect(textOf(stolen)).toMatch(/issued for another call/);
+    await other.client.close();
     await client.close();
   });
 
@@ -135,11 +152,13 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     const { client, transport } = await connectClient(kz.url, kz.token);
     await client.callTool({ name: 'fixture_echo', arguments: { text: 'not audited' } });
     await client.callTool({ name: 'fixture_note', arguments: { namespace: 'team-a', note: 'audited' } });
-    await client.callTool({ name: 'fixture_note', arguments: { namespace: 'kube-system', note: 'needs a yes' } });
+    await client.callTool({ name: 'fixture_note', arguments: { namespace: 'team-a', note: 'risky' } });
+    await client.callTool({ name: 'fixture_note', arguments: { note: 42 } });
     const mine = kz.server.kernel.container.cradle.audit.recent(50).filter((e) => e.session === transport.sessionId);
     expect(mine.map(({ tool, context, namespace, outcome, summary }) => ({ tool, context, namespace, outcome, summary }))).toEqual([
-      { tool: 'fixture_note', context: '(current)', namespace: 'kube-system', outcome: 'refused', summary: expect.stringMatching(/^Error: Needs confirmation/) },
-      { tool: 'fixture_note', context: '(current)', namespace: 'team-a', outcome: 'ok', summary: 'noted "audited" in team-a' },
+      { tool: 'fixture_note', context: '(none)', namespace: '', outcome: 'error', summary: expect.stringMatching(/^Invalid arguments for fixture_note: `note` must be string/) },
+      { tool: 'fixture_note', context: '(none)', namespace: 'team-a', outcome: 'refused', summary: expect.stringMatching(/^Error: Needs confirmation/) },
+      { tool: 'fixture_note', context: '(none)', namespace: 'team-a', outcome: 'ok', summary: 'noted "audited" in team-a' },
     ]);
     await client.close();
   });
