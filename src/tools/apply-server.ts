@@ -36,7 +36,10 @@ export class KindFinder {
     if (hit) return hit;
     const elsewhere = [...new Set(all.filter((k) => k.kind === kind).map((k) => k.apiVersion))];
     if (elsewhere.length) return `apiVersion ${apiVersion} does not serve kind ${kind}; this cluster serves it as ${elsewhere.join(', ')}`;
-    return `kind ${kind} (apiVersion ${apiVersion}) is not served by context "${this.handle.context}"; if it is a custom resource, apply its CustomResourceDefinition first (list_kinds shows what is served)`;
+    return (
+      `kind ${kind} (apiVersion ${apiVersion}) is not served by context "${this.handle.context}"; ` +
+      'if it is a custom resource, apply its CustomResourceDefinition first (list_kinds shows what is served)'
+    );
   }
 }
 
@@ -51,10 +54,17 @@ export function explainApplyError(handle: ClusterHandle, err: unknown, doc: Appl
   const typed = /failed to create typed patch object \([^)]*\): (.*)$/s.exec(e.body?.message ?? '');
   if (typed) {
     const problem = typed[1]!.replace(/&value\.valueUnstructured\{Value:(.*?)\}/g, '$1').trim();
-    return new ToolError(`invalid: ${problem}`, 'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".');
+    return new ToolError(
+      `invalid: ${problem}`,
+      'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".',
+    );
   }
   if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
-    return new ToolError(`field ownership conflict: ${e.body.message}`, 'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, or, if the person wants this manifest to win, call again with forceConflicts: true.');
+    return new ToolError(
+      `field ownership conflict: ${e.body.message}`,
+      'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, ' +
+        'or, if the person wants this manifest to win, call again with forceConflicts: true.',
+    );
   }
   return handle.describeError(err, { verb, resource: qualifiedResource(doc.kind!), name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) });
 }

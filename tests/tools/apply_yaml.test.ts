@@ -76,7 +76,8 @@ spec:
 
 /** What a person checks with kubectl: replicas, the tier label, the container's ports and CPU request. */
 async function webShape(name: string): Promise<string> {
-  const path = '{.spec.replicas} {.metadata.labels.tier} {.spec.template.spec.containers[0].ports[*].containerPort} {.spec.template.spec.containers[0].resources.requests.cpu}';
+  const container = '.spec.template.spec.containers[0]';
+  const path = `{.spec.replicas} {.metadata.labels.tier} {${container}.ports[*].containerPort} {${container}.resources.requests.cpu}`;
   return (await env.kubectl(['get', 'deploy', name, '-n', ns, '-o', `jsonpath=${path}`])).trim();
 }
 
@@ -267,17 +268,19 @@ describe('apply_yaml', () => {
     const refused = await env.callRaw('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns });
     expect(refused.isError).toBe(true);
     expect(refused.text).toContain(
-      `Needs confirmation: Applying in context kz-admin removes 4 fields that an earlier apply set and this manifest leaves out: deployment.apps/pruned in namespace ${ns}: ${REMOVED_FIELDS.join(', ')}. Proceed?`,
+      'Needs confirmation: Applying in context kz-admin removes 4 fields that an earlier apply set and this manifest leaves out: ' +
+        `deployment.apps/pruned in namespace ${ns}: ${REMOVED_FIELDS.join(', ')}. Proceed?`,
     );
     expect(refused.text).toMatch(/"confirm": true/);
     expect(await webShape('pruned'), 'nothing changed without confirmation').toBe('3 frontend 8080 9090 100m');
 
     // The previews name the same fields and change nothing either.
     const dry = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, dryRun: true });
-    expect(dry).toContain(`deployment.apps/pruned configured (server dry run); deployment.apps/pruned: applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`);
+    const preview = `deployment.apps/pruned: applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`;
+    expect(dry).toContain(`deployment.apps/pruned configured (server dry run); ${preview}`);
     const diff = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, diffOnly: true });
     expect(diff).toMatch(/^-  replicas: 3$/m);
-    expect(diff).toContain(`\ndeployment.apps/pruned: applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`);
+    expect(diff).toContain(`\n${preview}`);
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
 
     const confirmed = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, confirm: true });
@@ -285,7 +288,8 @@ describe('apply_yaml', () => {
     expect(await webShape('pruned')).toBe('1  9090');
 
     // Nothing left to remove: no question, and putting fields back never asks either.
-    expect(await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns })).toBe('Applied 1 object (context kz-admin): 1 unchanged.\ndeployment.apps/pruned unchanged');
+    const again = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns });
+    expect(again).toBe('Applied 1 object (context kz-admin): 1 unchanged.\ndeployment.apps/pruned unchanged');
     expect(await env.call('apply_yaml', { manifest: fullWeb('pruned'), namespace: ns })).toMatch(/deployment.apps\/pruned configured$/);
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
   });
@@ -295,7 +299,10 @@ describe('apply_yaml', () => {
     const takeover = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: taken, namespace: ${ns}}\ndata: {mode: applied, level: info}\n`;
     expect(await env.call('apply_yaml', { manifest: takeover, forceConflicts: true })).toContain('configmap/taken configured');
     const without = await env.callRaw('apply_yaml', { manifest: takeover.replace(', level: info', '') });
-    expect(without.text).toContain(`Needs confirmation: Applying in context kz-admin removes 1 field that an earlier apply set and this manifest leaves out: configmap/taken in namespace ${ns}: data.level.`);
+    expect(without.text).toContain(
+      'Needs confirmation: Applying in context kz-admin removes 1 field that an earlier apply set and this manifest leaves out: ' +
+        `configmap/taken in namespace ${ns}: data.level.`,
+    );
     expect(await env.kubectl(['get', 'cm', 'taken', '-n', ns, '-o', 'jsonpath={.data.level}'])).toBe('info');
   });
 

@@ -221,7 +221,8 @@ async function confirmRemovals(call: ApplyCall, confirm: ToolContext['confirm'])
 
 function diffReport(call: ApplyCall): string {
   const parts = call.docs.map((doc) => `${diffText(doc)}${removalNote(doc, '\n')}`);
-  return `Diff of ${count(call.docs.length, 'object')} against the server-side dry run (context ${call.handle.context}); nothing was applied.\n${parts.join('\n')}`;
+  const what = `${count(call.docs.length, 'object')} against the server-side dry run (context ${call.handle.context})`;
+  return `Diff of ${what}; nothing was applied.\n${parts.join('\n')}`;
 }
 
 function dryRunReport(call: ApplyCall): string {
@@ -306,7 +307,9 @@ async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<st
     const removed = doc.removals?.length ? ` (removed ${listSome(doc.removals)})` : '';
     lines.push(`${refOf(doc)} ${results.get(doc)}${removed}`);
   }
-  const tally = (['created', 'configured', 'unchanged'] as const).map((o) => [o, [...results.values()].filter((r) => r === o).length] as const).filter(([, n]) => n);
+  const tally = (['created', 'configured', 'unchanged'] as const)
+    .map((o) => [o, [...results.values()].filter((r) => r === o).length] as const)
+    .filter(([, n]) => n);
   return `Applied ${count(docs.length, 'object')} (context ${handle.context}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${lines.join('\n')}`;
 }
 
