@@ -102,22 +102,18 @@ export default defineTool({
     }
     const docs = parseManifest(input.manifest);
     const handle = await ctx.clusters.get(input.context);
-    const dryRunOnly = input.dryRun === true || input.diffOnly === true;
-    const call: ApplyCall = {
-      handle,
-      docs,
-      signal: ctx.signal,
-      progress: ctx.progress,
-      force: input.forceConflicts === true,
-      steps: dryRunOnly ? docs.length : 2 * docs.length,
-      failures: [],
-    };
+    await resolveKindsAndNamespaces(handle, docs, input.namespace, ctx.signal);
 
-    await resolveKindsAndNamespaces(call, input.namespace);
+    const dryRunOnly = input.dryRun === true || input.diffOnly === true;
+    const force = input.forceConflicts === true;
+    const steps = dryRunOnly ? docs.length : 2 * docs.length;
     if (!dryRunOnly) {
       const touched = docs.flatMap((d) => (d.namespace ? [d.namespace] : isNamespace(d) ? [d.name] : []));
       await guardTargets(ctx, handle, 'apply_yaml', touched, input.namespace);
     }
+
+    // Namespaces this manifest creates: objects in them can only be dry-run once they exist.
+    const call: ApplyCall = { handle, docs, signal: ctx.signal, progress: ctx.progress, force, steps, failures: [] };
     const newNamespaces = await readLiveObjects(call);
     await dryRunAll(call);
     findRemovals(call);
@@ -138,28 +134,29 @@ function fail(call: ApplyCall, doc: Doc, why: string): void {
 }
 
 /** Kinds and namespaces, before anything is sent. */
-async function resolveKindsAndNamespaces(call: ApplyCall, namespaceArg: string | undefined): Promise<void> {
-  const kinds = new KindFinder(call.handle, call.signal);
-  for (const doc of call.docs) {
+async function resolveKindsAndNamespaces(handle: ClusterHandle, docs: Doc[], namespaceArg: string | undefined, signal: AbortSignal): Promise<void> {
+  const failures: string[] = [];
+  const kinds = new KindFinder(handle, signal);
+  for (const doc of docs) {
     const found = await kinds.find(doc.obj.apiVersion!, doc.obj.kind!);
     if (typeof found === 'string') {
-      fail(call, doc, found);
+      failures.push(`${label(doc)}: ${found}`);
       continue;
     }
     doc.kind = found;
     if (found.namespaced) {
       const own = doc.obj.metadata.namespace as string | undefined;
       if (own && namespaceArg && own !== namespaceArg) {
-        fail(call, doc, `its metadata.namespace "${own}" differs from the namespace argument "${namespaceArg}" (kubectl refuses this too)`);
+        failures.push(`${label(doc)}: its metadata.namespace "${own}" differs from the namespace argument "${namespaceArg}" (kubectl refuses this too)`);
         continue;
       }
-      doc.namespace = own || namespaceArg || call.handle.namespace;
+      doc.namespace = own || namespaceArg || handle.namespace;
       doc.obj.metadata.namespace = doc.namespace;
     } else {
       delete doc.obj.metadata.namespace;
     }
   }
-  if (call.failures.length) throw refusal(call.failures, call.docs.length, 'could not be checked');
+  if (failures.length) throw refusal(failures, docs.length, 'could not be checked');
 }
 
 /**
