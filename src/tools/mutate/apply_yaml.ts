@@ -69,8 +69,8 @@ export default defineTool({
   name: 'apply_yaml',
   title: 'Apply YAML',
   description:
-    'kubectl apply --server-side. All documents are dry-run first; if one fails, none is applied. Fields an earlier apply set that the manifest omits ' +
-    'are listed and removed only once confirmed (the way to remove one). Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
+    'kubectl apply --server-side; all documents are dry-run first, none applied if one fails. Omitted fields an earlier apply set are listed, ' +
+    'and removed only once confirmed (the way to remove one). Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',
   needs: ['clusters', 'settings'],
   input: Type.Object(
