@@ -276,11 +276,11 @@ describe('apply_yaml', () => {
 
     // The previews name the same fields and change nothing either.
     const dry = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, dryRun: true });
-    const preview = `deployment.apps/pruned: applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`;
-    expect(dry).toContain(`deployment.apps/pruned configured (server dry run); ${preview}`);
+    const preview = `applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`;
+    expect(dry).toContain(`\ndeployment.apps/pruned configured (server dry run); ${preview}`);
     const diff = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, diffOnly: true });
     expect(diff).toMatch(/^-  replicas: 3$/m);
-    expect(diff).toContain(`\n${preview}`);
+    expect(diff).toContain(`\ndeployment.apps/pruned: ${preview}`);
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
 
     const confirmed = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, confirm: true });

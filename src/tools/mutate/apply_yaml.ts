@@ -217,7 +217,7 @@ async function confirmRemovals(call: ApplyCall, confirm: ToolContext['confirm'])
 }
 
 function diffReport(call: ApplyCall): string {
-  const parts = call.docs.map((doc) => `${diffText(doc)}${removalNote(doc, '\n')}`);
+  const parts = call.docs.map((doc) => `${diffText(doc)}${removalNote(doc, `\n${refOf(doc)}: `)}`);
   const what = `${count(call.docs.length, 'object')} against the server-side dry run (context ${call.handle.context})`;
   return `Diff of ${what}; nothing was applied.\n${parts.join('\n')}`;
 }
@@ -232,10 +232,10 @@ function dryRunReport(call: ApplyCall): string {
 }
 
 /** For the previews: what applying would remove, and that it will ask first. */
-function removalNote(doc: Doc, separator: string): string {
+function removalNote(doc: Doc, lead: string): string {
   const fields = doc.removals ?? [];
   if (!fields.length) return '';
-  return `${separator}${refOf(doc)}: applying removes ${count(fields.length, 'field')} the manifest leaves out (asks first): ${listSome(fields)}`;
+  return `${lead}applying removes ${count(fields.length, 'field')} the manifest leaves out (asks first): ${listSome(fields)}`;
 }
 
 /**
