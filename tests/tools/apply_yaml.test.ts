@@ -1,10 +1,13 @@
 /**
  * apply_yaml against the real test cluster, checked with kubectl: created / unchanged /
  * configured like kubectl, all-or-nothing when one document fails its dry run, dryRun and
- * diffOnly change nothing, Secret values never shown, protected namespaces confirmed.
+ * diffOnly change nothing, Secret values never shown, protected namespaces confirmed, and a
+ * re-apply that leaves out fields an earlier apply set names them and removes them only once confirmed.
  */
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
+import { connectClient, textOf } from '../helpers/server.js';
 import { createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
 
 const ns = uniqueName('kz-t-mut-apply');
@@ -34,6 +37,56 @@ ${namespace ? `  namespace: ${namespace}\n` : ''}spec:
     metadata: {labels: {app: ${name}}}
     spec: {containers: [{name: c, image: nginx:1.27}]}
 `;
+
+/** A Deployment as a first apply sets it up: replicas, a tier label, two ports, resources. */
+const fullWeb = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: {app: ${name}, tier: frontend}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports: [{containerPort: 8080}, {containerPort: 9090}]
+        resources: {requests: {cpu: 100m, memory: 64Mi}}
+`;
+
+/** The same Deployment written from memory later: no replicas, no tier, one port, no resources. */
+const partialWeb = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: {app: ${name}}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports: [{containerPort: 9090}]
+`;
+
+/** What a person checks with kubectl: replicas, the tier label, the container's ports and CPU request. */
+async function webShape(name: string): Promise<string> {
+  const container = '.spec.template.spec.containers[0]';
+  const path = `{.spec.replicas} {.metadata.labels.tier} {${container}.ports[*].containerPort} {${container}.resources.requests.cpu}`;
+  return (await env.kubectl(['get', 'deploy', name, '-n', ns, '-o', `jsonpath=${path}`])).trim();
+}
+
+const REMOVED_FIELDS = [
+  'metadata.labels.tier',
+  'spec.replicas (3, becomes 1)',
+  'spec.template.spec.containers[web].ports[8080]',
+  'spec.template.spec.containers[web].resources.requests',
+];
 
 async function exists(kind: string, name: string, namespace = ns): Promise<boolean> {
   const out = await env.kubectl(['get', kind, name, '-n', namespace, '-o', 'name', '--ignore-not-found']);
@@ -206,6 +259,83 @@ describe('apply_yaml', () => {
     expect(await exists('cm', 'kz-never', 'kube-system')).toBe(false);
     // A dry run changes nothing, so it needs no confirmation.
     expect(await env.call('apply_yaml', { manifest: configMap('kz-never', 'a', 'kube-system'), dryRun: true })).toMatch(/configmap\/kz-never created \(server dry run\)/);
+  });
+
+  it('a re-apply that leaves out fields an earlier apply set lists them, and removes them only once confirmed', async () => {
+    expect(await env.call('apply_yaml', { manifest: fullWeb('pruned'), namespace: ns })).toMatch(/deployment.apps\/pruned created/);
+    expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
+
+    const refused = await env.callRaw('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toContain(
+      'Needs confirmation: Applying in context kz-admin removes 4 fields that an earlier apply set and this manifest leaves out: ' +
+        `deployment.apps/pruned in namespace ${ns}: ${REMOVED_FIELDS.join(', ')}. Proceed?`,
+    );
+    expect(refused.text).toMatch(/"confirm": "kzc_/);
+    expect(await webShape('pruned'), 'nothing changed without confirmation').toBe('3 frontend 8080 9090 100m');
+
+    // The previews name the same fields and change nothing either.
+    const dry = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, dryRun: true });
+    const preview = `applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`;
+    expect(dry).toContain(`\ndeployment.apps/pruned configured (server dry run); ${preview}`);
+    const diff = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, diffOnly: true });
+    expect(diff).toMatch(/^-  replicas: 3$/m);
+    expect(diff).toContain(`\ndeployment.apps/pruned: ${preview}`);
+    expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
+
+    const confirmed = (await env.callConfirmed('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns })).text;
+    expect(confirmed).toBe(`Applied 1 object (context kz-admin): 1 configured.\ndeployment.apps/pruned configured (removed ${REMOVED_FIELDS.join(', ')})`);
+    expect(await webShape('pruned')).toBe('1  9090');
+
+    // Nothing left to remove: no question, and putting fields back never asks either.
+    const again = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns });
+    expect(again).toBe('Applied 1 object (context kz-admin): 1 unchanged.\ndeployment.apps/pruned unchanged');
+    expect(await env.call('apply_yaml', { manifest: fullWeb('pruned'), namespace: ns })).toMatch(/deployment.apps\/pruned configured$/);
+    expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
+  });
+
+  it('fields taken over with forceConflicts count as set by an earlier apply', async () => {
+    await env.kubectl(['create', 'configmap', 'taken', '-n', ns, '--from-literal', 'mode=created', '--from-literal', 'level=debug']);
+    const takeover = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: taken, namespace: ${ns}}\ndata: {mode: applied, level: info}\n`;
+    expect(await env.call('apply_yaml', { manifest: takeover, forceConflicts: true })).toContain('configmap/taken configured');
+    const without = await env.callRaw('apply_yaml', { manifest: takeover.replace(', level: info', '') });
+    expect(without.text).toContain(
+      'Needs confirmation: Applying in context kz-admin removes 1 field that an earlier apply set and this manifest leaves out: ' +
+        `configmap/taken in namespace ${ns}: data.level.`,
+    );
+    expect(await env.kubectl(['get', 'cm', 'taken', '-n', ns, '-o', 'jsonpath={.data.level}'])).toBe('info');
+  });
+
+  it('asks through elicitation when the client offers it: a no removes nothing, a yes removes the listed fields', async () => {
+    await env.call('apply_yaml', { manifest: fullWeb('asked'), namespace: ns });
+    const { client } = await connectClient(env.server.url, env.server.token, { elicitation: { form: {} } });
+    try {
+      const asked: string[] = [];
+      let answer = false;
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: { confirm: answer } };
+      });
+      const no = await client.callTool({ name: 'apply_yaml', arguments: { manifest: partialWeb('asked'), namespace: ns } });
+      expect(no.isError).toBe(true);
+      expect(textOf(no)).toMatch(/^Error: Not done: the person declined/);
+      expect(asked).toEqual([
+        `Applying in context kz-admin removes 4 fields that an earlier apply set and this manifest leaves out: deployment.apps/asked in namespace ${ns}: ` +
+          `${REMOVED_FIELDS.join(', ')}. Proceed? (To keep a field, add it to the manifest.)`,
+      ]);
+      expect(await webShape('asked')).toBe('3 frontend 8080 9090 100m');
+
+      answer = true;
+      const yes = await client.callTool({ name: 'apply_yaml', arguments: { manifest: partialWeb('asked'), namespace: ns } });
+      expect(textOf(yes)).toMatch(/^Applied 1 object \(context kz-admin\): 1 configured\.\ndeployment.apps\/asked configured \(removed metadata.labels.tier, /);
+      expect(await webShape('asked')).toBe('1  9090');
+      expect(asked).toHaveLength(2);
+      // A re-apply that removes nothing does not ask.
+      expect(textOf(await client.callTool({ name: 'apply_yaml', arguments: { manifest: partialWeb('asked'), namespace: ns } }))).toMatch(/1 unchanged/);
+      expect(asked).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
   });
 
   it('records the calls in the audit log', async () => {

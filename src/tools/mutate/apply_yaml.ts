@@ -2,26 +2,29 @@
  * apply_yaml: `kubectl apply --server-side` for one or more YAML documents, all or nothing as far
  * as the API server can tell in advance:
  *
- *   parse every document (errors name the document and line) → resolve every kind → server-side
- *   dry run of every document (apply-patch, fieldManager kubezilla-mcp, force only with
- *   `forceConflicts`) → only if all pass, apply them in order and report created / configured /
+ *   parse every document (errors name the document and line) → resolve every kind → read the
+ *   live objects → server-side dry run of every document (apply-patch, fieldManager kubezilla-mcp,
+ *   force only with `forceConflicts`) → name the fields the apply would remove → only if all pass
+ *   and the person confirmed any removal, apply them in order and report created / configured /
  *   unchanged per object.
  *
  * `dryRun` stops after the dry run and says what would happen; `diffOnly` returns a unified diff
- * per object between the live object and the dry-run result. Objects in a namespace that the
- * same manifest creates cannot be dry-run before it exists: that namespace is created first, the
- * rest is dry-run, and if anything fails the namespace is removed again. Secret values never
- * appear in an answer (diffs say which keys changed and their sizes).
+ * per object between the live object and the dry-run result. Both list the removals too. Objects
+ * in a namespace that the same manifest creates cannot be dry-run before it exists: that
+ * namespace is created first, the rest is dry-run, and if anything fails the namespace is removed
+ * again. Secret values never appear in an answer (diffs say which keys changed and their sizes).
  */
 import { Type } from '@sinclair/typebox';
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
-import { defineTool, ToolError } from '../../kernel/contract.js';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
+import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from '../apply-diff.js';
+import { listSome, removalQuestion, removedFields } from '../apply-removals.js';
+import { explainApplyError, KindFinder } from '../apply-server.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
-import { qualifiedResource } from '../kube-paths.js';
 import { unifiedDiff } from '../line-diff.js';
-import { LAST_APPLIED, type KubeObject } from '../redact.js';
+import type { KubeObject } from '../redact.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const FIELD_MANAGER = 'kubezilla-mcp';
@@ -42,15 +45,30 @@ interface Doc {
   dry?: KubeObject;
   /** Waits for a namespace created by this manifest. */
   waitsFor?: string;
+  /** Fields the apply would remove: owned by this field manager, left out of the manifest. */
+  removals?: string[];
 }
 
 type Outcome = 'created' | 'configured' | 'unchanged';
+
+/** One call's state, handed from step to step; `failures` collects every document's problem before refusing. */
+interface ApplyCall {
+  handle: ClusterHandle;
+  docs: Doc[];
+  signal: AbortSignal;
+  progress: ToolContext['progress'];
+  force: boolean;
+  /** Progress total: a dry run per document, plus an apply per document when applying. */
+  steps: number;
+  failures: string[];
+}
 
 export default defineTool({
   name: 'apply_yaml',
   title: 'Apply YAML',
   description:
-    'kubectl apply --server-side. Every document is dry-run first; if one fails, none is applied. Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
+    'kubectl apply --server-side; all documents are dry-run first, none applied if one fails. Omitted fields an earlier apply set are listed, ' +
+    'and removed only once confirmed (the way to remove one). Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',
   needs: ['clusters'],
   input: Type.Object(
@@ -82,147 +100,209 @@ export default defineTool({
     }
     const docs = parseManifest(input.manifest);
     const handle = await ctx.clusters.get(input.context);
-    const failures: string[] = [];
-    const fail = (doc: Doc, why: string) => failures.push(`${label(doc)}: ${why}`);
-
-    // Kinds and namespaces, before anything is sent.
-    const kinds = new KindFinder(handle, ctx.signal);
-    for (const doc of docs) {
-      const found = await kinds.find(doc.obj.apiVersion!, doc.obj.kind!);
-      if (typeof found === 'string') {
-        fail(doc, found);
-        continue;
-      }
-      doc.kind = found;
-      if (found.namespaced) {
-        const own = doc.obj.metadata.namespace as string | undefined;
-        if (own && input.namespace && own !== input.namespace) {
-          fail(doc, `its metadata.namespace "${own}" differs from the namespace argument "${input.namespace}" (kubectl refuses this too)`);
-          continue;
-        }
-        doc.namespace = own || input.namespace || handle.namespace;
-        doc.obj.metadata.namespace = doc.namespace;
-      } else {
-        delete doc.obj.metadata.namespace;
-      }
-    }
-    if (failures.length) throw refusal(failures, docs.length, 'could not be checked');
+    await resolveKindsAndNamespaces(handle, docs, input.namespace, ctx.signal);
 
     const dryRunOnly = input.dryRun === true || input.diffOnly === true;
     const force = input.forceConflicts === true;
     const steps = dryRunOnly ? docs.length : 2 * docs.length;
 
     // Namespaces this manifest creates: objects in them can only be dry-run once they exist.
-    const newNamespaces = new Map<string, Doc>();
-    for (const doc of docs) {
-      if (isNamespace(doc)) {
-        doc.live = await readLive(handle, doc, ctx.signal).catch((err: unknown) => {
-          fail(doc, errorText(err, doc));
-          return undefined;
-        });
-        if (doc.live === null) newNamespaces.set(doc.name, doc);
-      }
-    }
-    for (const doc of docs) {
-      if (isNamespace(doc)) continue;
-      if (doc.namespace && newNamespaces.has(doc.namespace)) {
-        doc.waitsFor = doc.namespace;
-        doc.live = null;
-        continue;
-      }
-      try {
-        doc.live = await readLive(handle, doc, ctx.signal);
-      } catch (err) {
-        fail(doc, errorText(err, doc));
-      }
-    }
-    if (failures.length) throw refusal(failures, docs.length, 'could not be read');
+    const call: ApplyCall = { handle, docs, signal: ctx.signal, progress: ctx.progress, force, steps, failures: [] };
+    const newNamespaces = await readLiveObjects(call);
+    await dryRunAll(call);
+    findRemovals(call);
 
-    for (const doc of docs) {
-      if (doc.waitsFor) continue;
-      try {
-        await ctx.progress(docs.indexOf(doc), steps, `dry run: ${refOf(doc)}`);
-        doc.dry = await applyOne(handle, doc, { dryRun: true, force }, ctx.signal).then((r) => r.object);
-      } catch (err) {
-        fail(doc, errorText(err, doc));
-      }
-    }
-    if (failures.length) throw refusal(failures, docs.length, 'failed the server-side dry run');
-
-    const waiting = docs.filter((d) => d.waitsFor);
-    const ctxText = `context ${handle.context}`;
-    if (input.diffOnly) {
-      const parts = docs.map((doc) => diffText(doc));
-      return `Diff of ${count(docs.length, 'object')} against the server-side dry run (${ctxText}); nothing was applied.\n${parts.join('\n')}`;
-    }
-    if (input.dryRun) {
-      const lines = docs.map((doc) =>
-        doc.waitsFor
-          ? `${refOf(doc)} created (server dry run skipped: namespace ${doc.waitsFor} is created by this manifest)`
-          : `${refOf(doc)} ${dryOutcome(doc)} (server dry run)`,
-      );
-      return `Server dry run passed for ${count(docs.length, 'object')} (${ctxText}); nothing was applied.\n${lines.join('\n')}`;
-    }
-
-    const results = new Map<Doc, Outcome>();
-    if (waiting.length) {
-      // Create the namespaces the others need, dry-run those, and undo the namespaces on failure.
-      const created: Array<{ doc: Doc; uid: string | undefined }> = [];
-      for (const nsDoc of new Set(waiting.map((d) => newNamespaces.get(d.waitsFor!)!))) {
-        try {
-          const res = await applyOne(handle, nsDoc, { dryRun: false, force }, ctx.signal);
-          results.set(nsDoc, 'created');
-          created.push({ doc: nsDoc, uid: (res.object.metadata?.uid as string | undefined) ?? undefined });
-        } catch (err) {
-          await removeNamespaces(handle, created);
-          throw refusal([`${label(nsDoc)}: ${errorText(err, nsDoc)}`], docs.length, 'could not be applied');
-        }
-      }
-      for (const doc of waiting) {
-        try {
-          doc.dry = (await applyOne(handle, doc, { dryRun: true, force }, ctx.signal)).object;
-        } catch (err) {
-          fail(doc, errorText(err, doc));
-        }
-      }
-      if (failures.length) {
-        const removed = await removeNamespaces(handle, created);
-        throw refusal(failures, docs.length, 'failed the server-side dry run', removed);
-      }
-    }
-
-    const lines: string[] = [];
-    for (const doc of docs) {
-      if (!results.has(doc)) {
-        try {
-          await ctx.progress(docs.length + docs.indexOf(doc), steps, `apply: ${refOf(doc)}`);
-          const res = await applyOne(handle, doc, { dryRun: false, force }, ctx.signal);
-          // Status updates by a controller also move the resourceVersion: compare what apply sets.
-          const rvBefore = doc.live?.metadata?.resourceVersion;
-          results.set(
-            doc,
-            res.status === 201 || !doc.live
-              ? 'created'
-              : res.object.metadata?.resourceVersion === rvBefore || sameContent(doc.live, res.object)
-                ? 'unchanged'
-                : 'configured',
-          );
-        } catch (err) {
-          const done = docs.filter((d) => results.has(d)).map((d) => `${refOf(d)} ${results.get(d)}`);
-          const skipped = docs.slice(docs.indexOf(doc) + 1).map(refOf);
-          throw new ToolError(
-            `Applied ${done.length} of ${count(docs.length, 'object')}, then ${label(doc)} failed although its dry run passed: ${errorText(err, doc)}` +
-              `${done.length ? `\nApplied: ${done.join(', ')}.` : ''}${skipped.length ? `\nNot attempted: ${skipped.join(', ')}.` : ''}`,
-            'Something changed on the server in between (a conflict, a webhook, a quota). Fix the cause and apply the manifest again; applying is idempotent.',
-          );
-        }
-      }
-      lines.push(`${refOf(doc)} ${results.get(doc)}`);
-    }
-    const tally = (['created', 'configured', 'unchanged'] as const).map((o) => [o, [...results.values()].filter((r) => r === o).length] as const).filter(([, n]) => n);
-    return `Applied ${count(docs.length, 'object')} (${ctxText}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${lines.join('\n')}`;
+    if (input.diffOnly) return diffReport(call);
+    if (input.dryRun) return dryRunReport(call);
+    await confirmRemovals(call, ctx.confirm);
+    const results = await createNamespacesFirst(call, newNamespaces);
+    return applyAll(call, results);
   },
 });
+
+// ---------------------------------------------------------------------------------------------
+// the steps of one call, in order
+
+function fail(call: ApplyCall, doc: Doc, why: string): void {
+  call.failures.push(`${label(doc)}: ${why}`);
+}
+
+/** Kinds and namespaces, before anything is sent. */
+async function resolveKindsAndNamespaces(handle: ClusterHandle, docs: Doc[], namespaceArg: string | undefined, signal: AbortSignal): Promise<void> {
+  const failures: string[] = [];
+  const kinds = new KindFinder(handle, signal);
+  for (const doc of docs) {
+    const found = await kinds.find(doc.obj.apiVersion!, doc.obj.kind!);
+    if (typeof found === 'string') {
+      failures.push(`${label(doc)}: ${found}`);
+      continue;
+    }
+    doc.kind = found;
+    if (found.namespaced) {
+      const own = doc.obj.metadata.namespace as string | undefined;
+      if (own && namespaceArg && own !== namespaceArg) {
+        failures.push(`${label(doc)}: its metadata.namespace "${own}" differs from the namespace argument "${namespaceArg}" (kubectl refuses this too)`);
+        continue;
+      }
+      doc.namespace = own || namespaceArg || handle.namespace;
+      doc.obj.metadata.namespace = doc.namespace;
+    } else {
+      delete doc.obj.metadata.namespace;
+    }
+  }
+  if (failures.length) throw refusal(failures, docs.length, 'could not be checked');
+}
+
+/**
+ * Every document's live object (null: it does not exist yet). Returns the namespaces this
+ * manifest creates: objects in them can only be dry-run once they exist.
+ */
+async function readLiveObjects(call: ApplyCall): Promise<Map<string, Doc>> {
+  const { handle, docs, signal } = call;
+  const newNamespaces = new Map<string, Doc>();
+  for (const doc of docs) {
+    if (isNamespace(doc)) {
+      doc.live = await readLive(handle, doc, signal).catch((err: unknown) => {
+        fail(call, doc, errorText(err, doc));
+        return undefined;
+      });
+      if (doc.live === null) newNamespaces.set(doc.name, doc);
+    }
+  }
+  for (const doc of docs) {
+    if (isNamespace(doc)) continue;
+    if (doc.namespace && newNamespaces.has(doc.namespace)) {
+      doc.waitsFor = doc.namespace;
+      doc.live = null;
+      continue;
+    }
+    try {
+      doc.live = await readLive(handle, doc, signal);
+    } catch (err) {
+      fail(call, doc, errorText(err, doc));
+    }
+  }
+  if (call.failures.length) throw refusal(call.failures, docs.length, 'could not be read');
+  return newNamespaces;
+}
+
+async function dryRunAll(call: ApplyCall): Promise<void> {
+  for (const doc of call.docs) {
+    if (doc.waitsFor) continue;
+    try {
+      await call.progress(call.docs.indexOf(doc), call.steps, `dry run: ${refOf(doc)}`);
+      doc.dry = (await applyOne(call.handle, doc, { dryRun: true, force: call.force }, call.signal)).object;
+    } catch (err) {
+      fail(call, doc, errorText(err, doc));
+    }
+  }
+  if (call.failures.length) throw refusal(call.failures, call.docs.length, 'failed the server-side dry run');
+}
+
+/** Only objects that exist can lose fields; one waiting for its namespace is created whole. */
+function findRemovals(call: ApplyCall): void {
+  for (const doc of call.docs) doc.removals = doc.live && doc.dry ? removedFields(doc.live, doc.dry, doc.obj) : [];
+}
+
+/** Nothing is written until the person agreed to every field the apply would take away. */
+async function confirmRemovals(call: ApplyCall, confirm: ToolContext['confirm']): Promise<void> {
+  const losing = call.docs.filter((d) => d.removals?.length).map((d) => ({ object: where(d), fields: d.removals! }));
+  if (losing.length) await requireConfirmation(confirm, removalQuestion(losing, call.handle.context));
+}
+
+function diffReport(call: ApplyCall): string {
+  const parts = call.docs.map((doc) => `${diffText(doc)}${removalNote(doc, `\n${refOf(doc)}: `)}`);
+  const what = `${count(call.docs.length, 'object')} against the server-side dry run (context ${call.handle.context})`;
+  return `Diff of ${what}; nothing was applied.\n${parts.join('\n')}`;
+}
+
+function dryRunReport(call: ApplyCall): string {
+  const lines = call.docs.map((doc) =>
+    doc.waitsFor
+      ? `${refOf(doc)} created (server dry run skipped: namespace ${doc.waitsFor} is created by this manifest)`
+      : `${refOf(doc)} ${dryOutcome(doc)} (server dry run)${removalNote(doc, '; ')}`,
+  );
+  return `Server dry run passed for ${count(call.docs.length, 'object')} (context ${call.handle.context}); nothing was applied.\n${lines.join('\n')}`;
+}
+
+/** For the previews: what applying would remove, and that it will ask first. */
+function removalNote(doc: Doc, lead: string): string {
+  const fields = doc.removals ?? [];
+  if (!fields.length) return '';
+  return `${lead}applying removes ${count(fields.length, 'field')} the manifest leaves out (asks first): ${listSome(fields)}`;
+}
+
+/**
+ * Creates the namespaces that objects of this manifest wait for and dry-runs those objects; if
+ * one fails, the namespaces are deleted again. Returns the outcome of each namespace created.
+ */
+async function createNamespacesFirst(call: ApplyCall, newNamespaces: Map<string, Doc>): Promise<Map<Doc, Outcome>> {
+  const { handle, docs, signal, force } = call;
+  const results = new Map<Doc, Outcome>();
+  const waiting = docs.filter((d) => d.waitsFor);
+  if (!waiting.length) return results;
+  const created: Array<{ doc: Doc; uid: string | undefined }> = [];
+  for (const nsDoc of new Set(waiting.map((d) => newNamespaces.get(d.waitsFor!)!))) {
+    try {
+      const res = await applyOne(handle, nsDoc, { dryRun: false, force }, signal);
+      results.set(nsDoc, 'created');
+      created.push({ doc: nsDoc, uid: (res.object.metadata?.uid as string | undefined) ?? undefined });
+    } catch (err) {
+      await removeNamespaces(handle, created);
+      throw refusal([`${label(nsDoc)}: ${errorText(err, nsDoc)}`], docs.length, 'could not be applied');
+    }
+  }
+  for (const doc of waiting) {
+    try {
+      doc.dry = (await applyOne(handle, doc, { dryRun: true, force }, signal)).object;
+    } catch (err) {
+      fail(call, doc, errorText(err, doc));
+    }
+  }
+  if (call.failures.length) {
+    const removed = await removeNamespaces(handle, created);
+    throw refusal(call.failures, docs.length, 'failed the server-side dry run', removed);
+  }
+  return results;
+}
+
+/** Applies the documents in order (those not applied already) and reports each outcome. */
+async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<string> {
+  const { handle, docs, signal, force } = call;
+  const lines: string[] = [];
+  for (const doc of docs) {
+    if (!results.has(doc)) {
+      try {
+        await call.progress(docs.length + docs.indexOf(doc), call.steps, `apply: ${refOf(doc)}`);
+        const res = await applyOne(handle, doc, { dryRun: false, force }, signal);
+        // Status updates by a controller also move the resourceVersion: compare what apply sets.
+        const rvBefore = doc.live?.metadata?.resourceVersion;
+        results.set(
+          doc,
+          res.status === 201 || !doc.live
+            ? 'created'
+            : res.object.metadata?.resourceVersion === rvBefore || sameContent(doc.live, res.object)
+              ? 'unchanged'
+              : 'configured',
+        );
+      } catch (err) {
+        const done = docs.filter((d) => results.has(d)).map((d) => `${refOf(d)} ${results.get(d)}`);
+        const skipped = docs.slice(docs.indexOf(doc) + 1).map(refOf);
+        throw new ToolError(
+          `Applied ${done.length} of ${count(docs.length, 'object')}, then ${label(doc)} failed although its dry run passed: ${errorText(err, doc)}` +
+            `${done.length ? `\nApplied: ${done.join(', ')}.` : ''}${skipped.length ? `\nNot attempted: ${skipped.join(', ')}.` : ''}`,
+          'Something changed on the server in between (a conflict, a webhook, a quota). Fix the cause and apply the manifest again; applying is idempotent.',
+        );
+      }
+    }
+    const removed = doc.removals?.length ? ` (removed ${listSome(doc.removals)})` : '';
+    lines.push(`${refOf(doc)} ${results.get(doc)}${removed}`);
+  }
+  const tally = (['created', 'configured', 'unchanged'] as const)
+    .map((o) => [o, [...results.values()].filter((r) => r === o).length] as const)
+    .filter(([, n]) => n);
+  return `Applied ${count(docs.length, 'object')} (context ${handle.context}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${lines.join('\n')}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // parsing
@@ -304,36 +384,17 @@ function refOf(doc: Doc): string {
   return `${k.kind.toLowerCase()}${k.group ? `.${k.group}` : ''}/${doc.name}`;
 }
 
+/** `deployment.apps/web in namespace shop`, for a question that may name several objects. */
+function where(doc: Doc): string {
+  return `${refOf(doc)}${doc.namespace ? ` in namespace ${doc.namespace}` : ''}`;
+}
+
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // talking to the cluster
-
-class KindFinder {
-  #refreshed = false;
-  constructor(
-    private readonly handle: ClusterHandle,
-    private readonly signal: AbortSignal,
-  ) {}
-
-  /** The served kind for apiVersion + kind, or why there is none. */
-  async find(apiVersion: string, kind: string): Promise<ResolvedKind | string> {
-    let all = await this.handle.listKinds(this.signal);
-    let hit = all.find((k) => k.apiVersion === apiVersion && k.kind === kind);
-    if (!hit && !this.#refreshed) {
-      this.#refreshed = true; // a CRD created a moment ago: look once more
-      this.handle.discovery.invalidate();
-      all = await this.handle.listKinds(this.signal);
-      hit = all.find((k) => k.apiVersion === apiVersion && k.kind === kind);
-    }
-    if (hit) return hit;
-    const elsewhere = [...new Set(all.filter((k) => k.kind === kind).map((k) => k.apiVersion))];
-    if (elsewhere.length) return `apiVersion ${apiVersion} does not serve kind ${kind}; this cluster serves it as ${elsewhere.join(', ')}`;
-    return `kind ${kind} (apiVersion ${apiVersion}) is not served by context "${this.handle.context}"; if it is a custom resource, apply its CustomResourceDefinition first (list_kinds shows what is served)`;
-  }
-}
 
 function pathOf(handle: ClusterHandle, doc: Doc): string {
   return handle.pathFor(doc.kind!, { ...(doc.namespace ? { namespace: doc.namespace } : {}), name: doc.name });
@@ -344,7 +405,7 @@ async function readLive(handle: ClusterHandle, doc: Doc, signal: AbortSignal): P
     return (await handle.request(pathOf(handle, doc), { signal })).json<KubeObject>();
   } catch (err) {
     if ((err as { code?: number }).code === 404) return null;
-    throw explain(handle, err, doc, 'get');
+    throw explainApplyError(handle, err, doc, 'get');
   }
 }
 
@@ -364,27 +425,8 @@ async function applyOne(
     });
     return { status: res.status, object: res.json<KubeObject>() };
   } catch (err) {
-    throw explain(handle, err, doc, 'patch');
+    throw explainApplyError(handle, err, doc, 'patch');
   }
-}
-
-function explain(handle: ClusterHandle, err: unknown, doc: Doc, verb: string): ToolError {
-  const e = err as { code?: number; body?: { message?: string; reason?: string; details?: { causes?: Array<{ field?: string; message?: string }> } } };
-  if (e.code === 422 && e.body?.details?.causes?.length) {
-    return new ToolError(`invalid: ${e.body.details.causes.map((c) => `${c.field ?? '?'}: ${c.message ?? 'invalid'}`).join('; ')}`);
-  }
-  // Server-side apply checks field types before anything else and reports a mismatch as a 500
-  // ("failed to create typed patch object … .data.a: expected string, got …"): the manifest is
-  // wrong, not the server, so say so instead of suggesting a retry.
-  const typed = /failed to create typed patch object \([^)]*\): (.*)$/s.exec(e.body?.message ?? '');
-  if (typed) {
-    const problem = typed[1]!.replace(/&value\.valueUnstructured\{Value:(.*?)\}/g, '$1').trim();
-    return new ToolError(`invalid: ${problem}`, 'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".');
-  }
-  if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
-    return new ToolError(`field ownership conflict: ${e.body.message}`, 'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, or, if the person wants this manifest to win, call again with forceConflicts: true.');
-  }
-  return handle.describeError(err, { verb, resource: qualifiedResource(doc.kind!), name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) });
 }
 
 /** One line for the report: the explained error, with a Secret's values scrubbed out of it. */
@@ -393,22 +435,6 @@ function errorText(err: unknown, doc: Doc): string {
   let text = `${e.message ?? String(err)}${e.hint ? ` (${e.hint})` : ''}`.replace(/\s*\n\s*/g, ' ');
   for (const secret of secretValues(doc.obj)) text = text.split(secret).join('<redacted>');
   return text;
-}
-
-function secretValues(obj: KubeObject): string[] {
-  if (obj.kind !== 'Secret') return [];
-  const values: string[] = [];
-  for (const field of ['data', 'stringData'] as const) {
-    const map = obj[field];
-    if (!map || typeof map !== 'object') continue;
-    for (const v of Object.values(map as Record<string, unknown>)) {
-      if (typeof v !== 'string' || v.length < 3) continue;
-      values.push(v);
-      if (field === 'data') values.push(Buffer.from(v, 'base64').toString('utf8'));
-      else values.push(Buffer.from(v).toString('base64'));
-    }
-  }
-  return values.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length);
 }
 
 /** Removes namespaces this call created (and nothing else: the uid must still match). */
@@ -442,48 +468,9 @@ function refusal(failures: string[], total: number, what: string, removedNamespa
 // ---------------------------------------------------------------------------------------------
 // diffs and outcomes
 
-const NOISY_META = ['managedFields', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'uid', 'selfLink'];
-
-/** The object as a diff shows it: no server bookkeeping, no status, Secret values redacted. */
-function forDiff(obj: KubeObject | null | undefined, other?: KubeObject | null): KubeObject | null {
-  if (!obj) return null;
-  const copy = structuredClone(obj);
-  delete copy.status;
-  const meta = copy.metadata;
-  if (meta) {
-    for (const key of NOISY_META) delete meta[key];
-    if (meta.annotations) {
-      delete meta.annotations[LAST_APPLIED];
-      if (!Object.keys(meta.annotations).length) delete meta.annotations;
-    }
-  }
-  if (copy.kind === 'Secret') {
-    for (const field of ['data', 'stringData'] as const) {
-      const map = copy[field] as Record<string, unknown> | undefined;
-      if (!map || typeof map !== 'object') continue;
-      const before = (other?.[field] ?? (field === 'stringData' ? other?.data : undefined)) as Record<string, unknown> | undefined;
-      for (const [key, value] of Object.entries(map)) {
-        const size = typeof value !== 'string' ? 0 : field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
-        const changed = other !== undefined && before !== undefined && key in before && before[key] !== value;
-        map[key] = `<redacted: ${size} bytes${changed ? ', changed' : ''}>`;
-      }
-    }
-  }
-  return copy;
-}
-
-function yamlLines(obj: KubeObject | null): string[] {
-  return obj ? stringify(obj, { lineWidth: 0 }).trimEnd().split('\n') : [];
-}
-
 function dryOutcome(doc: Doc): Outcome {
   if (!doc.live) return 'created';
   return sameContent(doc.live, doc.dry!) ? 'unchanged' : 'configured';
-}
-
-/** Equal once server bookkeeping and status are set aside (Secret values compared, not shown). */
-function sameContent(before: KubeObject, after: KubeObject): boolean {
-  return yamlLines(forDiff(before)).join('\n') === yamlLines(forDiff(after, forDiffRaw(before))).join('\n');
 }
 
 function diffText(doc: Doc): string {
@@ -500,9 +487,4 @@ function diffText(doc: Doc): string {
     toLabel: `${ref} (after apply)`,
   });
   return diff || `${ref}: no changes`;
-}
-
-/** The live object's Secret maps, still encoded, for change detection only (never printed). */
-function forDiffRaw(live: KubeObject): KubeObject {
-  return { kind: live.kind, data: live.data, stringData: live.stringData } as KubeObject;
 }

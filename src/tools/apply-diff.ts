@@ -1,0 +1,58 @@
+/**
+ * How apply_yaml shows and compares objects: YAML without server bookkeeping or status, Secret
+ * values replaced by their size (and whether they change), and the Secret values to scrub from
+ * any error text. Lives outside src/tools/mutate/, which the registry reserves for tool modules.
+ */
+import { stringify } from 'yaml';
+import { withoutServerFields } from './apply-removals.js';
+import type { KubeObject } from './redact.js';
+
+/** The object as a diff shows it: no server bookkeeping, no status, Secret values redacted. */
+export function forDiff(obj: KubeObject | null | undefined, other?: KubeObject | null): KubeObject | null {
+  if (!obj) return null;
+  const copy = withoutServerFields(obj);
+  if (copy.kind === 'Secret') {
+    for (const field of ['data', 'stringData'] as const) {
+      const map = copy[field] as Record<string, unknown> | undefined;
+      if (!map || typeof map !== 'object') continue;
+      const before = (other?.[field] ?? (field === 'stringData' ? other?.data : undefined)) as Record<string, unknown> | undefined;
+      for (const [key, value] of Object.entries(map)) {
+        const size = typeof value !== 'string' ? 0 : field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+        const changed = other !== undefined && before !== undefined && key in before && before[key] !== value;
+        map[key] = `<redacted: ${size} bytes${changed ? ', changed' : ''}>`;
+      }
+    }
+  }
+  return copy;
+}
+
+/** The live object's Secret maps, still encoded, for change detection only (never printed). */
+export function forDiffRaw(live: KubeObject): KubeObject {
+  return { kind: live.kind, data: live.data, stringData: live.stringData } as KubeObject;
+}
+
+export function yamlLines(obj: KubeObject | null): string[] {
+  return obj ? stringify(obj, { lineWidth: 0 }).trimEnd().split('\n') : [];
+}
+
+/** Equal once server bookkeeping and status are set aside (Secret values compared, not shown). */
+export function sameContent(before: KubeObject, after: KubeObject): boolean {
+  return yamlLines(forDiff(before)).join('\n') === yamlLines(forDiff(after, forDiffRaw(before))).join('\n');
+}
+
+/** A Secret's values as written and encoded the other way, longest first, to scrub from error text. */
+export function secretValues(obj: KubeObject): string[] {
+  if (obj.kind !== 'Secret') return [];
+  const values: string[] = [];
+  for (const field of ['data', 'stringData'] as const) {
+    const map = obj[field];
+    if (!map || typeof map !== 'object') continue;
+    for (const v of Object.values(map as Record<string, unknown>)) {
+      if (typeof v !== 'string' || v.length < 3) continue;
+      values.push(v);
+      if (field === 'data') values.push(Buffer.from(v, 'base64').toString('utf8'));
+      else values.push(Buffer.from(v).toString('base64'));
+    }
+  }
+  return values.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length);
+}

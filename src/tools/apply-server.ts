@@ -1,0 +1,70 @@
+/**
+ * What the API server says to apply_yaml: which kinds it serves (one discovery refresh for a CRD
+ * created a moment ago), and its apply errors explained in the manifest's terms (a 422's causes,
+ * a type mismatch the server reports as a 500, an ownership conflict and how to resolve it).
+ * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
+ */
+import { ToolError } from '../kernel/contract.js';
+import type { ClusterHandle } from '../providers/clusters.js';
+import type { ResolvedKind } from '../providers/discovery.js';
+import { qualifiedResource } from './kube-paths.js';
+
+/** The object an error is about, as apply_yaml's documents carry it once their kind is resolved. */
+export interface ApplyTarget {
+  kind?: ResolvedKind;
+  name: string;
+  namespace?: string;
+}
+
+export class KindFinder {
+  #refreshed = false;
+  constructor(
+    private readonly handle: ClusterHandle,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** The served kind for apiVersion + kind, or why there is none. */
+  async find(apiVersion: string, kind: string): Promise<ResolvedKind | string> {
+    let all = await this.handle.listKinds(this.signal);
+    let hit = all.find((k) => k.apiVersion === apiVersion && k.kind === kind);
+    if (!hit && !this.#refreshed) {
+      this.#refreshed = true; // a CRD created a moment ago: look once more
+      this.handle.discovery.invalidate();
+      all = await this.handle.listKinds(this.signal);
+      hit = all.find((k) => k.apiVersion === apiVersion && k.kind === kind);
+    }
+    if (hit) return hit;
+    const elsewhere = [...new Set(all.filter((k) => k.kind === kind).map((k) => k.apiVersion))];
+    if (elsewhere.length) return `apiVersion ${apiVersion} does not serve kind ${kind}; this cluster serves it as ${elsewhere.join(', ')}`;
+    return (
+      `kind ${kind} (apiVersion ${apiVersion}) is not served by context "${this.handle.context}"; ` +
+      'if it is a custom resource, apply its CustomResourceDefinition first (list_kinds shows what is served)'
+    );
+  }
+}
+
+export function explainApplyError(handle: ClusterHandle, err: unknown, doc: ApplyTarget, verb: string): ToolError {
+  const e = err as { code?: number; body?: { message?: string; reason?: string; details?: { causes?: Array<{ field?: string; message?: string }> } } };
+  if (e.code === 422 && e.body?.details?.causes?.length) {
+    return new ToolError(`invalid: ${e.body.details.causes.map((c) => `${c.field ?? '?'}: ${c.message ?? 'invalid'}`).join('; ')}`);
+  }
+  // Server-side apply checks field types before anything else and reports a mismatch as a 500
+  // ("failed to create typed patch object … .data.a: expected string, got …"): the manifest is
+  // wrong, not the server, so say so instead of suggesting a retry.
+  const typed = /failed to create typed patch object \([^)]*\): (.*)$/s.exec(e.body?.message ?? '');
+  if (typed) {
+    const problem = typed[1]!.replace(/&value\.valueUnstructured\{Value:(.*?)\}/g, '$1').trim();
+    return new ToolError(
+      `invalid: ${problem}`,
+      'Fix the type in the manifest; a value the schema wants as a string must be quoted in YAML, e.g. "1" or "true".',
+    );
+  }
+  if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
+    return new ToolError(
+      `field ownership conflict: ${e.body.message}`,
+      'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, ' +
+        'or, if the person wants this manifest to win, call again with forceConflicts: true.',
+    );
+  }
+  return handle.describeError(err, { verb, resource: qualifiedResource(doc.kind!), name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) });
+}
