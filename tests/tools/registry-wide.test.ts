@@ -2,7 +2,6 @@
 // one place so a new tool cannot quietly break it. The schema snapshot makes any change to a
 // tool's interface a visible diff in review.
 import { describe, expect, it } from 'vitest';
-import { annotationsFor } from '../../src/kernel/annotations.js';
 import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
 import { serverInstructions } from '../../src/kernel/mcp-server.js';
 import { describeTool, ToolCalls } from '../../src/kernel/tool-calls.js';
@@ -37,13 +36,26 @@ describe('every built-in tool', () => {
     }
   });
 
-  it('advertises exactly the annotations of its safety class', () => {
-    for (const { module } of tools) {
-      expect(describeTool(module).annotations, module.name).toEqual(annotationsFor(module));
+  it('tells clients, in the tools/list they receive, exactly the hints of its safety class', () => {
+    // What a client reads: the hints sent, with the spec's defaults for those left out. Written
+    // out per class here rather than computed, so a change to the kernel's mapping shows up.
+    const EXPECTED = {
+      read: { readOnlyHint: true, openWorldHint: true },
+      'safe-mutation': { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+      destructive: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+    } as const;
+    const SPEC_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+    const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
+    const wire = JSON.parse(JSON.stringify(new ToolCalls(registry, () => settings, () => ({}), createLogger({ level: 'error' })).list())) as Array<{
+      name: string; annotations?: Record<string, unknown>;
+    }>;
+    expect(wire).toHaveLength(tools.length);
+    for (const listed of wire) {
+      const module = registry.tools.get(listed.name)!.module;
+      const effective = { ...SPEC_DEFAULTS, ...listed.annotations };
+      expect(effective, listed.name).toMatchObject({ ...EXPECTED[module.safety], ...(module.openWorld === false ? { openWorldHint: false } : {}) });
     }
-    for (const name of READ_TOOLS) {
-      expect(describeTool(registry.tools.get(name)!.module).annotations).toEqual({ readOnlyHint: true });
-    }
+    expect(wire.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name).sort()).toEqual(READ_TOOLS);
   });
 
   it('takes an optional `context` when it talks to a cluster, and documents every argument', () => {
