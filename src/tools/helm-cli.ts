@@ -274,7 +274,9 @@ function helmError(scrub: (line: string) => string, stderr: string, code: number
   else if (/chart .*not found|no chart|failed to download|path .* not found|repo .* not found|could not find/i.test(quoted)) hint = 'Check the chart name, version and repo URL (or the local chart path).';
   else if (/timed out|context deadline exceeded/i.test(quoted)) hint = 'The resources did not become ready in time: look at the pods with list_resources and get_events, then retry or roll back with helm_rollback.';
   else if (/forbidden/i.test(quoted)) hint = 'The context may not do this; use a context with the needed rights.';
-  return new ToolError(`helm failed (${what}, exit ${code ?? signal}): ${quoted}`, hint);
+  // helm's own words go on their own line: the audit log keeps a result's first line only, and
+  // what helm prints (a chart's error text) is the chart's, not ours to record.
+  return new ToolError(`helm failed (${what}, exit ${code ?? signal}):\n${quoted}`, hint);
 }
 
 /**

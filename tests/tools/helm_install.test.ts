@@ -131,7 +131,7 @@ describe('helm_install', () => {
     expect(again.text).toContain('helm_upgrade');
     const missing = await env.callRaw('helm_install', { release: 'nochart', chart: 'no-such-chart', repo: env.info.charts.repoUrl, namespace: ns });
     expect(missing.isError).toBe(true);
-    expect(missing.text).toMatch(/helm failed \(install nochart in namespace .*\): INSTALLATION FAILED: chart "no-such-chart" not found/);
+    expect(missing.text).toMatch(/helm failed \(install nochart in namespace .*\):\nINSTALLATION FAILED: chart "no-such-chart" not found/);
     expect(missing.text).not.toContain('kubeconfig');
     const path = await env.callRaw('helm_install', { release: 'nopath', chart: '/no/such/chart', namespace: ns });
     expect(path.text).toContain('path "/no/such/chart" not found');

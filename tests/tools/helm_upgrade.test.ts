@@ -90,7 +90,7 @@ describe('helm_upgrade', () => {
     expect(missing.text).toContain(`Helm release "nope" not found in namespace "${ns}"`);
     const version = await env.callRaw('helm_upgrade', { release: 'web4', chart: 'kz-demo', repo: env.info.charts.repoUrl, version: '9.9.9', namespace: ns });
     expect(version.isError).toBe(true);
-    expect(version.text).toMatch(/helm failed \(upgrade web4 in namespace .*\): .*kz-demo.*9\.9\.9/);
+    expect(version.text).toMatch(/helm failed \(upgrade web4 in namespace .*\):\n.*kz-demo.*9\.9\.9/);
     expect(version.text).toContain('Check the chart name, version and repo URL');
     process.env.KUBEZILLA_HELM = '/nonexistent/helm';
     const nohelm = await env.callRaw('helm_upgrade', { release: 'web4', chart: chart(env.info, '0.1.0'), namespace: ns });

@@ -257,6 +257,10 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
       const audit = readFileSync(env.server.server.kernel.container.cradle.audit.file, 'utf8');
       expect(audit).toMatch(/"tool":"helm_install"/);
       expect(audit).not.toContain(secretValue);
+      // helm's own output never reaches the audit log: its line ends where helm's text would begin.
+      expect(env.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
+        outcome: 'error', context: info.contexts.admin, namespace: ns, summary: `Error: helm failed (install look${major} in namespace ${ns}, exit 1):`,
+      });
     } finally {
       process.env.KUBEZILLA_HELM = info.tools.helm4;
       await env.close();
