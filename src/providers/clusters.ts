@@ -83,6 +83,8 @@ export interface ContextInfo {
   tunnel?: TunnelState & { via: 'settings' | 'kubeconfig' | 'both' };
   /** Why this context cannot be used as is. */
   problem?: string;
+  /** Why the policy makes this context read-only (listed, or the same API server as a listed one). */
+  readOnly?: string;
 }
 
 export interface ContextList {
@@ -117,6 +119,8 @@ export interface ClusterProviderOptions {
   tunnels: TunnelRegistry;
   /** settings.tunnels, keyed by context name. */
   tunnelSettings?: () => Record<string, TunnelConfig>;
+  /** policy.readOnlyContexts, so listContexts can say which contexts it covers. */
+  readOnlyContexts?: () => readonly string[];
   logger?: Logger;
   requestTimeoutMs?: number;
 }
@@ -680,6 +684,7 @@ export class ClusterProvider implements ClusterTargets {
   readonly tunnels: TunnelRegistry;
   #kubeconfig: KubeconfigStore;
   #tunnelSettings: () => Record<string, TunnelConfig>;
+  #readOnlyContexts: () => readonly string[];
   #handles = new Map<string, { key: string; handle: Promise<ClusterHandle> }>();
   #logger: Logger | undefined;
   #requestTimeoutMs: number;
@@ -689,6 +694,7 @@ export class ClusterProvider implements ClusterTargets {
     this.#kubeconfig = options.kubeconfig;
     this.tunnels = options.tunnels;
     this.#tunnelSettings = options.tunnelSettings ?? (() => ({}));
+    this.#readOnlyContexts = options.readOnlyContexts ?? (() => []);
     this.#logger = options.logger;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   }
@@ -697,6 +703,7 @@ export class ClusterProvider implements ClusterTargets {
   listContexts(): ContextList {
     const snap = this.#kubeconfig.snapshot();
     const settings = this.#tunnelSettings();
+    const readOnlyContexts = this.#readOnlyContexts();
     const contexts = snap.contexts.map((c): ContextInfo => {
       const t = tunnelFor(c, settings);
       const info: ContextInfo = {
@@ -712,6 +719,8 @@ export class ClusterProvider implements ClusterTargets {
       if (t && 'config' in t) info.tunnel = { ...this.tunnels.state(t.config), via: t.via };
       const problem = c.problem ?? (t && 'error' in t ? t.error : undefined);
       if (problem) info.problem = problem;
+      const readOnly = this.readOnlyReason(c.name, readOnlyContexts);
+      if (readOnly) info.readOnly = readOnly;
       return info;
     });
     return { contexts, current: snap.current, problems: snap.problems };

@@ -42,6 +42,7 @@ export function registerProviders(container: KernelContainer): void {
         kubeconfig,
         tunnels: new TunnelRegistry({ logger: logger.child({ component: 'tunnels' }), ...(timeout ? { connectTimeoutMs: timeout } : {}) }),
         tunnelSettings: () => settings.get().tunnels,
+        readOnlyContexts: () => settings.get().policy.readOnlyContexts,
         logger: logger.child({ component: 'clusters' }),
         ...(timeout ? { requestTimeoutMs: timeout } : {}),
       });

@@ -245,6 +245,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
           source: c.source,
           isCurrent: c.isCurrent,
           problem: c.problem ?? null,
+          readOnly: c.readOnly ?? null,
           tunnel: c.tunnel
             ? { bastion: c.tunnel.bastion, status: c.tunnel.status, reason: c.tunnel.reason ?? null, since: c.tunnel.since, via: c.tunnel.via }
             : null,

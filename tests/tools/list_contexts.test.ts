@@ -37,6 +37,19 @@ describe('list_contexts', () => {
     expect(ssh).toMatch(/@127\.0\.0\.1:\d+ (idle|connected|connecting)/);
   });
 
+  it('says which contexts are read-only, including those reaching the same API server as a listed one', async () => {
+    const { testCluster } = await import('../cluster/context.js');
+    const info = testCluster();
+    const ro = await startToolEnv({ settings: { policy: { readOnlyContexts: [info.contexts.ssh!] } } });
+    try {
+      const text = await ro.call('list_contexts');
+      expect(text).toContain(`context ${info.contexts.ssh}: read-only on this server (listed in policy.readOnlyContexts); dry runs still work`);
+      expect(text).toContain(`context ${info.contexts.admin}: read-only on this server (it reaches the same API server as the read-only context ${info.contexts.ssh}); dry runs still work`);
+    } finally {
+      await ro.close();
+    }
+  });
+
   it('lists a broken kubeconfig source with its error', async () => {
     const text = await env.call('list_contexts');
     expect(text).toContain(broken);

@@ -178,6 +178,14 @@ describe('the API drives the running server', () => {
     expect(list.json.contexts[1].tunnel).toMatchObject({ bastion: 'ops@bastion.example.internal:22', status: 'idle', via: 'settings' });
     expect(list.json.problems[0].source).toContain('broken.yaml');
     expect(JSON.stringify(list.json)).not.toContain('not-a-real-token'); // kubeconfig credentials stay out
+    expect(list.json.contexts.map((c: { readOnly: string | null }) => c.readOnly)).toEqual([null, null]);
+    const settings = ui.server.kernel.container.cradle.settings;
+    settings.update((draft) => void (draft.policy.readOnlyContexts = ['dev']));
+    try {
+      expect((await api('/api/clusters')).json.contexts[0].readOnly).toBe('listed in policy.readOnlyContexts');
+    } finally {
+      settings.update((draft) => void (draft.policy.readOnlyContexts = []));
+    }
 
     const container = ui.server.kernel.container;
     const original = container.registrations.clusters!;

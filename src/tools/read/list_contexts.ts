@@ -44,6 +44,7 @@ export default defineTool({
     out.push(list.contexts.length ? table(headers, rows) : 'No contexts found.');
     const notes: string[] = [];
     for (const c of list.contexts) if (c.problem) notes.push(`context ${c.name}: unusable: ${c.problem}`);
+    for (const c of list.contexts) if (c.readOnly) notes.push(`context ${c.name}: read-only on this server (${c.readOnly}); dry runs still work`);
     for (const p of list.problems) {
       if (list.contexts.some((c) => c.problem && p.message.includes(c.originalName))) continue;
       notes.push(`source ${p.source}${p.line ? `:${p.line}` : ''}: ${p.message}`);

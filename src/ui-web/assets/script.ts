@@ -292,6 +292,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     data.contexts.forEach(function (c) {
       var nameCell = make('td', { className: 'ctx-name' }, [make('strong', { text: c.name })]);
       if (c.isCurrent) nameCell.appendChild(make('span', { className: 'badge current', text: 'current' }));
+      if (c.readOnly) nameCell.appendChild(make('span', { className: 'badge read-only', text: 'read-only', title: c.readOnly }));
       if (c.problem) nameCell.appendChild(make('span', { className: 'ctx-problem', text: c.problem }));
       body.appendChild(make('tr', { 'data-context': c.name }, [
         nameCell,

@@ -144,6 +144,7 @@ td .ctx-problem { display: block; white-space: normal; color: var(--bad); font-s
   background: var(--code-bg); color: var(--muted); border: 1px solid var(--border); white-space: nowrap; vertical-align: .1em;
 }
 .badge.current { background: var(--accent-soft); color: var(--accent); border-color: transparent; margin-left: .35rem; }
+.badge.read-only { background: var(--warn-soft); color: var(--warn); border-color: transparent; margin-left: .35rem; }
 .badge.ok, .badge.connected { background: var(--ok-soft); color: var(--ok); border-color: transparent; }
 .badge.error, .badge.failed, .badge.refused { background: var(--bad-soft); color: var(--bad); border-color: transparent; }
 .badge.connecting, .badge.cancelled, .badge.dry-run { background: var(--warn-soft); color: var(--warn); border-color: transparent; }
