@@ -95,6 +95,7 @@ export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes
       return reject(ctx, 400, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
     ctx.respond = false; // the SDK transport writes the response (JSON or an SSE stream) itself
+    cancelOnHangUp(ctx, transport, body);
     await transport.handleRequest(ctx.req, ctx.res, body);
   };
   router.post(MCP_PATH, handle).get(MCP_PATH, handle).delete(MCP_PATH, handle);
@@ -121,6 +122,26 @@ function openSession(kernel: Kernel, sessions: SessionRegistry, tokenFingerprint
   };
   void server.connect(transport);
   return transport;
+}
+
+/**
+ * A client that dies mid-call just closes its response stream; it never sends
+ * notifications/cancelled. Without this the work goes on to its own timeout (a helm install for
+ * minutes). When the stream closes before the answers were written, the requests it carried are
+ * cancelled through the SDK's own path, as if the client had cancelled them, so each call's
+ * AbortSignal fires and the tool stops (helm killed, requests aborted).
+ */
+function cancelOnHangUp(ctx: Koa.Context, transport: StreamableHTTPServerTransport, body: unknown): void {
+  const ids = (Array.isArray(body) ? body : [body])
+    .filter((m): m is { id: string | number; method: string } => Boolean(m && typeof m === 'object' && 'method' in m && 'id' in m))
+    .map((m) => m.id);
+  if (!ids.length) return;
+  ctx.res.once('close', () => {
+    if (ctx.res.writableFinished) return;
+    for (const requestId of ids) {
+      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'the client disconnected' } });
+    }
+  });
 }
 
 function isInitialize(body: unknown): boolean {

@@ -99,6 +99,28 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.close();
   });
 
+  it('stops the work when the client hangs up mid-call without cancelling', async () => {
+    const { client, transport } = await connectClient(kz.url, kz.token);
+    (globalThis as { __kzFixtureAborted?: boolean }).__kzFixtureAborted = false;
+    // A client killed mid-call: the response stream just closes, no notifications/cancelled.
+    const hangUp = new AbortController();
+    const pending = fetch(kz.url, {
+      method: 'POST',
+      signal: hangUp.signal,
+      headers: {
+        authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
+        'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 77, method: 'tools/call', params: { name: 'fixture_slow', arguments: { steps: 200 } } }),
+    }).then((r) => r.text());
+    setTimeout(() => hangUp.abort(), 300);
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => (globalThis as { __kzFixtureAborted?: boolean }).__kzFixtureAborted, { timeout: 3000 }).toBe(true);
+    // The session itself goes on.
+    expect(textOf(await client.callTool({ name: 'fixture_echo', arguments: { text: 'still here' } }))).toBe('still here');
+    await client.close();
+  });
+
   it('with elicitation, always asks the person: a declined call repeated with "confirm" is asked again, not done', async () => {
     const { client } = await connectClient(kz.url, kz.token, { elicitation: { form: {} } });
     const asked: string[] = [];
