@@ -3,13 +3,12 @@
  * Validated against one schema on every load and save. A file that is not JSON or breaks the
  * schema stops start-up with the file, the field and the problem; it is never rewritten with
  * defaults, because that would silently throw away what the person had configured.
- * Written atomically (temp file + rename) with mode 0600: it may hold inline kubeconfigs.
+ * Written atomically (random temp file + rename, never through a link) with mode 0600: it may hold inline kubeconfigs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAFETY_CLASSES } from '../kernel/contract.js';
-import { ensurePrivateDir } from './config-dir.js';
+import { readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
 import { compileSchema, formatAjvErrors } from '../kernel/validation.js';
 import { KubezillaError } from '../kernel/errors.js';
 
@@ -98,6 +97,12 @@ export function parseSettings(raw: unknown, source: string): Settings {
 
 type Listener = (settings: Settings) => void;
 
+const settingsFileLabel = (file: string): PrivateFileLabel => ({
+  code: 'SETTINGS_UNREADABLE',
+  fix: `Replace it with a regular file you own: \`cp --remove-destination "$(readlink -f '${file}')" '${file}'\` keeps what it ` +
+    'pointed to, or move it away to start from defaults.',
+});
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
@@ -141,14 +146,15 @@ export class SettingsStore {
   }
 
   #load(): Settings {
-    if (!existsSync(this.file)) return parseSettings({}, 'defaults');
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readPrivateFile(this.file, settingsFileLabel(this.file));
     } catch (err) {
+      if (err instanceof KubezillaError) throw err;
       throw new KubezillaError('SETTINGS_UNREADABLE', `cannot read ${this.file}: ${(err as Error).message}`,
         'Check the file permissions or pass --config-dir.');
     }
+    if (text === undefined) return parseSettings({}, 'defaults');
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -160,9 +166,6 @@ export class SettingsStore {
   }
 
   #write(settings: Settings): void {
-    ensurePrivateDir(this.dir);
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
-    renameSync(temp, this.file);
+    writePrivateFileAtomic(this.file, JSON.stringify(settings, null, 2) + '\n', settingsFileLabel(this.file));
   }
 }
