@@ -60,6 +60,18 @@ export const SettingsSchema = Type.Object(
         protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
         revealSecrets: Type.Boolean({ default: false }),
         maxOutputBytes: Type.Integer({ minimum: 1024, default: 48 * 1024 }),
+        /**
+         * Where helm_install and helm_upgrade may take charts from: repository URL prefixes (https://…), OCI
+         * prefixes (oci://registry/charts) and absolute local directories. Empty (the default) allows any source,
+         * as helm itself does; a person who lists one source has restricted them all.
+         */
+        allowedChartSources: Type.Array(
+          Type.String({
+            pattern: '^(https?://|oci://|/|[A-Za-z]:[\\\\/])',
+            description: 'An http(s):// or oci:// URL prefix, or an absolute directory.',
+          }),
+          { default: [] },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
