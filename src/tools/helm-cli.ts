@@ -387,7 +387,7 @@ function checkAllowedSource(source: ChartSource, allowedSources: readonly string
       const rel = relative(base, real);
       return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
     });
-    if (!inside) refuse(`chart: local path "${chart}"${real !== local ? ` (really ${real})` : ''}`, 'it is not inside an allowed directory');
+    if (!inside) refuse(`chart: local path "${chart}"${real !== chart ? ` (really ${real})` : ''}`, 'it is not inside an allowed directory');
     return;
   }
   if (source.repo !== undefined) {
