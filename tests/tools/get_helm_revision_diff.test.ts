@@ -134,7 +134,8 @@ describe('get_helm_revision_diff', () => {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(Buffer.from(secret).toString('base64'));
     }
-    expect(section(text, 'User-supplied values')).toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: <redacted, added>\n+password: <redacted, added>');
+    expect(section(text, 'User-supplied values'))
+      .toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: <redacted, added>\n+password: <redacted, added>');
     const diff = section(text, 'Manifest');
     expect(text).toContain('== Manifest (changed: Secret creds-creds, ConfigMap creds-mode)');
     expect(diff).toContain('-  password: "<redacted>"\n+  password: "<redacted, changed>"');

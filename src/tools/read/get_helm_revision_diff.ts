@@ -169,7 +169,9 @@ function redactValues(config: unknown, previous: { of: unknown } | undefined, re
   const child = (prev: { has: boolean; value: unknown } | undefined, key: string | number) => {
     if (!prev) return undefined;
     const container = prev.value;
-    if (typeof key === 'number') return Array.isArray(container) && key < container.length ? { has: true, value: container[key] } : { has: false, value: undefined };
+    if (typeof key === 'number') {
+      return Array.isArray(container) && key < container.length ? { has: true, value: container[key] } : { has: false, value: undefined };
+    }
     const has = !!container && typeof container === 'object' && !Array.isArray(container) && Object.hasOwn(container, key);
     return { has, value: has ? (container as Record<string, unknown>)[key] : undefined };
   };
