@@ -87,6 +87,7 @@ function configDir(values: Values): string {
     ensurePrivateDir(dir);
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
+    if (err instanceof KubezillaError) throw err; // already names the directory and the fix
     throw new KubezillaError('CONFIG_DIR_UNUSABLE', `config directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code}`,
       'Fix its permissions or choose another with --config-dir.');
   }

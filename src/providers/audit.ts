@@ -7,12 +7,13 @@
  * one-line summary. It never holds secrets or manifest contents: every string field is passed
  * through the logger's scrubber (registered tokens, Bearer credentials, kz_ tokens) and capped in
  * length, and entries carry no free-form objects. Each entry is written with a single O_APPEND
- * write, so concurrent writers never interleave within a line.
+ * write, so concurrent writers never interleave within a line. The file is never opened through a
+ * link: one would let another program collect the entries or feed the settings page a foreign file.
  */
-import { appendFileSync, chmodSync, closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrub } from '../kernel/logger.js';
-import { ensurePrivateDir } from './config-dir.js';
+import { appendPrivateFile, openPrivateFileForReading, type PrivateFileLabel } from './config-dir.js';
 
 declare module '../kernel/contract.js' {
   interface Providers {
@@ -55,6 +56,11 @@ const OUTCOMES: readonly AuditOutcome[] = ['ok', 'error', 'refused', 'cancelled'
 /** recent() reads at most this much of the file's tail. */
 const TAIL_BYTES = 1024 * 1024;
 
+const auditFileLabel = (file: string): PrivateFileLabel => ({
+  code: 'AUDIT_LOG_UNUSABLE',
+  fix: `Move it away (\`mv '${file}' '${file}.old'\`); Kubezilla starts a new audit log as a regular 0600 file.`,
+});
+
 function clean(value: unknown, limit: number): string {
   const text = scrub(String(value ?? '')).replace(/[\r\n\t]+/g, ' ').trim();
   return text.length > limit ? text.slice(0, limit - 1) + '…' : text;
@@ -79,17 +85,15 @@ export class AuditLog {
       outcome: OUTCOMES.includes(input.outcome) ? input.outcome : 'error',
       summary: clean(input.summary ?? '', FIELD_LIMITS.summary),
     };
-    ensurePrivateDir(this.dir);
-    const fresh = !existsSync(this.file);
-    appendFileSync(this.file, JSON.stringify(entry) + '\n', { mode: 0o600, flag: 'a' });
-    if (!fresh && process.platform !== 'win32' && (statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
+    appendPrivateFile(this.file, JSON.stringify(entry) + '\n', auditFileLabel(this.file));
     return entry;
   }
 
   /** The newest `limit` entries, newest first. Unparseable lines are skipped. */
   recent(limit = 50): AuditEntry[] {
-    if (limit <= 0 || !existsSync(this.file)) return [];
-    const fd = openSync(this.file, 'r');
+    if (limit <= 0) return [];
+    const fd = openPrivateFileForReading(this.file, auditFileLabel(this.file));
+    if (fd === undefined) return [];
     let text: string;
     let fromStart: boolean;
     try {

@@ -3,13 +3,12 @@
  * Validated against one schema on every load and save. A file that is not JSON or breaks the
  * schema stops start-up with the file, the field and the problem; it is never rewritten with
  * defaults, because that would silently throw away what the person had configured.
- * Written atomically (temp file + rename) with mode 0600: it may hold inline kubeconfigs.
+ * Written atomically (random temp file + rename, never through a link) with mode 0600: it may hold inline kubeconfigs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAFETY_CLASSES } from '../kernel/contract.js';
-import { ensurePrivateDir } from './config-dir.js';
+import { readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
 import { compileSchema, formatAjvErrors } from '../kernel/validation.js';
 import { KubezillaError } from '../kernel/errors.js';
 
@@ -61,6 +60,18 @@ export const SettingsSchema = Type.Object(
         protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
         revealSecrets: Type.Boolean({ default: false }),
         maxOutputBytes: Type.Integer({ minimum: 1024, default: 48 * 1024 }),
+        /**
+         * Where helm_install and helm_upgrade may take charts from: repository URL prefixes (https://…), OCI
+         * prefixes (oci://registry/charts) and absolute local directories. Empty (the default) allows any source,
+         * as helm itself does; a person who lists one source has restricted them all.
+         */
+        allowedChartSources: Type.Array(
+          Type.String({
+            pattern: '^(https?://|oci://|/|[A-Za-z]:[\\\\/])',
+            description: 'An http(s):// or oci:// URL prefix, or an absolute directory.',
+          }),
+          { default: [] },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -97,6 +108,12 @@ export function parseSettings(raw: unknown, source: string): Settings {
 }
 
 type Listener = (settings: Settings) => void;
+
+const settingsFileLabel = (file: string): PrivateFileLabel => ({
+  code: 'SETTINGS_UNREADABLE',
+  fix: `Replace it with a regular file you own: \`cp --remove-destination "$(readlink -f '${file}')" '${file}'\` keeps what it ` +
+    'pointed to, or move it away to start from defaults.',
+});
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -141,14 +158,15 @@ export class SettingsStore {
   }
 
   #load(): Settings {
-    if (!existsSync(this.file)) return parseSettings({}, 'defaults');
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readPrivateFile(this.file, settingsFileLabel(this.file));
     } catch (err) {
+      if (err instanceof KubezillaError) throw err;
       throw new KubezillaError('SETTINGS_UNREADABLE', `cannot read ${this.file}: ${(err as Error).message}`,
         'Check the file permissions or pass --config-dir.');
     }
+    if (text === undefined) return parseSettings({}, 'defaults');
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -160,9 +178,6 @@ export class SettingsStore {
   }
 
   #write(settings: Settings): void {
-    ensurePrivateDir(this.dir);
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
-    renameSync(temp, this.file);
+    writePrivateFileAtomic(this.file, JSON.stringify(settings, null, 2) + '\n', settingsFileLabel(this.file));
   }
 }

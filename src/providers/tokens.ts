@@ -8,13 +8,18 @@
  * opened with the old token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { registerSecret } from '../kernel/logger.js';
 import { KubezillaError } from '../kernel/errors.js';
-import { ensurePrivateDir } from './config-dir.js';
+import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
 
 const TOKEN_SHAPE = /^kz_[A-Za-z0-9_-]{43}$/;
+
+const tokenFileLabel = (file: string): PrivateFileLabel => ({
+  code: 'TOKEN_UNREADABLE',
+  fix: `Remove it (\`rm '${file}'\`) and run \`kubezilla-mcp token --regenerate\` to write a new token as a regular 0600 file.`,
+});
 
 export function newToken(): string {
   return 'kz_' + randomBytes(32).toString('base64url');
@@ -106,29 +111,26 @@ export class TokenStore {
   }
 
   #read(): string | undefined {
-    if (!existsSync(this.file)) return undefined;
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(this.file, 'utf8').trim();
+      // Refuses a link or a foreign file, and tightens a copied or restored one through its descriptor;
+      // a file that is already 0600 is never touched, so the watcher below does not see our own chmod.
+      text = readPrivateFile(this.file, tokenFileLabel(this.file))?.trim();
     } catch (err) {
+      if (err instanceof KubezillaError) throw err;
       throw new KubezillaError('TOKEN_UNREADABLE', `cannot read ${this.file}: ${(err as NodeJS.ErrnoException).code}`,
         'Fix its permissions (it should be 0600 and owned by you) or run `kubezilla-mcp token --regenerate`.');
     }
+    if (text === undefined) return undefined;
     if (!TOKEN_SHAPE.test(text)) {
       throw new KubezillaError('TOKEN_UNREADABLE', `${this.file} does not hold a Kubezilla token`,
         'Run `kubezilla-mcp token --regenerate` to write a new one.');
     }
-    // Tighten a copied or restored file, but never touch it otherwise: the watcher below would
-    // see our own chmod as a change.
-    if (process.platform !== 'win32' && (statSync(this.file).mode & 0o077) !== 0) chmodSync(this.file, 0o600);
     return text;
   }
 
   #write(token: string): string {
-    ensurePrivateDir(this.dir);
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, token + '\n', { mode: 0o600 });
-    renameSync(temp, this.file);
+    writePrivateFileAtomic(this.file, token + '\n', tokenFileLabel(this.file));
     return token;
   }
 }

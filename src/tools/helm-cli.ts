@@ -11,9 +11,9 @@
  *   process group (SIGTERM, then SIGKILL); a failure quotes helm's last error line.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { parseAllDocuments } from 'yaml';
 import { ToolError, type ToolContext } from '../kernel/contract.js';
@@ -377,11 +377,87 @@ export interface ChartSource {
   values?: string | undefined;
 }
 
-/** Checks a chart source before helm runs: release name, flag-like words, values YAML. */
-export function checkChartSource(source: ChartSource): void {
+/**
+ * Checks a chart source before helm runs: release name, flag-like words, values YAML, and the
+ * person's policy.allowedChartSources (empty: any source).
+ */
+export function checkChartSource(source: ChartSource, allowedSources: readonly string[] = []): void {
   checkReleaseName(source.release);
   for (const [field, value] of [['chart', source.chart], ['version', source.version], ['repo', source.repo]] as const) checkWord(field, value);
   checkValues(source.values);
+  if (allowedSources.length) checkAllowedSource(source, allowedSources);
+}
+
+/**
+ * policy.allowedChartSources, judged the way helm locates a chart (LocateChart), in its order:
+ * 1. `chart` is an existing local path (helm checks this first, even when --repo is given, relative
+ *    to its working directory, which is ours): its real path, links resolved, must lie inside an
+ *    allowed directory, so `allowed/../elsewhere` and a link out of an allowed directory fail.
+ * 2. `repo` given: the repository URL must start with an allowed http(s) entry.
+ * 3. `oci://` reference, or a chart archive URL: must start with an allowed oci:// or http(s) entry.
+ * 4. Anything else is `repo/chart` or a bare name: helm here runs with no user repositories
+ *    (an isolated HELM_*_HOME), so there is no repository name to allow; the person allows URLs and
+ *    the model passes `repo`.
+ * URL prefixes compare scheme, host and port exactly and the path on a segment boundary, after the
+ * URL parser has removed dot segments and credentials from the host: `https://good.example.com`
+ * allows `https://good.example.com/charts`, not `https://good.example.com.evil.io` or
+ * `https://good.example.com@evil.io`; `oci://r.example.com/charts` does not allow `/charts-x`.
+ */
+function checkAllowedSource(source: ChartSource, allowedSources: readonly string[]): void {
+  const chart = source.chart.trim(); // helm trims it too
+  const urls = allowedSources.filter((entry) => /^(https?|oci):\/\//i.test(entry));
+  const dirs = allowedSources.filter((entry) => !urls.includes(entry));
+  const refuse = (what: string, why: string): never => {
+    throw new ToolError(
+      `${what} is not an allowed chart source: ${why}. Nothing was installed or changed.`,
+      `The server setting policy.allowedChartSources allows only: ${allowedSources.join(', ')}. ` +
+        'Use a chart from one of those, or ask the person to add the source on the settings page or in settings.json.',
+    );
+  };
+  const local = resolve(chart);
+  if (existsSync(local)) {
+    const real = realpathSync(local);
+    const inside = dirs.some((dir) => {
+      let base: string;
+      try {
+        base = realpathSync(dir);
+      } catch {
+        return false; // an allowed directory that does not exist holds nothing
+      }
+      const rel = relative(base, real);
+      return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+    });
+    if (!inside) refuse(`chart: local path "${chart}"${real !== chart ? ` (really ${real})` : ''}`, 'it is not inside an allowed directory');
+    return;
+  }
+  if (source.repo !== undefined) {
+    if (!urls.some((entry) => urlWithin(source.repo!, entry))) refuse(`repo: "${source.repo}"`, 'no allowed URL is a prefix of it');
+    return;
+  }
+  if (/^(https?|oci):\/\//i.test(chart)) {
+    if (!urls.some((entry) => urlWithin(chart, entry))) refuse(`chart: "${chart}"`, 'no allowed URL is a prefix of it');
+    return;
+  }
+  refuse(`chart: "${chart}"`, 'it is neither a local path inside an allowed directory nor an oci:// reference, and it names no repo URL');
+}
+
+/** True when `candidate` is `allowed` or below it: same scheme, host and port, path on a segment boundary. */
+export function urlWithin(candidate: string, allowed: string): boolean {
+  let c: URL;
+  let a: URL;
+  try {
+    c = new URL(candidate);
+    a = new URL(allowed);
+  } catch {
+    return false;
+  }
+  if (c.protocol.toLowerCase() !== a.protocol.toLowerCase()) return false;
+  // oci: is not a "special" scheme to the URL parser, so its host keeps its case: compare without.
+  if (c.host.toLowerCase() !== a.host.toLowerCase() || c.host === '') return false;
+  if (c.username || c.password) return false; // credentials belong in helm's registry login, not here
+  const base = a.pathname.replace(/\/+$/, '');
+  const path = c.pathname;
+  return path === base || path.startsWith(`${base}/`) || (base === '' && path === '');
 }
 
 /** `helm install|upgrade <release> <chart>` with the source's flags (values go through runHelm's 0600 file). */

@@ -193,6 +193,30 @@ export function chartOf(rel: HelmRelease | undefined): string | undefined {
   return `${md.name}-${md.version ?? ''}`;
 }
 
+/** Values shorter than this are not hunted for in free text: "on", "web" or "3" would blot out every description. */
+const MIN_SCRUBBED_VALUE = 4;
+
+/**
+ * The release's description (`helm history` DESCRIPTION) with every user-supplied string value cut
+ * out unless `reveal`: helm writes failure messages there verbatim, and a Kubernetes 422 quotes the
+ * invalid value, so a connection string or password from the values can surface in it. Every user
+ * value of a release lives in its Secret, so it is treated as secret like Secret data.
+ */
+export function releaseDescription(rel: HelmRelease | undefined, reveal: boolean): string {
+  const description = rel?.info?.description ?? '';
+  if (reveal || !description) return description;
+  const values = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (typeof node === 'string' && node.length >= MIN_SCRUBBED_VALUE) values.add(node);
+    else if (node && typeof node === 'object') for (const child of Object.values(node)) walk(child);
+  };
+  walk(rel?.config);
+  // Longest first, so a value that contains another is cut whole.
+  let text = description;
+  for (const value of [...values].sort((a, b) => b.length - a.length)) text = text.split(value).join('<redacted value>');
+  return text;
+}
+
 /** A time as `2026-11-25T08:45:36Z` (seconds). */
 export function when(time: string | undefined): string | undefined {
   if (!time || time.startsWith('0001-01-01')) return undefined;

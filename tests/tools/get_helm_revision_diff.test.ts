@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { testCluster } from '../cluster/context.js';
 import { apply, createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
-import { h, installUpgradeRollback, secretChart } from './helm-fixtures.js';
+import { appChart, h, installUpgradeRollback, secretChart } from './helm-fixtures.js';
 
 /** An external cluster (KUBEZILLA_TEST_KUBECONFIG) has no restricted user. */
 const external = testCluster().external;
@@ -29,6 +29,17 @@ describe('get_helm_revision_diff', () => {
   const ns = uniqueName('kz-t-helm-d');
   const work = mkdtempSync(join(tmpdir(), 'kz-t-helm-d-'));
   let creds: string;
+  let app: string;
+  /** What a person would put in an app's values: none of the keys looks secret to a key-name regex. */
+  const appValues = (n: 'first' | 'second') => ({
+    database: { url: `postgres://app:${n}-Pa55w0rd@db.internal:5432/app` },
+    env: [{ name: 'UPSTREAM', value: `https://${n}-upstream.example.net/hook?key=${n}-env-key` }],
+    pwd: `${n}-pwd-value`,
+    ...(n === 'first' ? { region: 'eu-west-1-first' } : { tier: 'gold-second' }),
+  });
+  const appSecrets = (n: 'first' | 'second') => [`${n}-Pa55w0rd`, `${n}-env-key`, `${n}-upstream.example.net`, `${n}-pwd-value`, `${n}-pwd`];
+  /** A connection string that ends up quoted in helm's description of a failed upgrade. */
+  const failedUpgradeValue = 'app:third-Pa55w0rd@db.internal';
 
   async function manifest(major: 3 | 4, release: string, revision: number, driver: 'secret' | 'configmap' = 'secret'): Promise<string> {
     // helm prints the stored manifest plus a newline.
@@ -54,10 +65,18 @@ describe('get_helm_revision_diff', () => {
     creds = secretChart();
     await h(env.info, 4, ['install', 'creds', creds, '-n', ns]);
     await h(env.info, 4, ['upgrade', 'creds', creds, '-n', ns, '--set', 'password=second-secret-value', '--set', 'mode=two']);
+    app = appChart();
+    for (const [i, n] of (['first', 'second'] as const).entries()) {
+      writeFileSync(join(work, `app-${n}.yaml`), JSON.stringify(appValues(n)));
+      await h(env.info, 4, [i === 0 ? 'install' : 'upgrade', 'app', app, '-n', ns, '-f', join(work, `app-${n}.yaml`)]);
+    }
+    // Revision 3 fails: a ConfigMap named by a value is invalid, and the API server's 422 quotes the name.
+    await h(env.info, 4, ['upgrade', 'app', app, '-n', ns, '--reuse-values', '--set-string', `configName=${failedUpgradeValue}`], { allowFail: true });
   }, 240_000);
   afterAll(async () => {
     rmSync(work, { recursive: true, force: true });
     if (creds) rmSync(creds, { recursive: true, force: true });
+    if (app) rmSync(app, { recursive: true, force: true });
     if (env) {
       await deleteNamespaces(env.info, ns);
       await env.close();
@@ -71,11 +90,17 @@ describe('get_helm_revision_diff', () => {
       expect(text.split('\n')[0]).toBe(
         `Release "${release}" in namespace "${ns}": revision 2 (kz-demo-0.2.0, superseded, "Upgrade complete") → revision 3 (kz-demo-0.1.0, deployed, "Rollback to 1").`,
       );
-      const valuesDiff = section(text, 'User-supplied values');
-      expect(valuesDiff).toBe(`--- values, revision 2\n+++ values, revision 3\n@@ -1 +0,0 @@\n-greeting: changed by helm ${major}`);
-      const v = sides(valuesDiff);
-      expect(parse(v.old) ?? {}).toEqual(await values(major, release, 2));
-      expect(parse(v.new) ?? {}).toEqual(await values(major, release, 3));
+      expect(section(text, 'User-supplied values')).toBe('--- values, revision 2\n+++ values, revision 3\n@@ -1 +0,0 @@\n-greeting: <redacted>');
+      const open = await startToolEnv({ settings: { policy: { revealSecrets: true } } });
+      try {
+        const valuesDiff = section(await open.call('get_helm_revision_diff', { release, namespace: ns }), 'User-supplied values');
+        expect(valuesDiff).toBe(`--- values, revision 2\n+++ values, revision 3\n@@ -1 +0,0 @@\n-greeting: changed by helm ${major}`);
+        const v = sides(valuesDiff);
+        expect(parse(v.old) ?? {}).toEqual(await values(major, release, 2));
+        expect(parse(v.new) ?? {}).toEqual(await values(major, release, 3));
+      } finally {
+        await open.close();
+      }
       expect(text).toContain(`== Manifest (changed: ConfigMap ${release}-kz-demo, Service ${release}-kz-demo, Deployment ${release}-kz-demo)`);
       const diff = section(text, 'Manifest');
       expect(diff).toMatch(/^--- manifest, revision 2\n\+\+\+ manifest, revision 3\n@@ /);
@@ -87,11 +112,11 @@ describe('get_helm_revision_diff', () => {
   it('takes from and to, and show: values or manifest', async () => {
     const text = await env.call('get_helm_revision_diff', { release: 'web4', namespace: ns, from: 1, to: 2 });
     expect(text.split('\n')[0]).toContain('revision 1 (kz-demo-0.1.0, superseded, "Install complete") → revision 2 (kz-demo-0.2.0, superseded, "Upgrade complete")');
-    expect(section(text, 'User-supplied values')).toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1 @@\n+greeting: changed by helm 4');
+    expect(section(text, 'User-supplied values')).toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1 @@\n+greeting: <redacted, added>');
     expect(patched(await manifest(4, 'web4', 1), section(text, 'Manifest'))).toBe(await manifest(4, 'web4', 2));
     const onlyValues = await env.call('get_helm_revision_diff', { release: 'web4', namespace: ns, from: 1, to: 2, show: 'values' });
     expect(onlyValues).not.toContain('== Manifest');
-    expect(section(onlyValues, 'User-supplied values')).toContain('+greeting: changed by helm 4');
+    expect(section(onlyValues, 'User-supplied values')).toContain('+greeting: <redacted, added>');
     const onlyManifest = await env.call('get_helm_revision_diff', { release: 'web4', namespace: ns, from: 1, to: 3, show: 'manifest' });
     expect(onlyManifest).not.toContain('== User-supplied values');
     expect(onlyManifest).toContain('== Manifest\n(unchanged)');
@@ -99,7 +124,7 @@ describe('get_helm_revision_diff', () => {
 
   it('reads the ConfigMaps driver', async () => {
     const text = await env.call('get_helm_revision_diff', { release: 'cm4', namespace: ns, from: 1, to: 2 });
-    expect(section(text, 'User-supplied values')).toContain('+greeting: changed by helm 4');
+    expect(section(text, 'User-supplied values')).toContain('+greeting: <redacted, added>');
     expect(patched(await manifest(4, 'cm4', 1, 'configmap'), section(text, 'Manifest'))).toBe(await manifest(4, 'cm4', 2, 'configmap'));
   });
 
@@ -109,13 +134,14 @@ describe('get_helm_revision_diff', () => {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(Buffer.from(secret).toString('base64'));
     }
-    expect(section(text, 'User-supplied values')).toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: two\n+password: "<redacted: 19 bytes, changed>"');
+    expect(section(text, 'User-supplied values'))
+      .toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: <redacted, added>\n+password: <redacted, added>');
     const diff = section(text, 'Manifest');
     expect(text).toContain('== Manifest (changed: Secret creds-creds, ConfigMap creds-mode)');
-    expect(diff).toContain('-  password: "<redacted: 18 bytes>"\n+  password: "<redacted: 19 bytes, changed>"');
-    expect(diff).toContain('-  token: "<redacted: 22 bytes>"\n+  token: "<redacted: 23 bytes, changed>"');
+    expect(diff).toContain('-  password: "<redacted>"\n+  password: "<redacted, changed>"');
+    expect(diff).toContain('-  token: "<redacted>"\n+  token: "<redacted, changed>"');
     expect(diff).toContain('-  mode: "one"\n+  mode: "two"');
-    expect(text).toContain('Secret data/stringData and values under secret-looking keys are redacted');
+    expect(text).toContain('Values and Secret data/stringData are redacted');
   });
 
   it('shows Secret contents when the settings allow it', async () => {
@@ -131,12 +157,57 @@ describe('get_helm_revision_diff', () => {
     }
   });
 
+  it('never prints a value of the release, whatever its key, yet names every added, removed and changed key', async () => {
+    const text = await env.call('get_helm_revision_diff', { release: 'app', namespace: ns, from: 1, to: 2 });
+    for (const secret of [...appSecrets('first'), ...appSecrets('second'), 'eu-west-1-first', 'gold-second']) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+    const values = section(text, 'User-supplied values').split('\n');
+    for (const line of ['-  url: <redacted>', '+  url: <redacted, changed>', '-    value: <redacted>', '+    value: <redacted, changed>',
+      '-pwd: <redacted>', '+pwd: <redacted, changed>', '-region: <redacted>', '+tier: <redacted, added>', '   - name: <redacted>']) {
+      expect(values).toContain(line);
+    }
+    expect(text).toContain('== Manifest (changed: Secret app-env)');
+    const manifest = section(text, 'Manifest');
+    expect(manifest).toContain('-  DATABASE_URL: "<redacted>"\n-  PWD: "<redacted>"\n-  UPSTREAM: "<redacted>"');
+    expect(manifest).toContain('+  DATABASE_URL: "<redacted, changed>"\n+  PWD: "<redacted, changed>"\n+  UPSTREAM: "<redacted, changed>"');
+    expect(text).toContain('Values and Secret data/stringData are redacted: every value of a release is stored in its Secret.');
+  });
+
+  it('cuts user values out of helm\'s description of a failed upgrade, in the diff and in get_helm_history', async () => {
+    const history = await env.call('get_helm_history', { release: 'app', namespace: ns });
+    expect(history).toMatch(/^3 .*failed .*Upgrade "app" failed/m);
+    expect(history).toContain('<redacted value>');
+    const diff = await env.call('get_helm_revision_diff', { release: 'app', namespace: ns, show: 'values' });
+    expect(diff.split('\n')[0]).toContain('revision 3 (kz-app-1.0.0, failed, "Upgrade "app" failed');
+    for (const text of [history, diff, await env.call('list_helm_releases', { namespace: ns })]) {
+      expect(text).not.toContain('third-Pa55w0rd');
+      for (const secret of appSecrets('second')) expect(text).not.toContain(secret);
+    }
+    expect(section(diff, 'User-supplied values')).toContain('+configName: <redacted, added>');
+  });
+
+  it('shows the values of the release when the settings allow it', async () => {
+    const open = await startToolEnv({ settings: { policy: { revealSecrets: true } } });
+    try {
+      const text = await open.call('get_helm_revision_diff', { release: 'app', namespace: ns, from: 1, to: 2 });
+      for (const secret of appSecrets('second')) expect(text).toContain(secret);
+      expect(section(text, 'User-supplied values')).toContain(`+  url: postgres://app:second-Pa55w0rd@db.internal:5432/app`);
+      expect(section(text, 'Manifest')).toContain('+  PWD: "second-pwd-value"');
+      expect(await open.call('get_helm_history', { release: 'app', namespace: ns })).toContain('third-Pa55w0rd');
+      expect(text).not.toContain('redacted');
+    } finally {
+      await open.close();
+    }
+  });
+
   it('keeps to the answer budget and says where it cut', async () => {
     const small = await startToolEnv({ settings: { policy: { maxOutputBytes: 2048 } } });
     try {
       const text = await small.call('get_helm_revision_diff', { release: 'web4', namespace: ns });
       expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2048);
-      expect(section(text, 'User-supplied values')).toContain('-greeting: changed by helm 4');
+      expect(section(text, 'User-supplied values')).toContain('-greeting: <redacted>');
       expect(text).toMatch(/Manifest diff cut after \d+ of \d+ lines to fit the answer budget\. Pass show "values" for the values alone, or read the changed objects with get_resource_yaml\./);
     } finally {
       await small.close();
@@ -154,7 +225,7 @@ describe('get_helm_revision_diff', () => {
     const unknown = await env.callRaw('get_helm_revision_diff', { release: 'nope', namespace: ns });
     expect(unknown.isError).toBe(true);
     expect(unknown.text).toContain(`Helm release "nope" not found in namespace "${ns}"`);
-    expect(unknown.text).toContain('Releases in this namespace: cm4, creds, web3, web4.');
+    expect(unknown.text).toContain('Releases in this namespace: app, cm4, creds, web3, web4.');
   });
 
   it('names a damaged record', async () => {

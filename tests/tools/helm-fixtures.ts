@@ -98,6 +98,43 @@ export function secretChart(): string {
   return dir;
 }
 
+/**
+ * A chart shaped like a real app's: a database connection string, extra env vars and a `pwd`, all
+ * from values and rendered into a Secret, and a ConfigMap named by `configName` (so an upgrade can
+ * fail with a 422 that quotes a value). None of the value keys looks secret to a key-name regex.
+ */
+export function appChart(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kz-app-chart-'));
+  mkdirSync(join(dir, 'templates'));
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: kz-app\nversion: 1.0.0\nappVersion: "1.0"\n');
+  writeFileSync(join(dir, 'values.yaml'), 'database:\n  url: ""\nenv: []\npwd: ""\nconfigName: settings\n');
+  writeFileSync(
+    join(dir, 'templates', 'all.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: Secret',
+      'metadata:',
+      '  name: {{ .Release.Name }}-env',
+      'type: Opaque',
+      'stringData:',
+      '  DATABASE_URL: {{ .Values.database.url | quote }}',
+      '  PWD: {{ .Values.pwd | quote }}',
+      '{{- range .Values.env }}',
+      '  {{ .name }}: {{ .value | quote }}',
+      '{{- end }}',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: {{ .Values.configName }}',
+      'data:',
+      '  release: {{ .Release.Name | quote }}',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
 /** helm's Go time (`2026-11-25 08:45:36.087057713 +0000 UTC` or RFC 3339) as `2026-11-25T08:45:36Z`. */
 export function helmTime(t: string): string {
   const iso = t.includes('T') ? t : t.replace(' ', 'T').replace(/ \+0000 UTC$/, 'Z');

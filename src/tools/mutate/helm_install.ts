@@ -32,7 +32,7 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
-    checkChartSource(input);
+    checkChartSource(input, ctx.settings.get().policy.allowedChartSources);
     const bin = await locateHelm();
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;

@@ -1,12 +1,13 @@
 /**
  * get_helm_history: `helm history` without the helm binary: a release's revisions with status,
  * chart, app version and description, read from Helm's release records (both storage drivers).
+ * Descriptions lose any user-supplied value quoted in them unless policy.revealSecrets is on.
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
 import { table } from '../format.js';
-import { chartOf, readRecords, releaseRecords, when } from '../helm-store.js';
+import { chartOf, readRecords, releaseDescription, releaseRecords, when } from '../helm-store.js';
 
 const DEFAULT_MAX = 20;
 const MAX_DESCRIPTION = 400;
@@ -17,7 +18,7 @@ export default defineTool({
   description:
     'Revisions of a Helm release with status, chart and description (helm history). Example: {"release":"web"}',
   safety: 'read',
-  needs: ['clusters'],
+  needs: ['clusters', 'settings'],
   input: Type.Object(
     {
       release: ReleaseArg,
@@ -34,11 +35,12 @@ export default defineTool({
     const max = input.max ?? DEFAULT_MAX;
     const shown = refs.slice(-max);
     const { releases, problems } = await readRecords(handle, shown, ctx.signal);
+    const reveal = ctx.settings.get().policy.revealSecrets;
     const text = table(
       ['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION'],
       shown.map((ref, i) => {
         const rel = releases[i];
-        const description = rel?.info?.description ?? '';
+        const description = releaseDescription(rel, reveal);
         return [
           ref.revision,
           when(rel?.info?.last_deployed),

@@ -1,21 +1,26 @@
 /**
  * get_helm_revision_diff: what changed between two revisions of a Helm release: a unified diff of
  * the rendered manifests (`helm get manifest`) and of the user-supplied values (`helm get values`),
- * read from Helm's release records without the helm binary. Secret `data`/`stringData` in the
- * manifests and values under secret-looking keys are redacted (a change still shows as changed)
- * unless the settings allow revealing them; the answer keeps to the byte budget and says when cut.
+ * read from Helm's release records without the helm binary. Unless policy.revealSecrets is on:
+ * - every value is redacted, not only those under secret-looking keys: a release's values live in
+ *   its Secret, and a connection string under `url`, an env `value` or a `pwd` is as secret as a
+ *   `password`. The keys stay, each marked unchanged, changed or added, so the diff still says what
+ *   changed; a removed key shows as a removed line.
+ * - Secret `data`/`stringData` in the manifests are redacted the same way, wherever a Secret sits
+ *   (its own document, several documents in one `---` chunk, a List's items).
+ * Other manifest objects are shown as rendered: they are what get_resource_yaml shows of the live
+ * objects anyway, and the policy there is the same (Secrets redacted, the rest visible).
+ * The answer keeps to the byte budget and says when it cut.
  */
 import { Type } from '@sinclair/typebox';
-import { isMap, isScalar, parse, parseDocument, stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
-import { chartOf, forbiddenHint, readRecord, releaseRecords, type HelmRelease, type RecordRef } from '../helm-store.js';
+import { chartOf, forbiddenHint, readRecord, releaseDescription, releaseRecords, type HelmRelease, type RecordRef } from '../helm-store.js';
 import { unifiedDiff } from '../line-diff.js';
 import { bodyBudget } from '../tail-budget.js';
 
 const SHOW = ['manifest', 'values', 'both'] as const;
-/** Values under keys like these are treated as secrets. */
-const SECRET_KEY = /pass(word|wd|phrase)?$|secret|token|api[-_]?key|private[-_]?key|credential/i;
 
 export default defineTool({
   name: 'get_helm_revision_diff',
@@ -72,8 +77,10 @@ export default defineTool({
 
     const reveal = ctx.settings.get().policy.revealSecrets;
     const show = (input.show ?? 'both') as (typeof SHOW)[number];
-    const label = (rel: HelmRelease, ref: RecordRef) =>
-      `revision ${ref.revision} (${chartOf(rel) ?? '?'}, ${rel.info?.status ?? ref.status}${rel.info?.description ? `, "${clipText(rel.info.description, 120)}"` : ''})`;
+    const label = (rel: HelmRelease, ref: RecordRef) => {
+      const description = releaseDescription(rel, reveal);
+      return `revision ${ref.revision} (${chartOf(rel) ?? '?'}, ${rel.info?.status ?? ref.status}${description ? `, "${clipText(description, 120)}"` : ''})`;
+    };
     const head = `Release "${input.release}" in namespace "${namespace}": ${label(from, fromRef)} → ${label(to, toRef)}.`;
     const notes: string[] = [];
     const sections: Array<{ title: string; diff: string }> = [];
@@ -94,7 +101,10 @@ export default defineTool({
       const diff = unifiedDiff(a.text, b.text, { fromLabel: `manifest, revision ${fromRef.revision}`, toLabel: `manifest, revision ${toRef.revision}` });
       sections.push({ title: `Manifest${summary ? ` (${summary})` : ''}`, diff: diff || '(unchanged)' });
     }
-    if (redacted) notes.push('Secret data/stringData and values under secret-looking keys are redacted ("changed" marks a changed one); the server setting policy.revealSecrets shows them.');
+    if (redacted) {
+      notes.push('Values and Secret data/stringData are redacted: every value of a release is stored in its Secret. "changed" and "added" mark '
+        + 'what differs from the older revision; the server setting policy.revealSecrets shows them.');
+    }
 
     // Keep to the budget: values first (small, and what people change), then the manifest diff.
     let budget = bodyBudget(ctx.settings, 1024) - Buffer.byteLength(head);
@@ -134,36 +144,57 @@ function valuesText(config: unknown): string {
   return isEmpty(config) ? '' : stringify(config, { sortMapEntries: true, lineWidth: 0 });
 }
 
-function marker(value: unknown, changed: boolean): string {
-  const bytes = typeof value === 'string' ? Buffer.byteLength(value) : Buffer.byteLength(JSON.stringify(value ?? null));
-  return `<redacted: ${bytes} bytes${changed ? ', changed' : ''}>`;
+type Change = 'same' | 'changed' | 'added';
+
+/** Says only that there is a value and how it compares with the older revision's: never its content or its length. */
+function marker(change: Change | undefined): string {
+  return change === undefined || change === 'same' ? '<redacted>' : `<redacted, ${change}>`;
 }
 
-/** A copy of the values with scalars under secret-looking keys redacted; `previous` (the old revision's) marks changes. */
+/** What became of a value since the older revision (undefined on the older side itself). */
+function compare(value: unknown, previous: { has: boolean; value: unknown } | undefined): Change | undefined {
+  if (!previous) return undefined;
+  if (!previous.has) return 'added';
+  return JSON.stringify(previous.value) === JSON.stringify(value) ? 'same' : 'changed';
+}
+
+/**
+ * A copy of the values with every scalar but null replaced by a marker; `previous` (the older
+ * revision's values) marks changed and added ones. null stays: in helm values it means "drop
+ * the chart default", which is structure rather than content.
+ */
 function redactValues(config: unknown, previous: { of: unknown } | undefined, reveal: boolean): { value: unknown; redacted: boolean } {
   if (reveal) return { value: config, redacted: false };
   let redacted = false;
-  const walk = (node: unknown, prev: unknown, secret: boolean): unknown => {
-    if (Array.isArray(node)) return node.map((v, i) => walk(v, Array.isArray(prev) ? prev[i] : undefined, secret));
-    if (node && typeof node === 'object') {
-      return Object.fromEntries(
-        Object.entries(node as Record<string, unknown>).map(([k, v]) => [
-          k,
-          walk(v, prev && typeof prev === 'object' && !Array.isArray(prev) ? (prev as Record<string, unknown>)[k] : undefined, secret || SECRET_KEY.test(k)),
-        ]),
-      );
+  const child = (prev: { has: boolean; value: unknown } | undefined, key: string | number) => {
+    if (!prev) return undefined;
+    const container = prev.value;
+    if (typeof key === 'number') {
+      return Array.isArray(container) && key < container.length ? { has: true, value: container[key] } : { has: false, value: undefined };
     }
-    if (!secret || node === null || typeof node === 'boolean') return node;
-    redacted = true;
-    return marker(node, previous !== undefined && JSON.stringify(prev) !== JSON.stringify(node));
+    const has = !!container && typeof container === 'object' && !Array.isArray(container) && Object.hasOwn(container, key);
+    return { has, value: has ? (container as Record<string, unknown>)[key] : undefined };
   };
-  return { value: walk(config, previous?.of, false), redacted };
+  const walk = (node: unknown, prev: { has: boolean; value: unknown } | undefined): unknown => {
+    if (Array.isArray(node)) return node.map((v, i) => walk(v, child(prev, i)));
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v, child(prev, k))]));
+    }
+    if (node === null || node === undefined) return node;
+    redacted = true;
+    return marker(compare(node, prev));
+  };
+  return { value: walk(config, previous && { has: true, value: previous.of }), redacted };
 }
 
 interface ManifestDoc {
   key: string;
   text: string;
 }
+
+const isSecretKind = (kind: unknown) => kind === 'Secret';
+/** A document we cannot parse but that may be a Secret is hidden whole rather than shown raw. */
+const MAYBE_SECRET = /^\s*kind:\s*["']?Secret["']?\s*$/m;
 
 /**
  * The manifest with the values of every Secret's data/stringData replaced by a marker (only those
@@ -175,33 +206,77 @@ function redactManifest(manifest: string, previous: Map<string, unknown> | undef
   let redacted = false;
   const chunks = manifest.split(/^---[ \t]*$/m);
   const docs: ManifestDoc[] = [];
+
+  /** Redacts one Secret map in place; `key` identifies it across revisions. */
+  const redactSecret = (secret: YAMLMap, key: string) => {
+    for (const field of ['data', 'stringData']) {
+      const map = secret.get(field, true);
+      if (map === undefined || map === null) continue;
+      if (!isMap(map)) {
+        // data: "<something odd>", a sequence, an alias: show none of it.
+        secret.set(field, marker(undefined));
+        redacted = true;
+        continue;
+      }
+      for (const pair of map.items) {
+        const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const raw = isScalar(pair.value) ? pair.value.value : pair.value?.toString();
+        const value = field === 'data' && typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('latin1') : raw;
+        const id = `${key}/${field}/${name}`;
+        secrets.set(id, value);
+        map.set(pair.key, marker(previous && compare(value, { has: previous.has(id), value: previous.get(id) })));
+        redacted = true;
+      }
+    }
+  };
+  /** Redacts every Secret in one parsed document: the document itself, or the items of a List. */
+  const redactDocument = (doc: Document, key: string): boolean => {
+    const root = doc.contents;
+    if (!isMap(root)) return false;
+    if (isSecretKind(root.get('kind'))) {
+      redactSecret(root, key);
+      return true;
+    }
+    const items = root.get('items', true);
+    let found = false;
+    if (isSeq(items)) {
+      items.items.forEach((item, i) => {
+        if (isMap(item) && isSecretKind(item.get('kind'))) {
+          redactSecret(item, `${key}[${i}]`);
+          found = true;
+        }
+      });
+    }
+    return found;
+  };
+
   const out = chunks.map((chunk) => {
     if (!chunk.trim()) return chunk;
-    let meta: { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined;
+    const parsed = parseAllDocuments(chunk);
+    const list = Array.isArray(parsed) ? parsed : [];
+    const broken = !Array.isArray(parsed) || list.some((d) => d.errors.length > 0);
+    type Meta = { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined;
+    let meta: Meta;
     try {
-      meta = parse(chunk) as typeof meta;
+      meta = broken ? undefined : (list[0]?.toJS({ maxAliasCount: 100 }) as Meta);
     } catch {
-      meta = undefined;
+      meta = undefined; // an alias bomb or the like: named "? ?", and redactDocument below still walks the tree
     }
     const key = `${meta?.kind ?? '?'} ${meta?.metadata?.namespace ? `${meta.metadata.namespace}/` : ''}${meta?.metadata?.name ?? '?'}`;
     let text = chunk;
-    if (meta?.kind === 'Secret' && !reveal) {
-      const doc = parseDocument(chunk);
-      for (const field of ['data', 'stringData']) {
-        const map = doc.get(field, true);
-        if (!isMap(map)) continue;
-        for (const pair of map.items) {
-          const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-          const raw = isScalar(pair.value) ? pair.value.value : pair.value?.toString();
-          const value = field === 'data' && typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('latin1') : raw;
-          const id = `${key}/${field}/${name}`;
-          secrets.set(id, value);
-          const changed = previous !== undefined && previous.get(id) !== value;
-          map.set(pair.key, marker(value, changed));
+    if (!reveal) {
+      if (broken) {
+        if (MAYBE_SECRET.test(chunk)) {
+          text = `\n# ${marker(undefined)}: a document that does not parse as YAML and may be a Secret\n`;
           redacted = true;
         }
+      } else {
+        let touched = false;
+        list.forEach((doc, i) => {
+          touched = redactDocument(doc, i === 0 ? key : `${key}#${i}`) || touched;
+        });
+        if (touched) text = `\n${list.map((doc) => doc.toString({ lineWidth: 0 })).join('---\n')}`;
       }
-      text = `\n${doc.toString({ lineWidth: 0 })}`;
     }
     docs.push({ key, text });
     return text;
