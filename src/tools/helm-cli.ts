@@ -44,9 +44,15 @@ export interface HelmBinary {
 }
 
 const versions = new Map<string, Promise<HelmBinary>>();
+/** `helm version` answers in milliseconds; one that takes this long is hung, not slow. */
+export const PROBE_TIMEOUT_MS = 5_000;
 
-/** The helm binary to run and its major version; a ToolError when there is none. */
-export function locateHelm(): Promise<HelmBinary> {
+/**
+ * The helm binary to run and its major version; a ToolError when there is none or it hangs. The
+ * probe is shared by concurrent calls and bounded in time, and each caller stops waiting when its
+ * own call is cancelled, so one hung helm never stalls every Helm tool behind it.
+ */
+export function locateHelm(signal?: AbortSignal): Promise<HelmBinary> {
   const path = process.env.KUBEZILLA_HELM?.trim() || 'helm';
   let found = versions.get(path);
   if (!found) {
@@ -54,27 +60,52 @@ export function locateHelm(): Promise<HelmBinary> {
     versions.set(path, found);
     found.catch(() => versions.delete(path));
   }
-  return found;
+  if (!signal) return found;
+  return Promise.race([
+    found,
+    new Promise<never>((_, reject) => {
+      const stop = () => reject(new ToolError('Cancelled: the call was stopped while helm was being located.'));
+      if (signal.aborted) stop();
+      signal.addEventListener('abort', stop, { once: true });
+      void found.finally(() => signal.removeEventListener('abort', stop)).catch(() => undefined);
+    }),
+  ]);
 }
 
 async function probe(path: string): Promise<HelmBinary> {
+  const named = process.env.KUBEZILLA_HELM ? `KUBEZILLA_HELM is "${path}"` : 'no "helm" on the PATH';
   const missing = () =>
     new ToolError(
-      `helm is not installed (or not runnable) here: ${process.env.KUBEZILLA_HELM ? `KUBEZILLA_HELM is "${path}"` : 'no "helm" on the PATH'}.`,
+      `helm is not installed (or not runnable) here: ${named}.`,
       'Ask the person to install helm 3 or 4 on the machine running Kubezilla, or set KUBEZILLA_HELM to its path, then try again.',
     );
   const out = await new Promise<string>((resolve, reject) => {
     let text = '';
-    let child;
+    let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(path, ['version', '--short'], { stdio: ['ignore', 'pipe', 'ignore'], env: baseEnv(tmpdir()), timeout: 15_000 });
+      // Its own process group, so a wrapper script and whatever it started go together.
+      child = spawn(path, ['version', '--short'], { stdio: ['ignore', 'pipe', 'ignore'], env: baseEnv(tmpdir()), detached: true });
     } catch {
       reject(missing());
       return;
     }
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.on('error', () => reject(missing()));
-    child.on('close', (code) => (code === 0 ? resolve(text.trim()) : reject(missing())));
+    const hung = setTimeout(() => {
+      killGroup(child.pid, 'SIGKILL');
+      reject(new ToolError(
+        `helm hangs: "${path} version" did not answer within ${PROBE_TIMEOUT_MS / 1000} s and was stopped (${named}).`,
+        'Ask the person to check the helm binary (run it by hand: a wrapper waiting for input or a lock?), then try again.',
+      ));
+    }, PROBE_TIMEOUT_MS);
+    child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', () => {
+      clearTimeout(hung);
+      reject(missing());
+    });
+    child.on('close', (code) => {
+      clearTimeout(hung);
+      if (code === 0) resolve(text.trim());
+      else reject(missing());
+    });
   });
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(out);
   const major = Number(m?.[1]);
@@ -82,6 +113,15 @@ async function probe(path: string): Promise<HelmBinary> {
     throw new ToolError(`helm at "${path}" reports version "${out.slice(0, 60)}"; Kubezilla supports helm 3 and helm 4.`, 'Install helm 3 or 4, or point KUBEZILLA_HELM at one.');
   }
   return { path, major, minor: Number(m?.[2]), version: out.split('+')[0]! };
+}
+
+/** Signals a whole process group; a group that is already gone is fine. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** The variables helm may need from our environment: PATH, proxies, CA bundles. Nothing else. */
@@ -181,13 +221,7 @@ function spawnHelm(
     let lines = 0;
     let stopped: 'cancelled' | 'timeout' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        /* already gone */
-      }
-    };
+    const kill = (signal: NodeJS.Signals) => killGroup(child.pid, signal);
     const stop = (why: 'cancelled' | 'timeout') => {
       if (stopped || child.exitCode !== null) return;
       stopped = why;

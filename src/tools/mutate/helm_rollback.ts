@@ -28,7 +28,7 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkReleaseName(input.release);
-    const bin = await locateHelm();
+    const bin = await locateHelm(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const what = `rollback ${input.release} in namespace ${namespace}`;

@@ -34,7 +34,7 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkChartSource(input, ctx.settings.get().policy.allowedChartSources);
-    const bin = await locateHelm();
+    const bin = await locateHelm(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const what = `upgrade ${input.release} in namespace ${namespace}`;
