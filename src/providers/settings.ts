@@ -40,6 +40,8 @@ export const SettingsSchema = Type.Object(
         allowNonLoopback: Type.Boolean({ default: false }),
         allowedHosts: Type.Array(Type.String(), { default: [] }),
         maxBodyBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+        /** Open MCP sessions kept at most; past it the least recently used is closed. */
+        maxSessions: Type.Integer({ minimum: 1, default: 256 }),
       },
       { additionalProperties: false, default: {} },
     ),

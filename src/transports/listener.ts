@@ -11,7 +11,8 @@ import { bracketed, isLoopbackAddress } from './guards.js';
 import { listenOn } from './http-listen.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
 
-const SESSION_IDLE_MS = 60 * 60 * 1000;
+/** A session without a request for this long is closed (a client that vanished without DELETE). */
+const SESSION_IDLE_MS = 15 * 60 * 1000;
 
 export type ListenerStatus =
   | { state: 'stopped' }
@@ -35,7 +36,7 @@ export class McpListener {
     private readonly kernel: Kernel,
     private readonly log: Logger,
   ) {
-    this.sessions = new SessionRegistry(log);
+    this.sessions = new SessionRegistry(log, () => kernel.container.cradle.settings.get().mcp.maxSessions);
     const { tokens } = kernel.container.cradle;
     // Regenerate: close every session opened with the old token; its next request gets 401.
     tokens.onRegenerate(() => {
@@ -80,7 +81,7 @@ export class McpListener {
       throw error;
     }
     this.#http = http;
-    // A client that vanished without DELETE leaves its session behind; reclaim it after an hour
+    // A client that vanished without DELETE leaves its session behind; reclaim it after 15 minutes
     // without a request. (A client that only listened on its GET stream that long gets 404 on
     // its next request and re-initializes, as the spec expects.)
     this.#sweeper = setInterval(() => void this.sessions.close((s) => Date.now() - s.lastSeen > SESSION_IDLE_MS), 60_000);

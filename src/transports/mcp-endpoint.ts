@@ -25,10 +25,23 @@ interface Session {
   lastSeen: number;
 }
 
+/** How many evicted session ids are remembered, to tell their client why it got 404. */
+const EVICTED_MEMORY = 1000;
+
+/**
+ * The open MCP sessions, capped: each holds an SDK Server and its state, and a client that never
+ * closes its sessions (or one that opens them in a loop) must not grow the process without end.
+ * Past `maxSessions` the least recently used session is closed; its client's next request gets a
+ * 404 that says why, and re-initializing is the spec's answer to it.
+ */
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  readonly #evicted = new Set<string>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly maxSessions: () => number = () => Infinity,
+  ) {}
 
   get size(): number {
     return this.#sessions.size;
@@ -42,6 +55,20 @@ export class SessionRegistry {
 
   add(id: string, session: Session): void {
     this.#sessions.set(id, session);
+    const excess = this.#sessions.size - this.maxSessions();
+    if (excess <= 0) return;
+    const oldest = [...this.#sessions.entries()].filter(([other]) => other !== id).sort(([, a], [, b]) => a.lastSeen - b.lastSeen).slice(0, excess);
+    for (const [evicted] of oldest) {
+      this.#evicted.add(evicted);
+      if (this.#evicted.size > EVICTED_MEMORY) this.#evicted.delete(this.#evicted.values().next().value!);
+    }
+    this.log.info('sessions evicted: too many open', { count: oldest.length, max: this.maxSessions() });
+    void this.close((session) => oldest.some(([, s]) => s === session));
+  }
+
+  /** Whether `id` was closed to make room for newer sessions. */
+  wasEvicted(id: string): boolean {
+    return this.#evicted.has(id);
   }
 
   forget(id: string): void {
@@ -87,7 +114,10 @@ export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes
     let transport: StreamableHTTPServerTransport;
     if (sessionId) {
       const session = sessions.get(sessionId);
-      if (!session) return reject(ctx, 404, 'Session not found: it ended or the server restarted; initialize a new session', -32001);
+      if (!session) {
+        const why = sessions.wasEvicted(sessionId) ? 'it was closed to make room: the server keeps a limited number of sessions open' : 'it ended or the server restarted';
+        return reject(ctx, 404, `Session not found: ${why}; initialize a new session`, -32001);
+      }
       transport = session.transport;
     } else if (ctx.method === 'POST' && isInitialize(body)) {
       transport = openSession(kernel, sessions, tokens.fingerprint()!, log);

@@ -121,6 +121,32 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.close();
   });
 
+  it('keeps at most mcp.maxSessions sessions: the least recently used is closed, and its next request says why', async () => {
+    const small = await startTestServer({ settings: { mcp: { maxSessions: 2 } } });
+    try {
+      const first = await connectClient(small.url, small.token);
+      const second = await connectClient(small.url, small.token);
+      await first.client.listTools(); // the first is now more recent than the second
+      const third = await connectClient(small.url, small.token);
+      await expect.poll(() => small.server.listener.sessions.size).toBe(2);
+      expect((await first.client.listTools()).tools.length).toBeGreaterThan(0);
+      expect((await third.client.listTools()).tools.length).toBeGreaterThan(0);
+      const evicted = await fetch(small.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${small.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
+          'mcp-session-id': second.transport.sessionId!, 'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(evicted.status).toBe(404);
+      expect(await evicted.text()).toMatch(/closed to make room: the server keeps a limited number of sessions open; initialize a new session/);
+      for (const c of [first, third]) await c.client.close();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('with elicitation, always asks the person: a declined call repeated with "confirm" is asked again, not done', async () => {
     const { client } = await connectClient(kz.url, kz.token, { elicitation: { form: {} } });
     const asked: string[] = [];
