@@ -31,7 +31,7 @@
  * cluster.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
@@ -172,6 +172,29 @@ export function discoverSources(inputs: KubeconfigInputs): { specs: SourceSpec[]
     add({ origin: 'inline', id: `inline:${name}`, content, required: true });
   }
   return { specs, problems };
+}
+
+/** Far beyond any real kubeconfig (a few KB; a few MB with many embedded certificates). */
+export const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a kubeconfig without letting the file freeze the server: opened non-blocking (a FIFO
+ * planted at the path would otherwise block the one thread every session shares), refused unless
+ * it is a regular file, and refused past MAX_KUBECONFIG_BYTES before anything is read.
+ */
+function readKubeconfigFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!stats.isFile()) throw new Error('is not a regular file (a FIFO, socket or device); a kubeconfig source must be a file');
+    if (stats.size > MAX_KUBECONFIG_BYTES) {
+      throw new Error(`is ${Math.round(stats.size / 1024 / 1024)} MB, larger than the ${MAX_KUBECONFIG_BYTES / 1024 / 1024} MB a kubeconfig may be`);
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function expandHome(path: string, home: string): string {
@@ -514,7 +537,7 @@ export class KubeconfigStore {
       text = spec.content;
     } else {
       try {
-        text = readFileSync(spec.id, 'utf8');
+        text = readKubeconfigFile(spec.id);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const message = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;

@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeconfigStore } from '../../src/providers/kubeconfig.js';
+import { KubeconfigStore, MAX_KUBECONFIG_BYTES } from '../../src/providers/kubeconfig.js';
 
 function kubeconfig(opts: {
   clusters?: Array<{ name: string; server?: string; extra?: string }>;
@@ -101,6 +102,18 @@ describe('kubeconfig discovery and merging', () => {
     expect(snap.problems.find((p) => p.source === join(dir, 'nope.yaml'))?.message).toBe('file not found');
     if (process.getuid?.() !== 0) expect(snap.problems.find((p) => p.source === unreadable)?.message).toMatch(/cannot read/);
     expect(snap.sources.find((s) => s.id === bad)?.ok).toBe(false);
+  });
+
+  it('reports a FIFO or a huge file at a kubeconfig path instead of freezing on it', () => {
+    const good = write('good.yaml', kubeconfig({ clusters: [{ name: 'c', server: 'https://c' }], contexts: [{ name: 'ok', cluster: 'c' }], current: 'ok' }));
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const huge = join(dir, 'huge.yaml');
+    truncateSync(write('huge.yaml', ''), MAX_KUBECONFIG_BYTES + 1);
+    const snap = new KubeconfigStore({ env: { KUBECONFIG: good }, home, flagPaths: () => [fifo, huge] }).snapshot();
+    expect(snap.contexts.map((c) => c.name)).toEqual(['ok']);
+    expect(snap.problems.find((p) => p.source === fifo)?.message).toMatch(/cannot read: is not a regular file \(a FIFO, socket or device\)/);
+    expect(snap.problems.find((p) => p.source === huge)?.message).toMatch(/cannot read: is 16 MB, larger than the 16 MB a kubeconfig may be/);
   });
 
   it('reports bad entries with their line and lists contexts whose cluster is missing', () => {
