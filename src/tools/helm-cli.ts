@@ -25,7 +25,8 @@ import type { HelmDriver } from './helm-store.js';
 export const ChartArg = Type.String({ description: 'Chart name (in `repo`), oci:// reference or local path.' });
 export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until the release\'s resources are ready (helm --wait).' }));
 export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'helm --timeout in seconds (default 300).' }));
-export const ValuesArg = Type.Optional(Type.String({ description: 'Chart values as YAML text, like a values.yaml file.' }));
+/** A values file can be big, so it declares its own bound above the kernel's default for strings. */
+export const ValuesArg = Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'Chart values as YAML text, like a values.yaml file.' }));
 export const VersionArg = Type.Optional(Type.String({ description: 'Chart version; default: the latest.' }));
 export const RepoArg = Type.Optional(Type.String({ description: 'Chart repository URL.' }));
 /** The arguments that name a chart source (see ChartSource), first in helm_install and helm_upgrade. */

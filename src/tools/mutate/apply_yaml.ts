@@ -56,7 +56,7 @@ export default defineTool({
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      manifest: Type.String({ description: 'YAML, --- between documents.' }),
+      manifest: Type.String({ maxLength: 1024 * 1024, description: 'YAML, --- between documents.' }),
       context: ContextArg,
       namespace: NamespaceArg,
       dryRun: DryRunArg,
