@@ -5,7 +5,7 @@
  */
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
-import { levenshtein, resourcePath, type ResolvedKind } from '../providers/discovery.js';
+import { levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../providers/discovery.js';
 import { METADATA_ACCEPT } from './kube-table.js';
 
 /** `deployments.apps` (the form kubectl and RBAC messages use). */
@@ -36,12 +36,14 @@ export async function nearNames(
   signal?: AbortSignal,
   max = 5,
 ): Promise<string[]> {
-  if (!kind.verbs.includes('list')) return [];
+  // No object's name is longer than MAX_NAME_LENGTH, so a longer text has no near names to look for.
+  if (!kind.verbs.includes('list') || name.length > MAX_NAME_LENGTH) return [];
   try {
     const wanted = name.toLowerCase();
+    const limit = Math.max(2, Math.floor(wanted.length / 3));
     return (await objectNames(handle, kind, namespace, signal))
-      .map((n) => ({ n, d: n.toLowerCase().includes(wanted) || wanted.includes(n.toLowerCase()) ? 0 : levenshtein(wanted, n.toLowerCase()) }))
-      .filter((x) => x.d <= Math.max(2, Math.floor(wanted.length / 3)))
+      .map((n) => ({ n, d: n.toLowerCase().includes(wanted) || wanted.includes(n.toLowerCase()) ? 0 : levenshtein(wanted, n.toLowerCase(), limit) }))
+      .filter((x) => x.d <= limit)
       .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
       .slice(0, max)
       .map((x) => x.n);

@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
+import { namespaceSegment, objectNameSegment } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { age } from '../format.js';
 import { bodyBudget, clip, keepNewest } from '../tail-budget.js';
@@ -162,7 +163,7 @@ async function fetchLog(
   args: { tailLines: number; sinceSeconds?: number; previous?: boolean; filter?: (line: string) => boolean },
   signal: AbortSignal,
 ): Promise<Fetched> {
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+  const path = `/api/v1/namespaces/${namespaceSegment(namespace)}/pods/${objectNameSegment(pod)}/log`;
   let body: ReadableStream<Uint8Array>;
   try {
     ({ body } = await handle.stream(path, {
