@@ -16,6 +16,7 @@ import { byLastSeen, listEvents, renderEvents } from '../events.js';
 import { age, table } from '../format.js';
 import { bodyBudget } from '../tail-budget.js';
 import { getObject } from '../kube-paths.js';
+import { isSecret } from '../redact.js';
 import { resolveWorkloadPods, selectorString, type KObject } from '../workloads.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -574,7 +575,8 @@ async function describeClaim(handle: ClusterHandle, pvc: KObject, signal: AbortS
 function describeGeneric(obj: KObject, kind: ResolvedKind, budget: number): Lines {
   const lines: Lines = [];
   const rest = Object.entries(obj).filter(([k]) => !['apiVersion', 'kind', 'metadata'].includes(k));
-  if (kind.kind === 'Secret' && !kind.group) {
+  // Judged on the answer as well as the request: Secret values never go out under another label.
+  if (isSecret(obj) || (kind.kind === 'Secret' && !kind.group)) {
     const data = { ...(obj.data as Record<string, string> | undefined) };
     const keys = Object.entries(data).map(([k, v]) => `${k}: ${Buffer.from(v ?? '', 'base64').length} bytes`);
     lines.push(...fields([['Type', obj.type as string | undefined]]));
