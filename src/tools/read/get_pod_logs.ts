@@ -12,7 +12,9 @@ import type { ClusterHandle } from '../../providers/clusters.js';
 import { namespaceSegment, objectNameSegment } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { age } from '../format.js';
+import { compilePattern } from '../patterns.js';
 import { bodyBudget, clip, keepNewest } from '../tail-budget.js';
+import { timeSlicer } from '../time-slices.js';
 import { refText, resolveWorkloadPods, type KObject } from '../workloads.js';
 
 const MAX_PODS = 10;
@@ -44,19 +46,12 @@ interface Line {
   index: number;
 }
 
-/** `/pattern/flags` → RegExp; anything else → substring match. */
+/** `/pattern/flags` → a linear-time RE2 test (patterns.ts); anything else → substring match. */
 export function compileFilter(filter: string | undefined): ((line: string) => boolean) | undefined {
   if (!filter) return undefined;
   const m = /^\/(.+)\/([a-z]*)$/s.exec(filter);
   if (!m) return (line) => line.includes(filter);
-  let re: RegExp;
-  try {
-    re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
-  } catch (err) {
-    throw new ToolError(`filter: "${filter}" is not a valid regular expression (${(err as Error).message}).`,
-      'Fix the pattern, or write the text without surrounding slashes to match it as a plain substring.');
-  }
-  return (line) => re.test(line);
+  return compilePattern(m[1]!, { field: 'filter', flags: m[2]!, alternative: 'Or write the text without surrounding slashes to match it as a plain substring.' });
 }
 
 /** Splits `2024-01-02T03:04:05.123456789Z text` into a sortable key and the text. */
@@ -206,13 +201,18 @@ async function fetchLog(
   const decoder = new TextDecoder();
   let partial = '';
   const reader = body.getReader();
+  // Filtering thousands of lines is real work: pause for other sessions between slices of it.
+  const slicer = timeSlicer();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       const parts = (partial + decoder.decode(value, { stream: true })).split('\n');
       partial = parts.pop()!;
-      for (const line of parts) take(line);
+      for (const line of parts) {
+        take(line);
+        if (slicer.due()) await slicer.pause();
+      }
     }
     partial += decoder.decode();
     if (partial !== '') take(partial);
