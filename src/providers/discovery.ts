@@ -307,7 +307,9 @@ function shown(value: string): string {
  */
 export function objectNameSegment(name: string): string {
   const rule = 'Kubernetes object names are path segments: not "." or "..", and without "/", "%" or control characters.';
-  if (name.trim() === '') throw new ToolError(`name ${shown(name)} is blank; name the object to read or change.`, `${rule} list_resources shows the names that exist.`);
+  if (name.trim() === '') {
+    throw new ToolError(`name ${shown(name)} is blank; name the object to read or change.`, `${rule} list_resources shows the names that exist.`);
+  }
   if (name === '.' || name === '..') throw new ToolError(`name ${shown(name)} is not a valid object name.`, rule);
   const bad = ['/', '%'].find((c) => name.includes(c)) ?? (CONTROL_CHARACTER.test(name) ? 'a control character' : undefined);
   if (bad) throw new ToolError(`name ${shown(name)} is not a valid object name: it contains ${bad.length === 1 ? `"${bad}"` : bad}.`, rule);
@@ -319,7 +321,8 @@ export function namespaceSegment(namespace: string): string {
   if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
     throw new ToolError(
       `namespace ${shown(namespace)} is not a valid namespace name.`,
-      'Kubernetes namespaces are DNS-1123 labels: at most 63 lower case letters, digits and "-", starting and ending with a letter or digit; list_namespaces shows them.',
+      'Kubernetes namespaces are DNS-1123 labels: at most 63 lower case letters, digits and "-", starting and ending with a letter or digit; ' +
+        'list_namespaces shows them.',
     );
   }
   return namespace;

@@ -83,7 +83,9 @@ export function yamlToJS(doc: Document, options: { field: string; what?: string 
   try {
     size(doc.contents);
   } catch (err) {
-    if (err instanceof RangeError) throw new ToolError(`${where}: the YAML is nested too deeply.`, 'Flatten it; Kubernetes objects are never nested more than a few dozen levels.');
+    if (err instanceof RangeError) {
+      throw new ToolError(`${where}: the YAML is nested too deeply.`, 'Flatten it; Kubernetes objects are never nested more than a few dozen levels.');
+    }
     throw err;
   }
   try {

@@ -90,7 +90,8 @@ describe('kind resolution', () => {
     expect(refusal({ namespace: 'default', name: '.' })).toMatch(/^name "\." is not a valid object name/);
     expect(refusal({ namespace: 'default', name: 'a%2F..' })).toMatch(/contains "%"/);
     expect(refusal({ namespace: 'default', name: 'a\nb' })).toMatch(/^name "a\\nb" .*contains a control character/);
-    expect(refusal({ namespace: '..', name: 'x' })).toMatch(/^namespace "\.\." is not a valid namespace name\. Kubernetes namespaces are DNS-1123 labels: at most 63/);
+    expect(refusal({ namespace: '..', name: 'x' }))
+      .toMatch(/^namespace "\.\." is not a valid namespace name\. Kubernetes namespaces are DNS-1123 labels: at most 63/);
     expect(refusal({ namespace: '' })).toMatch(/^namespace "" is not a valid/);
     expect(refusal({ namespace: 'Default' })).toMatch(/not a valid namespace/);
     expect(refusal({ namespace: 'n'.repeat(64) })).toMatch(/not a valid namespace/);

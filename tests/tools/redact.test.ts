@@ -28,14 +28,16 @@ describe('Secret redaction', () => {
     const list = { apiVersion: 'v1', kind: 'SecretList', items: [secret(), secret()] };
     expect(cleanObject(list).redacted).toBe(true);
     expect(leaks(cleanObject(list).object)).toBe(false);
-    const mixed = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } }, secret({ apiVersion: 'v1', kind: 'Secret' })] };
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } };
+    const mixed = { apiVersion: 'v1', kind: 'List', items: [configMap, secret({ apiVersion: 'v1', kind: 'Secret' })] };
     const cleaned = cleanObject(mixed).object as { items: Array<{ data: Record<string, string> }> };
     expect(leaks(cleaned)).toBe(false);
     expect(cleaned.items[0]!.data.a).toBe('b');
   });
 
   it('redacts the objects a Table embeds, and a kind-less answer to a request for a Secret', () => {
-    const table = { apiVersion: 'meta.k8s.io/v1', kind: 'Table', rows: [{ cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) }, { cells: ['t'], object: secret() }] };
+    const rows = [{ cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) }, { cells: ['t'], object: secret() }];
+    const table = { apiVersion: 'meta.k8s.io/v1', kind: 'Table', rows };
     const cleaned = cleanObject(table, { requestedSecret: true });
     expect(cleaned.redacted).toBe(true);
     expect(leaks(cleaned.object)).toBe(false);

@@ -21,7 +21,8 @@ describe('bounded YAML', () => {
   it('refuses many aliases of one large scalar before expanding them', () => {
     // About 1 MB of text that would be ~90 MB once every alias is written out.
     const bomb = `data:\n  a: &big ${'x'.repeat(900_000)}\n${Array.from({ length: 100 }, (_, i) => `  k${i}: *big`).join('\n')}\n`;
-    expect(refusal(bomb)).toBe(`manifest, document 1: the YAML would expand to more than ${MAX_YAML_EXPANDED_BYTES} bytes through its aliases; nothing was used.`);
+    expect(refusal(bomb))
+      .toBe(`manifest, document 1: the YAML would expand to more than ${MAX_YAML_EXPANDED_BYTES} bytes through its aliases; nothing was used.`);
   });
 
   it('refuses nested (exponential) aliases and too many aliases', () => {
@@ -35,12 +36,14 @@ describe('bounded YAML', () => {
 
   it('keeps ordinary anchors and merge keys working', () => {
     const text = 'base: &base {image: web, replicas: 2}\nweb:\n  <<: *base\n  replicas: 3\nother: *base\n';
-    expect(firstAsJS(text)).toEqual({ base: { image: 'web', replicas: 2 }, web: { '<<': { image: 'web', replicas: 2 }, replicas: 3 }, other: { image: 'web', replicas: 2 } });
+    const base = { image: 'web', replicas: 2 };
+    expect(firstAsJS(text)).toEqual({ base, web: { '<<': base, replicas: 3 }, other: base });
   });
 
   it('refuses text over the size limit, or gives no documents to a caller that must not fail', () => {
     const big = `a: ${'x'.repeat(MAX_YAML_BYTES)}`;
-    expect(() => parseYamlDocuments(big, { field: 'values' })).toThrow(`values is ${MAX_YAML_BYTES + 3} bytes of YAML; at most ${MAX_YAML_BYTES} bytes (1 MiB) are accepted.`);
+    expect(() => parseYamlDocuments(big, { field: 'values' }))
+      .toThrow(`values is ${MAX_YAML_BYTES + 3} bytes of YAML; at most ${MAX_YAML_BYTES} bytes (1 MiB) are accepted.`);
     expect(parseYamlDocuments(big, { field: 'values', tooLarge: 'none' })).toEqual([]);
   });
 });

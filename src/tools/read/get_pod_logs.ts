@@ -51,7 +51,8 @@ export function compileFilter(filter: string | undefined): ((line: string) => bo
   if (!filter) return undefined;
   const m = /^\/(.+)\/([a-z]*)$/s.exec(filter);
   if (!m) return (line) => line.includes(filter);
-  return compilePattern(m[1]!, { field: 'filter', flags: m[2]!, alternative: 'Or write the text without surrounding slashes to match it as a plain substring.' });
+  const alternative = 'Or write the text without surrounding slashes to match it as a plain substring.';
+  return compilePattern(m[1]!, { field: 'filter', flags: m[2]!, alternative });
 }
 
 /** Splits `2024-01-02T03:04:05.123456789Z text` into a sortable key and the text. */
