@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { SAFETY_CLASSES, type KernelModule, type PromptModule, type ResourceModule, type ToolModule } from './contract.js';
 import { KubezillaError } from './errors.js';
-import { compileSchema } from './validation.js';
+import { compileInputSchema, compileSchema } from './validation.js';
 
 export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -76,7 +76,7 @@ export class Registry {
     }
     if (typeof module.run !== 'function') fail(`tool ${module.name} has no run(input, ctx) function`);
     if (module.input?.type !== 'object') fail(`tool ${module.name}: input must be an object schema (Type.Object)`);
-    const validate = compile(module.input, `tool ${module.name} input`, fail);
+    const validate = compile(module.input, `tool ${module.name} input`, fail, compileInputSchema);
     if (module.output) compile(module.output, `tool ${module.name} output`, fail);
     for (const need of module.needs ?? []) {
       if (!this.hasProvider(need)) fail(`tool ${module.name} needs provider "${need}", which is not registered`);
@@ -90,7 +90,7 @@ export class Registry {
     if (previous) duplicate('prompt', module.name, previous.file, file);
     if (typeof module.render !== 'function') fail(`prompt ${module.name} has no render(args) function`);
     if (module.arguments?.type !== 'object') fail(`prompt ${module.name}: arguments must be an object schema`);
-    const validate = compile(module.arguments, `prompt ${module.name} arguments`, fail);
+    const validate = compile(module.arguments, `prompt ${module.name} arguments`, fail, compileInputSchema);
     for (const need of module.needs ?? []) {
       if (!this.hasProvider(need)) fail(`prompt ${module.name} needs provider "${need}", which is not registered`);
     }
@@ -194,9 +194,10 @@ function duplicate(kind: string, name: string, first: string, second: string): n
     `Rename one of them (${basename(second)} was loaded last).`);
 }
 
-function compile(schema: unknown, what: string, fail: (why: string) => never): ValidateFunction {
+/** Inputs get the default string bound (compileInputSchema); output schemas are compiled as written. */
+function compile(schema: unknown, what: string, fail: (why: string) => never, compiler: (schema: never) => ValidateFunction = compileSchema): ValidateFunction {
   try {
-    return compileSchema(schema as never);
+    return compiler(schema as never);
   } catch (err) {
     return fail(`${what} schema does not compile: ${(err as Error).message}`);
   }

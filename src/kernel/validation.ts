@@ -29,6 +29,40 @@ let ajv2020: Ajv2020 | undefined;
 
 const DIALECT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
+/**
+ * The longest string an argument takes when its schema declares no `maxLength`. Every name, kind,
+ * context, selector and pattern a person types fits (Kubernetes names are at most 253
+ * characters); the few arguments that carry documents (apply_yaml's `manifest`, Helm `values`)
+ * declare their own bound. Without a default, one megabyte in `kind` reached the closest-name
+ * search and stalled every session for seconds; the bound is applied when input schemas are
+ * compiled, not written into each schema, so tools/list stays as small as it is.
+ */
+export const DEFAULT_MAX_STRING_LENGTH = 1024;
+
+/**
+ * Compiles a tool's input (or a prompt's arguments) schema: `compileSchema` of a copy in which
+ * every string without its own `maxLength` gets DEFAULT_MAX_STRING_LENGTH. The published schema
+ * is the module's own, unchanged.
+ */
+export function compileInputSchema<T>(schema: TSchema): ValidateFunction<T> {
+  return compileSchema<T>(withStringBounds(schema, DEFAULT_MAX_STRING_LENGTH) as TSchema);
+}
+
+/** Keywords whose values are data, not subschemas: a `default` or `enum` is never rewritten. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'x-kz-example', 'required']);
+
+/** A copy of `schema` where every string schema without `maxLength` has `maxLength: max`. */
+export function withStringBounds(schema: unknown, max: number): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => withStringBounds(s, max));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) copy[key] = DATA_KEYWORDS.has(key) ? value : withStringBounds(value, max);
+  const type = copy.type;
+  const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
+  if (isString && copy.maxLength === undefined) copy.maxLength = max;
+  return copy;
+}
+
 /** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
 export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
   const dialect = (schema as { $schema?: unknown }).$schema;
@@ -73,6 +107,13 @@ function describe(e: ErrorObject, data: unknown): string {
       return `${field} is required`;
     case 'additionalProperties':
       return `${field} is not a known argument`;
+    case 'maxLength': {
+      // No excerpt of the value: it may be a megabyte, or a manifest with a Secret in it.
+      const value = valueAt(data, e.instancePath);
+      const length = typeof value === 'string' ? ` is ${value.length} characters long;` : '';
+      const limit = (e.params as { limit: number }).limit;
+      return `${field}${length} it takes at most ${limit} characters${limit === DEFAULT_MAX_STRING_LENGTH ? ' (Kubernetes names are at most 253)' : ''}`;
+    }
     default: {
       const got = data === undefined ? '' : ` (got ${JSON.stringify(valueAt(data, e.instancePath))?.slice(0, 60)})`;
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';

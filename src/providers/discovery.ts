@@ -219,12 +219,14 @@ export class KindIndex {
     return this.kinds.filter((k) => k.preferred && k.categories.includes(t));
   }
 
-  /** Up to `max` resources whose names are closest to text. */
+  /** Up to `max` resources whose names are closest to text; none for a text longer than any name can be. */
   closest(text: string, max = 5): ResolvedKind[] {
     const t = text.trim().toLowerCase().split('.')[0]!;
+    if (t.length > MAX_NAME_LENGTH) return [];
+    const limit = Math.max(2, Math.floor(t.length / 3));
     const scored = new Map<ResolvedKind, number>();
     for (const [name, list] of this.#byName) {
-      let d = levenshtein(t, name);
+      let d = levenshtein(t, name, limit);
       if (name.startsWith(t) || t.startsWith(name)) d = Math.min(d, Math.abs(name.length - t.length) / 2);
       for (const k of list) {
         if (!k.preferred) continue;
@@ -232,7 +234,6 @@ export class KindIndex {
         if (prev === undefined || d < prev) scored.set(k, d);
       }
     }
-    const limit = Math.max(2, Math.floor(t.length / 3));
     return [...scored.entries()]
       .filter(([, d]) => d <= limit)
       .sort((a, b) => a[1] - b[1])
@@ -241,17 +242,35 @@ export class KindIndex {
   }
 }
 
-export function levenshtein(a: string, b: string): number {
+/**
+ * The longest name Kubernetes gives anything (a DNS-1123 subdomain: 253 characters). "Did you mean"
+ * searches compare at most this much of a text, so their cost has a ceiling whatever a model sends.
+ */
+export const MAX_NAME_LENGTH = 253;
+
+/**
+ * Edit distance between two names, for "did you mean" suggestions. Bounded work, because a model
+ * chooses one side: only the first MAX_NAME_LENGTH characters of each are compared, and once the
+ * distance is certain to exceed `max` the answer is `max + 1` without finishing the table.
+ */
+export function levenshtein(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
   if (a === b) return 0;
+  if (a.length > MAX_NAME_LENGTH) a = a.slice(0, MAX_NAME_LENGTH);
+  if (b.length > MAX_NAME_LENGTH) b = b.slice(0, MAX_NAME_LENGTH);
+  if (Math.abs(a.length - b.length) > max) return max + 1;
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;
     prev[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = prev[j]!;
       prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (prev[j]! < rowMin) rowMin = prev[j]!;
       diag = tmp;
     }
+    // Every later row's cells are at least this row's smallest one.
+    if (rowMin > max) return max + 1;
   }
   return prev[b.length]!;
 }
@@ -259,14 +278,54 @@ export function levenshtein(a: string, b: string): number {
 /**
  * The API path of a resolved kind: the collection (`name` omitted), one object, or a subresource.
  * `namespace` is ignored for cluster-scoped kinds; omit it on a namespaced kind to list across
- * all namespaces.
+ * all namespaces. A name or namespace that is given is checked first (objectNameSegment,
+ * namespaceSegment), so a blank or `..` can never turn a request for one object into a list or
+ * another resource.
  */
 export function resourcePath(k: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'>, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
   const base = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
-  const ns = k.namespaced && opts.namespace ? `/namespaces/${encodeURIComponent(opts.namespace)}` : '';
-  const name = opts.name ? `/${encodeURIComponent(opts.name)}` : '';
-  const sub = opts.name && opts.subresource ? `/${opts.subresource}` : '';
+  const ns = k.namespaced && opts.namespace !== undefined ? `/namespaces/${namespaceSegment(opts.namespace)}` : '';
+  const name = opts.name !== undefined ? `/${objectNameSegment(opts.name)}` : '';
+  const sub = opts.name !== undefined && opts.subresource ? `/${opts.subresource}` : '';
   return `${base}${ns}/${k.plural}${name}${sub}`;
+}
+
+/** A DNS-1123 label, which is what Kubernetes requires of a namespace's name. */
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** A value for an error message: JSON-quoted (control characters visible), and short. */
+function shown(value: string): string {
+  return value.length > 80 ? `${JSON.stringify(value.slice(0, 80))}…` : JSON.stringify(value);
+}
+
+/**
+ * An object's name as an API path segment, or a ToolError. Kubernetes' own rule for names in
+ * paths (apimachinery's IsValidPathSegmentName): not "." or "..", no "/" or "%". Empty is refused
+ * too (it would address the collection), and so are control characters, which no kind allows.
+ * Which other characters a kind takes is the API server's to judge (a 404 or 422 says so).
+ */
+export function objectNameSegment(name: string): string {
+  const rule = 'Kubernetes object names are path segments: not "." or "..", and without "/", "%" or control characters.';
+  if (name.trim() === '') {
+    throw new ToolError(`name ${shown(name)} is blank; name the object to read or change.`, `${rule} list_resources shows the names that exist.`);
+  }
+  if (name === '.' || name === '..') throw new ToolError(`name ${shown(name)} is not a valid object name.`, rule);
+  const bad = ['/', '%'].find((c) => name.includes(c)) ?? (CONTROL_CHARACTER.test(name) ? 'a control character' : undefined);
+  if (bad) throw new ToolError(`name ${shown(name)} is not a valid object name: it contains ${bad.length === 1 ? `"${bad}"` : bad}.`, rule);
+  return encodeURIComponent(name);
+}
+
+/** A namespace as an API path segment, or a ToolError: Kubernetes requires a DNS-1123 label of at most 63 characters. */
+export function namespaceSegment(namespace: string): string {
+  if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
+    throw new ToolError(
+      `namespace ${shown(namespace)} is not a valid namespace name.`,
+      'Kubernetes namespaces are DNS-1123 labels: at most 63 lower case letters, digits and "-", starting and ending with a letter or digit; ' +
+        'list_namespaces shows them.',
+    );
+  }
+  return namespace;
 }
 
 export function describeKind(k: ResolvedKind): string {

@@ -51,8 +51,10 @@ export const FieldSelectorArg = Type.Optional(
 export function pageArgs(defaultLimit: number) {
   return {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: defaultLimit, description: 'Rows per page.' })),
+    // The API server's token (base64 of a storage key, which a long CRD group and name can take
+    // near the kernel's default bound for strings), so it declares a larger bound of its own.
     continue: Type.Optional(
-      Type.String({ minLength: 1, description: 'The value a cut list ends with, to get its next page.' }),
+      Type.String({ minLength: 1, maxLength: 4096, description: 'The value a cut list ends with, to get its next page.' }),
     ),
   };
 }

@@ -7,6 +7,7 @@
 import type { ClusterHandle } from '../providers/clusters.js';
 import { age, table } from './format.js';
 import { keepNewest } from './tail-budget.js';
+import { namespaceSegment } from '../providers/discovery.js';
 
 export interface KEvent {
   metadata: { name: string; namespace?: string; creationTimestamp?: string };
@@ -53,7 +54,7 @@ export async function listEvents(
   handle: ClusterHandle,
   opts: { namespace?: string; fieldSelector?: string; signal?: AbortSignal },
 ): Promise<{ events: KEvent[]; capped: boolean }> {
-  const path = opts.namespace ? `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/events` : '/api/v1/events';
+  const path = opts.namespace ? `/api/v1/namespaces/${namespaceSegment(opts.namespace)}/events` : '/api/v1/events';
   const events: KEvent[] = [];
   let token: string | undefined;
   do {

@@ -20,12 +20,14 @@ import { ToolError, type ToolContext } from '../kernel/contract.js';
 import { ReleaseArg } from './arguments.js';
 import type { ClusterHandle } from '../providers/clusters.js';
 import type { HelmDriver } from './helm-store.js';
+import { parseYamlDocuments, yamlToJS } from './yaml-input.js';
 
 // Short on purpose: every byte here is in every tools/list.
 export const ChartArg = Type.String({ description: 'Chart name (in `repo`), oci:// reference or local path.' });
 export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until the release\'s resources are ready (helm --wait).' }));
 export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, description: 'helm --timeout in seconds (default 300).' }));
-export const ValuesArg = Type.Optional(Type.String({ description: 'Chart values as YAML text, like a values.yaml file.' }));
+/** A values file can be big, so it declares its own bound above the kernel's default for strings. */
+export const ValuesArg = Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'Chart values as YAML text, like a values.yaml file.' }));
 export const VersionArg = Type.Optional(Type.String({ description: 'Chart version; default: the latest.' }));
 export const RepoArg = Type.Optional(Type.String({ description: 'Chart repository URL.' }));
 /** The arguments that name a chart source (see ChartSource), first in helm_install and helm_upgrade. */
@@ -142,11 +144,12 @@ export function checkReleaseName(release: string): void {
 /** Parses the values YAML up front, so a typo fails here and its text never reaches a log. */
 function checkValues(values: string | undefined): void {
   if (values === undefined || values.trim() === '') return;
-  const docs = parseAllDocuments(values);
-  const doc = Array.isArray(docs) ? docs[0] : undefined;
-  const err = Array.isArray(docs) ? docs.flatMap((d) => d.errors)[0] : undefined;
+  const docs = parseYamlDocuments(values, { field: 'values' });
+  const doc = docs[0];
+  const err = docs.flatMap((d) => d.errors)[0];
   if (err) throw new ToolError(`values is not valid YAML: ${err.message.split('\n')[0]}`, 'Pass values as a YAML mapping, e.g. "replicaCount: 2\\nimage:\\n  tag: \\"1.2\\"".');
-  const data = doc?.toJS() as unknown;
+  // Bounded like a manifest: helm would otherwise expand an alias bomb in the values itself.
+  const data = doc ? yamlToJS(doc, { field: 'values' }) : undefined;
   if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
     throw new ToolError('values must be a YAML mapping (key: value lines).', 'e.g. "replicaCount: 2".');
   }
@@ -363,8 +366,15 @@ export async function guardChartWrites(
 export function manifestObjects(manifest: string | undefined): string[] {
   if (!manifest) return [];
   const out: string[] = [];
-  for (const doc of parseAllDocuments(manifest) as Array<{ toJS(): unknown }>) {
-    const obj = doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+  // Helm's output, whose size the chart decides (no size cap); but values a model wrote shape it, so
+  // aliases are bounded as in model YAML, and a document over the bounds is left out.
+  for (const doc of parseAllDocuments(manifest, { uniqueKeys: false })) {
+    let obj: { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+    try {
+      obj = yamlToJS(doc, { field: 'the rendered manifest' }) as typeof obj;
+    } catch {
+      continue;
+    }
     if (obj?.kind && obj.metadata?.name) out.push(`${obj.kind}/${obj.metadata.name}${obj.metadata.namespace ? ` (namespace ${obj.metadata.namespace})` : ''}`);
   }
   return out;

@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
 import { METADATA_ACCEPT } from './kube-table.js';
+import { namespaceSegment, objectNameSegment } from '../providers/discovery.js';
 
 export type HelmDriver = 'secret' | 'configmap';
 export const RECORD_PREFIX = 'sh.helm.release.v1.';
@@ -71,7 +72,7 @@ export function driverKind(driver: HelmDriver): string {
 }
 
 function collectionPath(driver: HelmDriver, namespace: string | undefined): string {
-  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${KINDS[driver].plural}` : `/api/v1/${KINDS[driver].plural}`;
+  return namespace ? `/api/v1/namespaces/${namespaceSegment(namespace)}/${KINDS[driver].plural}` : `/api/v1/${KINDS[driver].plural}`;
 }
 
 /**
@@ -131,7 +132,7 @@ export class CorruptRecordError extends ToolError {}
 
 /** Fetches and decodes one record. */
 export async function readRecord(handle: ClusterHandle, ref: RecordRef, signal?: AbortSignal): Promise<HelmRelease> {
-  const res = await handle.request(`${collectionPath(ref.driver, ref.namespace)}/${encodeURIComponent(ref.object)}`, signal ? { signal } : {});
+  const res = await handle.request(`${collectionPath(ref.driver, ref.namespace)}/${objectNameSegment(ref.object)}`, signal ? { signal } : {});
   const obj = res.json<{ data?: Record<string, string> }>();
   return decodeRecord(ref, obj.data?.release);
 }

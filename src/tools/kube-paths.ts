@@ -5,7 +5,7 @@
  */
 import { ToolError } from '../kernel/contract.js';
 import type { ClusterHandle } from '../providers/clusters.js';
-import { levenshtein, resourcePath, type ResolvedKind } from '../providers/discovery.js';
+import { levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../providers/discovery.js';
 import { METADATA_ACCEPT } from './kube-table.js';
 
 /** `deployments.apps` (the form kubectl and RBAC messages use). */
@@ -36,12 +36,14 @@ export async function nearNames(
   signal?: AbortSignal,
   max = 5,
 ): Promise<string[]> {
-  if (!kind.verbs.includes('list')) return [];
+  // No object's name is longer than MAX_NAME_LENGTH, so a longer text has no near names to look for.
+  if (!kind.verbs.includes('list') || name.length > MAX_NAME_LENGTH) return [];
   try {
     const wanted = name.toLowerCase();
+    const limit = Math.max(2, Math.floor(wanted.length / 3));
     return (await objectNames(handle, kind, namespace, signal))
-      .map((n) => ({ n, d: n.toLowerCase().includes(wanted) || wanted.includes(n.toLowerCase()) ? 0 : levenshtein(wanted, n.toLowerCase()) }))
-      .filter((x) => x.d <= Math.max(2, Math.floor(wanted.length / 3)))
+      .map((n) => ({ n, d: n.toLowerCase().includes(wanted) || wanted.includes(n.toLowerCase()) ? 0 : levenshtein(wanted, n.toLowerCase(), limit) }))
+      .filter((x) => x.d <= limit)
       .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
       .slice(0, max)
       .map((x) => x.n);
@@ -64,14 +66,32 @@ export async function getObject<T = unknown>(
   subresource?: string,
 ): Promise<T> {
   const ns = kind.namespaced ? namespace : undefined;
+  let answer: T;
   try {
     const res = await handle.request(resourcePath(kind, { ...(ns ? { namespace: ns } : {}), name, ...(subresource ? { subresource } : {}) }), signal ? { signal } : {});
-    return res.json<T>();
+    answer = res.json<T>();
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) throw await notFound(handle, kind, ns, name, signal);
     const resource = subresource ? `${qualifiedResource(kind)}/${subresource}` : qualifiedResource(kind);
     throw handle.describeError(err, { verb: 'get', resource, name, ...(ns ? { namespace: ns } : {}) });
   }
+  if (!subresource) checkAnswerIsObject(answer, kind, name, handle.context);
+  return answer;
+}
+
+/**
+ * An answer is only ever the object that was asked for: a response of another kind or name (a
+ * list, another resource that a proxy or an odd path resolved to) is refused rather than shown.
+ */
+export function checkAnswerIsObject(answer: unknown, kind: ResolvedKind, name: string, context: string): void {
+  const got = answer as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const gotKind = typeof got?.kind === 'string' ? got.kind : undefined;
+  if (gotKind === kind.kind && got?.metadata?.name === name) return;
+  const what = `${gotKind ?? 'an object without a kind'}${typeof got?.metadata?.name === 'string' ? ` "${got.metadata.name}"` : ''}`;
+  throw new ToolError(
+    `Asked for ${kind.kind} "${name}" (context "${context}"), the API server answered with ${what}; not shown.`,
+    `Check the name; list_resources {"kind": "${qualifiedResource(kind)}"} shows what exists.`,
+  );
 }
 
 /** The not-found error for kind/name, with near names when a cheap list finds some. */

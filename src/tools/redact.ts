@@ -19,6 +19,11 @@ export interface CleanOptions {
   keepLastApplied?: boolean;
   /** Show Secret values as they are (settings.policy.revealSecrets). */
   revealSecrets?: boolean;
+  /**
+   * The caller asked for a Secret: an object in the answer that carries no `kind` of its own is
+   * redacted as one too. Redaction never trusts the answer to have the kind that was requested.
+   */
+  requestedSecret?: boolean;
 }
 
 export interface CleanResult {
@@ -46,17 +51,37 @@ export function cleanObject(obj: KubeObject, opts: CleanOptions = {}): CleanResu
       }
     }
   }
-  let redacted = false;
-  if (isSecret(object) && !opts.revealSecrets) {
-    redacted = redactSecretInPlace(object);
+  const redacted = opts.revealSecrets ? false : redactSecretsIn(object, opts.requestedSecret === true);
+  return { object, removed, redacted };
+}
+
+/**
+ * Redacts, in place, every Secret `obj` holds, whatever shape the answer has: the object itself,
+ * the items of any List (a SecretList's items carry no kind of their own), and the objects a
+ * Table's rows embed. An object without a `kind` counts as a Secret when `secretHint` says the
+ * request was for Secrets. Returns whether anything was redacted.
+ */
+export function redactSecretsIn(obj: unknown, secretHint = false): boolean {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return false;
+  const o = obj as KubeObject;
+  let any = false;
+  if (isSecret(o) || (o.kind === undefined && secretHint)) {
+    any = redactSecretInPlace(o);
     // The last-applied annotation of a Secret holds the values in plain JSON.
-    const annotation = object.metadata?.annotations?.[LAST_APPLIED];
+    const annotation = o.metadata?.annotations?.[LAST_APPLIED];
     if (annotation !== undefined) {
-      object.metadata!.annotations![LAST_APPLIED] = redactLastApplied(annotation);
-      redacted = true;
+      o.metadata!.annotations![LAST_APPLIED] = redactLastApplied(annotation);
+      any = true;
     }
   }
-  return { object, removed, redacted };
+  if (Array.isArray(o.items)) {
+    const itemHint = secretHint || o.kind === 'SecretList';
+    for (const item of o.items) any = redactSecretsIn(item, itemHint) || any;
+  }
+  if (o.kind === 'Table' && Array.isArray(o.rows)) {
+    for (const row of o.rows as Array<{ object?: unknown }>) any = redactSecretsIn(row?.object, secretHint) || any;
+  }
+  return any;
 }
 
 export function isSecret(obj: KubeObject): boolean {

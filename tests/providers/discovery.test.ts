@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { DiscoveryCache, KindIndex, levenshtein, resourcePath, type ResolvedKind } from '../../src/providers/discovery.js';
+import { DiscoveryCache, KindIndex, levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../../src/providers/discovery.js';
 
 const kind = (group: string, version: string, k: string, plural: string, extra: Partial<ResolvedKind> = {}): ResolvedKind => ({
   group,
@@ -71,6 +71,47 @@ describe('kind resolution', () => {
     expect(levenshtein('deploy', 'deploy')).toBe(0);
     expect(levenshtein('deploymnt', 'deployment')).toBe(1);
     expect(levenshtein('', 'abc')).toBe(3);
+  });
+
+  it('refuses names and namespaces that would address something other than the one object', () => {
+    const secret = kind('', 'v1', 'Secret', 'secrets');
+    const refusal = (opts: { namespace?: string; name?: string }) => {
+      try {
+        return `accepted ${resourcePath(secret, opts)}`;
+      } catch (err) {
+        expect(err).toBeInstanceOf(ToolError);
+        return `${(err as ToolError).message} ${(err as ToolError).hint}`;
+      }
+    };
+    // Blank would be the collection (every Secret); `.` and `..` climb the path (`..` = the Namespace object).
+    expect(refusal({ namespace: 'default', name: '' })).toMatch(/^name "" is blank;.*not "\." or "\.\."/);
+    expect(refusal({ namespace: 'default', name: '  ' })).toMatch(/^name "  " is blank/);
+    expect(refusal({ namespace: 'default', name: '..' })).toMatch(/^name "\.\." is not a valid object name\. Kubernetes object names are path segments/);
+    expect(refusal({ namespace: 'default', name: '.' })).toMatch(/^name "\." is not a valid object name/);
+    expect(refusal({ namespace: 'default', name: 'a%2F..' })).toMatch(/contains "%"/);
+    expect(refusal({ namespace: 'default', name: 'a\nb' })).toMatch(/^name "a\\nb" .*contains a control character/);
+    expect(refusal({ namespace: '..', name: 'x' }))
+      .toMatch(/^namespace "\.\." is not a valid namespace name\. Kubernetes namespaces are DNS-1123 labels: at most 63/);
+    expect(refusal({ namespace: '' })).toMatch(/^namespace "" is not a valid/);
+    expect(refusal({ namespace: 'Default' })).toMatch(/not a valid namespace/);
+    expect(refusal({ namespace: 'n'.repeat(64) })).toMatch(/not a valid namespace/);
+    // What Kubernetes allows still goes through, encoded.
+    expect(refusal({ namespace: 'kube-system', name: 'system:controller:x' })).toBe('accepted /api/v1/namespaces/kube-system/secrets/system%3Acontroller%3Ax');
+    expect(refusal({ namespace: 'n'.repeat(63), name: '...' })).toBe(`accepted /api/v1/namespaces/${'n'.repeat(63)}/secrets/...`);
+  });
+
+  it('bounds the work of edit distances and closest names, whatever length the text has', () => {
+    expect(levenshtein('deploymnt', 'deployment', 2)).toBe(1);
+    expect(levenshtein('abcdef', 'uvwxyz', 2)).toBe(3); // certain to exceed 2: max + 1
+    expect(levenshtein('a', 'abcdefgh', 3)).toBe(4);
+    const kinds: ResolvedKind[] = [];
+    for (let i = 0; i < 800; i++) kinds.push(kind(`g${i}.example.com`, 'v1', `Thing${i}`, `things${i}`, { shortNames: [`t${i}`] }));
+    const index = new KindIndex(kinds);
+    const started = performance.now();
+    expect(index.closest('t'.repeat(1024 * 1024))).toEqual([]);
+    expect(index.closest('x'.repeat(MAX_NAME_LENGTH))).toEqual([]);
+    for (let i = 0; i < 3; i++) levenshtein('q'.repeat(1024 * 1024), 'r'.repeat(1024 * 1024));
+    expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('shares one discovery fetch between concurrent callers and refreshes at most once per miss', async () => {

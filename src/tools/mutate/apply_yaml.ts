@@ -15,7 +15,7 @@
  * again. Secret values never appear in an answer (diffs say which keys changed and their sizes).
  */
 import { Type } from '@sinclair/typebox';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter } from 'yaml';
 import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
@@ -25,6 +25,7 @@ import { explainApplyError, KindFinder } from '../apply-server.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
 import { unifiedDiff } from '../line-diff.js';
 import type { KubeObject } from '../redact.js';
+import { parseYamlDocuments, yamlToJS } from '../yaml-input.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const FIELD_MANAGER = 'kubezilla-mcp';
@@ -73,7 +74,7 @@ export default defineTool({
   needs: ['clusters'],
   input: Type.Object(
     {
-      manifest: Type.String({ description: 'YAML, --- between documents.' }),
+      manifest: Type.String({ maxLength: 1024 * 1024, description: 'YAML, --- between documents.' }),
       context: ContextArg,
       namespace: NamespaceArg,
       dryRun: DryRunArg,
@@ -83,9 +84,9 @@ export default defineTool({
     { additionalProperties: false },
   ),
   auditTarget: ({ manifest }) => {
-    const names = parseAllDocuments(manifest).flatMap((doc) => {
+    const names = parseYamlDocuments(manifest, { field: 'manifest', tooLarge: 'none' }).flatMap((doc) => {
       try {
-        const obj = doc.toJS() as { kind?: string; metadata?: { name?: string } } | null;
+        const obj = yamlToJS(doc, { field: 'manifest' }) as { kind?: string; metadata?: { name?: string } } | null;
         return obj?.kind ? [`${obj.kind}/${obj.metadata?.name ?? '?'}`] : [];
       } catch {
         return ['(unparsable document)'];
@@ -309,7 +310,7 @@ async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<st
 
 function parseManifest(manifest: string): Doc[] {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(manifest, { lineCounter, uniqueKeys: true });
+  const parsed = parseYamlDocuments(manifest, { field: 'manifest', lineCounter, uniqueKeys: true });
   const list = Array.isArray(parsed) ? parsed : [];
   const docs: Doc[] = [];
   const problems: string[] = [];
@@ -321,7 +322,7 @@ function parseManifest(manifest: string): Doc[] {
       problems.push(...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
       return;
     }
-    const value: unknown = yamlDoc.toJS({ maxAliasCount: 100 });
+    const value: unknown = yamlToJS(yamlDoc, { field: 'manifest', what: `document ${index}` });
     if (value === null || value === undefined) return; // an empty document, as kubectl skips it
     const where = `document ${index} (line ${start})`;
     if (typeof value !== 'object' || Array.isArray(value)) {

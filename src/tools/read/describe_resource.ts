@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
-import type { ResolvedKind } from '../../providers/discovery.js';
+import { namespaceSegment, objectNameSegment, type ResolvedKind } from '../../providers/discovery.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
 import {
   compactYaml, fields, formatResource, indent, parseQuantity, podReady, podRestarts, podStatus, probeText, resourceList,
@@ -16,6 +16,7 @@ import { byLastSeen, listEvents, renderEvents } from '../events.js';
 import { age, table } from '../format.js';
 import { bodyBudget } from '../tail-budget.js';
 import { getObject } from '../kube-paths.js';
+import { isSecret } from '../redact.js';
 import { resolveWorkloadPods, selectorString, type KObject } from '../workloads.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -460,7 +461,7 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
 async function serviceEndpoints(handle: ClusterHandle, ns: string, service: string, signal: AbortSignal): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
   let slices: Slice[];
   try {
-    const res = await handle.request(`/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/endpointslices`, {
+    const res = await handle.request(`/apis/discovery.k8s.io/v1/namespaces/${namespaceSegment(ns)}/endpointslices`, {
       query: { labelSelector: `kubernetes.io/service-name=${service}` },
       signal,
     });
@@ -525,7 +526,7 @@ async function describeIngress(handle: ClusterHandle, ing: KObject, signal: Abor
 /** "3 ready endpoints", "no ready endpoints", or why the Service cannot serve. */
 async function serviceHealth(handle: ClusterHandle, ns: string, name: string, signal: AbortSignal): Promise<string> {
   try {
-    await handle.request(`/api/v1/namespaces/${encodeURIComponent(ns)}/services/${encodeURIComponent(name)}`, { signal });
+    await handle.request(`/api/v1/namespaces/${namespaceSegment(ns)}/services/${objectNameSegment(name)}`, { signal });
   } catch (err) {
     if ((err as { code?: number }).code === 404) return `service "${name}" not found`;
     return handle.describeError(err, { verb: 'get', resource: 'services', name, namespace: ns }).message;
@@ -545,7 +546,7 @@ async function describeClaim(handle: ClusterHandle, pvc: KObject, signal: AbortS
   const ns = pvc.metadata.namespace ?? '';
   let usedBy: string;
   try {
-    const res = await handle.request(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { signal });
+    const res = await handle.request(`/api/v1/namespaces/${namespaceSegment(ns)}/pods`, { signal });
     const users = (res.json<{ items?: KObject[] }>().items ?? [])
       .filter((pod) => ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name))
       .map((pod) => `pod/${pod.metadata.name} (${pod.status?.phase ?? 'Unknown'})`);
@@ -574,7 +575,8 @@ async function describeClaim(handle: ClusterHandle, pvc: KObject, signal: AbortS
 function describeGeneric(obj: KObject, kind: ResolvedKind, budget: number): Lines {
   const lines: Lines = [];
   const rest = Object.entries(obj).filter(([k]) => !['apiVersion', 'kind', 'metadata'].includes(k));
-  if (kind.kind === 'Secret' && !kind.group) {
+  // Judged on the answer as well as the request: Secret values never go out under another label.
+  if (isSecret(obj) || (kind.kind === 'Secret' && !kind.group)) {
     const data = { ...(obj.data as Record<string, string> | undefined) };
     const keys = Object.entries(data).map(([k, v]) => `${k}: ${Buffer.from(v ?? '', 'base64').length} bytes`);
     lines.push(...fields([['Type', obj.type as string | undefined]]));

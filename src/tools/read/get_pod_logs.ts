@@ -9,9 +9,12 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/clusters.js';
+import { namespaceSegment, objectNameSegment } from '../../providers/discovery.js';
 import { ContextArg, NamespaceArg } from '../arguments.js';
 import { age } from '../format.js';
+import { compilePattern } from '../patterns.js';
 import { bodyBudget, clip, keepNewest } from '../tail-budget.js';
+import { timeSlicer } from '../time-slices.js';
 import { refText, resolveWorkloadPods, type KObject } from '../workloads.js';
 
 const MAX_PODS = 10;
@@ -43,19 +46,13 @@ interface Line {
   index: number;
 }
 
-/** `/pattern/flags` → RegExp; anything else → substring match. */
+/** `/pattern/flags` → a linear-time RE2 test (patterns.ts); anything else → substring match. */
 export function compileFilter(filter: string | undefined): ((line: string) => boolean) | undefined {
   if (!filter) return undefined;
   const m = /^\/(.+)\/([a-z]*)$/s.exec(filter);
   if (!m) return (line) => line.includes(filter);
-  let re: RegExp;
-  try {
-    re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
-  } catch (err) {
-    throw new ToolError(`filter: "${filter}" is not a valid regular expression (${(err as Error).message}).`,
-      'Fix the pattern, or write the text without surrounding slashes to match it as a plain substring.');
-  }
-  return (line) => re.test(line);
+  const alternative = 'Or write the text without surrounding slashes to match it as a plain substring.';
+  return compilePattern(m[1]!, { field: 'filter', flags: m[2]!, alternative });
 }
 
 /** Splits `2024-01-02T03:04:05.123456789Z text` into a sortable key and the text. */
@@ -162,7 +159,7 @@ async function fetchLog(
   args: { tailLines: number; sinceSeconds?: number; previous?: boolean; filter?: (line: string) => boolean },
   signal: AbortSignal,
 ): Promise<Fetched> {
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+  const path = `/api/v1/namespaces/${namespaceSegment(namespace)}/pods/${objectNameSegment(pod)}/log`;
   let body: ReadableStream<Uint8Array>;
   try {
     ({ body } = await handle.stream(path, {
@@ -205,13 +202,18 @@ async function fetchLog(
   const decoder = new TextDecoder();
   let partial = '';
   const reader = body.getReader();
+  // Filtering thousands of lines is real work: pause for other sessions between slices of it.
+  const slicer = timeSlicer();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       const parts = (partial + decoder.decode(value, { stream: true })).split('\n');
       partial = parts.pop()!;
-      for (const line of parts) take(line);
+      for (const line of parts) {
+        take(line);
+        if (slicer.due()) await slicer.pause();
+      }
     }
     partial += decoder.decode();
     if (partial !== '') take(partial);

@@ -7,8 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
-import { resourcePath } from '../../providers/discovery.js';
-import { notFound } from '../kube-paths.js';
+import { getObject } from '../kube-paths.js';
 import { cleanObject, type KubeObject } from '../redact.js';
 
 export default defineTool({
@@ -34,18 +33,14 @@ export default defineTool({
     const handle = await ctx.clusters.get(input.context);
     const kind = await handle.resolveKind(kindText, ctx.signal);
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
-    let obj: KubeObject;
-    try {
-      obj = (await handle.request(resourcePath(kind, { ...(namespace ? { namespace } : {}), name }), { signal: ctx.signal })).json<KubeObject>();
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-      throw await notFound(handle, kind, namespace, name, ctx.signal);
-    }
+    // getObject checks the name (path rules) and that the answer is that object, not a list.
+    const obj = await getObject<KubeObject>(handle, kind, namespace, name, ctx.signal);
     const { revealSecrets } = ctx.settings.get().policy;
     const cleaned = cleanObject(obj, {
       keepManagedFields: Boolean(input.includeManagedFields),
       keepLastApplied: Boolean(input.includeLastApplied),
       revealSecrets,
+      requestedSecret: kind.kind === 'Secret' && kind.group === '',
     });
     const notes: string[] = [];
     if (cleaned.redacted) notes.push('# Secret values redacted (keys and decoded sizes shown); the server setting policy.revealSecrets allows showing them.');

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { AllNamespacesArg, ContextArg, NamespaceArg } from '../arguments.js';
 import { table } from '../format.js';
+import { compilePattern } from '../patterns.js';
 import { chartOf, forbiddenHint, listRecords, readRecords, when, type RecordRef } from '../helm-store.js';
 
 const STATUSES = ['deployed', 'failed', 'pending', 'pending-install', 'pending-upgrade', 'pending-rollback', 'superseded', 'uninstalled', 'uninstalling', 'unknown'];
@@ -34,14 +35,7 @@ export default defineTool({
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.allNamespaces ? undefined : (input.namespace ?? handle.namespace);
     const where = `${namespace ? `namespace "${namespace}"` : 'any namespace'} (context "${handle.context}")`;
-    let filter: RegExp | undefined;
-    if (input.filter) {
-      try {
-        filter = new RegExp(input.filter);
-      } catch (err) {
-        throw new ToolError(`filter: "${input.filter}" is not a valid regular expression (${(err as Error).message}).`, 'Pass a regex such as "^web" or "db$".');
-      }
-    }
+    const filter = input.filter ? compilePattern(input.filter, { field: 'filter', alternative: 'For example "^web" or "db$".' }) : undefined;
     const wanted = parseStatus(input.status);
 
     const { records, errors } = await listRecords(handle, { namespace, signal: ctx.signal });
@@ -55,7 +49,7 @@ export default defineTool({
 
     // The latest revision of each release (per namespace and storage driver), as helm list shows it;
     // only superseded revisions, by definition never the latest, skip that step (as helm does).
-    const matching = records.filter((r) => !filter || filter.test(r.release));
+    const matching = records.filter((r) => !filter || filter(r.release));
     let candidates: RecordRef[];
     if (wanted?.size === 1 && wanted.has('superseded')) candidates = matching;
     else {

@@ -11,7 +11,7 @@ import type { ClusterHandle } from '../../providers/clusters.js';
 import type { ResolvedKind } from '../../providers/discovery.js';
 import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
 import { age } from '../format.js';
-import { resourcePath } from '../../providers/discovery.js';
+import { namespaceSegment, resourcePath } from '../../providers/discovery.js';
 import { nearNames, qualifiedResource } from '../kube-paths.js';
 import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../kube-table.js';
 
@@ -255,7 +255,7 @@ function rowsThatFit(text: string, budget: number): number {
  */
 async function missingNamespace(handle: ClusterHandle, namespace: string, signal: AbortSignal): Promise<string> {
   try {
-    await handle.request(`/api/v1/namespaces/${encodeURIComponent(namespace)}`, { signal, timeoutMs: 3000 });
+    await handle.request(`/api/v1/namespaces/${namespaceSegment(namespace)}`, { signal, timeoutMs: 3000 });
     return '';
   } catch (err) {
     if ((err as { code?: number }).code !== 404) return '';
