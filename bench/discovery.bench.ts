@@ -11,9 +11,9 @@
  *
  * The CRDs are deleted at the end unless BENCH_KEEP=1. Exits 1 when a target is missed.
  */
-import { ClusterProvider } from '../src/providers/clusters.js';
-import { KubeconfigStore } from '../src/providers/kubeconfig.js';
-import { TunnelRegistry } from '../src/providers/tunnels.js';
+import { ClusterProvider } from '../src/providers/cluster/clusters.js';
+import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
+import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo, kubectl as runKubectl, type ClusterInfo } from '../tests/cluster/harness.js';
 
 const CRDS = 300;

@@ -19,9 +19,9 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadRegistry } from '../src/kernel/registry.js';
 import { describeTool } from '../src/kernel/tool-calls.js';
-import { ClusterProvider } from '../src/providers/clusters.js';
-import { KubeconfigStore } from '../src/providers/kubeconfig.js';
-import { TunnelRegistry } from '../src/providers/tunnels.js';
+import { ClusterProvider } from '../src/providers/cluster/clusters.js';
+import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
+import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo, kubectl as runKubectl, type ClusterInfo } from '../tests/cluster/harness.js';
 import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
 

@@ -12,9 +12,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterProvider, type ClusterHandle } from '../src/providers/clusters.js';
-import { KubeconfigStore } from '../src/providers/kubeconfig.js';
-import { TunnelRegistry } from '../src/providers/tunnels.js';
+import { ClusterProvider, type ClusterHandle } from '../src/providers/cluster/clusters.js';
+import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
+import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo } from '../tests/cluster/harness.js';
 import { makePki, startFakeApiServer } from '../tests/providers/helpers/fake-apiserver.js';
 import { startSshd } from '../tests/providers/helpers/sshd.js';

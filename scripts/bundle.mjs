@@ -7,15 +7,17 @@
 // directories) and imported statically, so adding a tool is still adding one file.
 // @kubernetes/client-node and ssh2 stay outside: they load on first use, and ssh2 has native parts.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
-const { builtInModuleDirs, isModuleFile } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
+const { builtInModuleDirs, moduleFilesIn } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
 
-const files = builtInModuleDirs().flatMap((dir) => readdirSync(dir).sort().filter((entry) => isModuleFile(entry, ['.js'])).map((entry) => join(dir, entry)));
+const files = builtInModuleDirs()
+  .filter((dir) => existsSync(dir))
+  .flatMap((dir) => moduleFilesIn(dir, readdirSync(dir, { withFileTypes: true }), ['.js']));
 const entry = join(dist, '.bundle-entry.js');
 writeFileSync(
   entry,

@@ -8,9 +8,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KubezillaError } from './kernel/errors.js';
 import { createLogger, type LogLevel } from './kernel/logger.js';
 import { SERVER_VERSION } from './kernel/mcp-server.js';
-import { defaultConfigDir, ensurePrivateDir } from './providers/config-dir.js';
-import { SettingsStore } from './providers/settings.js';
-import { TokenStore } from './providers/tokens.js';
+import { defaultConfigDir, ensurePrivateDir } from './providers/config/config-dir.js';
+import { SettingsStore } from './providers/config/settings.js';
+import { TokenStore } from './providers/config/tokens.js';
 import { KubezillaServer } from './server.js';
 import { mcpUrl } from './transports/listener.js';
 

@@ -4,8 +4,8 @@
  * re-bind MCP at run time. Effective MCP bind/port = saved settings, overridden for this run by
  * CLI flags until the person changes them on the settings page.
  */
-import { createKernel, type Kernel } from './kernel/kernel.js';
-import type { RuntimeOptions } from './kernel/container.js';
+import { composeKernel, type RuntimeOptions } from './compose.js';
+import type { Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
 import { SettingsPage } from './ui-web/listener.js';
@@ -40,7 +40,7 @@ export class KubezillaServer {
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const kernel = await createKernel(options, log);
+    const kernel = await composeKernel(options, log);
     const server = new KubezillaServer(kernel, log, options.mcp);
     if (options.enable) kernel.container.cradle.settings.update((s) => void (s.mcp.enabled = true));
     return server;
@@ -96,5 +96,6 @@ export class KubezillaServer {
     this.tokens.unwatch();
     await this.page.stop();
     await this.listener.stop();
+    await this.kernel.dispose();
   }
 }

@@ -1,50 +1,23 @@
 /**
- * The awilix container: one place that builds every long-lived service. Providers are
- * singletons resolved lazily (PROXY mode), so nothing touches a cluster, a bastion or the disk
- * beyond the config directory until a tool actually needs it: a dead context can never slow
- * start-up. Tool modules never see the container; the kernel hands them exactly the providers
- * they declared in `needs`.
+ * The awilix container type the kernel works with. The kernel resolves providers from it by the
+ * names modules declare in `needs`, and knows nothing of what they are: the composition root
+ * (src/compose.ts) builds the container and registers every provider. Providers are singletons
+ * resolved lazily (PROXY mode), so nothing touches a cluster, a bastion or the disk beyond the
+ * config directory until a tool actually needs it. Tool modules never see the container.
  */
 import { asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
 import type { Providers } from './contract.js';
 import type { Logger } from './logger.js';
-import { SettingsStore } from '../providers/settings.js';
-import { TokenStore } from '../providers/tokens.js';
-import { AuditLog } from '../providers/audit.js';
-import { registerProviders } from '../providers/index.js';
-
-declare module './contract.js' {
-  interface Providers {
-    settings: SettingsStore;
-    tokens: TokenStore;
-  }
-}
-
-/** What the process was started with, beyond settings.json (CLI flags, environment). */
-export interface RuntimeOptions {
-  configDir: string;
-  /** Extra kubeconfig files from `--kubeconfig`, on top of KUBECONFIG / ~/.kube/config and settings. */
-  kubeconfigPaths: string[];
-  /** Extra tool-module directories from `--tools-dir`, on top of the settings' toolDirs. */
-  toolDirs: string[];
-}
 
 export interface Core {
-  options: RuntimeOptions;
   logger: Logger;
 }
 
 export type KernelContainer = AwilixContainer<Providers & Core>;
 
-export function createKernelContainer(options: RuntimeOptions, logger: Logger): KernelContainer {
+/** An empty container with the logger; the composition root registers the providers. */
+export function createKernelContainer(logger: Logger): KernelContainer {
   const container = createContainer<Providers & Core>({ injectionMode: InjectionMode.PROXY, strict: true });
-  container.register({
-    options: asValue(options),
-    logger: asValue(logger),
-    settings: asValue(new SettingsStore(options.configDir)),
-    tokens: asValue(new TokenStore(options.configDir)),
-    audit: asValue(new AuditLog(options.configDir)),
-  });
-  registerProviders(container);
+  container.register({ logger: asValue(logger) });
   return container;
 }

@@ -1,43 +1,57 @@
 /**
- * Assembles the kernel: container → registry (modules checked, start-up refused on a fault) →
- * the tool-call pipeline → a factory for per-session MCP servers. Nothing here contacts a cluster.
+ * Assembles the kernel from a container the composition root filled: registry (modules checked,
+ * start-up refused on a fault) → the tool-call pipeline → a factory for per-session MCP servers.
+ * Nothing here contacts a cluster, and nothing here knows which providers exist.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { createKernelContainer, type KernelContainer, type RuntimeOptions } from './container.js';
+import type { ClusterTargets } from './call-scope.js';
+import type { KernelContainer } from './container.js';
 import type { Logger } from './logger.js';
 import { createSessionServer, type ProvidersFor } from './mcp-server.js';
+import type { Policy } from './policy.js';
 import { loadRegistry, type Registry } from './registry.js';
-import { ToolCalls } from './tool-calls.js';
+import { ToolCalls, type MutationRecord } from './tool-calls.js';
 
 export interface Kernel {
   container: KernelContainer;
   registry: Registry;
   toolCalls: ToolCalls;
   newSessionServer(): Server;
+  /** Disposes the container: every provider's disposer runs (cluster clients, tunnels). */
+  dispose(): Promise<void>;
 }
 
-export async function createKernel(options: RuntimeOptions, logger: Logger): Promise<Kernel> {
-  const container = createKernelContainer(options, logger);
-  const settings = container.cradle.settings;
-  const toolDirs = [...settings.get().toolDirs, ...options.toolDirs];
+export interface KernelOptions {
+  logger: Logger;
+  /** Module directories beyond the built-in ones (--tools-dir, settings' toolDirs). */
+  toolDirs: readonly string[];
+  /** The policy now; read on every call, so a change applies at once. */
+  policy: () => Policy;
+  /** Where every non-read call is recorded. */
+  recordMutation: (record: MutationRecord) => void;
+  /** Context resolution for policy (the cluster provider), asked on the first cluster tool call. */
+  targets?: () => ClusterTargets;
+}
+
+export async function createKernel(container: KernelContainer, options: KernelOptions): Promise<Kernel> {
+  const { logger, toolDirs } = options;
   const registry = await loadRegistry((name) => container.hasRegistration(name), toolDirs);
   const providersFor: ProvidersFor = (module) => Object.fromEntries((module.needs ?? []).map((name) => [name, container.resolve(name)]));
-  const toolCalls = new ToolCalls(
-    registry,
-    () => settings.get(),
-    providersFor,
-    logger.child({ component: 'tools' }),
-    {
-      recordMutation: (record) => container.cradle.audit.record(record),
-      // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
-      targets: () => container.cradle.clusters,
-    },
-  );
+  const toolCalls = new ToolCalls(registry, options.policy, providersFor, logger.child({ component: 'tools' }), {
+    recordMutation: options.recordMutation,
+    ...(options.targets ? { targets: options.targets } : {}),
+  });
   logger.info('kernel ready', {
     tools: registry.tools.size,
     prompts: registry.prompts.size,
     resources: registry.resources.size,
     toolDirs,
   });
-  return { container, registry, toolCalls, newSessionServer: () => createSessionServer(registry, toolCalls, providersFor) };
+  return {
+    container,
+    registry,
+    toolCalls,
+    newSessionServer: () => createSessionServer(registry, toolCalls, providersFor),
+    dispose: () => container.dispose(),
+  };
 }

@@ -5,10 +5,37 @@
  * call scope (call-scope.ts) applies the context and namespace rules to every request a call
  * sends to a cluster.
  */
-import type { ToolModule } from './contract.js';
-import type { Settings } from '../providers/settings.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { SAFETY_CLASSES, type ToolModule } from './contract.js';
 
-export type Policy = Settings['policy'];
+/** The `policy` section of settings.json: the kernel owns its shape, the settings store its file. */
+export const PolicySchema = Type.Object(
+  {
+    enabledClasses: Type.Array(Type.Union(SAFETY_CLASSES.map((c) => Type.Literal(c))), {
+      uniqueItems: true,
+      default: ['read', 'safe-mutation'],
+    }),
+    readOnlyContexts: Type.Array(Type.String(), { default: [] }),
+    protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
+    revealSecrets: Type.Boolean({ default: false }),
+    maxOutputBytes: Type.Integer({ minimum: 1024, default: 48 * 1024 }),
+    /**
+     * Where helm_install and helm_upgrade may take charts from: repository URL prefixes (https://…), OCI
+     * prefixes (oci://registry/charts) and absolute local directories. Empty (the default) allows any source,
+     * as helm itself does; a person who lists one source has restricted them all.
+     */
+    allowedChartSources: Type.Array(
+      Type.String({
+        pattern: '^(https?://|oci://|/|[A-Za-z]:[\\\\/])',
+        description: 'An http(s):// or oci:// URL prefix, or an absolute directory.',
+      }),
+      { default: [] },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type Policy = Static<typeof PolicySchema>;
 
 export function isToolEnabled(tool: Pick<ToolModule, 'safety'>, policy: Policy): boolean {
   return policy.enabledClasses.includes(tool.safety);

@@ -4,11 +4,12 @@
  * tools/list (or two tools answering to one name) is far harder to debug in front of a model
  * than a process that will not start.
  *
- * Built-in modules live in src/tools/read and src/tools/mutate; module authors add directories
+ * Built-in modules live in src/tools/read, src/tools/mutate and src/tools/destructive (a file each,
+ * or a folder with an index file for a tool with private helpers); module authors add directories
  * with `--tools-dir` or the settings' `toolDirs`. A file default-exports one module, or an array
  * of modules for a pack.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -109,16 +110,14 @@ export class Registry {
 
   /** Imports every module file in `dir` (not recursive) and adds its export(s). */
   async loadDirectory(dir: string, extensions: readonly string[] = MODULE_EXTENSIONS): Promise<void> {
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = (await readdir(dir)).sort();
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       throw new KubezillaError('MODULE_LOAD_FAILED', `cannot read tool directory ${dir}: ${(err as NodeJS.ErrnoException).code}`,
         'Check the --tools-dir path or the toolDirs setting.');
     }
-    for (const entry of entries) {
-      if (!isModuleFile(entry, extensions)) continue;
-      const file = join(dir, entry);
+    for (const file of moduleFilesIn(dir, entries, extensions)) {
       let exported: unknown;
       try {
         exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
@@ -163,10 +162,29 @@ export function isModuleFile(entry: string, extensions: readonly string[] = MODU
   return extensions.includes(extname(entry));
 }
 
-/** The directories of the modules that ship with Kubezilla, next to this kernel: tools, then prompts. */
+/**
+ * The module files of a directory, sorted: every module file in it, and for each subdirectory its
+ * `index` file, so a tool that needs private files (helpers, fixtures of its own) is a folder
+ * whose other files the registry never loads as modules.
+ */
+export function moduleFilesIn(dir: string, entries: readonly Dirent[], extensions: readonly string[] = MODULE_EXTENSIONS): string[] {
+  const files: string[] = [];
+  for (const entry of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isDirectory()) {
+      if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+      const index = extensions.map((ext) => join(dir, entry.name, `index${ext}`)).find((file) => existsSync(file));
+      if (index) files.push(index);
+    } else if (isModuleFile(entry.name, extensions)) {
+      files.push(join(dir, entry.name));
+    }
+  }
+  return files;
+}
+
+/** The directories of the modules that ship with Kubezilla, next to this kernel: tools by class, then prompts. */
 export function builtInModuleDirs(): string[] {
   const src = resolve(fileURLToPath(new URL('../', import.meta.url)));
-  return [join(src, 'tools', 'read'), join(src, 'tools', 'mutate'), join(src, 'prompts')];
+  return [join(src, 'tools', 'read'), join(src, 'tools', 'mutate'), join(src, 'tools', 'destructive'), join(src, 'prompts')];
 }
 
 /** Loads the built-in modules and then every extra directory, in order. */

@@ -31,11 +31,10 @@ import {
   CallRefused, NeedsConfirmation, requireConfirmation, ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput,
 } from './contract.js';
 import type { Logger } from './logger.js';
-import { isPreview, isToolEnabled, judgeCall } from './policy.js';
+import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
 import { SharedArguments } from './shared-arguments.js';
 import { formatAjvErrors } from './validation.js';
-import type { Settings } from '../providers/settings.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
 const CONFIRM_PROPERTY = Type.String({
@@ -100,7 +99,8 @@ export class ToolCalls {
 
   constructor(
     private readonly registry: Registry,
-    private readonly settings: () => Settings,
+    /** The policy now: read on every list and call, so a change in the settings applies at once. */
+    private readonly policy: () => Policy,
     /** Returns the providers a tool declared in `needs`, resolved from the container. */
     private readonly providersFor: (tool: ToolModule) => Record<string, unknown>,
     private readonly log: Logger,
@@ -116,7 +116,7 @@ export class ToolCalls {
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
   list(): Tool[] {
-    const policy = this.settings().policy;
+    const policy = this.policy();
     return [...this.registry.tools.values()]
       .filter(({ module }) => isToolEnabled(module, policy))
       .map(({ module }) => this.#listed.get(module.name)!);
@@ -192,8 +192,8 @@ export class ToolCalls {
 
   async #run(entry: RegisteredTool, state: CallState, env: CallEnvironment, log: Logger): Promise<CallToolResult> {
     const { module, input } = state;
-    const settings = this.settings();
-    const verdict = judgeCall(module, settings.policy);
+    const policy = this.policy();
+    const verdict = judgeCall(module, policy);
     if (!verdict.allow) throw new CallRefused(verdict.reason, verdict.hint);
 
     // `confirm` belongs to the kernel. With elicitation the person is always asked and the argument
@@ -231,7 +231,7 @@ export class ToolCalls {
       tool: module.name,
       safety: module.safety,
       preview: isPreview(input),
-      policy: settings.policy,
+      policy,
       targets,
       confirm: (message) => requireConfirmation(confirm, message),
     });
@@ -281,7 +281,7 @@ export class ToolCalls {
     try {
       const output = await scope.run(() => module.run(input as never, Object.assign(ctx, this.providersFor(module)) as never));
       if (scope.refusal) throw scope.refusal;
-      return scrubResult(toResult(output, module, module.maxOutputBytes ?? settings.policy.maxOutputBytes), scope);
+      return scrubResult(toResult(output, module, module.maxOutputBytes ?? policy.maxOutputBytes), scope);
     } finally {
       await scope.end();
     }

@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { definePrompt } from '../kernel/contract.js';
-import { objectNames } from '../tools/kube-paths.js';
+import { objectNames } from '../tools/common/objects.js';
 
 /** The kinds a target usually is, offered while no kind has been typed yet. */
 const TARGET_KINDS = ['deploy', 'sts', 'ds', 'pod', 'job', 'cj', 'node', 'svc', 'pvc'];

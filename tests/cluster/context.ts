@@ -1,5 +1,5 @@
 // For test files: the typed ClusterInfo of the cluster the vitest global setup prepared.
-//   import { testCluster } from '../cluster/context.js';
+//   import { testCluster } from './context.js';
 //   const info = testCluster();   // info.kubeconfig, info.contexts.admin, info.tools.helm4, ...
 import { inject } from 'vitest';
 import { clusterInfo, type ClusterInfo } from './harness.js';

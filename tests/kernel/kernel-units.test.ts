@@ -6,7 +6,7 @@ import { SharedArguments } from '../../src/kernel/shared-arguments.js';
 import { enforceBudget } from '../../src/kernel/tool-calls.js';
 import { compileSchema, formatAjvErrors } from '../../src/kernel/validation.js';
 import { createLogger, registerSecret, scrub } from '../../src/kernel/logger.js';
-import { parseSettings } from '../../src/providers/settings.js';
+import { parseSettings } from '../../src/providers/config/settings.js';
 
 const policy = parseSettings({}, 'defaults').policy;
 
@@ -106,7 +106,7 @@ describe('logger', () => {
 
 describe('config directory', () => {
   it('follows the brief per OS, and KUBEZILLA_CONFIG_DIR overrides it', async () => {
-    const { defaultConfigDir } = await import('../../src/providers/config-dir.js');
+    const { defaultConfigDir } = await import('../../src/providers/config/config-dir.js');
     const { homedir } = await import('node:os');
     expect(defaultConfigDir('linux', {})).toBe(`${homedir()}/.config/KubezillaDesktop`);
     expect(defaultConfigDir('darwin', {})).toBe(`${homedir()}/Library/Application Support/KubezillaDesktop`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CallScope, currentCall, isReadRequest, type ClusterTargets } from '../../src/kernel/call-scope.js';
 import { ConfirmationTokens, CONFIRMATION_TTL_MS } from '../../src/kernel/confirmations.js';
 import { CallRefused, NeedsConfirmation, type SafetyClass } from '../../src/kernel/contract.js';
-import { parseSettings } from '../../src/providers/settings.js';
+import { parseSettings } from '../../src/providers/config/settings.js';
 
 const policy = { ...parseSettings({}, 'defaults').policy, readOnlyContexts: ['prod'] };
 const targets: ClusterTargets = {

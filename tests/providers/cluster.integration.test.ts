@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster, type ClusterInfo } from '../cluster/context.js';
 import { ToolError } from '../../src/kernel/contract.js';
-import { ClusterProvider } from '../../src/providers/clusters.js';
-import { KubeApiError } from '../../src/providers/kube-errors.js';
-import { KubeconfigStore } from '../../src/providers/kubeconfig.js';
-import { TunnelRegistry, type TunnelConfig } from '../../src/providers/tunnels.js';
+import { ClusterProvider } from '../../src/providers/cluster/clusters.js';
+import { KubeApiError } from '../../src/providers/cluster/kube-errors.js';
+import { KubeconfigStore } from '../../src/providers/cluster/kubeconfig.js';
+import { TunnelRegistry, type TunnelConfig } from '../../src/providers/cluster/tunnels.js';
 import { freePort, keygen } from './helpers/sshd.js';
 
 const execFileAsync = promisify(execFile);

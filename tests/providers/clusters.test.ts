@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { ClusterProvider, describeApiPath } from '../../src/providers/clusters.js';
-import { KubeApiError } from '../../src/providers/kube-errors.js';
-import { KubeconfigStore } from '../../src/providers/kubeconfig.js';
-import { TunnelRegistry, type TunnelConfig } from '../../src/providers/tunnels.js';
+import { ClusterProvider, describeApiPath } from '../../src/providers/cluster/clusters.js';
+import { KubeApiError } from '../../src/providers/cluster/kube-errors.js';
+import { KubeconfigStore } from '../../src/providers/cluster/kubeconfig.js';
+import { TunnelRegistry, type TunnelConfig } from '../../src/providers/cluster/tunnels.js';
 import { makePki, startFakeApiServer, type FakeApiServer, type Pki } from './helpers/fake-apiserver.js';
 import { freePort, startSshd, type TestSshd } from './helpers/sshd.js';
 

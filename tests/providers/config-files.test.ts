@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KubezillaError } from '../../src/kernel/errors.js';
-import { AuditLog } from '../../src/providers/audit.js';
-import { ensurePrivateDir, writePrivateFileAtomic } from '../../src/providers/config-dir.js';
-import { SettingsStore } from '../../src/providers/settings.js';
-import { newToken, TokenStore } from '../../src/providers/tokens.js';
+import { AuditLog } from '../../src/providers/config/audit.js';
+import { ensurePrivateDir, writePrivateFileAtomic } from '../../src/providers/config/config-dir.js';
+import { SettingsStore } from '../../src/providers/config/settings.js';
+import { newToken, TokenStore } from '../../src/providers/config/tokens.js';
 
 /** A config dir and, beside it, a file an attacker would like us to write to or adopt. */
 function layout(outsideContent = 'precious\n') {

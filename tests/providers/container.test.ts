@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKernelContainer } from '../../src/kernel/container.js';
+import { composeContainer } from '../../src/compose.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { ClusterProvider } from '../../src/providers/clusters.js';
+import { ClusterProvider } from '../../src/providers/cluster/clusters.js';
 
-describe('clusters provider registration', () => {
+describe('the composition root', () => {
   const saved = process.env.KUBECONFIG;
   let dir: string | undefined;
   afterEach(() => {
@@ -23,7 +23,7 @@ describe('clusters provider registration', () => {
     writeFileSync(join(dir, 'flag.yaml'), cfg('from-flag', 'https://10.255.255.2:6443'));
     process.env.KUBECONFIG = join(dir, 'env.yaml');
     const lines: string[] = [];
-    const container = createKernelContainer(
+    const container = composeContainer(
       { configDir: join(dir, 'config'), kubeconfigPaths: [join(dir, 'flag.yaml')], toolDirs: [] },
       createLogger({ write: (l) => lines.push(l) }),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { DiscoveryCache, KindIndex, levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../../src/providers/discovery.js';
+import { DiscoveryCache, KindIndex, levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../../src/providers/cluster/discovery.js';
 
 const kind = (group: string, version: string, k: string, plural: string, extra: Partial<ResolvedKind> = {}): ResolvedKind => ({
   group,

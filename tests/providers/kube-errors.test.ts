@@ -1,8 +1,8 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { describeKubernetesError, KubeApiError } from '../../src/providers/kube-errors.js';
-import { TunnelError } from '../../src/providers/tunnels.js';
+import { describeKubernetesError, KubeApiError } from '../../src/providers/cluster/kube-errors.js';
+import { TunnelError } from '../../src/providers/cluster/tunnels.js';
 
 const info = { context: 'prod', server: 'https://k8s.example.com:6443', user: 'alice' };
 const withCode = (code: string, message = code) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });

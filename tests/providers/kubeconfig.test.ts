@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, ut
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeconfigStore, MAX_KUBECONFIG_BYTES } from '../../src/providers/kubeconfig.js';
+import { KubeconfigStore, MAX_KUBECONFIG_BYTES } from '../../src/providers/cluster/kubeconfig.js';
 
 function kubeconfig(opts: {
   clusters?: Array<{ name: string; server?: string; extra?: string }>;

@@ -14,7 +14,7 @@ import {
   TunnelError,
   TunnelRegistry,
   type TunnelConfig,
-} from '../../src/providers/tunnels.js';
+} from '../../src/providers/cluster/tunnels.js';
 import { freePort, keygen, startSshd, type TestSshd } from './helpers/sshd.js';
 
 function hashed(name: string): string {

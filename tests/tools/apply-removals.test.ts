@@ -1,8 +1,8 @@
 // What apply_yaml reports a re-apply would remove, on the shapes the API server returns (the
 // end-to-end sequence against the real cluster is in apply_yaml.test.ts).
 import { describe, expect, it } from 'vitest';
-import { removalQuestion, removedFields } from '../../src/tools/apply-removals.js';
-import type { KubeObject } from '../../src/tools/redact.js';
+import { removalQuestion, removedFields } from '../../src/tools/mutate/apply_yaml/removals.js';
+import type { KubeObject } from '../../src/tools/common/redact.js';
 
 const live: KubeObject = {
   apiVersion: 'v1',

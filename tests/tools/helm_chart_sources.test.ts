@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
 import { KubezillaError } from '../../src/kernel/errors.js';
-import { parseSettings } from '../../src/providers/settings.js';
-import { urlWithin } from '../../src/tools/helm-cli.js';
+import { parseSettings } from '../../src/providers/config/settings.js';
+import { urlWithin } from '../../src/tools/common/helm.js';
 import { createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
 import { chart, h, helmSwitch } from './helm-fixtures.js';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffLines, unifiedDiff } from '../../src/tools/line-diff.js';
+import { diffLines, unifiedDiff } from '../../src/tools/common/line-diff.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kz-line-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

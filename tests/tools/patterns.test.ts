@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { compilePattern, MAX_PATTERN_PROGRAM_SIZE } from '../../src/tools/patterns.js';
-import { timeSlicer } from '../../src/tools/time-slices.js';
+import { compilePattern, MAX_PATTERN_PROGRAM_SIZE } from '../../src/tools/common/patterns.js';
+import { timeSlicer } from '../../src/tools/common/time-slices.js';
 
 const refusal = (source: string, flags?: string) => {
   try {

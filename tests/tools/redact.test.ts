@@ -4,7 +4,7 @@
  * get_resource_yaml tests check the same through the real tool.
  */
 import { describe, expect, it } from 'vitest';
-import { cleanObject, LAST_APPLIED, redactSecretsIn, type KubeObject } from '../../src/tools/redact.js';
+import { cleanObject, LAST_APPLIED, redactSecretsIn, type KubeObject } from '../../src/tools/common/redact.js';
 
 const VALUE = Buffer.from('hunter2-password').toString('base64');
 const secret = (extra: Partial<KubeObject> = {}): KubeObject => ({

@@ -6,14 +6,14 @@ import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
 import { serverInstructions } from '../../src/kernel/mcp-server.js';
 import { describeTool, ToolCalls } from '../../src/kernel/tool-calls.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { parseSettings } from '../../src/providers/settings.js';
+import { parseSettings } from '../../src/providers/config/settings.js';
 
 const READ_TOOLS = [
   'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
   'get_resource_yaml', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
   'list_resources',
 ];
-const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit'];
+const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
 
 const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);
 const tools = [...registry.tools.values()].map(({ module, file }) => ({ module, file }));
@@ -22,7 +22,7 @@ describe('every built-in tool', () => {
   it('includes the read tools, each from its own file under src/tools/read', () => {
     const reads = tools.filter(({ module }) => module.safety === 'read');
     expect(reads.map(({ module }) => module.name).sort()).toEqual(READ_TOOLS);
-    for (const { module, file } of reads) expect(file).toMatch(new RegExp(`/src/tools/read/${module.name}\\.(ts|js)$`));
+    for (const { module, file } of reads) expect(file).toMatch(new RegExp(`/src/tools/read/${module.name}(/index)?\\.(ts|js)$`));
   });
 
   it('has a valid, unique name, a title and a description that teaches the model with an example', () => {
@@ -46,7 +46,7 @@ describe('every built-in tool', () => {
     } as const;
     const SPEC_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const wire = JSON.parse(JSON.stringify(new ToolCalls(registry, () => settings, () => ({}), createLogger({ level: 'error' })).list())) as Array<{
+    const wire = JSON.parse(JSON.stringify(new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' })).list())) as Array<{
       name: string; annotations?: Record<string, unknown>;
     }>;
     expect(wire).toHaveLength(tools.length);
@@ -73,7 +73,7 @@ describe('every built-in tool', () => {
 
   it('is explained to the model in tools/list or, when several tools share the argument, once in the instructions', () => {
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const toolCalls = new ToolCalls(registry, () => settings, () => ({}), createLogger({ level: 'error' }));
+    const toolCalls = new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' }));
     const instructions = serverInstructions(toolCalls);
     const listed = toolCalls.list();
     expect(listed.map((tool) => tool.name).sort()).toEqual(tools.map(({ module }) => module.name).sort());

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
-import { MAX_YAML_ALIASES, MAX_YAML_BYTES, MAX_YAML_EXPANDED_BYTES, parseYamlDocuments, yamlToJS } from '../../src/tools/yaml-input.js';
+import { MAX_YAML_ALIASES, MAX_YAML_BYTES, MAX_YAML_EXPANDED_BYTES, parseYamlDocuments, yamlToJS } from '../../src/tools/common/yaml-input.js';
 
 const firstAsJS = (text: string) => yamlToJS(parseYamlDocuments(text, { field: 'manifest' })[0]!, { field: 'manifest', what: 'document 1' });
 const refusal = (text: string) => {

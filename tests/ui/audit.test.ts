@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerSecret } from '../../src/kernel/logger.js';
-import { AuditLog } from '../../src/providers/audit.js';
+import { AuditLog } from '../../src/providers/config/audit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kz-audit-'));
 

@@ -6,19 +6,19 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../common/arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, locateHelm, manifestObjects,
-  parseHelmJson, runHelm, TimeoutArg, WaitArg,
-} from '../helm-cli.js';
-import { listRecords } from '../helm-store.js';
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, manifestObjects,
+  parseHelmJson, TimeoutArg, WaitArg,
+} from '../common/helm.js';
+import { listRecords } from '../../providers/helm/release-store.js';
 
 export default defineTool({
   name: 'helm_install',
   title: 'Helm install',
   description: 'helm install a new release (to change one: helm_upgrade). Example: {"release":"web","chart":"oci://ghcr.io/x/web"}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters', 'settings', 'helm'],
   input: Type.Object(
     {
       ...ChartSourceArgs,
@@ -33,7 +33,7 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkChartSource(input, ctx.settings.get().policy.allowedChartSources);
-    const bin = await locateHelm(ctx.signal);
+    const bin = await ctx.helm.locate(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const what = `install ${input.release} in namespace ${namespace}`;
@@ -52,7 +52,7 @@ export default defineTool({
     const run = { handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true };
     if (input.dryRun) args.push(...dryRunFlags(bin));
     else await guardChartWrites(ctx, bin, args, run);
-    const { stdout } = await runHelm(ctx, bin, args, run);
+    const { stdout } = await ctx.helm.run(ctx, bin, args, run);
     const rel = parseHelmJson(stdout, what);
     const where = { release: input.release, namespace, context: handle.context };
     if (input.dryRun) {

@@ -5,16 +5,16 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
-import { checkReleaseName, locateHelm, manifestNamespaces, runHelm, TimeoutArg, WaitArg } from '../helm-cli.js';
-import { chartOf, listRecords, readRecords, releaseRecords } from '../helm-store.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
+import { checkReleaseName, manifestNamespaces, TimeoutArg, WaitArg } from '../common/helm.js';
+import { chartOf, listRecords, readRecords, releaseRecords } from '../../providers/helm/release-store.js';
 
 export default defineTool({
   name: 'helm_rollback',
   title: 'Helm rollback',
   description: 'helm rollback to an earlier revision (default: the previous); get_helm_history lists them. Example: {"release":"web","revision":2}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters', 'settings', 'helm'],
   input: Type.Object(
     {
       release: ReleaseArg,
@@ -28,7 +28,7 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkReleaseName(input.release);
-    const bin = await locateHelm(ctx.signal);
+    const bin = await ctx.helm.locate(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const what = `rollback ${input.release} in namespace ${namespace}`;
@@ -52,7 +52,7 @@ export default defineTool({
     // The revision rolled back to says where its objects go: judged before helm changes anything.
     await ctx.guardWrites(handle.context, manifestNamespaces([toRel?.manifest], namespace));
 
-    await runHelm(ctx, bin, ['rollback', input.release, String(target.revision)], {
+    await ctx.helm.run(ctx, bin, ['rollback', input.release, String(target.revision)], {
       handle, namespace, what, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true, driver: current.driver,
     });
 

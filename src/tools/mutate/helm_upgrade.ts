@@ -6,19 +6,19 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../common/arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, locateHelm, manifestObjects, parseHelmJson,
-  runHelm, TimeoutArg, WaitArg,
-} from '../helm-cli.js';
-import { listRecords, releaseRecords, type RecordRef } from '../helm-store.js';
+  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, manifestObjects, parseHelmJson,
+  TimeoutArg, WaitArg,
+} from '../common/helm.js';
+import { listRecords, releaseRecords, type RecordRef } from '../../providers/helm/release-store.js';
 
 export default defineTool({
   name: 'helm_upgrade',
   title: 'Helm upgrade',
   description: 'helm upgrade a release to a new chart version or values. Example: {"release":"web","chart":"./web","values":"replicaCount: 3"}',
   safety: 'safe-mutation',
-  needs: ['clusters', 'settings'],
+  needs: ['clusters', 'settings', 'helm'],
   input: Type.Object(
     {
       ...ChartSourceArgs,
@@ -34,7 +34,7 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkChartSource(input, ctx.settings.get().policy.allowedChartSources);
-    const bin = await locateHelm(ctx.signal);
+    const bin = await ctx.helm.locate(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const what = `upgrade ${input.release} in namespace ${namespace}`;
@@ -58,7 +58,7 @@ export default defineTool({
     };
     if (input.dryRun) args.push(...dryRunFlags(bin));
     else await guardChartWrites(ctx, bin, args, run);
-    const { stdout } = await runHelm(ctx, bin, args, run);
+    const { stdout } = await ctx.helm.run(ctx, bin, args, run);
     const rel = parseHelmJson(stdout, what);
     const where = { release: input.release, namespace, context: handle.context };
     const change = from ? `revision ${from.revision} (${from.status}) → ${rel.version ?? '?'}` : `new release, revision ${rel.version ?? 1}`;

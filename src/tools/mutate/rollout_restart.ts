@@ -6,9 +6,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
-import { getObject, qualifiedResource } from '../kube-paths.js';
-import { splitKindName } from '../mutations.js';
+import { ContextArg, NamespaceArg } from '../common/arguments.js';
+import { getObject, qualifiedResource } from '../common/objects.js';
+import { splitKindName } from '../common/refs.js';
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const RESTARTABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet']);

@@ -6,11 +6,11 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/clusters.js';
-import type { ResolvedKind } from '../../providers/discovery.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
-import { getObject, qualifiedResource } from '../kube-paths.js';
-import { splitKindName } from '../mutations.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ResolvedKind } from '../../providers/cluster/discovery.js';
+import { ContextArg, NamespaceArg } from '../common/arguments.js';
+import { getObject, qualifiedResource } from '../common/objects.js';
+import { splitKindName } from '../common/refs.js';
 
 interface Scale {
   metadata?: { resourceVersion?: string };

@@ -5,11 +5,11 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { AllNamespacesArg, ContextArg, NamespaceArg } from '../arguments.js';
-import { lastSeen, listEvents, renderEvents, type KEvent } from '../events.js';
-import { bodyBudget } from '../tail-budget.js';
-import { getObject } from '../kube-paths.js';
-import { refText, resolveWorkloadPods } from '../workloads.js';
+import { AllNamespacesArg, ContextArg, NamespaceArg } from '../common/arguments.js';
+import { lastSeen, listEvents, renderEvents, type KEvent } from '../common/events.js';
+import { bodyBudget } from '../common/budget.js';
+import { getObject } from '../common/objects.js';
+import { refText, resolveWorkloadPods } from '../common/workloads.js';
 
 const WORKLOAD_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', 'batch/Job', 'batch/CronJob']);
 /** The alphabet Kubernetes uses for generated name suffixes and pod-template hashes. */

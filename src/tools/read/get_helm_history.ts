@@ -5,9 +5,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
-import { table } from '../format.js';
-import { chartOf, readRecords, releaseDescription, releaseRecords, when } from '../helm-store.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
+import { table } from '../common/format.js';
+import { chartOf, readRecords, releaseDescription, releaseRecords, when } from '../../providers/helm/release-store.js';
 
 const DEFAULT_MAX = 20;
 const MAX_DESCRIPTION = 400;

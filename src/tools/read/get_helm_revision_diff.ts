@@ -15,10 +15,10 @@
 import { Type } from '@sinclair/typebox';
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, NamespaceArg, ReleaseArg } from '../arguments.js';
-import { chartOf, forbiddenHint, readRecord, releaseDescription, releaseRecords, type HelmRelease, type RecordRef } from '../helm-store.js';
-import { unifiedDiff } from '../line-diff.js';
-import { bodyBudget } from '../tail-budget.js';
+import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
+import { chartOf, forbiddenHint, readRecord, releaseDescription, releaseRecords, type HelmRelease, type RecordRef } from '../../providers/helm/release-store.js';
+import { unifiedDiff } from '../common/line-diff.js';
+import { bodyBudget } from '../common/budget.js';
 
 const SHOW = ['manifest', 'values', 'both'] as const;
 

@@ -8,14 +8,14 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/clusters.js';
-import { namespaceSegment, objectNameSegment } from '../../providers/discovery.js';
-import { ContextArg, NamespaceArg } from '../arguments.js';
-import { age } from '../format.js';
-import { compilePattern } from '../patterns.js';
-import { bodyBudget, clip, keepNewest } from '../tail-budget.js';
-import { timeSlicer } from '../time-slices.js';
-import { refText, resolveWorkloadPods, type KObject } from '../workloads.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import { namespaceSegment, objectNameSegment } from '../../providers/cluster/discovery.js';
+import { ContextArg, NamespaceArg } from '../common/arguments.js';
+import { age } from '../common/format.js';
+import { compilePattern } from '../common/patterns.js';
+import { bodyBudget, clip, keepNewest } from '../common/budget.js';
+import { timeSlicer } from '../common/time-slices.js';
+import { refText, resolveWorkloadPods, type KObject } from '../common/workloads.js';
 
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */

@@ -6,9 +6,9 @@
 import { Type } from '@sinclair/typebox';
 import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
-import { getObject } from '../kube-paths.js';
-import { cleanObject, type KubeObject } from '../redact.js';
+import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../common/arguments.js';
+import { getObject } from '../common/objects.js';
+import { cleanObject, type KubeObject } from '../common/redact.js';
 
 export default defineTool({
   name: 'get_resource_yaml',

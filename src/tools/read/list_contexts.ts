@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import type { ClusterProvider, ContextInfo } from '../../providers/clusters.js';
-import { table } from '../format.js';
+import type { ClusterProvider, ContextInfo } from '../../providers/cluster/clusters.js';
+import { table } from '../common/format.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 

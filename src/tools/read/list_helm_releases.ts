@@ -5,10 +5,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { AllNamespacesArg, ContextArg, NamespaceArg } from '../arguments.js';
-import { table } from '../format.js';
-import { compilePattern } from '../patterns.js';
-import { chartOf, forbiddenHint, listRecords, readRecords, when, type RecordRef } from '../helm-store.js';
+import { AllNamespacesArg, ContextArg, NamespaceArg } from '../common/arguments.js';
+import { table } from '../common/format.js';
+import { compilePattern } from '../common/patterns.js';
+import { chartOf, forbiddenHint, listRecords, readRecords, when, type RecordRef } from '../../providers/helm/release-store.js';
 
 const STATUSES = ['deployed', 'failed', 'pending', 'pending-install', 'pending-upgrade', 'pending-rollback', 'superseded', 'uninstalled', 'uninstalling', 'unknown'];
 /** Releases whose records are fetched and shown in one answer. */

@@ -4,9 +4,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import type { ResolvedKind } from '../../providers/discovery.js';
-import { ContextArg } from '../arguments.js';
-import { table } from '../format.js';
+import type { ResolvedKind } from '../../providers/cluster/discovery.js';
+import { ContextArg } from '../common/arguments.js';
+import { table } from '../common/format.js';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, LabelSelectorArg, pageArgs } from '../arguments.js';
-import { isTable, renderTable, TABLE_ACCEPT } from '../kube-table.js';
+import { ContextArg, LabelSelectorArg, pageArgs } from '../common/arguments.js';
+import { isTable, renderTable, TABLE_ACCEPT } from '../common/tables.js';
 
 const DEFAULT_LIMIT = 500;
 

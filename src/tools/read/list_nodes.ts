@@ -5,8 +5,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
-import { ContextArg, LabelSelectorArg, pageArgs } from '../arguments.js';
-import { age, table } from '../format.js';
+import { ContextArg, LabelSelectorArg, pageArgs } from '../common/arguments.js';
+import { age, table } from '../common/format.js';
 
 const DEFAULT_LIMIT = 100;
 /** Conditions that are bad when True (Ready is bad when not True). */

@@ -7,13 +7,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/clusters.js';
-import type { ResolvedKind } from '../../providers/discovery.js';
-import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../arguments.js';
-import { age } from '../format.js';
-import { namespaceSegment, resourcePath } from '../../providers/discovery.js';
-import { nearNames, qualifiedResource } from '../kube-paths.js';
-import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../kube-table.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ResolvedKind } from '../../providers/cluster/discovery.js';
+import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../common/arguments.js';
+import { age } from '../common/format.js';
+import { namespaceSegment, resourcePath } from '../../providers/cluster/discovery.js';
+import { nearNames, qualifiedResource } from '../common/objects.js';
+import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../common/tables.js';
 
 const DEFAULT_LIMIT = 100;
 /** Room kept for the notes after the table (continue token, counts). */

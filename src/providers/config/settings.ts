@@ -7,10 +7,10 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { join } from 'node:path';
-import { SAFETY_CLASSES } from '../kernel/contract.js';
+import { PolicySchema } from '../../kernel/policy.js';
 import { readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
-import { compileSchema, formatAjvErrors } from '../kernel/validation.js';
-import { KubezillaError } from '../kernel/errors.js';
+import { compileSchema, formatAjvErrors } from '../../kernel/validation.js';
+import { KubezillaError } from '../../kernel/errors.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
@@ -52,31 +52,7 @@ export const SettingsSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    policy: Type.Object(
-      {
-        enabledClasses: Type.Array(Type.Union(SAFETY_CLASSES.map((c) => Type.Literal(c))), {
-          uniqueItems: true,
-          default: ['read', 'safe-mutation'],
-        }),
-        readOnlyContexts: Type.Array(Type.String(), { default: [] }),
-        protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
-        revealSecrets: Type.Boolean({ default: false }),
-        maxOutputBytes: Type.Integer({ minimum: 1024, default: 48 * 1024 }),
-        /**
-         * Where helm_install and helm_upgrade may take charts from: repository URL prefixes (https://…), OCI
-         * prefixes (oci://registry/charts) and absolute local directories. Empty (the default) allows any source,
-         * as helm itself does; a person who lists one source has restricted them all.
-         */
-        allowedChartSources: Type.Array(
-          Type.String({
-            pattern: '^(https?://|oci://|/|[A-Za-z]:[\\\\/])',
-            description: 'An http(s):// or oci:// URL prefix, or an absolute directory.',
-          }),
-          { default: [] },
-        ),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    policy: PolicySchema,
     toolDirs: Type.Array(Type.String(), { default: [] }),
     kubeconfig: Type.Object(
       {
@@ -123,6 +99,12 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+declare module '../../kernel/contract.js' {
+  interface Providers {
+    settings: SettingsStore;
+  }
 }
 
 export class SettingsStore {

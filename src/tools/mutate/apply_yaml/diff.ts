@@ -4,8 +4,8 @@
  * any error text. Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
 import { stringify } from 'yaml';
-import { withoutServerFields } from './apply-removals.js';
-import type { KubeObject } from './redact.js';
+import { withoutServerFields } from './removals.js';
+import type { KubeObject } from '../../common/redact.js';
 
 /** The object as a diff shows it: no server bookkeeping, no status, Secret values redacted. */
 export function forDiff(obj: KubeObject | null | undefined, other?: KubeObject | null): KubeObject | null {

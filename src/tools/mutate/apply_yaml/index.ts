@@ -16,16 +16,16 @@
  */
 import { Type } from '@sinclair/typebox';
 import { LineCounter } from 'yaml';
-import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/clusters.js';
-import type { ResolvedKind } from '../../providers/discovery.js';
-import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from '../apply-diff.js';
-import { listSome, removalQuestion, removedFields } from '../apply-removals.js';
-import { explainApplyError, KindFinder } from '../apply-server.js';
-import { ContextArg, DryRunArg, NamespaceArg } from '../arguments.js';
-import { unifiedDiff } from '../line-diff.js';
-import type { KubeObject } from '../redact.js';
-import { parseYamlDocuments, yamlToJS } from '../yaml-input.js';
+import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../../kernel/contract.js';
+import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
+import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from './diff.js';
+import { listSome, removalQuestion, removedFields } from './removals.js';
+import { explainApplyError, KindFinder } from './server.js';
+import { ContextArg, DryRunArg, NamespaceArg } from '../../common/arguments.js';
+import { unifiedDiff } from '../../common/line-diff.js';
+import type { KubeObject } from '../../common/redact.js';
+import { parseYamlDocuments, yamlToJS } from '../../common/yaml-input.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const FIELD_MANAGER = 'kubezilla-mcp';

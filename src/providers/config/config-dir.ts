@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { KubezillaError, type KubezillaErrorCode } from '../kernel/errors.js';
+import { KubezillaError, type KubezillaErrorCode } from '../../kernel/errors.js';
 
 const POSIX = process.platform !== 'win32';
 // Windows has neither O_NOFOLLOW nor O_DIRECTORY (nor POSIX modes); there the flags are no-ops.

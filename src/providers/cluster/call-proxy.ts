@@ -14,8 +14,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CallRefused } from '../kernel/contract.js';
-import type { CallScope } from '../kernel/call-scope.js';
+import { CallRefused } from '../../kernel/contract.js';
+import type { CallScope } from '../../kernel/call-scope.js';
 
 /** What the proxy needs of a ClusterHandle: one request, as sent, whatever the status. */
 export interface ForwardingTarget {

@@ -5,7 +5,7 @@
  * failures. The kernel calls `describeKubernetesError` for any non-ToolError a cluster tool
  * throws; handles call it with their own context, server and user filled in.
  */
-import { ToolError } from '../kernel/contract.js';
+import { ToolError } from '../../kernel/contract.js';
 import { TunnelError } from './tunnels.js';
 
 export interface KubeCallInfo {

@@ -4,10 +4,10 @@
  * a type mismatch the server reports as a 500, an ownership conflict and how to resolve it).
  * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
-import { ToolError } from '../kernel/contract.js';
-import type { ClusterHandle } from '../providers/clusters.js';
-import type { ResolvedKind } from '../providers/discovery.js';
-import { qualifiedResource } from './kube-paths.js';
+import { ToolError } from '../../../kernel/contract.js';
+import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
+import { qualifiedResource } from '../../common/objects.js';
 
 /** The object an error is about, as apply_yaml's documents carry it once their kind is resolved. */
 export interface ApplyTarget {

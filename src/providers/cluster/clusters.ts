@@ -46,10 +46,10 @@ import type {
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { randomBytes } from 'node:crypto';
-import { currentCall, type CallScope, type ClusterTargets } from '../kernel/call-scope.js';
+import { currentCall, type CallScope, type ClusterTargets } from '../../kernel/call-scope.js';
 import { startCallProxy } from './call-proxy.js';
-import { ToolError } from '../kernel/contract.js';
-import { registerSecret, type Logger } from '../kernel/logger.js';
+import { ToolError } from '../../kernel/contract.js';
+import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { mayHoldSecrets, secretValuesIn } from './secret-values.js';
 import { DiscoveryCache, levenshtein, resourcePath, type ResolvedKind } from './discovery.js';
 import { describeKubernetesError, type KubeCallInfo } from './kube-errors.js';

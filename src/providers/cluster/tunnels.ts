@@ -23,7 +23,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
-import type { Logger } from '../kernel/logger.js';
+import type { Logger } from '../../kernel/logger.js';
 
 // ssh2 (and its crypto) loads on the first tunnel, not at start-up: most contexts never need one.
 let ssh2: Promise<typeof import('ssh2')> | undefined;

@@ -4,10 +4,10 @@
  * series.lastObservedTime, eventTime, creation), and a compact table that keeps the newest rows
  * within a byte budget and says how many older ones it left out.
  */
-import type { ClusterHandle } from '../providers/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
 import { age, table } from './format.js';
-import { keepNewest } from './tail-budget.js';
-import { namespaceSegment } from '../providers/discovery.js';
+import { keepNewest } from './budget.js';
+import { namespaceSegment } from '../../providers/cluster/discovery.js';
 
 export interface KEvent {
   metadata: { name: string; namespace?: string; creationTimestamp?: string };

@@ -3,7 +3,7 @@
  * lines that fit and says how many older ones it dropped, rather than letting the kernel's
  * last-resort budget cut the newest end off.
  */
-import type { SettingsStore } from '../providers/settings.js';
+import type { SettingsStore } from '../../providers/config/settings.js';
 
 /** The bytes a tool may spend on its body: the configured answer budget minus room for notes. */
 export function bodyBudget(settings: Pick<SettingsStore, 'get'> | undefined, reserve = 1024): number {

@@ -12,10 +12,10 @@
  * Listing reads metadata only (labels), then fetches the few records whose contents are needed.
  */
 import { gunzipSync } from 'node:zlib';
-import { ToolError } from '../kernel/contract.js';
-import type { ClusterHandle } from '../providers/clusters.js';
-import { METADATA_ACCEPT } from './kube-table.js';
-import { namespaceSegment, objectNameSegment } from '../providers/discovery.js';
+import { ToolError } from '../../kernel/contract.js';
+import type { ClusterHandle } from '../cluster/clusters.js';
+import { METADATA_ACCEPT } from '../cluster/media-types.js';
+import { namespaceSegment, objectNameSegment } from '../cluster/discovery.js';
 
 export type HelmDriver = 'secret' | 'configmap';
 export const RECORD_PREFIX = 'sh.helm.release.v1.';

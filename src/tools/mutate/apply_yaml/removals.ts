@@ -10,7 +10,7 @@
  *
  * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
-import { LAST_APPLIED, type KubeObject } from './redact.js';
+import { LAST_APPLIED, type KubeObject } from '../../common/redact.js';
 
 /** Metadata the API server maintains itself; it changes on every write and is never a removal. */
 export const SERVER_MAINTAINED_METADATA = ['managedFields', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'uid', 'selfLink'];

@@ -12,10 +12,10 @@
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { scrub } from '../kernel/logger.js';
+import { scrub } from '../../kernel/logger.js';
 import { appendPrivateFile, openPrivateFileForReading, type PrivateFileLabel } from './config-dir.js';
 
-declare module '../kernel/contract.js' {
+declare module '../../kernel/contract.js' {
   interface Providers {
     audit: AuditLog;
   }

@@ -3,10 +3,10 @@
  * names for a missing one. Shared by the tools; lives outside src/tools/read/ and mutate/, which
  * the registry reserves for tool modules. API paths come from the provider's resourcePath.
  */
-import { ToolError } from '../kernel/contract.js';
-import type { ClusterHandle } from '../providers/clusters.js';
-import { levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../providers/discovery.js';
-import { METADATA_ACCEPT } from './kube-table.js';
+import { ToolError } from '../../kernel/contract.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import { levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
+import { METADATA_ACCEPT } from './tables.js';
 
 /** `deployments.apps` (the form kubectl and RBAC messages use). */
 export function qualifiedResource(kind: ResolvedKind): string {

@@ -6,10 +6,10 @@
  * Pods are matched by the workload's selector and then by ownership (a Deployment's pods are
  * those owned by its ReplicaSets), so two workloads with overlapping selectors never mix.
  */
-import { ToolError } from '../kernel/contract.js';
-import type { ClusterHandle } from '../providers/clusters.js';
-import { resourcePath, type ResolvedKind } from '../providers/discovery.js';
-import { getObject } from './kube-paths.js';
+import { ToolError } from '../../kernel/contract.js';
+import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import { resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
+import { getObject } from './objects.js';
 
 export interface ObjectMeta {
   name: string;

@@ -13,7 +13,8 @@
  *   (core first), which is how kubectl picks `events` from core rather than events.k8s.io.
  * - An unknown kind becomes a ToolError listing the closest matches.
  */
-import { ToolError } from '../kernel/contract.js';
+import { ToolError } from '../../kernel/contract.js';
+import { AGGREGATED_DISCOVERY_ACCEPT } from './media-types.js';
 
 export interface ResolvedKind {
   group: string;
@@ -35,8 +36,6 @@ export interface ResolvedKind {
 /** GET a discovery path; resolves with status and text. Throws only for transport failures. */
 export type DiscoveryFetch = (path: string, accept: string, signal?: AbortSignal) => Promise<{ status: number; contentType: string; body: string }>;
 
-const AGGREGATED_ACCEPT =
-  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
 
 interface AggregatedList {
   kind?: string;
@@ -137,7 +136,7 @@ function jsonOf<T>(res: { status: number; body: string }, path: string): T {
 
 /** Fetches every served resource. Exported for tests. */
 export async function fetchDiscovery(fetch: DiscoveryFetch, signal?: AbortSignal): Promise<{ kinds: ResolvedKind[]; aggregated: boolean; failedGroups: string[] }> {
-  const [core, apis] = await Promise.all([fetch('/api', AGGREGATED_ACCEPT, signal), fetch('/apis', AGGREGATED_ACCEPT, signal)]);
+  const [core, apis] = await Promise.all([fetch('/api', AGGREGATED_DISCOVERY_ACCEPT, signal), fetch('/apis', AGGREGATED_DISCOVERY_ACCEPT, signal)]);
   const coreJson = jsonOf<AggregatedList & { versions?: string[] }>(core, '/api');
   const apisJson = jsonOf<AggregatedList & { groups?: Array<{ name: string; versions: Array<{ version: string }>; preferredVersion?: { version: string } }> }>(apis, '/apis');
   const kinds: ResolvedKind[] = [];

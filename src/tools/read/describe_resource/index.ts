@@ -5,19 +5,19 @@
  * other fields as compact YAML within the budget. Secrets show keys and sizes, never values.
  */
 import { Type } from '@sinclair/typebox';
-import { defineTool, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/clusters.js';
-import { namespaceSegment, objectNameSegment, type ResolvedKind } from '../../providers/discovery.js';
-import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../arguments.js';
+import { defineTool, ToolError } from '../../../kernel/contract.js';
+import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import { namespaceSegment, objectNameSegment, type ResolvedKind } from '../../../providers/cluster/discovery.js';
+import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
 import {
   compactYaml, fields, formatResource, indent, parseQuantity, podReady, podRestarts, podStatus, probeText, resourceList,
-} from '../describe-format.js';
-import { byLastSeen, listEvents, renderEvents } from '../events.js';
-import { age, table } from '../format.js';
-import { bodyBudget } from '../tail-budget.js';
-import { getObject } from '../kube-paths.js';
-import { isSecret } from '../redact.js';
-import { resolveWorkloadPods, selectorString, type KObject } from '../workloads.js';
+} from './format.js';
+import { byLastSeen, listEvents, renderEvents } from '../../common/events.js';
+import { age, table } from '../../common/format.js';
+import { bodyBudget } from '../../common/budget.js';
+import { getObject } from '../../common/objects.js';
+import { isSecret } from '../../common/redact.js';
+import { resolveWorkloadPods, selectorString, type KObject } from '../../common/workloads.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const MAX_POD_ROWS = 20;

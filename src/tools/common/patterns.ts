@@ -10,7 +10,7 @@
  * also pause for the event loop between slices of work (time-slices.ts).
  */
 import { RE2JS } from 're2js';
-import { ToolError } from '../kernel/contract.js';
+import { ToolError } from '../../kernel/contract.js';
 
 /** RE2's "program size" above which a pattern is refused as too costly to run per log line. */
 export const MAX_PATTERN_PROGRAM_SIZE = 5000;

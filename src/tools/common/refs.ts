@@ -3,7 +3,7 @@
  * kubectl. (Policy is not here: the kernel judges every write the cluster client sends.) Lives
  * outside src/tools/mutate/, which the registry reserves for tool modules.
  */
-import { ToolError } from '../kernel/contract.js';
+import { ToolError } from '../../kernel/contract.js';
 
 /** `deploy/web`, `deployments.apps/web` or `deploy web` → kind text and name. */
 export function splitKindName(text: string, example: string): { kindText: string; name: string } {

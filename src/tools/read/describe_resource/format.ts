@@ -4,7 +4,7 @@
  * within a byte budget. Kept outside src/tools/read/ (which holds only tool modules).
  */
 import { stringify } from 'yaml';
-import type { KObject } from './workloads.js';
+import type { KObject } from '../../common/workloads.js';
 
 /** `Key:  value` lines aligned on the longest key; undefined/empty values are skipped. */
 export function fields(pairs: ReadonlyArray<[string, string | number | undefined]>, indent = ''): string[] {

@@ -3,14 +3,11 @@
  *
  * Asking the server for `as=Table` gives every kind its own columns, CRDs included (their
  * additionalPrinterColumns), already formatted (ages, ready counts, statuses), so the tools never
- * reimplement kubectl's printers. Shared by list_resources, list_namespaces and others; it lives
- * outside src/tools/read/, which the registry reserves for tool modules.
+ * reimplement kubectl's printers. Shared by list_resources, list_namespaces and others.
  */
 import { table } from './format.js';
 
-export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
-/** Lists with only each object's metadata: names and labels without the bodies. */
-export const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+export { METADATA_ACCEPT, TABLE_ACCEPT } from '../../providers/cluster/media-types.js';
 
 export interface TableColumn {
   name: string;

@@ -10,8 +10,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { registerSecret } from '../kernel/logger.js';
-import { KubezillaError } from '../kernel/errors.js';
+import { registerSecret } from '../../kernel/logger.js';
+import { KubezillaError } from '../../kernel/errors.js';
 import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
 
 const TOKEN_SHAPE = /^kz_[A-Za-z0-9_-]{43}$/;
@@ -28,6 +28,12 @@ export function newToken(): string {
 /** A short, stable, non-reversible label for a token: safe to show on a page or in a log. */
 export function fingerprint(token: string): string {
   return 'sha256:' + createHash('sha256').update(token).digest('hex').slice(0, 12);
+}
+
+declare module '../../kernel/contract.js' {
+  interface Providers {
+    tokens: TokenStore;
+  }
 }
 
 export class TokenStore {

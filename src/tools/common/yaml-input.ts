@@ -11,7 +11,7 @@
  * with every alias written out. Only a document within both bounds is turned into data.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type LineCounter } from 'yaml';
-import { ToolError } from '../kernel/contract.js';
+import { ToolError } from '../../kernel/contract.js';
 
 /** The largest YAML text accepted (apply_yaml's manifest and Helm values declare the same maxLength). */
 export const MAX_YAML_BYTES = 1024 * 1024;

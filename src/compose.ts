@@ -1,0 +1,91 @@
+/**
+ * The composition root: the one place that knows every provider. It fills the kernel's container
+ * (settings, tokens and audit log from the config directory; cluster clients with kubeconfig
+ * discovery and SSH tunnels), hands the kernel the few functions it needs (the policy, where to
+ * record mutations, how to resolve contexts) and disposes it all on close. Each provider is a
+ * lazy singleton: composing must not contact any cluster. Adding a provider = one `register`
+ * entry here plus its `Providers` entry (declaration merging) in its own file.
+ *
+ * `clusters` reads kubeconfigs from KUBECONFIG / ~/.kube/config, `--kubeconfig` flags and the
+ * settings, and tunnels from settings.tunnels and the `kubezilla.dev/ssh-tunnel` cluster
+ * extension. KUBEZILLA_REQUEST_TIMEOUT_MS overrides the 10 s per-request timeout.
+ */
+import { asFunction, asValue } from 'awilix';
+import { createKernelContainer, type KernelContainer } from './kernel/container.js';
+import { createKernel, type Kernel } from './kernel/kernel.js';
+import type { Logger } from './kernel/logger.js';
+import { ClusterProvider } from './providers/cluster/clusters.js';
+import { KubeconfigStore } from './providers/cluster/kubeconfig.js';
+import { TunnelRegistry } from './providers/cluster/tunnels.js';
+import { HelmRunner } from './providers/helm/runner.js';
+import { AuditLog } from './providers/config/audit.js';
+import { SettingsStore } from './providers/config/settings.js';
+import { TokenStore } from './providers/config/tokens.js';
+
+declare module './kernel/contract.js' {
+  interface Providers {
+    clusters: ClusterProvider;
+  }
+}
+
+/** What the process was started with, beyond settings.json (CLI flags, environment). */
+export interface RuntimeOptions {
+  configDir: string;
+  /** Extra kubeconfig files from `--kubeconfig`, on top of KUBECONFIG / ~/.kube/config and settings. */
+  kubeconfigPaths: string[];
+  /** Extra tool-module directories from `--tools-dir`, on top of the settings' toolDirs. */
+  toolDirs: string[];
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** The container with every provider registered (nothing built yet: they are lazy). */
+export function composeContainer(options: RuntimeOptions, logger: Logger): KernelContainer {
+  const container = createKernelContainer(logger);
+  const settings = new SettingsStore(options.configDir);
+  container.register({
+    settings: asValue(settings),
+    tokens: asValue(new TokenStore(options.configDir)),
+    audit: asValue(new AuditLog(options.configDir)),
+    helm: asValue(new HelmRunner()),
+    clusters: asFunction(() => {
+      const kubeconfig = new KubeconfigStore({
+        flagPaths: () => options.kubeconfigPaths,
+        settingsFiles: () => settings.get().kubeconfig.files,
+        inline: () => settings.get().kubeconfig.inline,
+      });
+      // Settings changes (kubeconfig files or inline configs added on the settings page) reach
+      // watchers at once rather than on the next poll.
+      settings.onChange(() => kubeconfig.snapshot());
+      const timeout = positiveInt(process.env.KUBEZILLA_REQUEST_TIMEOUT_MS);
+      return new ClusterProvider({
+        kubeconfig,
+        tunnels: new TunnelRegistry({ logger: logger.child({ component: 'tunnels' }), ...(timeout ? { connectTimeoutMs: timeout } : {}) }),
+        tunnelSettings: () => settings.get().tunnels,
+        readOnlyContexts: () => settings.get().policy.readOnlyContexts,
+        logger: logger.child({ component: 'clusters' }),
+        ...(timeout ? { requestTimeoutMs: timeout } : {}),
+      });
+    })
+      .singleton()
+      .disposer((clusters) => clusters.close()),
+  });
+  return container;
+}
+
+/** The kernel over a composed container: modules loaded and checked, nothing contacted. */
+export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<Kernel> {
+  const container = composeContainer(options, logger);
+  const { settings } = container.cradle;
+  return createKernel(container, {
+    logger,
+    toolDirs: [...settings.get().toolDirs, ...options.toolDirs],
+    policy: () => settings.get().policy,
+    recordMutation: (record) => container.cradle.audit.record(record),
+    // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
+    targets: () => container.cradle.clusters,
+  });
+}
