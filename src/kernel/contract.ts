@@ -234,6 +234,11 @@ export class NeedsConfirmation extends CallRefused {
   }
 }
 
+/** The refusal when the person said no to `message`. */
+export function declinedBy(message: string): CallRefused {
+  return new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
+}
+
 /**
  * Asks for confirmation of `message` and turns anything but a yes into a refusal the model can
  * read (declined, or needs confirmation with a token). For tools with their own notion of risk:
@@ -241,5 +246,5 @@ export class NeedsConfirmation extends CallRefused {
  */
 export async function requireConfirmation(confirm: ToolContext['confirm'], message: string): Promise<void> {
   const answer = await confirm(message);
-  if (answer !== 'accepted') throw new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.');
+  if (answer !== 'accepted') throw declinedBy(message);
 }

@@ -28,7 +28,7 @@ import { annotationsFor } from './annotations.js';
 import { CallScope, type ClusterTargets } from './call-scope.js';
 import { ConfirmationTokens, type ConfirmationBinding } from './confirmations.js';
 import {
-  CallRefused, NeedsConfirmation, requireConfirmation, ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput,
+  CallRefused, declinedBy, NeedsConfirmation, requireConfirmation, ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput,
 } from './contract.js';
 import type { Logger } from './logger.js';
 import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
@@ -250,7 +250,7 @@ export class ToolCalls {
         required: ['confirm'],
       });
       if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted';
-      scope.noteRefusal(new CallRefused(`Not done: the person declined. (${message})`, 'Do not retry unless they ask again.'));
+      scope.noteRefusal(declinedBy(message));
       return 'declined';
     };
 

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { CallRefused } from '../../kernel/contract.js';
 import type { CallScope } from '../../kernel/call-scope.js';
+import { mayHoldSecrets, rememberSecrets } from './secret-values.js';
 
 /** What the proxy needs of a ClusterHandle: one request, as sent, whatever the status. */
 export interface ForwardingTarget {
@@ -24,8 +25,6 @@ export interface ForwardingTarget {
     path: string,
     opts: { accept?: string; contentType?: string; body?: Uint8Array; signal: AbortSignal },
   ): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> | undefined }>;
-  /** Hands Secret values in a response body to the call scope. */
-  rememberSecrets(path: string, body: string): void;
 }
 
 /** Larger than any object the API server accepts (etcd's 1.5 MiB limit, with room for YAML). */
@@ -84,7 +83,7 @@ async function forwardOne(
     const body = await readBody(req);
     const pathname = path.split('?')[0]!;
     const watching = /[?&]watch=(true|1)/.test(path);
-    const secrets = !watching && /\/secrets(\/[^/]+)?\/?$/.test(pathname);
+    const secrets = !watching && mayHoldSecrets(pathname);
     // Secrets are asked for as JSON (client-go decodes either), so the call can read their values.
     const accept = secrets ? 'application/json' : req.headers.accept;
     const upstream = await scope.run(() =>
@@ -102,7 +101,7 @@ async function forwardOne(
     } else if (secrets) {
       // Read whole, so the call learns the values before the subprocess can print them.
       const text = await new Response(upstream.body).text();
-      scope.run(async () => target.rememberSecrets(pathname, text));
+      await scope.run(async () => rememberSecrets(pathname, text));
       res.writeHead(upstream.status, headers).end(text);
     } else {
       res.writeHead(upstream.status, headers);

@@ -50,7 +50,7 @@ import { currentCall, type CallScope, type ClusterTargets } from '../../kernel/c
 import { startCallProxy } from './call-proxy.js';
 import { ToolError } from '../../kernel/contract.js';
 import { registerSecret, type Logger } from '../../kernel/logger.js';
-import { mayHoldSecrets, secretValuesIn } from './secret-values.js';
+import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, levenshtein, resourcePath, type ResolvedKind } from './discovery.js';
 import { describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
@@ -202,17 +202,6 @@ function tokenFileVersion(ctx: ResolvedContext): string {
     return `${st.mtimeMs}:${st.size}`;
   } catch {
     return 'missing';
-  }
-}
-
-/** Hands the values of any Secret in a response body to the call scope (see secret-values.ts). */
-export function rememberSecrets(path: string, body: string): void {
-  const call = currentCall();
-  if (!call || !mayHoldSecrets(path) || !body.includes('"Secret"')) return;
-  try {
-    call.rememberSecretValues(secretValuesIn(JSON.parse(body)));
-  } catch {
-    /* not JSON (protobuf, a torn stream): nothing a tool could print either */
   }
 }
 
@@ -549,10 +538,6 @@ export class ClusterHandle {
     // The bytes go to fetch as they are (protobuf included); RequestContext only types strings.
     const raw = body === undefined ? {} : { body: body as unknown as string, contentType: opts.contentType ?? 'application/json' };
     return this.#send(path, { method: method.toUpperCase() as HttpMethod, ...rest, ...raw }, true, true);
-  }
-
-  rememberSecrets(path: string, body: string): void {
-    rememberSecrets(path, body);
   }
 
   /** Like request, but hands back the body as a stream (pod logs with follow, watches). */

@@ -8,6 +8,8 @@
  * decodes to (what a template prints). Helm's own release records are skipped: their one value is
  * the whole encoded release, never quoted in an answer.
  */
+import { currentCall } from '../../kernel/call-scope.js';
+
 export function secretValuesIn(json: unknown, out: string[] = [], depth = 0): string[] {
   if (!json || typeof json !== 'object' || depth > 4) return out;
   const obj = json as { kind?: unknown; type?: unknown; data?: unknown; stringData?: unknown; items?: unknown; rows?: unknown; object?: unknown };
@@ -28,6 +30,17 @@ export function secretValuesIn(json: unknown, out: string[] = [], depth = 0): st
 
 function asRecord(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Hands the values of any Secret in a response body to the current call's scope, if there is one. */
+export function rememberSecrets(pathname: string, body: string): void {
+  const call = currentCall();
+  if (!call || !mayHoldSecrets(pathname) || !body.includes('"Secret"')) return;
+  try {
+    call.rememberSecretValues(secretValuesIn(JSON.parse(body)));
+  } catch {
+    /* not JSON (protobuf, a torn stream): nothing a tool could print either */
+  }
 }
 
 /** Whether a response to this request path (no query) could carry Secret values: a Secret or a list of them. */
