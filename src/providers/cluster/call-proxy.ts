@@ -12,8 +12,11 @@
  * SSH tunnel all stay in this process; the proxy lives as long as the call.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { CallRefused } from '../../kernel/contract.js';
 import type { CallScope } from '../../kernel/call-scope.js';
 import { mayHoldSecrets, rememberSecrets } from './secret-values.js';
@@ -64,6 +67,33 @@ export async function startCallProxy(target: ForwardingTarget, scope: CallScope,
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Starts the call's proxy for `target` and writes a 0600 kubeconfig (in `dir`) whose only server
+ * it is, under the context's own name; both go when the call ends.
+ */
+export async function proxyKubeconfig(
+  target: ForwardingTarget,
+  call: CallScope,
+  where: { context: string; namespace: string; dir: string; signal: AbortSignal | undefined },
+): Promise<string> {
+  const proxy = await startCallProxy(target, call, where.signal);
+  const path = join(where.dir, `call-${randomBytes(12).toString('hex')}.yaml`);
+  call.defer(async () => {
+    rmSync(path, { force: true });
+    await proxy.close();
+  });
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kubezilla-call', cluster: { server: proxy.server } }],
+    users: [{ name: 'kubezilla-call', user: {} }],
+    contexts: [{ name: where.context, context: { cluster: 'kubezilla-call', user: 'kubezilla-call', namespace: where.namespace } }],
+    'current-context': where.context,
+  };
+  writeFileSync(path, stringify(config), { mode: 0o600, flag: 'wx' });
+  return path;
 }
 
 async function forwardOne(

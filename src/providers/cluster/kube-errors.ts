@@ -240,3 +240,34 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
   }
   return new ToolError(`${where(info)}: ${msg}`);
 }
+
+/**
+ * Maps an API path + method to what it does (verb, resource, namespace, name): for error messages,
+ * and for the call scope, which judges a write on the namespace its path names.
+ */
+export function describeApiPath(path: string, method: string): Pick<KubeCallInfo, 'verb' | 'resource' | 'namespace' | 'name'> {
+  const [pathname = '', query = ''] = path.split('?');
+  const parts = pathname.split('/').filter(Boolean);
+  let rest: string[];
+  let group = '';
+  if (parts[0] === 'api' && parts.length >= 2) rest = parts.slice(2);
+  else if (parts[0] === 'apis' && parts.length >= 3) {
+    group = parts[1]!;
+    rest = parts.slice(3);
+  } else return {};
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const plural = rest[0];
+  if (!plural) return {};
+  const name = rest[1];
+  const sub = rest[2];
+  const resource = `${plural}${group ? `.${group}` : ''}${sub ? `/${sub}` : ''}`;
+  const m = method.toUpperCase();
+  const watch = /(^|&)watch=(true|1)/.test(query);
+  const verb =
+    m === 'GET' ? (watch ? 'watch' : name ? 'get' : 'list') : m === 'POST' ? 'create' : m === 'PUT' ? 'update' : m === 'PATCH' ? 'patch' : m === 'DELETE' ? (name ? 'delete' : 'deletecollection') : m.toLowerCase();
+  return { verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
+}

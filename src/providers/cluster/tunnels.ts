@@ -29,6 +29,9 @@ import type { Logger } from '../../kernel/logger.js';
 let ssh2: Promise<typeof import('ssh2')> | undefined;
 const loadSsh2 = () => (ssh2 ??= import('ssh2'));
 
+/** The kubeconfig cluster extension that marks a cluster as reached through a bastion. */
+export const TUNNEL_EXTENSION = 'kubezilla.dev/ssh-tunnel';
+
 /** A bastion, as configured (settings `tunnels[context]` or the kubeconfig extension). */
 export interface TunnelConfig {
   host: string;

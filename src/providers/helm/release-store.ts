@@ -13,7 +13,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../cluster/clusters.js';
+import type { ClusterHandle } from '../cluster/handle.js';
 import { METADATA_ACCEPT } from '../cluster/media-types.js';
 import { namespaceSegment, objectNameSegment } from '../cluster/discovery.js';
 

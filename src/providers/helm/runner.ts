@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolError, type ToolContext } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../cluster/clusters.js';
+import type { ClusterHandle } from '../cluster/handle.js';
 import type { HelmDriver } from './release-store.js';
 
 declare module '../../kernel/contract.js' {

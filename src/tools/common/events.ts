@@ -4,7 +4,7 @@
  * series.lastObservedTime, eventTime, creation), and a compact table that keeps the newest rows
  * within a byte budget and says how many older ones it left out.
  */
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { age, table } from './format.js';
 import { keepNewest } from './budget.js';
 import { namespaceSegment } from '../../providers/cluster/discovery.js';

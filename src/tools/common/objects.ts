@@ -4,7 +4,7 @@
  * the registry reserves for tool modules. API paths come from the provider's resourcePath.
  */
 import { ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { levenshtein, MAX_NAME_LENGTH, resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
 import { METADATA_ACCEPT } from './tables.js';
 

@@ -7,7 +7,7 @@
  * those owned by its ReplicaSets), so two workloads with overlapping selectors never mix.
  */
 import { ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
 import { getObject } from './objects.js';
 

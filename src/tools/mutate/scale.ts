@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../providers/cluster/discovery.js';
 import { ContextArg, NamespaceArg } from '../common/arguments.js';
 import { getObject, qualifiedResource } from '../common/objects.js';

@@ -8,7 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { namespaceSegment, objectNameSegment } from '../../providers/cluster/discovery.js';
 import { ContextArg, NamespaceArg } from '../common/arguments.js';
 import { age } from '../common/format.js';

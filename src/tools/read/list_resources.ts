@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../providers/cluster/discovery.js';
 import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../common/arguments.js';
 import { age } from '../common/format.js';

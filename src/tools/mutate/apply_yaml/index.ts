@@ -17,7 +17,7 @@
 import { Type } from '@sinclair/typebox';
 import { LineCounter } from 'yaml';
 import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../../kernel/contract.js';
-import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from './diff.js';
 import { listSome, removalQuestion, removedFields } from './removals.js';

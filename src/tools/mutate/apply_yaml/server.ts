@@ -5,7 +5,7 @@
  * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
 import { ToolError } from '../../../kernel/contract.js';
-import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { qualifiedResource } from '../../common/objects.js';
 

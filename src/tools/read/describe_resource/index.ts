@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../../kernel/contract.js';
-import type { ClusterHandle } from '../../../providers/cluster/clusters.js';
+import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import { namespaceSegment, objectNameSegment, type ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
 import {
