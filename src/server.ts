@@ -8,6 +8,7 @@ import { composeKernel, type RuntimeOptions } from './compose.js';
 import type { Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
+import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
 export interface McpOverrides {
@@ -23,7 +24,7 @@ export interface ServerOptions extends RuntimeOptions {
   enable: boolean;
 }
 
-export class KubezillaServer {
+export class KubezillaServer implements SettingsControl {
   readonly listener: McpListener;
   /** The settings page; `serve` starts it (page.start()), close() stops it. */
   readonly page: SettingsPage;
@@ -52,6 +53,18 @@ export class KubezillaServer {
 
   get tokens() {
     return this.kernel.container.cradle.tokens;
+  }
+
+  get audit() {
+    return this.kernel.container.cradle.audit;
+  }
+
+  contexts() {
+    return this.kernel.container.cradle.clusters.listContexts();
+  }
+
+  mcpStatus(): ListenerStatus {
+    return this.listener.status();
   }
 
   /** Where MCP listens (or would): saved settings with this run's overrides on top. */

@@ -1,10 +1,7 @@
-/**
- * The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
- * build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
- * page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
- * Keep it free of backticks and dollar-brace sequences: it lives in a String.raw template.
- */
-export const PAGE_SCRIPT = String.raw`(function () {
+// The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
+// build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
+// page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
+(function () {
   'use strict';
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
@@ -375,4 +372,3 @@ export const PAGE_SCRIPT = String.raw`(function () {
   }, 2000);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) refreshState(); });
 })();
-`;
