@@ -87,7 +87,6 @@ describe('clusters provider against the real control plane', () => {
     expect(h.discovery.aggregated).toBe(true); // two requests for the whole cluster
     expect((await h.resolveKind('nodes')).namespaced).toBe(false);
     expect((await h.resolveKind('pods')).subresources).toEqual(expect.arrayContaining(['log', 'exec', 'status']));
-    expect(await h.resolveWorkload('cj/nightly')).toMatchObject({ name: 'nightly', kind: { kind: 'CronJob' } });
     const err = await h.resolveKind('deploymnets').catch((e) => e);
     expect(err).toBeInstanceOf(ToolError);
     expect(err.message).toMatch(/Closest matches: deployments\.apps \(Deployment/);

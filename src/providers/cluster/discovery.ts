@@ -340,9 +340,6 @@ export interface DiscoveryOptions {
   ttlMs?: number;
 }
 
-/** The workload kinds that `deploy/web` style references may name. */
-const WORKLOADS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', '/Pod', 'batch/Job', 'batch/CronJob']);
-
 export class DiscoveryCache {
   #index: KindIndex | undefined;
   #fetchedAt = 0;
@@ -437,18 +434,5 @@ export class DiscoveryCache {
       if (kinds.length === 0) throw err;
       return { category: text.trim().toLowerCase(), kinds };
     }
-  }
-
-  /** `deploy/web`, `sts/db`, `pod/x`, `deployment.apps/web` → kind + name. */
-  async resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
-    const slash = typeof ref === 'string' ? ref.indexOf('/') : -1;
-    if (slash <= 0 || slash === ref.length - 1 || ref.indexOf('/', slash + 1) !== -1) {
-      throw new ToolError(`"${ref}" is not a workload reference.`, 'Write it as <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, pod/web-0, job/backup, cj/nightly.');
-    }
-    const kind = await this.resolveKind(ref.slice(0, slash), signal);
-    if (!WORKLOADS.has(`${kind.group}/${kind.kind}`)) {
-      throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, 'Workload references name a Deployment (deploy/), StatefulSet (sts/), DaemonSet (ds/), ReplicaSet (rs/), Pod (pod/), Job (job/) or CronJob (cj/).');
-    }
-    return { kind, name: ref.slice(slash + 1) };
   }
 }

@@ -11,7 +11,6 @@
  *   // → { status, headers, text, json() }; non-2xx throws KubeApiError (a ToolError with .code)
  * await handle.stream(path, opts)     // → { status, headers, body: ReadableStream } (logs -f)
  * await handle.resolveKind('deploy', signal)        // → ResolvedKind (group, version, kind, plural, …)
- * await handle.resolveWorkload('deploy/web', signal) // → { kind, name }
  * await handle.listKinds(signal)                     // → ResolvedKind[]
  * handle.pathFor(kind, { namespace?, name?, subresource? }) // → '/apis/apps/v1/namespaces/x/deployments/web'
  * await handle.kubeconfigFileFor(signal)             // → path of a 0600 single-context kubeconfig
@@ -42,7 +41,7 @@ import { ToolError } from '../../kernel/contract.js';
 import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
-import { describeApiPath, describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
+import { causeChain, describeApiPath, describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
 
@@ -71,13 +70,7 @@ export interface KubeResponse {
 }
 
 function isStaleConnection(err: unknown): boolean {
-  let cur: unknown = err;
-  for (let i = 0; i < 4 && cur && typeof cur === 'object'; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
+  return [...causeChain(err, 4)].some((e) => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((e as { code?: string }).code ?? ''));
 }
 
 let tempRoot: string | undefined;
@@ -429,10 +422,6 @@ export class ClusterHandle {
 
   resolveKindOrCategory(text: string, signal?: AbortSignal): ReturnType<DiscoveryCache['resolveKindOrCategory']> {
     return this.discovery.resolveKindOrCategory(text, signal);
-  }
-
-  resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
-    return this.discovery.resolveWorkload(ref, signal);
   }
 
   listKinds(signal?: AbortSignal): Promise<ResolvedKind[]> {

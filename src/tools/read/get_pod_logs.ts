@@ -15,7 +15,8 @@ import { age } from '../common/format.js';
 import { compilePattern } from '../common/patterns.js';
 import { bodyBudget, clip, keepNewest } from '../common/budget.js';
 import { timeSlicer } from '../common/time-slices.js';
-import { refText, resolveWorkloadPods, type KObject } from '../common/workloads.js';
+import { refText } from '../common/refs.js';
+import { resolveWorkloadPods, type KObject } from '../common/workloads.js';
 
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */
