@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterProvider } from '../src/providers/cluster/clusters.js';
-import { type ClusterHandle } from '../src/providers/cluster/handle.js';
+import type { ClusterHandle } from '../src/providers/cluster/handle.js';
 import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
 import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo } from '../tests/cluster/harness.js';

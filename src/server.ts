@@ -43,7 +43,9 @@ export class KubezillaServer implements SettingsControl {
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
     const kernel = await composeKernel(options, log);
     const server = new KubezillaServer(kernel, log, options.mcp);
-    if (options.enable) kernel.container.cradle.settings.update((s) => void (s.mcp.enabled = true));
+    if (options.enable) kernel.container.cradle.settings.update((s) => {
+      s.mcp.enabled = true;
+    });
     return server;
   }
 
@@ -84,12 +86,16 @@ export class KubezillaServer implements SettingsControl {
   }
 
   async enableMcp(): Promise<ListenerStatus> {
-    this.settings.update((s) => void (s.mcp.enabled = true));
+    this.settings.update((s) => {
+      s.mcp.enabled = true;
+    });
     return this.listener.start(this.mcpAddress());
   }
 
   async disableMcp(): Promise<void> {
-    this.settings.update((s) => void (s.mcp.enabled = false));
+    this.settings.update((s) => {
+      s.mcp.enabled = false;
+    });
     await this.listener.stop();
   }
 

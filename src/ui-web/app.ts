@@ -206,7 +206,9 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
       log.info('MCP enabled from the settings page', { url: (control.mcpStatus() as { url?: string }).url });
     } catch (err) {
       // The box bounces back: remember "off", keep the listener's error for the status row.
-      control.settings.update((s) => void (s.mcp.enabled = false));
+      control.settings.update((s) => {
+      s.mcp.enabled = false;
+    });
       log.warn('MCP could not be enabled from the settings page', { error: (err as Error).message });
       ctx.status = 409;
       ctx.body = { ...state(), problem: (err as Error).message };

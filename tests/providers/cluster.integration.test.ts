@@ -114,7 +114,7 @@ describe('clusters provider against the real control plane', () => {
         if (!(e instanceof KubeApiError && e.code === 409)) throw e;
       });
     const deadline = Date.now() + 60_000;
-    let found;
+    let found: Awaited<ReturnType<typeof h.resolveKind>> | undefined;
     while (!found) {
       found = await h.resolveKind('kzw').catch((e) => {
         if (Date.now() > deadline) throw e;

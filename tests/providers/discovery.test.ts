@@ -85,7 +85,7 @@ describe('kind resolution', () => {
     };
     // Blank would be the collection (every Secret); `.` and `..` climb the path (`..` = the Namespace object).
     expect(refusal({ namespace: 'default', name: '' })).toMatch(/^name "" is blank;.*not "\." or "\.\."/);
-    expect(refusal({ namespace: 'default', name: '  ' })).toMatch(/^name "  " is blank/);
+    expect(refusal({ namespace: 'default', name: '  ' })).toMatch(/^name " {2}" is blank/);
     expect(refusal({ namespace: 'default', name: '..' })).toMatch(/^name "\.\." is not a valid object name\. Kubernetes object names are path segments/);
     expect(refusal({ namespace: 'default', name: '.' })).toMatch(/^name "\." is not a valid object name/);
     expect(refusal({ namespace: 'default', name: 'a%2F..' })).toMatch(/contains "%"/);

@@ -23,7 +23,7 @@ import { ToolError } from '../../kernel/contract.js';
 import type { Logger } from '../../kernel/logger.js';
 import { levenshtein } from './discovery.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
-import { bastionKey, TUNNEL_EXTENSION, TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
+import { bastionKey, TUNNEL_EXTENSION, type TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
 import { ClusterHandle, type ClientNode } from './handle.js';
 
 let clientNode: Promise<ClientNode> | undefined;
@@ -32,7 +32,8 @@ let clientNode: Promise<ClientNode> | undefined;
  * loaded on the first call that needs a cluster, never at start-up.
  */
 function loadClientNode(): Promise<ClientNode> {
-  return (clientNode ??= import('@kubernetes/client-node'));
+  clientNode ??= import('@kubernetes/client-node');
+  return clientNode;
 }
 
 export interface ContextInfo {

@@ -291,6 +291,7 @@ export function resourcePath(k: Pick<ResolvedKind, 'group' | 'version' | 'plural
 
 /** A DNS-1123 label, which is what Kubernetes requires of a namespace's name. */
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** A value for an error message: JSON-quoted (control characters visible), and short. */

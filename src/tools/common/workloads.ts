@@ -30,9 +30,9 @@ export interface KObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: spec and status differ per kind; each describer reads the fields it knows
   spec?: any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: as for spec
   status?: any;
   [key: string]: unknown;
 }

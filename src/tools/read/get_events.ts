@@ -28,7 +28,7 @@ const input = Type.Object(
   { additionalProperties: false },
 );
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Matcher {
   label: string;
@@ -67,12 +67,12 @@ export default defineTool({
         for (const p of w.pods) exact.add(`Pod/${p.metadata.name}`);
         for (const r of w.replicaSets) exact.add(`ReplicaSet/${r.metadata.name}`);
         for (const j of w.jobs) exact.add(`Job/${j.metadata.name}`);
-        const n = escape(name);
+        const n = escapeRegExp(name);
         const patterns: Array<[string, RegExp]> = [];
         const owned: string[] = [];
         switch (kind.kind) {
           case 'Deployment': {
-            const rsNames = [...w.replicaSets.map((r) => escape(r.metadata.name)), `${n}-${SAFE}{6,10}`];
+            const rsNames = [...w.replicaSets.map((r) => escapeRegExp(r.metadata.name)), `${n}-${SAFE}{6,10}`];
             patterns.push(['ReplicaSet', new RegExp(`^${n}-${SAFE}{6,10}$`)], ['Pod', new RegExp(`^(${rsNames.join('|')})-${SAFE}{5}$`)]);
             owned.push('ReplicaSets', 'pods');
             break;
@@ -82,7 +82,7 @@ export default defineTool({
             owned.push('pods');
             break;
           case 'CronJob': {
-            const jobNames = [...w.jobs.map((j) => escape(j.metadata.name)), `${n}-\\d+`];
+            const jobNames = [...w.jobs.map((j) => escapeRegExp(j.metadata.name)), `${n}-\\d+`];
             patterns.push(['Job', new RegExp(`^${n}-\\d+$`)], ['Pod', new RegExp(`^(${jobNames.join('|')})-${SAFE}{5}$`)]);
             owned.push('Jobs', 'pods');
             break;

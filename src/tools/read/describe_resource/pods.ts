@@ -82,8 +82,8 @@ function volumeText(v: Record<string, unknown> & { name: string }): string {
 export function describePod(pod: KObject): Lines {
   const spec = pod.spec ?? {};
   const st = pod.status ?? {};
-  const statuses = new Map<string, any>(((st.containerStatuses ?? []) as Array<{ name: string }>).map((s) => [s.name, s]));
-  const initStatuses = new Map<string, any>(((st.initContainerStatuses ?? []) as Array<{ name: string }>).map((s) => [s.name, s]));
+  const statuses = new Map(((st.containerStatuses ?? []) as ContainerStatus[]).map((s) => [s.name, s]));
+  const initStatuses = new Map(((st.initContainerStatuses ?? []) as ContainerStatus[]).map((s) => [s.name, s]));
   const lines: Lines = fields([
     ['Status', `${podStatus(pod)} (phase ${st.phase ?? 'Unknown'})${st.message ? ` — ${st.message}` : ''}`],
     ['Ready', `${podReady(pod)} containers, ${podRestarts(pod)} restarts`],
