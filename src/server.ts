@@ -7,6 +7,7 @@
 import { composeKernel, type RuntimeOptions } from './compose.js';
 import type { Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
+import type { SettingsStore } from './providers/config/settings.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
@@ -32,6 +33,8 @@ export class KubezillaServer implements SettingsControl {
 
   private constructor(
     readonly kernel: Kernel,
+    /** The settings store; modules see only its read-only view. */
+    readonly settings: SettingsStore,
     readonly log: Logger,
     overrides: McpOverrides,
   ) {
@@ -41,16 +44,12 @@ export class KubezillaServer implements SettingsControl {
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const kernel = await composeKernel(options, log);
-    const server = new KubezillaServer(kernel, log, options.mcp);
-    if (options.enable) kernel.container.cradle.settings.update((s) => {
+    const { kernel, settings } = await composeKernel(options, log);
+    const server = new KubezillaServer(kernel, settings, log, options.mcp);
+    if (options.enable) settings.update((s) => {
       s.mcp.enabled = true;
     });
     return server;
-  }
-
-  get settings() {
-    return this.kernel.container.cradle.settings;
   }
 
   get tokens() {
