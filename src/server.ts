@@ -98,7 +98,7 @@ export class KubezillaServer implements SettingsControl {
     await this.listener.stop();
   }
 
-  /** Saves a new MCP address; refused while running (the brief: untick, edit, re-tick). */
+  /** Saves a new MCP address; refused while running (untick Enable, edit, re-tick, as the settings page says). */
   setMcpAddress(bind: string, port: number): void {
     if (this.listener.status().state === 'running') {
       throw new Error('Stop the MCP server before changing its bind address or port.');

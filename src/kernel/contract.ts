@@ -20,7 +20,7 @@ import type { Logger } from './logger.js';
 /**
  * How much harm a tool can do. The kernel maps this to MCP annotations in one place
  * (annotations.ts) and enables classes by policy: `destructive` is off unless the settings turn
- * it on, so Phase 2 tools can ship as modules without being reachable by default.
+ * it on, so deleting, draining or exec'ing tools ship as modules that are unreachable by default.
  */
 export type SafetyClass = 'read' | 'safe-mutation' | 'destructive';
 export const SAFETY_CLASSES: readonly SafetyClass[] = ['read', 'safe-mutation', 'destructive'];

@@ -1,7 +1,7 @@
 /**
  * The Koa adapter for MCP Streamable HTTP at /mcp. It holds no MCP logic: it guards the request,
- * reads the body within a size limit, finds (or, for `initialize`, creates) the session's SDK
- * transport, and hands over the raw Node request and response.
+ * reads and parses the body within a size limit, finds (or, for `initialize`, creates) the session's
+ * SDK transport, and hands it the raw Node request and response with the parsed body.
  *
  * Sessions remember the fingerprint of the token they were opened with. When the token is
  * regenerated those sessions are closed, and since the old token no longer authenticates, any

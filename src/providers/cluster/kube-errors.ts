@@ -2,8 +2,8 @@
  * Turns whatever a Kubernetes call threw into a ToolError that says what failed, why, and what
  * to try: HTTP statuses from the API server (401, 403, 404, 409, 422, 429, 5xx, with the Status
  * object's reason and causes), timeouts, connection failures (refused, DNS, TLS) and tunnel
- * failures. The kernel calls `describeKubernetesError` for any non-ToolError a cluster tool
- * throws; handles call it with their own context, server and user filled in.
+ * failures. The cluster handle (handle.ts) calls `describeKubernetesError` for every request that
+ * fails, with its context, server and user filled in; tools reach it through `handle.describeError`.
  */
 import { ToolError } from '../../kernel/contract.js';
 import { TunnelError } from './tunnels.js';
