@@ -34,6 +34,7 @@ describe('clusters provider', () => {
   let dir: string;
   let kubeconfigFile: string;
   let provider: ClusterProvider;
+  let clockAhead = 0;
   let tunnelSettings: Record<string, TunnelConfig> = {};
   let proxy: HttpServer;
   let proxyPort: number;
@@ -143,6 +144,7 @@ describe('clusters provider', () => {
       tunnels: new TunnelRegistry({ agentSocket: '', connectTimeoutMs: 3000 }),
       tunnelSettings: () => tunnelSettings,
       requestTimeoutMs: 1500,
+      clock: () => Date.now() + clockAhead,
     });
   });
 
@@ -231,10 +233,14 @@ describe('clusters provider', () => {
 
   it('refreshes discovery once on a miss and finds a new CRD', async () => {
     const h = await provider.get('direct');
-    await h.resolveKind('pods');
+    h.discovery.invalidate();
+    await h.resolveKind('pods'); // fetched now
     const before = api.seen.filter((s) => s === 'GET /apis').length;
     api.addGadgets();
-    await new Promise((r) => setTimeout(r, 2100)); // the refresh-on-miss throttle
+    // Within the refresh-on-miss throttle a miss does not fetch again; past it, it does.
+    await expect(h.resolveKind('gadget')).rejects.toThrow(/Unknown kind "gadget"/);
+    expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before);
+    clockAhead += 2001;
     expect((await h.resolveKind('gadget')).group).toBe('toys.example.com');
     expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before + 1);
     await h.resolveKind('gadgets');

@@ -339,6 +339,8 @@ export interface DiscoveryOptions {
   minRefreshMs?: number;
   /** Re-fetch on the next use after this long (default 10 min). */
   ttlMs?: number;
+  /** Milliseconds now (default Date.now); tests move their own clock instead of sleeping. */
+  now?: () => number;
 }
 
 export class DiscoveryCache {
@@ -349,6 +351,7 @@ export class DiscoveryCache {
   #aggregated: boolean | undefined;
   readonly #minRefreshMs: number;
   readonly #ttlMs: number;
+  readonly #now: () => number;
 
   constructor(
     private readonly fetch: DiscoveryFetch,
@@ -356,6 +359,7 @@ export class DiscoveryCache {
   ) {
     this.#minRefreshMs = options.minRefreshMs ?? 2000;
     this.#ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Every served resource (cached). */
@@ -378,7 +382,7 @@ export class DiscoveryCache {
   }
 
   async #get(signal?: AbortSignal, force = false): Promise<KindIndex> {
-    const fresh = this.#index && Date.now() - this.#fetchedAt < this.#ttlMs;
+    const fresh = this.#index && this.#now() - this.#fetchedAt < this.#ttlMs;
     if (fresh && !force) return this.#index!;
     if (!this.#inflight) {
       // Shared by every concurrent caller, so not tied to one caller's signal (the fetch function
@@ -387,7 +391,7 @@ export class DiscoveryCache {
         .then(({ kinds, failedGroups, aggregated }) => {
           this.#aggregated = aggregated;
           this.#index = new KindIndex(kinds);
-          this.#fetchedAt = Date.now();
+          this.#fetchedAt = this.#now();
           this.#failedGroups = failedGroups;
           return this.#index;
         })
@@ -410,7 +414,7 @@ export class DiscoveryCache {
     if (typeof text !== 'string' || text.trim() === '') throw new ToolError('No kind given.', 'Pass a kind such as "pods", "deploy" or "Deployment"; list_kinds shows them all.');
     let index = await this.#get(signal);
     let found = index.resolve(text);
-    if (!found && Date.now() - this.#fetchedAt >= this.#minRefreshMs) {
+    if (!found && this.#now() - this.#fetchedAt >= this.#minRefreshMs) {
       index = await this.#get(signal, true);
       found = index.resolve(text);
     }

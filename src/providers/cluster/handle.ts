@@ -110,7 +110,7 @@ export class ClusterHandle {
 
   constructor(
     readonly resolved: ResolvedContext,
-    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode },
+    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode; clock?: () => number },
     tunnel: { config: TunnelConfig; localPort: number } | undefined,
   ) {
     this.context = resolved.name;
@@ -153,7 +153,7 @@ export class ClusterHandle {
         const res = await this.#send(path, { accept, ...(signal ? { signal } : {}) }, false);
         return { status: res.status, contentType: res.headers['content-type'] ?? '', body: res.text };
       },
-      { context: this.context },
+      { context: this.context, ...(provider.clock ? { now: provider.clock } : {}) },
     );
   }
 
