@@ -1,5 +1,5 @@
 /**
- * Tunnel overhead benchmark. Targets (issue 4): the SSH tunnel adds ≤ 2 ms p50 per API call on
+ * Tunnel overhead benchmark. Targets: the SSH tunnel adds ≤ 2 ms p50 per API call on
  * loopback, and 1,000 sequential calls use one SSH connection.
  *
  *   npx tsx bench/tunnel.bench.ts            # fake TLS API server + a real sshd started here
