@@ -42,6 +42,18 @@ function envText(c: Container): string | undefined {
   return parts.length ? parts.join(', ') : undefined;
 }
 
+/** What a container asks for, how it is probed and where its environment comes from: in a pod and in a template alike. */
+function resourcesProbesEnv(c: Container): Array<[string, string | undefined]> {
+  return [
+    ['Requests', resourceList(c.resources?.requests)],
+    ['Limits', resourceList(c.resources?.limits)],
+    ['Liveness', probeText(c.livenessProbe)],
+    ['Readiness', probeText(c.readinessProbe)],
+    ['Startup', probeText(c.startupProbe)],
+    ['Environment', envText(c)],
+  ];
+}
+
 function containerBlock(c: Container, status: ContainerStatus | undefined, init: boolean): Lines {
   const lines = [`  ${c.name}${init ? ' (init)' : ''}:`];
   const last = stateText(status?.lastState);
@@ -54,12 +66,7 @@ function containerBlock(c: Container, status: ContainerStatus | undefined, init:
     ['Last state', last],
     ['Ready', status ? String(status.ready ?? false) : undefined],
     ['Restarts', status?.restartCount],
-    ['Requests', resourceList(c.resources?.requests)],
-    ['Limits', resourceList(c.resources?.limits)],
-    ['Liveness', probeText(c.livenessProbe)],
-    ['Readiness', probeText(c.readinessProbe)],
-    ['Startup', probeText(c.startupProbe)],
-    ['Environment', envText(c)],
+    ...resourcesProbesEnv(c),
     ['Mounts', (c.volumeMounts ?? []).map((m) => `${m.mountPath} from ${m.name}${m.subPath ? ` (subPath ${m.subPath})` : ''} (${m.readOnly ? 'ro' : 'rw'})`).join(', ')],
   ], '    '));
   return lines;
@@ -121,12 +128,7 @@ export function templateSummary(template: { spec?: { containers?: Container[]; i
       lines.push(...fields([
         ['Image', c.image],
         ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')],
-        ['Requests', resourceList(c.resources?.requests)],
-        ['Limits', resourceList(c.resources?.limits)],
-        ['Liveness', probeText(c.livenessProbe)],
-        ['Readiness', probeText(c.readinessProbe)],
-        ['Startup', probeText(c.startupProbe)],
-        ['Environment', envText(c)],
+        ...resourcesProbesEnv(c),
       ], '    '));
     }
   }
