@@ -38,7 +38,7 @@ export class KubezillaServer implements SettingsControl {
     readonly log: Logger,
     overrides: McpOverrides,
   ) {
-    this.listener = new McpListener(kernel, log.child({ component: 'mcp' }));
+    this.listener = new McpListener(kernel, { settings: settings.view, tokens: kernel.container.cradle.tokens }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
