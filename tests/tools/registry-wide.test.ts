@@ -9,7 +9,7 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { parseSettings } from '../../src/providers/config/settings.js';
 
 const READ_TOOLS = [
-  'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
+  'can_i', 'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
   'get_resource_yaml', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
   'list_resources',
 ];
