@@ -6,6 +6,7 @@
  * of this: it only moves bytes.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
@@ -74,7 +75,14 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  // The SDK's Server wraps a tools/call handler in its own request check, whose error for a
+  // malformed call (no params, `arguments: null`) is a dump of schema-library issues. Registered
+  // through the base Protocol with only the method checked, the request is checked here instead,
+  // and the Invalid params error (-32602) says in words what is missing.
+  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema.pick({ method: true }).loose(), (raw, extra) => {
+    const checked = CallToolRequestSchema.safeParse(raw);
+    if (!checked.success) throw new McpError(ErrorCode.InvalidParams, callProblem(checked.error.issues));
+    const request = checked.data;
     const progressToken = request.params._meta?.progressToken;
     const client = server.getClientCapabilities();
     return toolCalls.call(request.params.name, request.params.arguments, {
@@ -216,4 +224,16 @@ function findResource(registry: Registry, uri: string): { entry: RegisteredResou
     }
   }
   return undefined;
+}
+
+/** What is wrong with a tools/call request, in one sentence per problem. */
+function callProblem(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  const said = issues.map(({ path }) => {
+    const at = path.map(String).join('.');
+    if (at === 'params') return 'tools/call needs params: {"name": "<tool>", "arguments": {…}}';
+    if (at === 'params.name') return 'params.name must be the tool\'s name, a string';
+    if (at.startsWith('params.arguments')) return 'params.arguments must be an object of the tool\'s arguments, or left out';
+    return `${at || 'the request'} is not valid`;
+  });
+  return [...new Set(said)].join('; ');
 }

@@ -34,7 +34,7 @@ import type { Logger } from './logger.js';
 import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
 import { SharedArguments } from './shared-arguments.js';
-import { formatAjvErrors } from './validation.js';
+import { argumentsProblem, formatAjvErrors } from './validation.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
 const CONFIRM_PROPERTY = Type.String({
@@ -127,12 +127,14 @@ export class ToolCalls {
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const started = performance.now();
     const log = this.log.child({ tool: name, session: env.sessionId });
-    const { confirm: _confirm, ...sent } = args ?? {};
-    const state: CallState = { module: entry.module, input: { ...args }, sent: structuredClone(sent), valid: false };
+    // Before anything copies or walks them: arguments too deep for a stack, or not valid text.
+    const problem = argumentsProblem(args);
+    const { confirm: _confirm, ...sent } = problem ? {} : (args ?? {});
+    const state: CallState = { module: entry.module, input: problem ? {} : { ...args }, sent: structuredClone(sent), valid: false };
     let result: CallToolResult | undefined;
     let outcome: MutationRecord['outcome'] = 'error';
     try {
-      result = await this.#run(entry, state, env, log);
+      result = problem ? invalidArguments(name, problem) : await this.#run(entry, state, env, log);
       outcome = result.isError ? 'error' : state.valid && isPreview(state.input) ? 'dry-run' : 'ok';
       return result;
     } catch (err) {
@@ -140,7 +142,7 @@ export class ToolCalls {
       // swallowed error): the model is told the real reason, and the audit log the real outcome.
       const cause = state.scope?.refusal ?? err;
       outcome = isRefusal(cause) ? 'refused' : env.signal.aborted || (cause as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
-      result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log);
+      result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log, env.signal.aborted);
       if (state.scope) result = scrubResult(result, state.scope);
       return result;
     } finally {
@@ -212,13 +214,7 @@ export class ToolCalls {
       }
     }
 
-    if (!entry.validate(input)) {
-      return textResult(
-        `Invalid arguments for ${module.name}: ${formatAjvErrors(entry.validate.errors, input)}.\n` +
-          `What to try: call ${module.name} again with arguments that match its input schema.`,
-        true,
-      );
-    }
+    if (!entry.validate(input)) return invalidArguments(module.name, formatAjvErrors(entry.validate.errors, input));
     state.valid = true;
 
     const elicit = async (message: string, requestedSchema: ElicitRequestFormParams['requestedSchema']): Promise<ElicitAnswer> => {
@@ -363,7 +359,11 @@ export function textResult(text: string, isError = false): CallToolResult {
   return { content: [{ type: 'text', text }], ...(isError ? { isError: true } : {}) };
 }
 
-function errorResult(err: unknown, tool: string, log: Logger): CallToolResult {
+function invalidArguments(tool: string, problem: string): CallToolResult {
+  return textResult(`Invalid arguments for ${tool}: ${problem}.\nWhat to try: call ${tool} again with arguments that match its input schema.`, true);
+}
+
+function errorResult(err: unknown, tool: string, log: Logger, aborted: boolean): CallToolResult {
   // By name as well as class: a module in a --tools-dir may import ToolError from the built
   // package while the kernel runs from source (tests), which makes two distinct classes.
   if (err instanceof ToolError || ['ToolError', 'CallRefused', 'NeedsConfirmation'].includes((err as Error)?.name)) {
@@ -371,7 +371,11 @@ function errorResult(err: unknown, tool: string, log: Logger): CallToolResult {
     return textResult(`Error: ${message}${hint ? `\nWhat to try: ${hint}` : ''}`, true);
   }
   if (err instanceof McpError) throw err;
-  if ((err as Error)?.name === 'AbortError') return textResult(`Cancelled: ${tool} was stopped before it finished.`, true);
+  // The client stopped the call: whatever the interrupted work threw, that is the outcome.
+  if (aborted || (err as Error)?.name === 'AbortError') {
+    log.info('tool call cancelled', { error: (err as Error)?.message });
+    return textResult(`Cancelled: ${tool} was stopped before it finished.`, true);
+  }
   log.error('tool failed unexpectedly', { error: err });
   return textResult(
     `Error: ${tool} failed unexpectedly: ${(err as Error)?.message ?? String(err)}\n` +

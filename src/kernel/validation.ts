@@ -60,7 +60,44 @@ export function withStringBounds(schema: unknown, max: number): unknown {
   const type = copy.type;
   const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
   if (isString && copy.maxLength === undefined) copy.maxLength = max;
+  // A string that must not be empty must not be blank either: "  " as a name reached handlers as an
+  // empty name ("pod undefined has 0 containers").
+  if (isString && typeof copy.minLength === 'number' && copy.minLength >= 1 && copy.pattern === undefined && copy.enum === undefined) {
+    copy.pattern = NOT_BLANK;
+  }
   return copy;
+}
+
+const NOT_BLANK = '\\S';
+
+/** A UTF-16 surrogate without its pair (String.prototype.isWellFormed, before ES2024 typings). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** How deep arguments may nest; no tool takes more than a few levels. */
+export const MAX_ARGUMENT_DEPTH = 32;
+
+/**
+ * What no schema can say about arguments, checked before anything else touches them (AJV, a
+ * clone, a handler): nesting deeper than MAX_ARGUMENT_DEPTH (100,000 levels overflowed the stack),
+ * and text that is not valid Unicode (an unpaired UTF-16 surrogate, which URL encoding of an API
+ * path rejects with "URI malformed"). Iterative, so its own depth is not the stack's.
+ */
+export function argumentsProblem(args: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: args, path: '', depth: 0 }];
+  while (stack.length) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return `\`${path || '(arguments)'}\` is not valid Unicode text (it holds an unpaired UTF-16 surrogate)`;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_ARGUMENT_DEPTH) return `\`${path || '(arguments)'}\` nests deeper than ${MAX_ARGUMENT_DEPTH} levels`;
+    for (const [key, child] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) return `an argument name in \`${path || '(arguments)'}\` is not valid Unicode text`;
+      stack.push({ value: child, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
@@ -117,6 +154,9 @@ function describe(e: ErrorObject, data: unknown): string {
       const limit = (e.params as { limit: number }).limit;
       return `${field}${length} it takes at most ${limit} characters${limit === DEFAULT_MAX_STRING_LENGTH ? ' (Kubernetes names are at most 253)' : ''}`;
     }
+    case 'pattern':
+      if ((e.params as { pattern?: string }).pattern === NOT_BLANK) return `${field} is blank; give a value`;
+      return `${field} ${e.message}`;
     default: {
       const got = data === undefined ? '' : ` (got ${JSON.stringify(valueAt(data, e.instancePath))?.slice(0, 60)})`;
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';

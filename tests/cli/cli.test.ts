@@ -101,6 +101,14 @@ describe('kubezilla-mcp CLI', () => {
     expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe('{"mcp": {"port": "seventy"}}');
     writeFileSync(join(dir, 'settings.json'), '{"mcp": ');
     expect((await run(['serve', '--config-dir', dir])).stderr).toMatch(/settings\.json is not valid JSON/);
+    // `null` is a broken file, not "no settings": starting from defaults would lift its restrictions.
+    for (const text of ['null', '[]', '7']) {
+      writeFileSync(join(dir, 'settings.json'), text);
+      const broken = await run(['serve', '--config-dir', dir, '--port', '0']);
+      expect(broken.code, text).toBe(1);
+      expect(broken.stderr).toMatch(/SETTINGS_INVALID: .*settings\.json is not valid: it holds (null|a list|a number), not an object of settings/);
+      expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(text);
+    }
   });
 
   it('reports a port in use in one line', async () => {

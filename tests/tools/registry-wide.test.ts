@@ -88,6 +88,18 @@ describe('every built-in tool', () => {
     expect(toolCalls.sharedArguments.descriptions.get('namespace')).toMatch(/default/);
   });
 
+  it('bounds every duration argument, so no value overflows a timer or an API field', () => {
+    for (const { module } of tools) {
+      for (const [key, schema] of Object.entries(describeTool(module).inputSchema.properties ?? {})) {
+        const s = schema as { type?: string; maximum?: number };
+        if (/(Seconds|Ms)$/.test(key)) {
+          expect(s.type, `${module.name}.${key}`).toBe('integer');
+          expect(s.maximum, `${module.name}.${key} declares a maximum`).toBeLessThanOrEqual(31_536_000);
+        }
+      }
+    }
+  });
+
   it('keeps its input schema as snapshotted', async () => {
     const schemas = Object.fromEntries(
       tools.map(({ module }) => [module.name, describeTool(module).inputSchema]).sort(([a], [b]) => String(a).localeCompare(String(b))),

@@ -77,7 +77,13 @@ const validateSettings = compileSchema<Settings>(SettingsSchema);
 
 /** Returns a full Settings object (defaults filled) or throws naming every invalid field. */
 export function parseSettings(raw: unknown, source: string): Settings {
-  const copy = structuredClone(raw ?? {});
+  // `null` (or a list, or a number) is not "no settings": it is a file someone broke. Say so
+  // rather than start from defaults, which would turn off whatever the person had restricted.
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}, not an object of settings`,
+      'Fix it to a JSON object such as {"mcp": {"enabled": true}} (or move the file away to start from defaults) and start again.');
+  }
+  const copy = structuredClone(raw);
   if (!validateSettings(copy)) {
     throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: ${formatAjvErrors(validateSettings.errors, copy)}`,
       'Fix the named fields (or move the file away to start from defaults) and start again.');

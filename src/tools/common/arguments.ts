@@ -31,6 +31,9 @@ export const ReleaseArg = Type.String({ minLength: 1, description: 'Helm release
 /** apply_yaml and the Helm mutations: the API server checks everything and stores nothing. */
 export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run: check everything, change nothing.' }));
 
+/** A year: far back enough for any log or event, and a number every timer and API field can hold. */
+export const SinceSecondsArg = Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'Only the last N seconds.' }));
+
 export const AllNamespacesArg = Type.Optional(
   Type.Boolean({ description: 'Every namespace (kubectl -A).' }),
 );

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { AllNamespacesArg, ContextArg, NamespaceArg } from '../common/arguments.js';
+import { AllNamespacesArg, ContextArg, NamespaceArg, SinceSecondsArg } from '../common/arguments.js';
 import { lastSeen, listEvents, renderEvents, type KEvent } from '../common/events.js';
 import { bodyBudget } from '../common/budget.js';
 import { getObject } from '../common/objects.js';
@@ -22,7 +22,7 @@ const input = Type.Object(
     allNamespaces: AllNamespacesArg,
     object: Type.Optional(Type.String({ minLength: 3, description: 'kind/name: pod/x, node/x, deploy/web, …' })),
     type: Type.Optional(Type.String({ description: 'Warning or Normal.' })),
-    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
+    sinceSeconds: SinceSecondsArg,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Newest N only.' })),
   },
   { additionalProperties: false },

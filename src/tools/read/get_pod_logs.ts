@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { namespaceSegment, objectNameSegment } from '../../providers/cluster/discovery.js';
-import { ContextArg, NamespaceArg } from '../common/arguments.js';
+import { ContextArg, NamespaceArg, SinceSecondsArg } from '../common/arguments.js';
 import { age } from '../common/format.js';
 import { compilePattern } from '../common/patterns.js';
 import { bodyBudget, clip, keepNewest } from '../common/budget.js';
@@ -30,7 +30,7 @@ const input = Type.Object(
     namespace: NamespaceArg,
     container: Type.Optional(Type.String({ description: 'Default: the only or annotated default one.' })),
     tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Per container, after filter.' })),
-    sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the last N seconds.' })),
+    sinceSeconds: SinceSecondsArg,
     previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),
     timestamps: Type.Optional(Type.Boolean({ description: 'Prefix RFC 3339 times.' })),
     filter: Type.Optional(Type.String({ description: 'Substring, or /regex/flags.' })),
