@@ -32,6 +32,8 @@ serve options:
   --ui-port N            Settings page port (default 7330; 0 = any free port).
   --kubeconfig PATH      Extra kubeconfig file (repeatable), on top of KUBECONFIG or ~/.kube/config.
   --tools-dir DIR        Extra directory of tool modules (repeatable).
+  --enable-destructive   Offer the destructive tools (delete, drain, helm uninstall, ...) for this
+                         run; each call still asks the person. Not remembered.
   --log-level LEVEL      debug | info | warn | error (default info).
 
 Common options:
@@ -51,13 +53,14 @@ const OPTIONS = {
   'ui-port': { type: 'string' },
   kubeconfig: { type: 'string', multiple: true },
   'tools-dir': { type: 'string', multiple: true },
+  'enable-destructive': { type: 'boolean' },
   'log-level': { type: 'string' },
   fingerprint: { type: 'boolean' },
   regenerate: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'log-level'],
+  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
 };
@@ -106,6 +109,7 @@ async function serve(values: Values): Promise<void> {
       configDir: configDir(values),
       kubeconfigPaths: values.kubeconfig ?? [],
       toolDirs: values['tools-dir'] ?? [],
+      enableDestructive: values['enable-destructive'] ?? false,
       enable: values.enable ?? false,
       mcp: {
         bind: values.bind,
@@ -168,6 +172,9 @@ async function status(values: Values): Promise<number> {
   process.stdout.write(`config:   ${dir}\n`);
   process.stdout.write(`token:    ${fp ?? 'none yet (created when MCP is first enabled)'}\n`);
   process.stdout.write(`mcp:      ${settings.mcp.enabled ? 'enabled' : 'disabled'} in settings, ${url}\n`);
+  const { enabledClasses, destructiveTools } = settings.policy;
+  const destructive = enabledClasses.includes('destructive') ? (destructiveTools.length ? ` (only ${destructiveTools.join(', ')})` : '') : '; destructive off';
+  process.stdout.write(`tools:    ${enabledClasses.join(', ')}${destructive}\n`);
   if (!fp) return settings.mcp.enabled ? 1 : 0;
   const answer = await probe(url, tokens.ensure());
   process.stdout.write(`server:   ${answer}\n`);

@@ -233,11 +233,11 @@ export class ToolCalls {
       preview: isPreview(input),
       policy,
       targets,
-      confirm: (message) => requireConfirmation(confirm, message),
+      confirm: (message) => requireConfirmation(ask, message),
     });
     scope.approved = approved;
     state.scope = scope;
-    const confirm = async (message: string): Promise<'accepted' | 'declined'> => {
+    const ask = async (message: string): Promise<'accepted' | 'declined'> => {
       if (!env.elicit) {
         if (approved.includes(message)) return 'accepted';
         const refusal = new NeedsConfirmation(message);
@@ -252,6 +252,12 @@ export class ToolCalls {
       if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted';
       scope.noteRefusal(declinedBy(message));
       return 'declined';
+    };
+    // The tool's own questions; a yes to one of them is what lets a destructive tool write.
+    const confirm = async (message: string): Promise<'accepted' | 'declined'> => {
+      const answer = await ask(message);
+      if (answer === 'accepted') scope.personConfirmed = true;
+      return answer;
     };
 
     // Judged on what the call reaches, not on what it named: no `context` is the current context.

@@ -5,9 +5,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { defineTool, ToolError } from '../../kernel/contract.js';
+import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../common/arguments.js';
 import { getObject } from '../common/objects.js';
+import { splitRef } from '../common/refs.js';
 import { cleanObject, type KubeObject } from '../common/redact.js';
 
 export default defineTool({
@@ -52,21 +53,3 @@ export default defineTool({
     return `${notes.join('\n')}${notes.length ? '\n' : ''}${stringify(cleaned.object, { lineWidth: 0 })}`;
   },
 });
-
-/** `kind` + `name`, or `name` written as kind/name (as describe_resource takes it). */
-function splitRef(kind: string | undefined, rawName: string): { kindText: string; name: string } {
-  const name = rawName.trim();
-  const slash = name.indexOf('/');
-  if (slash === -1) {
-    if (!kind) throw new ToolError('kind: missing; say what kind of object to get.', 'Pass kind (e.g. "deploy", "cm", "node") or write name as kind/name.');
-    return { kindText: kind, name };
-  }
-  if (slash === 0 || slash === name.length - 1 || name.indexOf('/', slash + 1) !== -1) {
-    throw new ToolError(`name: "${rawName}" is neither a name nor kind/name.`, 'Pass {"kind": "deploy", "name": "web"} or {"name": "deploy/web"}.');
-  }
-  const refKind = name.slice(0, slash);
-  if (kind && kind.toLowerCase() !== refKind.toLowerCase()) {
-    throw new ToolError(`kind "${kind}" and name "${rawName}" name two different kinds.`, 'Give the kind once: either in kind, or as kind/name in name.');
-  }
-  return { kindText: refKind, name: name.slice(slash + 1) };
-}
