@@ -43,6 +43,8 @@ export interface ClusterRequest {
   namespace?: string | undefined;
   /** `configmaps`, `deployments.apps/scale`: for messages. */
   resource?: string | undefined;
+  /** The request body as sent: a DELETE's DeleteOptions decide whether it is a dry run. */
+  body?: string | Uint8Array | undefined;
 }
 
 const storage = new AsyncLocalStorage<CallScope>();
@@ -65,7 +67,22 @@ export function isReadRequest(method: string, path: string): boolean {
   return m === 'POST' && SELF_REVIEW.test(path.split('?')[0]!);
 }
 
-export function isDryRunRequest(path: string): boolean {
+/**
+ * Whether the API server will treat the request as a server-side dry run. A DELETE that carries a
+ * body is decided by the body alone: the API server reads DeleteOptions from the body when there
+ * is one and ignores the query then, so `?dryRun=All` beside a body without `dryRun: ["All"]` is a
+ * real delete. A body that is not JSON (protobuf from a subprocess) is not taken for a dry run.
+ */
+export function isDryRunRequest(path: string, method = 'GET', body?: string | Uint8Array): boolean {
+  const size = typeof body === 'string' ? body.length : body?.byteLength ?? 0;
+  if (method.toUpperCase() === 'DELETE' && size > 0) {
+    try {
+      const options = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body)) as { dryRun?: unknown };
+      return Array.isArray(options?.dryRun) && options.dryRun.includes('All');
+    } catch {
+      return false;
+    }
+  }
   const query = path.split('?')[1];
   return query !== undefined && new URLSearchParams(query).getAll('dryRun').includes('All');
 }
@@ -122,7 +139,7 @@ export class CallScope {
   /** Judges one request before the cluster client sends it; throws CallRefused to stop it. */
   async judgeRequest(request: ClusterRequest): Promise<void> {
     if (isReadRequest(request.method, request.path)) return;
-    if (isDryRunRequest(request.path)) {
+    if (isDryRunRequest(request.path, request.method, request.body)) {
       this.dryRunSent = true;
       if (request.namespace) add(this.#previewed, request.context, request.namespace);
       return;

@@ -31,6 +31,17 @@ describe('policy', () => {
     expect(judgeCall({ name: 'wipe', safety: 'destructive' }, { ...policy, enabledClasses: ['destructive'] })).toEqual({ allow: true });
     expect(judgeCall({ name: 'get', safety: 'read' }, policy)).toEqual({ allow: true });
   });
+
+  it('narrows the destructive class to the tools named in destructiveTools, when any are', () => {
+    const some = { ...policy, enabledClasses: [...policy.enabledClasses, 'destructive' as const], destructiveTools: ['cordon_node'] };
+    expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, some)).toEqual({ allow: true });
+    expect(judgeCall({ name: 'delete_resource', safety: 'destructive' }, some)).toMatchObject({
+      allow: false, reason: expect.stringMatching(/enabled on this server only by name, and this one is not listed \(cordon_node\)/),
+    });
+    // The list alone enables nothing, and never narrows the other classes.
+    expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, { ...policy, destructiveTools: ['cordon_node'] })).toMatchObject({ allow: false });
+    expect(judgeCall({ name: 'scale', safety: 'safe-mutation' }, some)).toEqual({ allow: true });
+  });
 });
 
 describe('shared arguments', () => {

@@ -181,6 +181,8 @@ async function deleteOne(
     propagationPolicy: opts.propagation,
     ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
     ...(obj.metadata.uid ? { preconditions: { uid: obj.metadata.uid } } : {}),
+    // In the body: the API server takes a DELETE's options from its body and ignores the query then.
+    ...(opts.dryRun ? { dryRun: ['All'] } : {}),
   };
   try {
     await handle.request(handle.pathFor(kind, { ...(opts.namespace ? { namespace: opts.namespace } : {}), name }), {
