@@ -30,7 +30,6 @@ export default defineTool({
   ),
   async run(input, ctx) {
     checkReleaseName(input.release);
-    const bin = await ctx.helm.locate(ctx.signal);
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const where = `namespace ${namespace}, context ${handle.context}`;
@@ -42,6 +41,7 @@ export default defineTool({
     if (status === 'uninstalled') {
       return `Helm release ${input.release} is already uninstalled (${where}); its history is kept (${records.length} revision${records.length === 1 ? '' : 's'}). Nothing changed.`;
     }
+    const bin = await ctx.helm.locate(ctx.signal);
     const objects = manifestObjects(rel?.manifest);
     const owned = objects.length ? `${objects.length} object${objects.length === 1 ? '' : 's'}: ${objects.join(', ')}` : 'no objects';
     const chart = chartOf(rel) ?? 'chart unknown';
