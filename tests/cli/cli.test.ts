@@ -49,6 +49,7 @@ describe('kubezilla-mcp CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/kubezilla-mcp serve \[options\]/);
     expect(help.stdout).toMatch(/--tools-dir DIR/);
+    expect(help.stdout).toMatch(/--enable-destructive   Offer the destructive tools/);
     expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
@@ -125,7 +126,8 @@ describe('kubezilla-mcp CLI', () => {
   it('serves, answers `status`, and loads the worked example module through --tools-dir', async () => {
     const dir = tempDir();
     const cluster = testCluster();
-    const { firstLine, stderr } = await serve(['--enable', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
+    // --enable-destructive: every built-in module is offered for this run, the destructive ones too.
+    const { firstLine, stderr } = await serve(['--enable', '--enable-destructive', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
     const url = /running on (http:\/\/\S+\/mcp)/.exec(firstLine)![1]!;
     const token = readFileSync(join(dir, 'mcp.token'), 'utf8').trim();
     const { client } = await connectClient(url, token);
@@ -154,6 +156,9 @@ describe('kubezilla-mcp CLI', () => {
     const status = await run(['status', '--config-dir', dir]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/server: {3}answering \(initialize 200\)/);
+    // The flag was for that run only: the saved settings still keep the destructive tools off.
+    expect(status.stdout).toMatch(/tools: {4}read, safe-mutation; destructive off\n/);
+    expect(settings.policy?.enabledClasses ?? ['read', 'safe-mutation']).not.toContain('destructive');
     expect(stderr()).not.toContain(token);
   });
 
