@@ -1,5 +1,5 @@
 /**
- * Kernel overhead benchmark. Targets (issue 2), each measured against a baseline in the same run:
+ * Kernel overhead benchmark. Targets, each measured against a baseline in the same run:
  *   - tools/call of a tool that needs no cluster: p50 overhead ≤ 1 ms over a bare SDK server
  *   - throughput (concurrent calls) ≥ 80% of the bare SDK server's
  *   - process start to first successful tools/list ≤ 500 ms, for the program users run (the

@@ -1,5 +1,5 @@
 /**
- * Tunnel overhead benchmark. Targets (issue 4): the SSH tunnel adds ≤ 2 ms p50 per API call on
+ * Tunnel overhead benchmark. Targets: the SSH tunnel adds ≤ 2 ms p50 per API call on
  * loopback, and 1,000 sequential calls use one SSH connection.
  *
  *   npx tsx bench/tunnel.bench.ts            # fake TLS API server + a real sshd started here
@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterProvider } from '../src/providers/cluster/clusters.js';
-import { type ClusterHandle } from '../src/providers/cluster/handle.js';
+import type { ClusterHandle } from '../src/providers/cluster/handle.js';
 import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
 import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo } from '../tests/cluster/harness.js';

@@ -7,13 +7,19 @@
 // directories) and imported statically, so adding a tool is still adding one file.
 // @kubernetes/client-node and ssh2 stay outside: they load on first use, and ssh2 has native parts.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const { builtInModuleDirs, moduleFilesIn } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
+
+// The settings page's script and stylesheet are plain files tsc does not emit; copy them beside the
+// compiled page module, where both the bundle and the unbundled build look for them.
+const assets = join(dist, 'ui-web', 'assets');
+mkdirSync(assets, { recursive: true });
+for (const name of ['app.js', 'app.css']) copyFileSync(join(root, 'src', 'ui-web', 'assets', name), join(assets, name));
 
 const files = builtInModuleDirs()
   .filter((dir) => existsSync(dir))

@@ -54,12 +54,15 @@ function positiveInt(value: string | undefined): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** The container with every provider registered (nothing built yet: they are lazy). */
-export function composeContainer(options: RuntimeOptions, logger: Logger): KernelContainer {
+/**
+ * The container with every provider registered (nothing built yet: they are lazy), and the
+ * settings store itself, which stays with the application: modules get its read-only view.
+ */
+export function composeContainer(options: RuntimeOptions, logger: Logger): { container: KernelContainer; settings: SettingsStore } {
   const container = createKernelContainer(logger);
   const settings = new SettingsStore(options.configDir);
   container.register({
-    settings: asValue(settings),
+    settings: asValue(settings.view),
     tokens: asValue(new TokenStore(options.configDir)),
     audit: asValue(new AuditLog(options.configDir)),
     helm: asValue(new HelmRunner()),
@@ -85,14 +88,13 @@ export function composeContainer(options: RuntimeOptions, logger: Logger): Kerne
       .singleton()
       .disposer((clusters) => clusters.close()),
   });
-  return container;
+  return { container, settings };
 }
 
-/** The kernel over a composed container: modules loaded and checked, nothing contacted. */
-export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<Kernel> {
-  const container = composeContainer(options, logger);
-  const { settings } = container.cradle;
-  return createKernel(container, {
+/** The kernel over a composed container (modules loaded and checked, nothing contacted) and the settings store. */
+export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<{ kernel: Kernel; settings: SettingsStore }> {
+  const { container, settings } = composeContainer(options, logger);
+  const kernel = await createKernel(container, {
     logger,
     toolDirs: [...settings.get().toolDirs, ...options.toolDirs],
     policy: () => effectivePolicy(settings.get().policy, options),
@@ -100,4 +102,5 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
     // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
     targets: () => container.cradle.clusters,
   });
+  return { kernel, settings };
 }

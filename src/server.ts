@@ -7,7 +7,9 @@
 import { composeKernel, type RuntimeOptions } from './compose.js';
 import type { Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
+import type { SettingsStore } from './providers/config/settings.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
+import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
 export interface McpOverrides {
@@ -23,7 +25,7 @@ export interface ServerOptions extends RuntimeOptions {
   enable: boolean;
 }
 
-export class KubezillaServer {
+export class KubezillaServer implements SettingsControl {
   readonly listener: McpListener;
   /** The settings page; `serve` starts it (page.start()), close() stops it. */
   readonly page: SettingsPage;
@@ -31,27 +33,39 @@ export class KubezillaServer {
 
   private constructor(
     readonly kernel: Kernel,
+    /** The settings store; modules see only its read-only view. */
+    readonly settings: SettingsStore,
     readonly log: Logger,
     overrides: McpOverrides,
   ) {
-    this.listener = new McpListener(kernel, log.child({ component: 'mcp' }));
+    this.listener = new McpListener(kernel, { settings: settings.view, tokens: kernel.container.cradle.tokens }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const kernel = await composeKernel(options, log);
-    const server = new KubezillaServer(kernel, log, options.mcp);
-    if (options.enable) kernel.container.cradle.settings.update((s) => void (s.mcp.enabled = true));
+    const { kernel, settings } = await composeKernel(options, log);
+    const server = new KubezillaServer(kernel, settings, log, options.mcp);
+    if (options.enable) settings.update((s) => {
+      s.mcp.enabled = true;
+    });
     return server;
-  }
-
-  get settings() {
-    return this.kernel.container.cradle.settings;
   }
 
   get tokens() {
     return this.kernel.container.cradle.tokens;
+  }
+
+  get audit() {
+    return this.kernel.container.cradle.audit;
+  }
+
+  contexts() {
+    return this.kernel.container.cradle.clusters.listContexts();
+  }
+
+  mcpStatus(): ListenerStatus {
+    return this.listener.status();
   }
 
   /** Where MCP listens (or would): saved settings with this run's overrides on top. */
@@ -71,16 +85,20 @@ export class KubezillaServer {
   }
 
   async enableMcp(): Promise<ListenerStatus> {
-    this.settings.update((s) => void (s.mcp.enabled = true));
+    this.settings.update((s) => {
+      s.mcp.enabled = true;
+    });
     return this.listener.start(this.mcpAddress());
   }
 
   async disableMcp(): Promise<void> {
-    this.settings.update((s) => void (s.mcp.enabled = false));
+    this.settings.update((s) => {
+      s.mcp.enabled = false;
+    });
     await this.listener.stop();
   }
 
-  /** Saves a new MCP address; refused while running (the brief: untick, edit, re-tick). */
+  /** Saves a new MCP address; refused while running (untick Enable, edit, re-tick, as the settings page says). */
   setMcpAddress(bind: string, port: number): void {
     if (this.listener.status().state === 'running') {
       throw new Error('Stop the MCP server before changing its bind address or port.');

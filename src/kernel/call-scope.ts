@@ -19,7 +19,7 @@
  * carried on, so a swallowed refusal cannot turn into a success message.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { CallRefused, NeedsConfirmation, type SafetyClass } from './contract.js';
+import { CallRefused, type NeedsConfirmation, type SafetyClass } from './contract.js';
 import type { Policy } from './policy.js';
 
 /** What the kernel needs to know about contexts, supplied by the cluster provider. */
@@ -261,7 +261,7 @@ export class CallScope {
 }
 
 function add(map: Map<string, Set<string>>, context: string, namespace: string): void {
-  let set = map.get(context);
-  if (!set) map.set(context, (set = new Set()));
+  const set = map.get(context) ?? new Set<string>();
+  map.set(context, set);
   set.add(namespace);
 }

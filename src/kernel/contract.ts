@@ -20,7 +20,7 @@ import type { Logger } from './logger.js';
 /**
  * How much harm a tool can do. The kernel maps this to MCP annotations in one place
  * (annotations.ts) and enables classes by policy: `destructive` is off unless the settings turn
- * it on, so Phase 2 tools can ship as modules without being reachable by default.
+ * it on, so deleting, draining or exec'ing tools ship as modules that are unreachable by default.
  */
 export type SafetyClass = 'read' | 'safe-mutation' | 'destructive';
 export const SAFETY_CLASSES: readonly SafetyClass[] = ['read', 'safe-mutation', 'destructive'];
@@ -31,7 +31,7 @@ export const SAFETY_CLASSES: readonly SafetyClass[] = ['read', 'safe-mutation', 
  * so a tool's `ctx` is typed with exactly what it declared, and the registry refuses, at start-up,
  * a module that needs a provider the container does not have.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging, which a type alias cannot take
 export interface Providers {}
 export type ProviderName = keyof Providers & string;
 
@@ -180,6 +180,7 @@ export type ResourceContent =
   | { uri: string; mimeType: string; text: string }
   | { uri: string; mimeType: string; blob: string };
 
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds modules of every input and provider type
 export type KernelModule = ToolModule<any, any> | PromptModule<any, any> | ResourceModule;
 
 /**

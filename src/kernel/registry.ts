@@ -54,11 +54,14 @@ export class Registry {
     const module = candidate as KernelModule;
     switch (module.kind) {
       case 'tool':
-        return this.#addTool(module, file, fail);
+        this.#addTool(module, file, fail);
+        return;
       case 'prompt':
-        return this.#addPrompt(module, file, fail);
+        this.#addPrompt(module, file, fail);
+        return;
       case 'resource':
-        return this.#addResource(module, file, fail);
+        this.#addResource(module, file, fail);
+        return;
       default:
         fail(`unknown module kind ${JSON.stringify((module as { kind?: unknown }).kind)}; use defineTool, definePrompt or defineResource`);
     }

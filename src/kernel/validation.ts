@@ -66,7 +66,10 @@ export function withStringBounds(schema: unknown, max: number): unknown {
 /** Compiles a schema or throws AJV's own message (the registry adds the module's file name). */
 export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
   const dialect = (schema as { $schema?: unknown }).$schema;
-  if (dialect === DIALECT_2020_12 || dialect === `${DIALECT_2020_12}#`) return (ajv2020 ??= configured(new Ajv2020(OPTIONS))).compile<T>(schema);
+  if (dialect === DIALECT_2020_12 || dialect === `${DIALECT_2020_12}#`) {
+    ajv2020 ??= configured(new Ajv2020(OPTIONS));
+    return ajv2020.compile<T>(schema);
+  }
   return ajv.compile<T>(schema);
 }
 

@@ -7,6 +7,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { KubezillaError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
+import type { SettingsView } from '../providers/config/settings.js';
+import type { TokenStore } from '../providers/config/tokens.js';
 import { bracketed, isLoopbackAddress } from './guards.js';
 import { listenOn } from './http-listen.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
@@ -33,11 +35,12 @@ export class McpListener {
   #status: ListenerStatus = { state: 'stopped' };
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly kernel: Pick<Kernel, 'newSessionServer'>,
+    private readonly config: { settings: SettingsView; tokens: Pick<TokenStore, 'ensure' | 'matches' | 'fingerprint' | 'onRegenerate'> },
     private readonly log: Logger,
   ) {
-    this.sessions = new SessionRegistry(log, () => kernel.container.cradle.settings.get().mcp.maxSessions);
-    const { tokens } = kernel.container.cradle;
+    this.sessions = new SessionRegistry(log, () => config.settings.get().mcp.maxSessions);
+    const { tokens } = config;
     // Regenerate: close every session opened with the old token; its next request gets 401.
     tokens.onRegenerate(() => {
       const current = tokens.fingerprint();
@@ -57,10 +60,11 @@ export class McpListener {
       this.#status = { state: 'error', error: error.toLine() };
       throw error;
     }
-    const { settings, tokens } = this.kernel.container.cradle;
+    const { settings, tokens } = this.config;
     tokens.ensure(); // first enable creates the token
     const app = createMcpApp({
       kernel: this.kernel,
+      tokens,
       sessions: this.sessions,
       log: this.log,
       allowedHosts: () => {

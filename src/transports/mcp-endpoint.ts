@@ -1,7 +1,7 @@
 /**
  * The Koa adapter for MCP Streamable HTTP at /mcp. It holds no MCP logic: it guards the request,
- * reads the body within a size limit, finds (or, for `initialize`, creates) the session's SDK
- * transport, and hands over the raw Node request and response.
+ * reads and parses the body within a size limit, finds (or, for `initialize`, creates) the session's
+ * SDK transport, and hands it the raw Node request and response with the parsed body.
  *
  * Sessions remember the fingerprint of the token they were opened with. When the token is
  * regenerated those sessions are closed, and since the old token no longer authenticates, any
@@ -15,6 +15,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
+import type { TokenStore } from '../providers/config/tokens.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
 
 export const MCP_PATH = '/mcp';
@@ -86,15 +87,17 @@ export class SessionRegistry {
 }
 
 export interface EndpointOptions {
-  kernel: Kernel;
+  /** Makes each new session's SDK server. */
+  kernel: Pick<Kernel, 'newSessionServer'>;
+  /** Checks a presented bearer token (in constant time) and names the current one. */
+  tokens: Pick<TokenStore, 'matches' | 'fingerprint'>;
   sessions: SessionRegistry;
   log: Logger;
   allowedHosts: () => readonly string[];
   maxBodyBytes: () => number;
 }
 
-export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes }: EndpointOptions): Koa {
-  const { tokens } = kernel.container.cradle;
+export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxBodyBytes }: EndpointOptions): Koa {
   const app = new Koa();
   const router = new Router();
   app.silent = true; // errors are logged below, scrubbed, not by Koa's default printer
@@ -133,7 +136,7 @@ export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes
   return app;
 }
 
-function openSession(kernel: Kernel, sessions: SessionRegistry, tokenFingerprint: string, log: Logger): StreamableHTTPServerTransport {
+function openSession(kernel: Pick<Kernel, 'newSessionServer'>, sessions: SessionRegistry, tokenFingerprint: string, log: Logger): StreamableHTTPServerTransport {
   const server = kernel.newSessionServer();
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),

@@ -1,6 +1,7 @@
 /**
- * The settings page's Koa app: the page itself (HTML, CSS, JS shipped as string modules: no build
- * step, no CDN) and the small JSON API it drives.
+ * The settings page's Koa app: the page itself (HTML from page.ts; the script and stylesheet are the
+ * plain files assets/app.js and assets/app.css, read once and served as they are: no framework, no
+ * CDN) and the small JSON API it drives.
  *
  * Security, in the order the middleware runs:
  * 1. Host and Origin must be loopback names (the MCP endpoint's guard), so a DNS-rebinding page
@@ -20,18 +21,29 @@ import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
-import type { KubezillaServer } from '../server.js';
+import type { ContextList } from '../providers/cluster/clusters.js';
+import type { AuditLog } from '../providers/config/audit.js';
+import type { SettingsStore } from '../providers/config/settings.js';
+import type { TokenStore } from '../providers/config/tokens.js';
 import { hostOriginGuard, isLoopbackAddress, reject, unbracketed } from '../transports/guards.js';
-import { mcpUrl } from '../transports/listener.js';
-import { PAGE_SCRIPT } from './assets/script.js';
-import { PAGE_STYLE } from './assets/style.js';
+import { mcpUrl, type ListenerStatus } from '../transports/listener.js';
+import { pageAsset } from './assets/files.js';
 import { renderPage } from './assets/page.js';
 
-/** The parts of the running server the page drives. */
-export type SettingsControl = Pick<
-  KubezillaServer,
-  'kernel' | 'listener' | 'settings' | 'tokens' | 'enableMcp' | 'disableMcp' | 'setMcpAddress' | 'mcpAddress'
->;
+/** What the page reads and drives, and nothing more: the running server implements it. */
+export interface SettingsControl {
+  mcpStatus(): ListenerStatus;
+  /** Where MCP listens, or would: saved settings with this run's overrides on top. */
+  mcpAddress(): { bind: string; port: number; allowNonLoopback: boolean };
+  enableMcp(): Promise<unknown>;
+  disableMcp(): Promise<void>;
+  /** Throws with a message for the person when the address cannot be changed now. */
+  setMcpAddress(bind: string, port: number): void;
+  readonly settings: Pick<SettingsStore, 'get' | 'update'>;
+  readonly tokens: Pick<TokenStore, 'file' | 'ensure' | 'fingerprint' | 'regenerate'>;
+  contexts(): ContextList;
+  readonly audit: Pick<AuditLog, 'file' | 'recent'>;
+}
 
 export const CSRF_HEADER = 'x-csrf-token';
 const BIND_SHAPE = /^(?:[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
@@ -115,7 +127,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   });
 
   const state = () => {
-    const status = control.listener.status();
+    const status = control.mcpStatus();
     const address = control.mcpAddress();
     const settings = control.settings.get();
     return {
@@ -163,11 +175,11 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   });
   router.get('/assets/app.js', (ctx) => {
     ctx.type = 'text/javascript; charset=utf-8';
-    ctx.body = PAGE_SCRIPT;
+    ctx.body = pageAsset('app.js');
   });
   router.get('/assets/app.css', (ctx) => {
     ctx.type = 'text/css; charset=utf-8';
-    ctx.body = PAGE_STYLE;
+    ctx.body = pageAsset('app.css');
   });
 
   router.get('/api/state', (ctx) => {
@@ -191,10 +203,12 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     }
     try {
       await control.enableMcp();
-      log.info('MCP enabled from the settings page', { url: (control.listener.status() as { url?: string }).url });
+      log.info('MCP enabled from the settings page', { url: (control.mcpStatus() as { url?: string }).url });
     } catch (err) {
       // The box bounces back: remember "off", keep the listener's error for the status row.
-      control.settings.update((s) => void (s.mcp.enabled = false));
+      control.settings.update((s) => {
+      s.mcp.enabled = false;
+    });
       log.warn('MCP could not be enabled from the settings page', { error: (err as Error).message });
       ctx.status = 409;
       ctx.body = { ...state(), problem: (err as Error).message };
@@ -220,7 +234,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   /** The ready `claude mcp add` command, token included: only on an explicit click. */
   router.post('/api/token/command', async (ctx) => {
     await body(ctx);
-    const status = control.listener.status();
+    const status = control.mcpStatus();
     const address = control.mcpAddress();
     // Not running yet: the address it will use (a port of 0 is only known once it listens).
     const url = status.state === 'running' ? status.url : mcpUrl(address.bind, address.port || 7331);
@@ -234,7 +248,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
 
   router.get('/api/clusters', (ctx) => {
     try {
-      const list = control.kernel.container.resolve('clusters').listContexts();
+      const list = control.contexts();
       ctx.body = {
         current: list.current ?? null,
         contexts: list.contexts.map((c) => ({
@@ -260,7 +274,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   router.get('/api/audit', (ctx) => {
     const limit = Math.min(Math.max(Number(ctx.query.limit) || 25, 1), 200);
     try {
-      const audit = control.kernel.container.resolve('audit');
+      const audit = control.audit;
       ctx.body = { entries: audit.recent(limit), file: audit.file };
     } catch (err) {
       ctx.body = { entries: [], error: `The audit log is unavailable: ${(err as Error).message}` };

@@ -49,7 +49,7 @@ describe('kubezilla-mcp CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/kubezilla-mcp serve \[options\]/);
     expect(help.stdout).toMatch(/--tools-dir DIR/);
-    expect(help.stdout).toMatch(/--enable-destructive   Offer the destructive tools/);
+    expect(help.stdout).toMatch(/--enable-destructive {3}Offer the destructive tools/);
     expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 

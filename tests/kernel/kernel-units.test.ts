@@ -116,7 +116,7 @@ describe('logger', () => {
 });
 
 describe('config directory', () => {
-  it('follows the brief per OS, and KUBEZILLA_CONFIG_DIR overrides it', async () => {
+  it('uses Kubezilla Desktop\'s directory per OS, and KUBEZILLA_CONFIG_DIR overrides it', async () => {
     const { defaultConfigDir } = await import('../../src/providers/config/config-dir.js');
     const { homedir } = await import('node:os');
     expect(defaultConfigDir('linux', {})).toBe(`${homedir()}/.config/KubezillaDesktop`);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
+import { isWorkload, resolveObjectRef, type RefInput } from '../../src/tools/common/refs.js';
 import { ClusterProvider } from '../../src/providers/cluster/clusters.js';
 import { describeApiPath } from '../../src/providers/cluster/kube-errors.js';
 import { KubeApiError } from '../../src/providers/cluster/kube-errors.js';
@@ -33,6 +34,7 @@ describe('clusters provider', () => {
   let dir: string;
   let kubeconfigFile: string;
   let provider: ClusterProvider;
+  let clockAhead = 0;
   let tunnelSettings: Record<string, TunnelConfig> = {};
   let proxy: HttpServer;
   let proxyPort: number;
@@ -142,6 +144,7 @@ describe('clusters provider', () => {
       tunnels: new TunnelRegistry({ agentSocket: '', connectTimeoutMs: 3000 }),
       tunnelSettings: () => tunnelSettings,
       requestTimeoutMs: 1500,
+      clock: () => Date.now() + clockAhead,
     });
   });
 
@@ -207,19 +210,37 @@ describe('clusters provider', () => {
     expect(err.message).toContain('Unknown kind "deploymnt" in context "direct"');
     expect(err.message).toContain('deployments.apps (Deployment');
 
-    expect(await h.resolveWorkload('deploy/web')).toMatchObject({ name: 'web', kind: { kind: 'Deployment' } });
-    expect(await h.resolveWorkload('sts/db')).toMatchObject({ name: 'db', kind: { kind: 'StatefulSet' } });
-    expect(await h.resolveWorkload('pod/web-0')).toMatchObject({ name: 'web-0', kind: { kind: 'Pod' } });
-    await expect(h.resolveWorkload('svc/web')).rejects.toThrow(/not a workload kind/);
-    await expect(h.resolveWorkload('web')).rejects.toThrow(/not a workload reference/);
+  });
+
+  it('reads object references one way for every tool: kind/name, kind name, or a kind beside a bare name', async () => {
+    const h = await provider.get('direct');
+    const ref = (input: Omit<RefInput, 'field'>) => resolveObjectRef(h, { field: 'name', ...input });
+    expect(await ref({ ref: 'deploy/web' })).toMatchObject({ name: 'web', kind: { kind: 'Deployment' } });
+    expect(await ref({ ref: ' sts db ' })).toMatchObject({ name: 'db', kind: { kind: 'StatefulSet' } });
+    expect(await ref({ ref: 'web-0', kind: 'po' })).toMatchObject({ name: 'web-0', kind: { kind: 'Pod' } });
+    expect(await ref({ ref: 'web-0', bareKind: 'pod' })).toMatchObject({ name: 'web-0', kind: { kind: 'Pod' } });
+    // The same kind spelled two ways is one kind; two kinds are refused, naming both.
+    expect(await ref({ ref: 'deployment/web', kind: 'deploy' })).toMatchObject({ name: 'web', kind: { kind: 'Deployment' } });
+    await expect(ref({ ref: 'pod/web', kind: 'deploy' })).rejects.toThrow(/kind "deploy" and name "pod\/web" name two different kinds \(Deployment and Pod\)/);
+    await expect(ref({ ref: 'web' })).rejects.toThrow(/name: "web" is not kind\/name/);
+    await expect(ref({ ref: 'a/b/c' })).rejects.toThrow(/name: "a\/b\/c" is neither a name nor kind\/name/);
+    await expect(ref({ ref: '/web' })).rejects.toThrow(ToolError);
+    expect(isWorkload((await ref({ ref: 'sts/x' })).kind)).toBe(true);
+    expect(isWorkload((await ref({ ref: 'pod/x' })).kind)).toBe(false);
+    expect(isWorkload((await ref({ ref: 'pod/x' })).kind, 'pods')).toBe(true);
+    expect(isWorkload((await ref({ ref: 'svc/x' })).kind, 'pods')).toBe(false);
   });
 
   it('refreshes discovery once on a miss and finds a new CRD', async () => {
     const h = await provider.get('direct');
-    await h.resolveKind('pods');
+    h.discovery.invalidate();
+    await h.resolveKind('pods'); // fetched now
     const before = api.seen.filter((s) => s === 'GET /apis').length;
     api.addGadgets();
-    await new Promise((r) => setTimeout(r, 2100)); // the refresh-on-miss throttle
+    // Within the refresh-on-miss throttle a miss does not fetch again; past it, it does.
+    await expect(h.resolveKind('gadget')).rejects.toThrow(/Unknown kind "gadget"/);
+    expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before);
+    clockAhead += 2001;
     expect((await h.resolveKind('gadget')).group).toBe('toys.example.com');
     expect(api.seen.filter((s) => s === 'GET /apis').length).toBe(before + 1);
     await h.resolveKind('gadgets');

@@ -23,14 +23,18 @@ describe('the composition root', () => {
     writeFileSync(join(dir, 'flag.yaml'), cfg('from-flag', 'https://10.255.255.2:6443'));
     process.env.KUBECONFIG = join(dir, 'env.yaml');
     const lines: string[] = [];
-    const container = composeContainer(
+    const { container, settings } = composeContainer(
       { configDir: join(dir, 'config'), kubeconfigPaths: [join(dir, 'flag.yaml')], toolDirs: [] },
       createLogger({ write: (l) => lines.push(l) }),
     );
-    container.resolve('settings').update((s) => {
+    settings.update((s) => {
       s.kubeconfig.inline.push({ name: 'pasted', content: cfg('from-settings', 'https://10.255.255.3:6443') });
       s.tunnels['from-settings'] = { host: 'bastion.invalid', user: 'ops' };
     });
+    // Modules get the settings read-only: the same values, and no update().
+    expect(container.resolve('settings').get()).toBe(settings.get());
+    expect((container.resolve('settings') as { update?: unknown }).update).toBeUndefined();
+    expect(Object.isFrozen(container.resolve('settings'))).toBe(true);
     const clusters = container.resolve('clusters');
     expect(clusters).toBeInstanceOf(ClusterProvider);
     expect(container.resolve('clusters')).toBe(clusters); // singleton
@@ -43,7 +47,7 @@ describe('the composition root', () => {
     // Adding a kubeconfig on the settings page reaches watchers at once.
     const changes: string[][] = [];
     const stop = clusters.watchContexts((l) => changes.push(l.contexts.map((c) => c.name)));
-    container.resolve('settings').update((s) => {
+    settings.update((s) => {
       s.kubeconfig.inline.push({ name: 'second', content: cfg('added-later', 'https://10.255.255.4:6443') });
     });
     expect(changes).toEqual([['from-env', 'from-flag', 'from-settings', 'added-later']]);

@@ -47,15 +47,12 @@ describe('kind resolution', () => {
     expect(index.category('configmaps')).toEqual([]);
   });
 
-  it('stays fast with hundreds of CRDs', () => {
+  it('resolves and suggests among hundreds of CRDs (how fast is measured in bench/discovery.bench.ts)', () => {
     const kinds: ResolvedKind[] = [];
     for (let i = 0; i < 800; i++) kinds.push(kind(`g${i}.example.com`, 'v1', `Thing${i}`, `things${i}`, { shortNames: [`t${i}`] }));
-    const t0 = performance.now();
     const index = new KindIndex(kinds);
     for (let i = 0; i < 1000; i++) expect(index.resolve(`t${i % 800}`)?.kind).toBe(`Thing${i % 800}`);
-    const close = index.closest('thing12x');
-    expect(performance.now() - t0).toBeLessThan(500);
-    expect(close[0]?.kind).toMatch(/^Thing12/);
+    expect(index.closest('thing12x')[0]?.kind).toMatch(/^Thing12/);
   });
 
   it('builds API paths for collections, objects and subresources', () => {
@@ -85,7 +82,7 @@ describe('kind resolution', () => {
     };
     // Blank would be the collection (every Secret); `.` and `..` climb the path (`..` = the Namespace object).
     expect(refusal({ namespace: 'default', name: '' })).toMatch(/^name "" is blank;.*not "\." or "\.\."/);
-    expect(refusal({ namespace: 'default', name: '  ' })).toMatch(/^name "  " is blank/);
+    expect(refusal({ namespace: 'default', name: '  ' })).toMatch(/^name " {2}" is blank/);
     expect(refusal({ namespace: 'default', name: '..' })).toMatch(/^name "\.\." is not a valid object name\. Kubernetes object names are path segments/);
     expect(refusal({ namespace: 'default', name: '.' })).toMatch(/^name "\." is not a valid object name/);
     expect(refusal({ namespace: 'default', name: 'a%2F..' })).toMatch(/contains "%"/);

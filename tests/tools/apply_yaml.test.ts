@@ -180,8 +180,8 @@ describe('apply_yaml', () => {
     const text = await env.call('apply_yaml', { manifest, namespace: ns, diffOnly: true });
     expect(text).toMatch(/^Diff of 1 object against the server-side dry run \(context kz-admin\); nothing was applied\./);
     expect(text).toContain('--- configmap/app (live)\n+++ configmap/app (after apply)\n@@ ');
-    expect(text).toMatch(/^-  mode: green$/m);
-    expect(text).toMatch(/^\+  mode: purple$/m);
+    expect(text).toMatch(/^- {2}mode: green$/m);
+    expect(text).toMatch(/^\+ {2}mode: purple$/m);
     expect(text).not.toMatch(/resourceVersion|managedFields|uid:|creationTimestamp/);
     expect(await env.kubectl(['get', 'cm', 'app', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('green');
 
@@ -211,8 +211,8 @@ describe('apply_yaml', () => {
     for (const leaked of ['s3cr3t-value', Buffer.from('s3cr3t-value-one').toString('base64'), Buffer.from('s3cr3t-value-two').toString('base64'), 'admin-user', Buffer.from('admin-user').toString('base64')]) {
       expect(diff).not.toContain(leaked);
     }
-    expect(diff).toMatch(/^-  token: "<redacted: 16 bytes>"\n\+  token: "<redacted: 16 bytes, changed>"$/m);
-    expect(diff).not.toMatch(/^[-+]  user:/m);
+    expect(diff).toMatch(/^- {2}token: "<redacted: 16 bytes>"\n\+ {2}token: "<redacted: 16 bytes, changed>"$/m);
+    expect(diff).not.toMatch(/^[-+] {2}user:/m);
     const invalid = await env.callRaw('apply_yaml', { manifest: secret('s3cr3t-value-three').replace('name: creds', 'name: Bad_Name') });
     expect(invalid.isError).toBe(true);
     expect(invalid.text).not.toContain('s3cr3t-value');
@@ -280,7 +280,7 @@ describe('apply_yaml', () => {
     const preview = `applying removes 4 fields the manifest leaves out (asks first): ${REMOVED_FIELDS.join(', ')}`;
     expect(dry).toContain(`\ndeployment.apps/pruned configured (server dry run); ${preview}`);
     const diff = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns, diffOnly: true });
-    expect(diff).toMatch(/^-  replicas: 3$/m);
+    expect(diff).toMatch(/^- {2}replicas: 3$/m);
     expect(diff).toContain(`\ndeployment.apps/pruned: ${preview}`);
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
 

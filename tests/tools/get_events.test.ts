@@ -121,7 +121,12 @@ describe('get_events', () => {
   });
 
   it('sinceSeconds keeps only recent events', async () => {
-    await new Promise((r) => setTimeout(r, 3000));
+    // Event times have whole seconds: start the new events at least three seconds after the newest
+    // old one (usually long past by now, so this rarely waits).
+    const older = JSON.parse(await env.kubectl(['-n', ns, 'get', 'events', '-o', 'json'])) as { items: Array<Record<string, any>> };
+    const newest = Math.max(0, ...older.items.map((e) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) || 0));
+    const wait = newest + 3000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const t0 = Date.now();
     await env.kubectl(['-n', ns, 'scale', 'deploy/web', '--replicas=3']);
     const ok = await eventually(async () => (await kubectlEvents()).some((e) => e.reason === 'ScalingReplicaSet' && /from 2 to 3/.test(e.message)), 30_000);

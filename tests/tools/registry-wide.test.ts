@@ -1,6 +1,6 @@
 // Registry-wide checks over every built-in tool: the contract every module must keep, checked in
-// one place so a new tool cannot quietly break it. The schema snapshot makes any change to a
-// tool's interface a visible diff in review.
+// one place so a new tool cannot quietly break it. The snapshots (every tool's input schema, and the
+// whole tools/list a client receives) make any change to what the model reads a visible diff.
 import { describe, expect, it } from 'vitest';
 import { loadRegistry, TOOL_NAME } from '../../src/kernel/registry.js';
 import { serverInstructions } from '../../src/kernel/mcp-server.js';
@@ -100,6 +100,16 @@ describe('every built-in tool', () => {
       tools.map(({ module }) => [module.name, describeTool(module).inputSchema]).sort(([a], [b]) => String(a).localeCompare(String(b))),
     );
     await expect(JSON.stringify(schemas, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tool-input-schemas.json');
+  });
+
+  it('sends, in tools/list under the default settings, exactly the snapshotted text the model reads', async () => {
+    // Names, titles, descriptions, annotations and schemas as a client receives them, so any change
+    // to what the model reads is a reviewed diff, and its size (what every session pays) is printed.
+    const settings = parseSettings({}, 'test');
+    const wire = new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' })).list();
+    const bytes = Buffer.byteLength(JSON.stringify({ tools: wire }));
+    console.log(`tools/list under the default settings: ${wire.length} tools, ${bytes} bytes`);
+    await expect(JSON.stringify(wire, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tools-list.json');
   });
 });
 

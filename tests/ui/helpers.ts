@@ -117,7 +117,7 @@ const MCP_HEADERS = {
   'content-type': 'application/json',
 };
 
-/** A raw authenticated MCP initialize POST, as the brief's smoke check does with curl. */
+/** A raw authenticated MCP initialize POST, as the README's curl smoke check sends it. */
 export async function initialize(url: string, token: string): Promise<InitializeAnswer> {
   const response = await fetch(url, {
     method: 'POST',

@@ -179,7 +179,7 @@ describe('the API drives the running server', () => {
     expect(list.json.problems[0].source).toContain('broken.yaml');
     expect(JSON.stringify(list.json)).not.toContain('not-a-real-token'); // kubeconfig credentials stay out
     expect(list.json.contexts.map((c: { readOnly: string | null }) => c.readOnly)).toEqual([null, null]);
-    const settings = ui.server.kernel.container.cradle.settings;
+    const settings = ui.server.settings;
     settings.update((draft) => void (draft.policy.readOnlyContexts = ['dev']));
     try {
       expect((await api('/api/clusters')).json.contexts[0].readOnly).toBe('listed in policy.readOnlyContexts');

@@ -23,7 +23,7 @@ import { ToolError } from '../../kernel/contract.js';
 import type { Logger } from '../../kernel/logger.js';
 import { levenshtein } from './discovery.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
-import { bastionKey, TUNNEL_EXTENSION, TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
+import { bastionKey, TUNNEL_EXTENSION, type TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
 import { ClusterHandle, type ClientNode } from './handle.js';
 
 let clientNode: Promise<ClientNode> | undefined;
@@ -32,7 +32,8 @@ let clientNode: Promise<ClientNode> | undefined;
  * loaded on the first call that needs a cluster, never at start-up.
  */
 function loadClientNode(): Promise<ClientNode> {
-  return (clientNode ??= import('@kubernetes/client-node'));
+  clientNode ??= import('@kubernetes/client-node');
+  return clientNode;
 }
 
 export interface ContextInfo {
@@ -68,6 +69,8 @@ export interface ClusterProviderOptions {
   readOnlyContexts?: () => readonly string[];
   logger?: Logger;
   requestTimeoutMs?: number;
+  /** Milliseconds now, for discovery's cache ages; tests pass a clock they can move. */
+  clock?: () => number;
 }
 
 /** Reads and validates the tunnel configuration of a context. Exported for tests. */
@@ -144,6 +147,7 @@ export class ClusterProvider implements ClusterTargets {
   #handles = new Map<string, { key: string; handle: Promise<ClusterHandle> }>();
   #logger: Logger | undefined;
   #requestTimeoutMs: number;
+  readonly #clock: (() => number) | undefined;
   #seenGeneration = -1;
 
   constructor(options: ClusterProviderOptions) {
@@ -153,6 +157,7 @@ export class ClusterProvider implements ClusterTargets {
     this.#readOnlyContexts = options.readOnlyContexts ?? (() => []);
     this.#logger = options.logger;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#clock = options.clock;
   }
 
   /** Every context, with problems; reads only local files (never a cluster). */
@@ -250,7 +255,11 @@ export class ClusterProvider implements ClusterTargets {
         tunnel = { config: t.config, localPort };
       }
       const k8s = await loadClientNode();
-      return new ClusterHandle(resolved, { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, k8s, ...(this.#logger ? { logger: this.#logger } : {}) }, tunnel);
+      return new ClusterHandle(
+        resolved,
+        { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, k8s, ...(this.#logger ? { logger: this.#logger } : {}), ...(this.#clock ? { clock: this.#clock } : {}) },
+        tunnel,
+      );
     })();
     this.#handles.set(ctx.name, { key, handle });
     handle.catch(() => {

@@ -291,6 +291,7 @@ export function resourcePath(k: Pick<ResolvedKind, 'group' | 'version' | 'plural
 
 /** A DNS-1123 label, which is what Kubernetes requires of a namespace's name. */
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** A value for an error message: JSON-quoted (control characters visible), and short. */
@@ -338,10 +339,9 @@ export interface DiscoveryOptions {
   minRefreshMs?: number;
   /** Re-fetch on the next use after this long (default 10 min). */
   ttlMs?: number;
+  /** Milliseconds now (default Date.now); tests move their own clock instead of sleeping. */
+  now?: () => number;
 }
-
-/** The workload kinds that `deploy/web` style references may name. */
-const WORKLOADS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', '/Pod', 'batch/Job', 'batch/CronJob']);
 
 export class DiscoveryCache {
   #index: KindIndex | undefined;
@@ -351,6 +351,7 @@ export class DiscoveryCache {
   #aggregated: boolean | undefined;
   readonly #minRefreshMs: number;
   readonly #ttlMs: number;
+  readonly #now: () => number;
 
   constructor(
     private readonly fetch: DiscoveryFetch,
@@ -358,6 +359,7 @@ export class DiscoveryCache {
   ) {
     this.#minRefreshMs = options.minRefreshMs ?? 2000;
     this.#ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Every served resource (cached). */
@@ -380,7 +382,7 @@ export class DiscoveryCache {
   }
 
   async #get(signal?: AbortSignal, force = false): Promise<KindIndex> {
-    const fresh = this.#index && Date.now() - this.#fetchedAt < this.#ttlMs;
+    const fresh = this.#index && this.#now() - this.#fetchedAt < this.#ttlMs;
     if (fresh && !force) return this.#index!;
     if (!this.#inflight) {
       // Shared by every concurrent caller, so not tied to one caller's signal (the fetch function
@@ -389,7 +391,7 @@ export class DiscoveryCache {
         .then(({ kinds, failedGroups, aggregated }) => {
           this.#aggregated = aggregated;
           this.#index = new KindIndex(kinds);
-          this.#fetchedAt = Date.now();
+          this.#fetchedAt = this.#now();
           this.#failedGroups = failedGroups;
           return this.#index;
         })
@@ -412,7 +414,7 @@ export class DiscoveryCache {
     if (typeof text !== 'string' || text.trim() === '') throw new ToolError('No kind given.', 'Pass a kind such as "pods", "deploy" or "Deployment"; list_kinds shows them all.');
     let index = await this.#get(signal);
     let found = index.resolve(text);
-    if (!found && Date.now() - this.#fetchedAt >= this.#minRefreshMs) {
+    if (!found && this.#now() - this.#fetchedAt >= this.#minRefreshMs) {
       index = await this.#get(signal, true);
       found = index.resolve(text);
     }
@@ -437,18 +439,5 @@ export class DiscoveryCache {
       if (kinds.length === 0) throw err;
       return { category: text.trim().toLowerCase(), kinds };
     }
-  }
-
-  /** `deploy/web`, `sts/db`, `pod/x`, `deployment.apps/web` → kind + name. */
-  async resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
-    const slash = typeof ref === 'string' ? ref.indexOf('/') : -1;
-    if (slash <= 0 || slash === ref.length - 1 || ref.indexOf('/', slash + 1) !== -1) {
-      throw new ToolError(`"${ref}" is not a workload reference.`, 'Write it as <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, pod/web-0, job/backup, cj/nightly.');
-    }
-    const kind = await this.resolveKind(ref.slice(0, slash), signal);
-    if (!WORKLOADS.has(`${kind.group}/${kind.kind}`)) {
-      throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, 'Workload references name a Deployment (deploy/), StatefulSet (sts/), DaemonSet (ds/), ReplicaSet (rs/), Pod (pod/), Job (job/) or CronJob (cj/).');
-    }
-    return { kind, name: ref.slice(slash + 1) };
   }
 }

@@ -11,7 +11,6 @@
  *   // → { status, headers, text, json() }; non-2xx throws KubeApiError (a ToolError with .code)
  * await handle.stream(path, opts)     // → { status, headers, body: ReadableStream } (logs -f)
  * await handle.resolveKind('deploy', signal)        // → ResolvedKind (group, version, kind, plural, …)
- * await handle.resolveWorkload('deploy/web', signal) // → { kind, name }
  * await handle.listKinds(signal)                     // → ResolvedKind[]
  * handle.pathFor(kind, { namespace?, name?, subresource? }) // → '/apis/apps/v1/namespaces/x/deployments/web'
  * await handle.kubeconfigFileFor(signal)             // → path of a 0600 single-context kubeconfig
@@ -42,7 +41,7 @@ import { ToolError } from '../../kernel/contract.js';
 import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
-import { describeApiPath, describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
+import { causeChain, describeApiPath, describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
 
@@ -71,13 +70,7 @@ export interface KubeResponse {
 }
 
 function isStaleConnection(err: unknown): boolean {
-  let cur: unknown = err;
-  for (let i = 0; i < 4 && cur && typeof cur === 'object'; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
+  return [...causeChain(err, 4)].some((e) => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((e as { code?: string }).code ?? ''));
 }
 
 let tempRoot: string | undefined;
@@ -117,7 +110,7 @@ export class ClusterHandle {
 
   constructor(
     readonly resolved: ResolvedContext,
-    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode },
+    private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode; clock?: () => number },
     tunnel: { config: TunnelConfig; localPort: number } | undefined,
   ) {
     this.context = resolved.name;
@@ -160,7 +153,7 @@ export class ClusterHandle {
         const res = await this.#send(path, { accept, ...(signal ? { signal } : {}) }, false);
         return { status: res.status, contentType: res.headers['content-type'] ?? '', body: res.text };
       },
-      { context: this.context },
+      { context: this.context, ...(provider.clock ? { now: provider.clock } : {}) },
     );
   }
 
@@ -430,10 +423,6 @@ export class ClusterHandle {
 
   resolveKindOrCategory(text: string, signal?: AbortSignal): ReturnType<DiscoveryCache['resolveKindOrCategory']> {
     return this.discovery.resolveKindOrCategory(text, signal);
-  }
-
-  resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
-    return this.discovery.resolveWorkload(ref, signal);
   }
 
   listKinds(signal?: AbortSignal): Promise<ResolvedKind[]> {

@@ -2,8 +2,8 @@
  * Turns whatever a Kubernetes call threw into a ToolError that says what failed, why, and what
  * to try: HTTP statuses from the API server (401, 403, 404, 409, 422, 429, 5xx, with the Status
  * object's reason and causes), timeouts, connection failures (refused, DNS, TLS) and tunnel
- * failures. The kernel calls `describeKubernetesError` for any non-ToolError a cluster tool
- * throws; handles call it with their own context, server and user filled in.
+ * failures. The cluster handle (handle.ts) calls `describeKubernetesError` for every request that
+ * fails, with its context, server and user filled in; tools reach it through `handle.describeError`.
  */
 import { ToolError } from '../../kernel/contract.js';
 import { TunnelError } from './tunnels.js';
@@ -53,24 +53,32 @@ export function statusOf(err: unknown): { code: number; status: K8sStatus | unde
   return { code, status };
 }
 
-function causeCode(err: unknown): string | undefined {
+/** `err` and the errors it wraps (`cause`), outermost first; a few levels are enough for fetch and TLS errors. */
+export function* causeChain(err: unknown, depth = 5): Generator<object> {
   let cur: unknown = err;
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    const c = (cur as { code?: unknown }).code;
-    if (typeof c === 'string') return c;
+  for (let i = 0; i < depth && cur && typeof cur === 'object'; i++) {
+    yield cur;
     cur = (cur as { cause?: unknown }).cause;
+  }
+}
+
+function causeCode(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string') return c;
   }
   return undefined;
 }
 
 function causeMessage(err: unknown): string {
-  let cur: unknown = err;
   let last = err instanceof Error ? err.message : String(err);
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    if (cur instanceof Error && cur.message) last = cur.message;
-    cur = (cur as { cause?: unknown }).cause;
-  }
+  for (const e of causeChain(err)) if (e instanceof Error && e.message) last = e.message;
   return last;
+}
+
+/** A 422 Status's field causes as `field: message` parts. */
+export function invalidFields(status: { details?: { causes?: Array<{ field?: string; message?: string; reason?: string }> } } | undefined): string[] {
+  return (status?.details?.causes ?? []).map((c) => `${c.field ?? '?'}: ${c.message ?? c.reason ?? 'invalid'}`);
 }
 
 const TLS_CODES = new Set([
@@ -172,7 +180,7 @@ function describeHttp(code: number, status: K8sStatus | undefined, info: KubeCal
         'Read it again and retry the change; apply_yaml with server-side apply avoids most conflicts.',
       );
     case 422: {
-      const causes = (status?.details?.causes ?? []).map((c) => `${c.field ?? '?'}: ${c.message ?? c.reason ?? 'invalid'}`);
+      const causes = invalidFields(status);
       return new ToolError(
         `The API server rejected ${target(info)} as invalid (${ctx})${causes.length ? `: ${causes.join('; ')}` : `.${serverSays}`}`,
         'Fix the named fields and try again; get_resource_yaml shows the current object.',

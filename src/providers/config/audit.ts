@@ -1,7 +1,7 @@
 /**
  * The audit log: one JSON line per mutation in <config dir>/audit.log (mode 0600), append-only.
- * Mutation tools call `audit.record(...)` once per attempt, whatever the outcome; the settings
- * page shows `audit.recent(n)`.
+ * The kernel records every call of a non-read tool once, whatever the outcome (the composition root
+ * hands it `audit.record`), so no tool can forget to; the settings page shows `audit.recent(n)`.
  *
  * An entry says who (the MCP session), what (tool, context, namespace, target), how it ended and a
  * one-line summary. It never holds secrets or manifest contents: every string field is passed

@@ -1,5 +1,6 @@
 /**
- * Where Kubezilla keeps its token and settings: the brief's per-OS directory, unless
+ * Where Kubezilla keeps its token and settings: the per-OS directory of Kubezilla Desktop
+ * (~/.config/KubezillaDesktop on Linux, ~/Library/Application Support/… on macOS, %LOCALAPPDATA%\… on Windows), unless
  * `--config-dir` or KUBEZILLA_CONFIG_DIR says otherwise (tests always do, so they never touch a
  * real user's token).
  *

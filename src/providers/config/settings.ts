@@ -101,14 +101,24 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * What modules get as `ctx.settings`: the current settings, deep-frozen, and no way to change
+ * them. Changing settings is the person's (settings page, CLI), never a tool's.
+ */
+export interface SettingsView {
+  get(): Settings;
+}
+
 declare module '../../kernel/contract.js' {
   interface Providers {
-    settings: SettingsStore;
+    settings: SettingsView;
   }
 }
 
 export class SettingsStore {
   readonly file: string;
+  /** The read-only face of this store that the container hands to modules. */
+  readonly view: SettingsView = Object.freeze({ get: () => this.get() });
   #current: Settings;
   #listeners = new Set<Listener>();
 

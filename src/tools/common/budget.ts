@@ -1,7 +1,7 @@
 /**
- * Budgets for answers whose newest part matters most (logs, events): the tool keeps the newest
- * lines that fit and says how many older ones it dropped, rather than letting the kernel's
- * last-resort budget cut the newest end off.
+ * Fitting an answer to its byte budget, one way for every tool: keep whole lines from the end that
+ * matters (the newest for logs and events, the first for tables, YAML and diffs) and say how many
+ * were left out, rather than letting the kernel's last-resort budget cut mid-line at the end.
  */
 import type { SettingsStore } from '../../providers/config/settings.js';
 
@@ -13,15 +13,26 @@ export function bodyBudget(settings: Pick<SettingsStore, 'get'> | undefined, res
 
 /** Keeps the last lines whose UTF-8 size (with newlines) fits `budget`; returns how many were dropped. */
 export function keepNewest(lines: readonly string[], budget: number): { kept: string[]; dropped: number } {
+  const n = countFitting(lines.length, (i) => lines[lines.length - 1 - i]!, budget);
+  return { kept: lines.slice(lines.length - n), dropped: lines.length - n };
+}
+
+/** Keeps the first lines whose UTF-8 size (with newlines) fits `budget`; returns how many were dropped. */
+export function keepFirst(lines: readonly string[], budget: number): { kept: string[]; dropped: number } {
+  const n = countFitting(lines.length, (i) => lines[i]!, budget);
+  return { kept: lines.slice(0, n), dropped: lines.length - n };
+}
+
+function countFitting(total: number, line: (i: number) => string, budget: number): number {
   let used = 0;
-  let start = lines.length;
-  while (start > 0) {
-    const size = Buffer.byteLength(lines[start - 1]!) + 1;
+  let n = 0;
+  while (n < total) {
+    const size = Buffer.byteLength(line(n)) + 1;
     if (used + size > budget) break;
     used += size;
-    start--;
+    n++;
   }
-  return { kept: lines.slice(start), dropped: start };
+  return n;
 }
 
 /** Shortens one very long line so a single line cannot eat the whole budget. */

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { ToolError } from '../../kernel/contract.js';
-import type { ClusterHandle } from '../../providers/cluster/handle.js';
+import type { ClusterHandle, KubeResponse } from '../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../providers/cluster/discovery.js';
 import { getObject } from './objects.js';
 import type { KObject } from './workloads.js';
@@ -69,7 +69,7 @@ export async function podsOnNode(handle: ClusterHandle, node: string, signal: Ab
   const items: KObject[] = [];
   let next: string | undefined;
   do {
-    let res;
+    let res: KubeResponse;
     try {
       res = await handle.request('/api/v1/pods', { query: { fieldSelector: `spec.nodeName=${node}`, limit: 500, ...(next ? { continue: next } : {}) }, signal });
     } catch (err) {

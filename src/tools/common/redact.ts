@@ -88,15 +88,21 @@ export function isSecret(obj: KubeObject): boolean {
   return obj.kind === 'Secret' && (obj.apiVersion === 'v1' || obj.apiVersion === undefined);
 }
 
-/** Replaces every value of `data` (base64) and `stringData` with `<redacted: N bytes>`. */
-export function redactSecretInPlace(obj: KubeObject): boolean {
+/**
+ * Replaces every value of `data` (base64) and `stringData` with `<redacted: N bytes>` (N decoded).
+ * With `before` (the same Secret's older maps, still encoded), a value that differs from it is marked
+ * `<redacted: N bytes, changed>`, so a diff can say a value changed without showing either.
+ */
+export function redactSecretInPlace(obj: KubeObject, before?: KubeObject): boolean {
   let any = false;
   for (const field of ['data', 'stringData'] as const) {
     const values = obj[field];
     if (!values || typeof values !== 'object') continue;
+    const old = (before?.[field] ?? (field === 'stringData' ? before?.data : undefined)) as Record<string, unknown> | undefined;
     for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
       const bytes = typeof value !== 'string' ? 0 : field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
-      (values as Record<string, string>)[key] = `<redacted: ${bytes} bytes>`;
+      const changed = old !== undefined && key in old && old[key] !== value;
+      (values as Record<string, string>)[key] = `<redacted: ${bytes} bytes${changed ? ', changed' : ''}>`;
       any = true;
     }
   }

@@ -10,6 +10,7 @@ import { ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
 import { getObject } from './objects.js';
+import { isWorkload, kindId, refText, resolveObjectRef, WORKLOAD_REF_HELP } from './refs.js';
 
 export interface ObjectMeta {
   name: string;
@@ -29,9 +30,9 @@ export interface KObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: spec and status differ per kind; each describer reads the fields it knows
   spec?: any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: as for spec
   status?: any;
   [key: string]: unknown;
 }
@@ -55,8 +56,6 @@ export function selectorString(selector: { matchLabels?: Record<string, string>;
   return parts.join(',');
 }
 
-export const WORKLOAD_REF_HELP =
-  'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
 
 export interface Workload {
   /** The kind the reference named (Pod for a bare pod name). */
@@ -107,22 +106,23 @@ export const JOB_KIND = builtin('Job', 'batch', 'jobs');
  * Unknown or non-workload kinds, a missing object (with near names) and RBAC refusals become
  * ToolErrors that say what to do.
  */
-export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, namespace: string, signal?: AbortSignal): Promise<Workload> {
-  const text = ref.trim();
-  let kind: ResolvedKind;
-  let name: string;
-  if (text.includes('/')) {
-    ({ kind, name } = await handle.resolveWorkload(text, signal));
-  } else {
-    kind = POD_KIND;
-    name = text;
+export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, namespace: string, signal?: AbortSignal, field = 'name'): Promise<Workload> {
+  const { kind, name } = await resolveObjectRef(handle, { field, ref, bareKind: 'pod' }, signal);
+  if (!isWorkload(kind, 'pods')) {
+    throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, `Name ${WORKLOAD_REF_HELP}.`);
   }
   const object = await getObject<KObject>(handle, kind, namespace, name, signal);
-  const result: Workload = { kind, name, namespace, object, pods: [], replicaSets: [], jobs: [] };
+  return podsOfWorkload(handle, kind, object, signal);
+}
+
+/** The pods (and ReplicaSets or Jobs) a workload object already read owns. */
+export async function podsOfWorkload(handle: ClusterHandle, kind: ResolvedKind, object: KObject, signal?: AbortSignal): Promise<Workload> {
+  const namespace = object.metadata.namespace ?? '';
+  const result: Workload = { kind, name: object.metadata.name, namespace, object, pods: [], replicaSets: [], jobs: [] };
   const podsPath = resourcePath(POD_KIND, { namespace });
   const podWhat = { resource: 'pods', namespace };
   const uid = object.metadata.uid ?? '';
-  switch (`${kind.group}/${kind.kind}`) {
+  switch (kindId(kind)) {
     case '/Pod':
       result.pods = [object];
       break;
@@ -161,12 +161,7 @@ export async function resolveWorkloadPods(handle: ClusterHandle, ref: string, na
       break;
     }
     default:
-      throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, `Name ${WORKLOAD_REF_HELP}.`);
+      throw new ToolError(`${kind.kind} is not a workload kind ("${refText(kind, object.metadata.name)}").`, `Name ${WORKLOAD_REF_HELP}.`);
   }
   return result;
-}
-
-/** `deploy/web` style text for messages: lowercase kind as kubectl prints it. */
-export function refText(kind: ResolvedKind | { kind: string }, name: string): string {
-  return `${kind.kind.toLowerCase()}/${name}`;
 }

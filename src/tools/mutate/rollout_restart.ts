@@ -8,10 +8,9 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg } from '../common/arguments.js';
 import { getObject, qualifiedResource } from '../common/objects.js';
-import { splitKindName } from '../common/refs.js';
+import { kindId, refText, resolveObjectRef, WORKLOAD_KINDS } from '../common/refs.js';
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-const RESTARTABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet']);
 
 interface Workload {
   metadata: { name: string; generation?: number };
@@ -34,10 +33,9 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
-    const { kindText, name } = splitKindName(input.resource, 'deploy/web');
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(kindText, ctx.signal);
-    if (!RESTARTABLE.has(`${kind.group}/${kind.kind}`)) {
+    const { kind, name } = await resolveObjectRef(handle, { field: 'resource', ref: input.resource }, ctx.signal);
+    if (!WORKLOAD_KINDS.get(kindId(kind))?.restartable) {
       throw new ToolError(
         `rollout_restart works on Deployments, StatefulSets and DaemonSets, not on ${kind.kind} ("${input.resource}").`,
         kind.kind === 'Pod' || kind.kind === 'ReplicaSet'
@@ -48,7 +46,7 @@ export default defineTool({
     const namespace = input.namespace ?? handle.namespace;
     const path = handle.pathFor(kind, { namespace, name });
     const info = { resource: qualifiedResource(kind), name, namespace };
-    const ref = `${kind.kind.toLowerCase()}/${name}`;
+    const ref = refText(kind, name);
     const where = `namespace ${namespace}, context ${handle.context}`;
 
     const object = await getObject<Workload>(handle, kind, namespace, name, ctx.signal);

@@ -10,7 +10,7 @@ import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../providers/cluster/discovery.js';
 import { ContextArg, NamespaceArg } from '../common/arguments.js';
 import { getObject, qualifiedResource } from '../common/objects.js';
-import { splitKindName } from '../common/refs.js';
+import { refText, resolveObjectRef } from '../common/refs.js';
 
 interface Scale {
   metadata?: { resourceVersion?: string };
@@ -35,9 +35,8 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
-    const { kindText, name } = splitKindName(input.resource, 'deploy/web');
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(kindText, ctx.signal);
+    const { kind, name } = await resolveObjectRef(handle, { field: 'resource', ref: input.resource }, ctx.signal);
     if (!kind.subresources.includes('scale')) {
       throw new ToolError(
         `${kind.kind} cannot be scaled: it has no scale subresource.`,
@@ -49,7 +48,7 @@ export default defineTool({
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     const path = handle.pathFor(kind, { ...(namespace ? { namespace } : {}), name, subresource: 'scale' });
     const info = { resource: `${qualifiedResource(kind)}/scale`, name, ...(namespace ? { namespace } : {}) };
-    const ref = `${kind.kind.toLowerCase()}/${name}`;
+    const ref = refText(kind, name);
 
     let current = await getObject<Scale>(handle, kind, namespace, name, ctx.signal, 'scale');
     const from = current.spec?.replicas ?? 0;

@@ -9,9 +9,9 @@ import { AllNamespacesArg, ContextArg, NamespaceArg } from '../common/arguments.
 import { lastSeen, listEvents, renderEvents, type KEvent } from '../common/events.js';
 import { bodyBudget } from '../common/budget.js';
 import { getObject } from '../common/objects.js';
-import { refText, resolveWorkloadPods } from '../common/workloads.js';
+import { isWorkload, refText, resolveObjectRef } from '../common/refs.js';
+import { podsOfWorkload } from '../common/workloads.js';
 
-const WORKLOAD_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'apps/ReplicaSet', 'batch/Job', 'batch/CronJob']);
 /** The alphabet Kubernetes uses for generated name suffixes and pod-template hashes. */
 const SAFE = '[bcdfghjklmnpqrstvwxz2456789]';
 
@@ -28,7 +28,7 @@ const input = Type.Object(
   { additionalProperties: false },
 );
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Matcher {
   label: string;
@@ -59,25 +59,20 @@ export default defineTool({
     let listNamespace: string | undefined = all ? undefined : namespace;
 
     if (args.object) {
-      const slash = args.object.indexOf('/');
-      if (slash <= 0 || slash === args.object.length - 1 || args.object.indexOf('/', slash + 1) !== -1) {
-        throw new ToolError(`object: "${args.object}" is not kind/name.`, 'Write it like pod/web-0, deploy/web, node/worker-1 or configmap/app.');
-      }
-      const kind = await handle.resolveKind(args.object.slice(0, slash), ctx.signal);
-      const name = args.object.slice(slash + 1);
+      const { kind, name } = await resolveObjectRef(handle, { field: 'object', ref: args.object, example: 'pod/web-0' }, ctx.signal);
       if (args.allNamespaces) notes.push('allNamespaces is ignored with object: the object is looked up in namespace ' + (kind.namespaced ? `"${namespace}"` : '(cluster-scoped)'));
-      if (WORKLOAD_KINDS.has(`${kind.group}/${kind.kind}`)) {
-        const w = await resolveWorkloadPods(handle, args.object, namespace, ctx.signal);
+      if (isWorkload(kind)) {
+        const w = await podsOfWorkload(handle, kind, await getObject(handle, kind, namespace, name, ctx.signal), ctx.signal);
         const exact = new Set<string>([`${kind.kind}/${name}`]);
         for (const p of w.pods) exact.add(`Pod/${p.metadata.name}`);
         for (const r of w.replicaSets) exact.add(`ReplicaSet/${r.metadata.name}`);
         for (const j of w.jobs) exact.add(`Job/${j.metadata.name}`);
-        const n = escape(name);
+        const n = escapeRegExp(name);
         const patterns: Array<[string, RegExp]> = [];
         const owned: string[] = [];
         switch (kind.kind) {
           case 'Deployment': {
-            const rsNames = [...w.replicaSets.map((r) => escape(r.metadata.name)), `${n}-${SAFE}{6,10}`];
+            const rsNames = [...w.replicaSets.map((r) => escapeRegExp(r.metadata.name)), `${n}-${SAFE}{6,10}`];
             patterns.push(['ReplicaSet', new RegExp(`^${n}-${SAFE}{6,10}$`)], ['Pod', new RegExp(`^(${rsNames.join('|')})-${SAFE}{5}$`)]);
             owned.push('ReplicaSets', 'pods');
             break;
@@ -87,7 +82,7 @@ export default defineTool({
             owned.push('pods');
             break;
           case 'CronJob': {
-            const jobNames = [...w.jobs.map((j) => escape(j.metadata.name)), `${n}-\\d+`];
+            const jobNames = [...w.jobs.map((j) => escapeRegExp(j.metadata.name)), `${n}-\\d+`];
             patterns.push(['Job', new RegExp(`^${n}-\\d+$`)], ['Pod', new RegExp(`^(${jobNames.join('|')})-${SAFE}{5}$`)]);
             owned.push('Jobs', 'pods');
             break;

@@ -18,7 +18,7 @@ import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
 import { chartOf, forbiddenHint, readRecord, releaseDescription, releaseRecords, type HelmRelease, type RecordRef } from '../../providers/helm/release-store.js';
 import { unifiedDiff } from '../common/line-diff.js';
-import { bodyBudget } from '../common/budget.js';
+import { bodyBudget, keepFirst } from '../common/budget.js';
 
 const SHOW = ['manifest', 'values', 'both'] as const;
 
@@ -111,14 +111,9 @@ export default defineTool({
     const parts: string[] = [head];
     for (const section of sections) {
       const lines = section.diff.split('\n');
-      const kept: string[] = [];
       budget -= Buffer.byteLength(section.title) + 6;
-      for (const line of lines) {
-        const size = Buffer.byteLength(line) + 1;
-        if (size > budget) break;
-        budget -= size;
-        kept.push(line);
-      }
+      const { kept } = keepFirst(lines, budget);
+      budget -= Buffer.byteLength(kept.join('\n')) + kept.length;
       parts.push(`== ${section.title}\n${kept.join('\n')}`);
       if (kept.length < lines.length) {
         notes.push(

@@ -15,7 +15,8 @@ import { age } from '../common/format.js';
 import { compilePattern } from '../common/patterns.js';
 import { bodyBudget, clip, keepNewest } from '../common/budget.js';
 import { timeSlicer } from '../common/time-slices.js';
-import { refText, resolveWorkloadPods, type KObject } from '../common/workloads.js';
+import { refText } from '../common/refs.js';
+import { resolveWorkloadPods, type KObject } from '../common/workloads.js';
 
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */
@@ -313,7 +314,9 @@ export default defineTool({
     }
 
     const lines: Line[] = [];
-    fetched.forEach((f, pod) => f?.lines.forEach((l, index) => lines.push({ ...l, pod, index })));
+    fetched.forEach((f, pod) => {
+      for (const [index, l] of (f?.lines ?? []).entries()) lines.push({ ...l, pod, index });
+    });
     if (!isPod) lines.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.pod - b.pod || a.index - b.index));
     const render = (l: Line) => clip(`${isPod ? '' : `[${pods[l.pod]!.metadata.name}] `}${args.timestamps && l.stamp ? `${l.stamp} ` : ''}${l.text}`);
     const rendered = lines.map(render);

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../common/arguments.js';
 import { getObject } from '../common/objects.js';
-import { splitRef } from '../common/refs.js';
+import { resolveObjectRef } from '../common/refs.js';
 import { cleanObject, type KubeObject } from '../common/redact.js';
 
 export default defineTool({
@@ -30,9 +30,8 @@ export default defineTool({
     { additionalProperties: false },
   ),
   async run(input, ctx) {
-    const { kindText, name } = splitRef(input.kind, input.name);
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(kindText, ctx.signal);
+    const { kind, name } = await resolveObjectRef(handle, { field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'cm/app' }, ctx.signal);
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     // getObject checks the name (path rules) and that the answer is that object, not a list.
     const obj = await getObject<KubeObject>(handle, kind, namespace, name, ctx.signal);

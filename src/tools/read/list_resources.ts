@@ -10,6 +10,7 @@ import { defineTool, ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../providers/cluster/discovery.js';
 import { AllNamespacesArg, ContextArg, FieldSelectorArg, KindArg, LabelSelectorArg, NamespaceArg, pageArgs } from '../common/arguments.js';
+import { bodyBudget, keepFirst } from '../common/budget.js';
 import { age } from '../common/format.js';
 import { namespaceSegment, resourcePath } from '../../providers/cluster/discovery.js';
 import { nearNames, qualifiedResource } from '../common/objects.js';
@@ -42,7 +43,7 @@ export default defineTool({
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
     const resolved = await handle.resolveKindOrCategory(input.kind, ctx.signal);
-    const budget = Math.max(1024, ctx.settings.get().policy.maxOutputBytes - NOTES_RESERVE);
+    const budget = bodyBudget(ctx.settings, NOTES_RESERVE);
     if ('category' in resolved) return listCategory(handle, resolved.category, resolved.kinds, input, budget, ctx.signal);
     const kind = resolved.kind;
     const resource = qualifiedResource(kind);
@@ -238,15 +239,8 @@ function render(page: KubeTable, wide: boolean | undefined, all: boolean): strin
 
 /** How many data rows of a rendered table fit in `budget` bytes (at least 1). */
 function rowsThatFit(text: string, budget: number): number {
-  const lines = text.split('\n');
-  let used = Buffer.byteLength(lines[0]!) + 1;
-  let n = 0;
-  for (const line of lines.slice(1)) {
-    used += Buffer.byteLength(line) + 1;
-    if (used > budget) break;
-    n++;
-  }
-  return Math.max(1, n);
+  const [header = '', ...rows] = text.split('\n');
+  return Math.max(1, keepFirst(rows, budget - Buffer.byteLength(header) - 1).kept.length);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { ContextArg, DryRunArg, KindArg, LabelSelectorArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
 import { getObject, qualifiedResource } from '../../common/objects.js';
-import { splitRef } from '../../common/refs.js';
+import { parseObjectRef, refText, resolveObjectRef } from '../../common/refs.js';
 import { METADATA_ACCEPT } from '../../common/tables.js';
 import { customResources, describeContents, namespaceContents, type Contents } from './contents.js';
 
@@ -62,14 +62,16 @@ export default defineTool({
   async run(input, ctx) {
     const { kindText, name } = target(input);
     const handle = await ctx.clusters.get(input.context);
-    const kind = await handle.resolveKind(kindText, ctx.signal);
+    const kind = name !== undefined
+      ? (await resolveObjectRef(handle, { field: 'name', ref: input.name!, kind: input.kind, kindArgument: true, example: 'deploy/web' }, ctx.signal)).kind
+      : await handle.resolveKind(kindText, ctx.signal);
     if (!kind.verbs.includes('delete')) {
       throw new ToolError(`${kind.kind} objects cannot be deleted through the API (the server offers no delete for ${qualifiedResource(kind)}).`, 'Nothing to delete here.');
     }
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     const propagation: Propagation = input.propagationPolicy ?? 'Background';
     const where = `${namespace ? `namespace ${namespace}, ` : ''}context ${handle.context}`;
-    const ref = (n: string) => `${kind.kind.toLowerCase()}/${n}`;
+    const ref = (n: string) => refText(kind, n);
 
     let objects: Meta[];
     if (name !== undefined) {
@@ -133,7 +135,9 @@ function target(input: { kind?: string | undefined; name?: string | undefined; l
   if (input.labelSelector !== undefined && (!selector || /^[*.]$/.test(selector))) {
     throw new ToolError(`labelSelector "${input.labelSelector}" would match every object; deleting everything of a kind is refused.`, 'Give a selector that names what to delete, e.g. "app=web".');
   }
-  const written = input.name !== undefined ? splitRef(input.kind, input.name) : { kindText: input.kind ?? '' };
+  const written = input.name !== undefined
+    ? parseObjectRef({ field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'deploy/web' })
+    : { kindText: input.kind ?? '' };
   if (!written.kindText) throw new ToolError('kind: missing; a selector delete needs the kind of the objects.', 'e.g. {"kind": "pods", "labelSelector": "app=web"}.');
   const kindText = written.kindText.trim();
   if (kindText.toLowerCase() === 'all' || kindText.includes(',') || kindText.includes('*')) {

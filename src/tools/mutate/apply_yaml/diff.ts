@@ -5,24 +5,13 @@
  */
 import { stringify } from 'yaml';
 import { withoutServerFields } from './removals.js';
-import type { KubeObject } from '../../common/redact.js';
+import { redactSecretInPlace, type KubeObject } from '../../common/redact.js';
 
 /** The object as a diff shows it: no server bookkeeping, no status, Secret values redacted. */
 export function forDiff(obj: KubeObject | null | undefined, other?: KubeObject | null): KubeObject | null {
   if (!obj) return null;
   const copy = withoutServerFields(obj);
-  if (copy.kind === 'Secret') {
-    for (const field of ['data', 'stringData'] as const) {
-      const map = copy[field] as Record<string, unknown> | undefined;
-      if (!map || typeof map !== 'object') continue;
-      const before = (other?.[field] ?? (field === 'stringData' ? other?.data : undefined)) as Record<string, unknown> | undefined;
-      for (const [key, value] of Object.entries(map)) {
-        const size = typeof value !== 'string' ? 0 : field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
-        const changed = other !== undefined && before !== undefined && key in before && before[key] !== value;
-        map[key] = `<redacted: ${size} bytes${changed ? ', changed' : ''}>`;
-      }
-    }
-  }
+  if (copy.kind === 'Secret') redactSecretInPlace(copy, other ?? undefined);
   return copy;
 }
 

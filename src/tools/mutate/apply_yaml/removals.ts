@@ -74,8 +74,14 @@ function compareObjects(live: JsonObject, dry: JsonObject, manifest: Json, path:
 }
 
 function compareValues(live: Json, dry: Json, manifest: Json, path: string, removed: string[]): void {
-  if (isObject(live) && isObject(dry)) return compareObjects(live, dry, manifest, path, removed);
-  if (Array.isArray(live) && Array.isArray(dry)) return compareLists(live, dry, manifest, path, removed);
+  if (isObject(live) && isObject(dry)) {
+    compareObjects(live, dry, manifest, path, removed);
+    return;
+  }
+  if (Array.isArray(live) && Array.isArray(dry)) {
+    compareLists(live, dry, manifest, path, removed);
+    return;
+  }
   // A scalar (or a changed shape) the manifest does not set, yet the apply changes: it was
   // removed and defaulted again. Numbers and booleans are shown; strings may be Secret data.
   if (manifest === undefined && !sameJson(live, dry)) {

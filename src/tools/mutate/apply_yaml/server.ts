@@ -7,6 +7,7 @@
 import { ToolError } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
+import { invalidFields } from '../../../providers/cluster/kube-errors.js';
 import { qualifiedResource } from '../../common/objects.js';
 
 /** The object an error is about, as apply_yaml's documents carry it once their kind is resolved. */
@@ -45,9 +46,7 @@ export class KindFinder {
 
 export function explainApplyError(handle: ClusterHandle, err: unknown, doc: ApplyTarget, verb: string): ToolError {
   const e = err as { code?: number; body?: { message?: string; reason?: string; details?: { causes?: Array<{ field?: string; message?: string }> } } };
-  if (e.code === 422 && e.body?.details?.causes?.length) {
-    return new ToolError(`invalid: ${e.body.details.causes.map((c) => `${c.field ?? '?'}: ${c.message ?? 'invalid'}`).join('; ')}`);
-  }
+  if (e.code === 422 && e.body?.details?.causes?.length) return new ToolError(`invalid: ${invalidFields(e.body).join('; ')}`);
   // Server-side apply checks field types before anything else and reports a mismatch as a 500
   // ("failed to create typed patch object … .data.a: expected string, got …"): the manifest is
   // wrong, not the server, so say so instead of suggesting a retry.

@@ -4,7 +4,7 @@
  * get_resource_yaml tests check the same through the real tool.
  */
 import { describe, expect, it } from 'vitest';
-import { cleanObject, LAST_APPLIED, redactSecretsIn, type KubeObject } from '../../src/tools/common/redact.js';
+import { cleanObject, LAST_APPLIED, redactSecretInPlace, redactSecretsIn, type KubeObject } from '../../src/tools/common/redact.js';
 
 const VALUE = Buffer.from('hunter2-password').toString('base64');
 const secret = (extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -44,5 +44,12 @@ describe('Secret redaction', () => {
     expect(leaks(cleanObject(secret(), { requestedSecret: true }).object)).toBe(false);
     // Nothing to redact in a ConfigMap, even when the caller expected a Secret: it has a kind.
     expect(redactSecretsIn({ apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } }, true)).toBe(false);
+  });
+
+  it('marks a value that differs from the older Secret as changed, without showing either', () => {
+    const older = { apiVersion: 'v1', kind: 'Secret', data: { a: Buffer.from('same-value').toString('base64'), b: Buffer.from('old-value').toString('base64') } };
+    const newer = { apiVersion: 'v1', kind: 'Secret', data: { a: older.data.a, b: Buffer.from('new-value!').toString('base64'), c: 'eA==' } };
+    expect(redactSecretInPlace(newer, older)).toBe(true);
+    expect(newer.data).toEqual({ a: '<redacted: 10 bytes>', b: '<redacted: 10 bytes, changed>', c: '<redacted: 1 bytes>' });
   });
 });

@@ -1,10 +1,7 @@
-/**
- * The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
- * build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
- * page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
- * Keep it free of backticks and dollar-brace sequences: it lives in a String.raw template.
- */
-export const PAGE_SCRIPT = String.raw`(function () {
+// The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
+// build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
+// page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
+(function () {
   'use strict';
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
@@ -60,16 +57,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var response;
     try {
       response = await fetch(path, init);
-    } catch (err) {
+    } catch {
       setConnection('Cannot reach kubezilla-mcp. Is it still running?');
       throw new ApiError('Cannot reach kubezilla-mcp', 0, null);
     }
     var data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
+    try { data = await response.json(); } catch { data = null; }
     // 403 here means this page's CSRF token is stale: kubezilla-mcp restarted since it loaded.
     setConnection(response.status === 403 ? 'kubezilla-mcp restarted since this page loaded: reload the page.' : '');
     if (!response.ok) {
-      var message = (data && (data.problem || (data.error && data.error.message))) || ('HTTP ' + response.status);
+      const message = (data && (data.problem || (data.error?.message))) || ('HTTP ' + response.status);
       throw new ApiError(message, response.status, data);
     }
     return data;
@@ -108,7 +105,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
   // ---- MCP server -------------------------------------------------------------------------
 
   function renderState(state) {
-    if (!state || !state.mcp) return;
+    if (!state?.mcp) return;
     lastState = state;
     var mcp = state.mcp;
     var running = mcp.state === 'running';
@@ -154,7 +151,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
   }
 
   async function refreshState() {
-    try { renderState(await api('GET', '/api/state')); } catch (e) { /* shown in the header */ }
+    try { renderState(await api('GET', '/api/state')); } catch { /* shown in the header */ }
   }
 
   async function onToggle() {
@@ -166,8 +163,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
     note('');
     try {
       if (wantOn) {
-        var address = addressInput();
-        var invalid = validateAddress(address);
+        const address = addressInput();
+        const invalid = validateAddress(address);
         if (invalid) { el.enabled.checked = false; show(el.problem, invalid); return; }
         el.statusText.textContent = 'starting…';
         renderState(await api('POST', '/api/mcp/enable', address));
@@ -177,10 +174,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
         renderState(await api('POST', '/api/mcp/disable', {}));
       }
     } catch (err) {
-      if (err.data && err.data.mcp) renderState(err.data);
+      if (err.data?.mcp) renderState(err.data);
       el.enabled.checked = !!(lastState && lastState.mcp.state === 'running');
       // A listener error is already in the status row; say anything else below the inputs.
-      if (!(err.data && err.data.mcp && err.data.mcp.state === 'error')) show(el.problem, err.message);
+      if (!(err.data?.mcp && err.data.mcp.state === 'error')) show(el.problem, err.message);
       else el.port.focus();
     } finally {
       busy = false;
@@ -201,7 +198,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       // Blurring the input by ticking Enable also lands here; the toggle then speaks for itself.
       if (!busy && !el.enabled.checked) note('Saved ' + address.bind + ':' + address.port + '. Tick Enable to start the server there.', 'ok');
     } catch (err) {
-      if (err.data && err.data.mcp) renderState(err.data);
+      if (err.data?.mcp) renderState(err.data);
       show(el.problem, err.message);
     }
   }
@@ -219,8 +216,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
     el.manualText.value = '';
     note('');
     try {
-      var answer = await api('POST', '/api/token/command', {});
-      var copied = await copyText(answer.command);
+      const answer = await api('POST', '/api/token/command', {});
+      const copied = await copyText(answer.command);
       if (copied) {
         note('Copied. Paste it in a terminal to register Kubezilla with Claude Code. It contains the token: keep it private.' +
           (answer.running ? '' : ' The server is not running yet: tick Enable first.'), 'ok');
@@ -252,7 +249,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var before = el.fingerprint.textContent;
     el.regenerate.disabled = true;
     try {
-      var state = await api('POST', '/api/token/regenerate', {});
+      const state = await api('POST', '/api/token/regenerate', {});
       renderState(state);
       el.manual.hidden = true;
       el.manualText.value = '';
@@ -309,7 +306,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
         make('span', { className: 'message', text: p.message })
       ]));
     });
-    el.broken.hidden = !(data.problems && data.problems.length);
+    el.broken.hidden = !(data.problems?.length);
   }
 
   async function refreshClusters() {
@@ -330,7 +327,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     data.entries.forEach(function (e) {
       var when = new Date(e.time);
       body.appendChild(make('tr', null, [
-        make('td', null, [make('time', { datetime: e.time, title: e.time, text: isNaN(when) ? e.time : when.toLocaleString() })]),
+        make('td', null, [make('time', { datetime: e.time, title: e.time, text: Number.isNaN(when.getTime()) ? e.time : when.toLocaleString() })]),
         make('td', null, [make('code', { className: 'name', text: e.tool })]),
         make('td', { text: e.target }),
         make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
@@ -375,4 +372,3 @@ export const PAGE_SCRIPT = String.raw`(function () {
   }, 2000);
   document.addEventListener('visibilitychange', function () { if (!document.hidden) refreshState(); });
 })();
-`;
