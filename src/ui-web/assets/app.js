@@ -385,7 +385,7 @@
     body.textContent = '';
     if (!data.entries.length) {
       body.appendChild(make('tr', null, [make('td', { colspan: '6', className: 'empty',
-        text: 'No mutations yet. Every apply, scale, restart and Helm change made through MCP is listed here.' })]));
+        text: 'No mutations yet. Every apply, scale, restart, Helm change, delete and node change made through MCP is listed here.' })]));
     }
     data.entries.forEach(function (e) {
       var when = new Date(e.time);

@@ -113,7 +113,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
     <div class="card-head with-action">
       <div>
         <h2 id="audit-heading">Recent mutations</h2>
-        <p class="lede">Every change made through MCP (apply, scale, restart, Helm), newest first, from <code id="audit-file">audit.log</code>.</p>
+        <p class="lede">Every change made through MCP (apply, scale, restart, Helm, deletes and node maintenance), newest first, from <code id="audit-file">audit.log</code>.</p>
       </div>
       <button type="button" id="refresh-audit" class="button subtle">Refresh</button>
     </div>
