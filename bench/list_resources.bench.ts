@@ -134,7 +134,11 @@ async function main(): Promise<void> {
   const listBytes = Buffer.byteLength(JSON.stringify({ tools }));
   const instructionsBytes = Buffer.byteLength(c3.getInstructions() ?? '');
   const registry = await loadRegistry(() => true, []);
-  const inlineBytes = Buffer.byteLength(JSON.stringify({ tools: [...registry.tools.values()].map(({ module }) => describeTool(module)) }));
+  // The same tools as the list above (the destructive ones are registered too, but not listed by default).
+  const listedNames = new Set(tools.map((t) => t.name));
+  const inlineBytes = Buffer.byteLength(JSON.stringify({
+    tools: [...registry.tools.values()].filter(({ module }) => listedNames.has(module.name)).map(({ module }) => describeTool(module)),
+  }));
   await c3.close();
   await all.close();
   const everyClass = await startTestServer({
