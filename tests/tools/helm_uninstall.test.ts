@@ -82,6 +82,15 @@ describe('helm_uninstall', () => {
     }, 120_000);
   }
 
+  it.skipIf(info.external)('runs helm through the SSH bastion for a tunnelled context', async () => {
+    useHelm(4);
+    await h(info, 4, ['install', 'ssh4', chart(info, '0.1.0'), '-n', ns]);
+    const done = await env.callConfirmed('helm_uninstall', { release: 'ssh4', namespace: ns, context: info.contexts.ssh! });
+    expect(done.text).toMatch(new RegExp(`^Uninstalled ssh4 \\(helm v4\\.[^;]*; namespace ${ns}, context ${info.contexts.ssh}\\)`));
+    expect(await releases(4)).not.toContain('ssh4');
+    expect(await objectsOf('ssh4')).toEqual([]);
+  }, 120_000);
+
   it('follows the ConfigMaps driver', async () => {
     useHelm(3);
     const done = await env.callConfirmed('helm_uninstall', { release: 'cm3', namespace: ns });

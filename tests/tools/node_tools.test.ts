@@ -82,10 +82,14 @@ describe('cordon_node and uncordon_node', () => {
   });
 
   it.skipIf(info.external)('the restricted user gets an explained 403 and the node stays as it was', async () => {
-    const r = await env.callRaw('cordon_node', { node, context: info.contexts.restricted! });
-    expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/Forbidden: user "kz-restricted" .*cannot get nodes/);
-    expect(await isCordoned(info, node)).toBe(false);
+    const before = await env.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec}']);
+    for (const [tool, args] of [['cordon_node', {}], ['uncordon_node', {}], ['taint_node', { taints: ['a=b:NoSchedule'] }]] as const) {
+      const r = await env.callRaw(tool, { node, ...args, context: info.contexts.restricted! });
+      expect(r.isError, tool).toBe(true);
+      expect(r.text, tool).toMatch(/Forbidden: user "kz-restricted" .*cannot get nodes/);
+      expect(r.text, tool).toMatch(/kubectl auth can-i get nodes/);
+    }
+    expect(await env.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec}'])).toBe(before);
   });
 });
 
