@@ -1,6 +1,6 @@
 /**
  * drain_node against the real test cluster, on a KWOK node of this file's own, checked with
- * kubectl: kubectl's filters (DaemonSet pods left alone, pods without a controller and emptyDir
+ * kubectl: kubectl's filters (DaemonSet and mirror pods left alone, pods without a controller and emptyDir
  * pods refused unless allowed), the dry run, a declined question, a full drain through the
  * Eviction API, a PodDisruptionBudget that blocks an eviction (the drain waits with progress and
  * times out cleanly, node cordoned), cancellation, and the restricted user's 403.
@@ -49,8 +49,18 @@ spec:
   ${onNode(node).replace('\n      ', '\n  ')}
   containers: [{name: c, image: busybox}]
 ---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: static-x
+  namespace: ${ns}
+  annotations: {kubernetes.io/config.mirror: kz-test, kubernetes.io/config.source: file}
+spec:
+  nodeName: ${node}
+  containers: [{name: c, image: busybox}]
+---
 ` + deploymentOnNode(node, ns, 'cache', 1, '\n      volumes: [{name: scratch, emptyDir: {}}]'));
-  await running(5);
+  await running(6);
 }, 180_000);
 afterAll(async () => {
   await deleteNamespaces(info, ns);
@@ -65,7 +75,7 @@ describe('drain_node', () => {
     expect(r.text).toContain(`Cannot drain node ${node} (context ${info.contexts.admin}): pods without a controller (they would not be recreated; force: true evicts them): ${ns}/bare; pods with emptyDir volumes (their data would be lost; deleteEmptyDirData: true evicts them): ${ns}/cache-`);
     expect(r.text).toContain('Nothing changed (the node was not cordoned).');
     expect(await isCordoned(info, node)).toBe(false);
-    expect(await podsOn(info, node)).toHaveLength(5);
+    expect(await podsOn(info, node)).toHaveLength(6);
   });
 
   it('a dry run lists the pods it would evict and those it leaves alone, and changes nothing', async () => {
@@ -74,9 +84,9 @@ describe('drain_node', () => {
     for (const pod of ['bare', 'cache-', 'web-']) expect(text.split('\n')[0]).toContain(`${ns}/${pod}`);
     expect(text).toContain(`Without a controller (not recreated): ${ns}/bare.`);
     expect(text).toMatch(/emptyDir data lost: \S+\/cache-/);
-    expect(text).toMatch(new RegExp(`Left alone: 1 DaemonSet pod \\(${ns}/agent-`));
+    expect(text).toMatch(new RegExp(`Left alone: 1 DaemonSet pod \\(${ns}/agent-\\S+\\), 1 mirror pod \\(${ns}/static-x\\)\\.`));
     expect(await isCordoned(info, node)).toBe(false);
-    expect(await podsOn(info, node)).toHaveLength(5);
+    expect(await podsOn(info, node)).toHaveLength(6);
   });
 
   it('a declined question changes nothing', async () => {
@@ -89,7 +99,7 @@ describe('drain_node', () => {
       await client.close();
     }
     expect(await isCordoned(info, node)).toBe(false);
-    expect(await podsOn(info, node)).toHaveLength(5);
+    expect(await podsOn(info, node)).toHaveLength(6);
   });
 
   it('drains: cordons, evicts every pod but the DaemonSet\'s, with progress per pod', async () => {
@@ -110,8 +120,8 @@ describe('drain_node', () => {
     expect(progress[0]).toBe(`node ${node} cordoned; evicting 4 pods`);
     expect(progress.filter((m) => / gone \(\d\/4\)$/.test(m))).toHaveLength(4);
     expect(await isCordoned(info, node)).toBe(true);
-    // Only the DaemonSet's pod is left; the Deployments' new pods wait (Pending) for a node they may use.
-    expect(await onTheNode()).toEqual(['agent-*']);
+    // Only the DaemonSet's pod and the mirror pod are left; the Deployments' new pods wait (Pending) for a node they may use.
+    expect(await onTheNode()).toEqual(['agent-*', 'static-x']);
     expect(await env.kubectl(['get', 'pod', 'bare', '-n', ns, '--ignore-not-found', '-o', 'name'])).toBe('');
     const pending = await env.kubectl(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'jsonpath={.items[*].status.phase}']);
     expect(pending.split(' ').filter(Boolean).every((phase) => phase === 'Pending')).toBe(true);
@@ -129,7 +139,7 @@ spec:
   minAvailable: 2
   selector: {matchLabels: {app: guarded}}
 `);
-      await running(3);
+      await running(4);
       await eventually(async () => (await env.kubectl(['get', 'pdb', 'guarded-pdb', '-n', ns, '-o', 'jsonpath={.status.currentHealthy}'])) === '2', 30_000);
     }, 120_000);
 
@@ -160,7 +170,7 @@ spec:
       expect(text).toMatch(/What to try: A PodDisruptionBudget allows no more disruptions/);
       expect(progress.some((m) => /guarded-\S+: The disruption budget guarded-pdb .*; retrying every 5 s$/.test(m))).toBe(true);
       expect(await isCordoned(info, node)).toBe(true);
-      expect(await onTheNode()).toEqual(['agent-*', 'guarded-*', 'guarded-*']);
+      expect(await onTheNode()).toEqual(['agent-*', 'guarded-*', 'guarded-*', 'static-x']);
     });
 
     it('cancelling stops the drain cleanly: node cordoned, the pods still there, the audit line names them', async () => {
@@ -183,7 +193,7 @@ spec:
       expect(audit?.summary).toMatch(new RegExp(`^Error: Cancelled: the drain of node ${node} stopped \\(context ${info.contexts.admin}\\); it stays cordoned; evicted none; still on it: \\S+/guarded-`));
       expect(audit?.target).toBe(`node/${node}`);
       expect(await isCordoned(info, node)).toBe(true);
-      expect(await onTheNode()).toEqual(['agent-*', 'guarded-*', 'guarded-*']);
+      expect(await onTheNode()).toEqual(['agent-*', 'guarded-*', 'guarded-*', 'static-x']);
     });
   });
 
