@@ -291,6 +291,25 @@ describe('the listener', () => {
   });
 });
 
+describe('a run started with --enable-destructive', () => {
+  it('says so in the state, while the saved setting stays off', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'kz-ui-destructive-'));
+    const server = await KubezillaServer.create(
+      { configDir, kubeconfigPaths: [], toolDirs: [], enable: false, enableDestructive: true, mcp: {} },
+      createLogger({ write: () => undefined }),
+    );
+    try {
+      const { url } = await server.page.start({ port: 0 });
+      const token = /<meta name="csrf-token" content="([^"]+)">/.exec(await (await fetch(url)).text())![1]!;
+      const state = await (await fetch(new URL('/api/state', url), { headers: { 'x-csrf-token': token } })).json();
+      expect(state.destructive).toMatchObject({ enabled: false, forRun: true });
+      expect(server.settings.get().policy.enabledClasses).toEqual(['read', 'safe-mutation']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('kubezilla-mcp serve', () => {
   it('prints the settings page address and serves it (--ui-port)', async () => {
     const configDir = mkdtempSync(join(tmpdir(), 'kz-ui-cli-'));
