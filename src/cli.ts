@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * kubezilla-mcp serve | token | status. Every failure is one line naming what was wrong and how to
+ * kubezilla-mcp serve | stdio | token | status. Every failure is one line naming what was wrong and how to
  * fix it, with a non-zero exit; the token is printed only by `token` without flags.
  */
 import { accessSync, constants } from 'node:fs';
@@ -11,13 +11,18 @@ import { SERVER_VERSION } from './kernel/mcp-server.js';
 import { defaultConfigDir, ensurePrivateDir } from './providers/config/config-dir.js';
 import { SettingsStore } from './providers/config/settings.js';
 import { TokenStore } from './providers/config/tokens.js';
+import { composeKernel } from './compose.js';
 import { KubezillaServer } from './server.js';
+import { serveStdio } from './transports/stdio.js';
 import { mcpUrl } from './transports/listener.js';
 
 const HELP = `kubezilla-mcp ${SERVER_VERSION}: Kubernetes operations as MCP tools over Streamable HTTP.
 
 Usage:
   kubezilla-mcp serve [options]    Run the server (MCP when enabled, and the settings page).
+  kubezilla-mcp stdio [options]    One MCP session on stdin/stdout, for a client that starts the
+                                   server itself (no token, no port, no settings page); takes
+                                   --config-dir, --kubeconfig, --tools-dir and --log-level.
   kubezilla-mcp token [--fingerprint | --regenerate]
                                    Print the bearer token, its fingerprint, or replace it.
   kubezilla-mcp status             Show the settings and whether the MCP server answers.
@@ -63,6 +68,7 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
+  stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'log-level'],
 };
 
 type Values = ReturnType<typeof parse>['values'];
@@ -97,12 +103,33 @@ function configDir(values: Values): string {
   return dir;
 }
 
-async function serve(values: Values): Promise<void> {
+function logLevel(values: Values): LogLevel {
   const level = (values['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
     throw new KubezillaError('BAD_FLAG', `--log-level must be debug, info, warn or error (got "${level}")`);
   }
-  const log = createLogger({ level });
+  return level;
+}
+
+/** One session on stdin/stdout until the client closes stdin; the same settings, policy and audit as serve. */
+async function stdio(values: Values): Promise<void> {
+  const log = createLogger({ level: logLevel(values) });
+  const { kernel } = await composeKernel(
+    { configDir: configDir(values), kubeconfigPaths: values.kubeconfig ?? [], toolDirs: values['tools-dir'] ?? [] },
+    log,
+  );
+  const session = await serveStdio(kernel, log);
+  const stop = () => void session.close();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await session.closed;
+  // Disposed: nothing is left to do. Whatever handle a library still holds must not keep a
+  // process its client has let go of alive (the timer itself does not keep it running).
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+
+async function serve(values: Values): Promise<void> {
+  const log = createLogger({ level: logLevel(values) });
   const ui = { bind: values['ui-bind'], port: port(values['ui-port'], 'ui-port') };
   const server = await KubezillaServer.create(
     {
@@ -224,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const allowed = COMMAND_FLAGS[command];
-  if (!allowed) throw new KubezillaError('BAD_FLAG', `unknown command "${command}"`, 'Use serve, token or status (see --help).');
+  if (!allowed) throw new KubezillaError('BAD_FLAG', `unknown command "${command}"`, 'Use serve, stdio, token or status (see --help).');
   if (positionals.length > 1) throw new KubezillaError('BAD_FLAG', `unexpected argument "${positionals[1]}"`);
   for (const flag of Object.keys(values)) {
     if (!allowed.includes(flag)) throw new KubezillaError('BAD_FLAG', `--${flag} does not apply to "${command}"`, 'See --help.');
@@ -232,6 +259,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     await serve(values);
     return -1; // keeps running until a signal
+  }
+  if (command === 'stdio') {
+    await stdio(values);
+    return 0;
   }
   if (command === 'token') {
     token(values);

@@ -1,6 +1,7 @@
 /**
  * Kubezilla against real, unmodified MCP clients, each run as a user would run it:
- *   - the MCP Inspector CLI 2.x (`inspector --cli URL --transport http --header ...`),
+ *   - the MCP Inspector CLI 2.x (`inspector --cli URL --transport http --header ...`), and over stdio
+ *     from a client configuration that starts `kubezilla-mcp stdio`,
  *   - the Claude Code CLI (`claude mcp add --scope user ...`, `claude mcp list`) with a private HOME,
  *   - the official conformance suite (`conformance server --url ...`) through a proxy that adds
  *     the Authorization header,
@@ -11,14 +12,14 @@
  * piece fails the tests with that instruction. No network beyond loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startAuthProxy, type AuthProxy } from './helpers/auth-proxy.js';
 import { freshHome, removeHomes, requireClients, runClient, transcript } from './helpers/clients.js';
-import { artifactsDir, startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { artifactsDir, CLI, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 const PACK = fileURLToPath(new URL('./conformance-pack', import.meta.url));
 const EXPECTED_FAILURES = fileURLToPath(new URL('./conformance-expected-failures.yml', import.meta.url));
@@ -103,6 +104,34 @@ describe('MCP Inspector CLI', () => {
     expect(run.stdout).not.toContain('test_simple_text');
     expect(run.stderr, transcript(run)).toMatch(/auth_required/);
     expect(run.stderr, transcript(run)).toMatch(/bearer token is not valid/i);
+  });
+});
+
+describe('MCP Inspector CLI over stdio', () => {
+  // How Claude Desktop, Cursor or VS Code would run it: a client configuration naming the command.
+  it('starts `kubezilla-mcp stdio` from a client configuration, lists the tools and calls one', async () => {
+    const home = freshHome('inspector-stdio');
+    const config = join(home, 'mcp.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        mcpServers: {
+          kubezilla: { command: process.execPath, args: [CLI, 'stdio', '--config-dir', join(home, 'kz-config'), '--tools-dir', PACK] },
+        },
+      }),
+    );
+    const inspector = (...method: string[]) => runClient('inspector', ['--cli', '--config', config, '--server', 'kubezilla', '--format', 'json', ...method], home);
+    const list = await inspector('--method', 'tools/list');
+    expect(list.code, transcript(list)).toBe(0);
+    const { result } = JSON.parse(list.stdout) as { result: { tools: Array<{ name: string }> } };
+    expect(result.tools.map((t) => t.name)).toEqual(expect.arrayContaining([...FIXTURE_TOOLS, 'list_namespaces']));
+    const call = await inspector('--method', 'tools/call', '--tool-name', 'json_schema_2020_12_tool', '--tool-arg', 'name=Ada');
+    expect(call.code, transcript(call)).toBe(0);
+    expect(JSON.parse(call.stdout)).toEqual({
+      result: { content: [{ type: 'text', text: 'JSON Schema 2020-12 tool called with: {"name":"Ada"}' }] },
+    });
+    // No token was needed, so none was made.
+    expect(existsSync(join(home, 'kz-config', 'mcp.token'))).toBe(false);
   });
 });
 

@@ -1,9 +1,8 @@
 /**
  * Argument schemas every cluster tool shares, so `context` and `namespace` read the same way in
- * all eighteen tools and the model learns them once: the kernel moves a description that recurs
- * across tools into the server instructions (src/kernel/shared-arguments.ts), so these texts are
- * written to stand alone there. Shared code lives here in src/tools/, outside read/ and mutate/,
- * which the registry reserves for tool modules.
+ * every tool and the model learns them once: the kernel moves a description that recurs across
+ * tools into the server instructions (src/kernel/shared-arguments.ts), so these texts are written
+ * to stand alone there. Modules loaded with --tools-dir import them as `kubezilla-mcp/arguments`.
  */
 import { Type } from '@sinclair/typebox';
 
@@ -21,7 +20,7 @@ export const NamespaceArg = Type.Optional(
   }),
 );
 
-/** A kind as a person types it to kubectl; resolved through discovery (src/providers/discovery.ts). */
+/** A kind as a person types it to kubectl; resolved through discovery (src/providers/cluster/discovery.ts). */
 export const KindArg = Type.String({ minLength: 1, description: 'Kind as typed to kubectl: pods, deploy, Deployment, widgets.example.com, …' });
 
 /** One object's name; `deploy/web` carries its kind, so `kind` may be left out. */

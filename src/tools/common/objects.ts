@@ -1,7 +1,6 @@
 /**
  * Naming a resolved kind the way kubectl and RBAC do, reading one object, and "did you mean"
- * names for a missing one. Shared by the tools; lives outside src/tools/read/ and mutate/, which
- * the registry reserves for tool modules. API paths come from the provider's resourcePath.
+ * names for a missing one. API paths come from the provider's resourcePath.
  */
 import { ToolError } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';

@@ -1,8 +1,7 @@
 /**
  * Making Kubernetes objects fit to show a model: strip `metadata.managedFields` and the
  * last-applied annotation (noise, often half the object), and redact Secret values, showing only
- * their keys and decoded sizes. Shared by the read tools; lives outside src/tools/read/, which the
- * registry reserves for tool modules.
+ * their keys and decoded sizes.
  */
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const CLI = join(REPO_ROOT, 'dist', 'kubezilla-mcp.js');
+export const CLI = join(REPO_ROOT, 'dist', 'kubezilla-mcp.js');
 
 let runDir: string | undefined;
 

@@ -1,7 +1,7 @@
 /**
  * How apply_yaml shows and compares objects: YAML without server bookkeeping or status, Secret
  * values replaced by their size (and whether they change), and the Secret values to scrub from
- * any error text. Lives outside src/tools/mutate/, which the registry reserves for tool modules.
+ * any error text.
  */
 import { stringify } from 'yaml';
 import { withoutServerFields } from './removals.js';

@@ -7,8 +7,6 @@
  *
  *   removedFields(live, dryRunResult, manifestObject)
  *     // ['spec.replicas (3, becomes 1)', 'metadata.labels.tier', 'spec.template.spec.containers[web].ports[8080]']
- *
- * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
 import { LAST_APPLIED, type KubeObject } from '../../common/redact.js';
 

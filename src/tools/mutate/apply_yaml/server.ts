@@ -2,7 +2,6 @@
  * What the API server says to apply_yaml: which kinds it serves (one discovery refresh for a CRD
  * created a moment ago), and its apply errors explained in the manifest's terms (a 422's causes,
  * a type mismatch the server reports as a 500, an ownership conflict and how to resolve it).
- * Lives outside src/tools/mutate/, which the registry reserves for tool modules.
  */
 import { ToolError } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
