@@ -28,7 +28,8 @@ interface Meta {
   spec?: { finalizers?: string[] };
 }
 
-type Propagation = 'Background' | 'Foreground' | 'Orphan';
+const PROPAGATIONS = ['Background', 'Foreground', 'Orphan'] as const;
+type Propagation = (typeof PROPAGATIONS)[number];
 
 const PROPAGATION_NOTE: Record<Propagation, string> = {
   Background: '',
@@ -50,8 +51,9 @@ export default defineTool({
       labelSelector: LabelSelectorArg,
       namespace: NamespaceArg,
       context: ContextArg,
-      propagationPolicy: Type.Optional(Type.Union([Type.Literal('Background'), Type.Literal('Foreground'), Type.Literal('Orphan')], {
-        description: 'What happens to owned objects: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
+      propagationPolicy: Type.Optional(Type.String({
+        enum: [...PROPAGATIONS],
+        description: 'Objects it owns: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
       })),
       gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds pods get to stop; 0: at once.' })),
       dryRun: DryRunArg,
@@ -69,7 +71,7 @@ export default defineTool({
       throw new ToolError(`${kind.kind} objects cannot be deleted through the API (the server offers no delete for ${qualifiedResource(kind)}).`, 'Nothing to delete here.');
     }
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
-    const propagation: Propagation = input.propagationPolicy ?? 'Background';
+    const propagation = (input.propagationPolicy ?? 'Background') as Propagation;
     const where = `${namespace ? `namespace ${namespace}, ` : ''}context ${handle.context}`;
     const ref = (n: string) => refText(kind, n);
 
