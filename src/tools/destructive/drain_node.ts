@@ -19,6 +19,7 @@ import { POD_KIND, type KObject } from '../common/workloads.js';
 /** kubectl drain retries an eviction a disruption budget refuses every 5 s. */
 const RETRY_MS = 5000;
 const POLL_MS = 1000;
+const EVICTING_AT_ONCE = 32;
 const DEFAULT_TIMEOUT_S = 300;
 const MIRROR = 'kubernetes.io/config.mirror';
 
@@ -215,7 +216,7 @@ async function isGone(handle: ClusterHandle, pod: KObject, signal: AbortSignal):
 }
 
 /**
- * Evicts every pod at once (a few at a time), each retried while a disruption budget refuses it,
+ * Evicts the pods side by side (up to EVICTING_AT_ONCE), each retried while a disruption budget refuses it,
  * then waits for it to be gone; stops at the deadline or on cancellation. Progress per pod.
  */
 async function evictAll(handle: ClusterHandle, pods: KObject[], gracePeriodSeconds: number | undefined, ctx: Pick<ToolContext, 'signal' | 'progress'>, deadline: number): Promise<Outcome[]> {
@@ -233,7 +234,8 @@ async function evictAll(handle: ClusterHandle, pods: KObject[], gracePeriodSecon
       ctx.signal.addEventListener('abort', done_, { once: true });
     });
   const stopped = () => ctx.signal.aborted || Date.now() >= deadline;
-  return mapLimit(pods, 8, async (pod): Promise<Outcome> => {
+  // Wide enough that pods a disruption budget holds back do not keep the others from their turn.
+  return mapLimit(pods, EVICTING_AT_ONCE, async (pod): Promise<Outcome> => {
     let outcome: Outcome = { state: 'pending' };
     try {
       while (!stopped()) {
