@@ -102,5 +102,7 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
     // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
     targets: () => container.cradle.clusters,
   });
+  // A policy change on the settings page (the destructive class turned on) reaches open sessions.
+  settings.onChange(() => kernel.toolCalls.policyChanged());
   return { kernel, settings };
 }

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/kernel/logger.js';
 import { KubezillaServer } from '../../src/server.js';
 import { SettingsPage } from '../../src/ui-web/listener.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient } from '../helpers/server.js';
+import { eventually } from '../tools/helpers.js';
 import { freePort, initialize, rawRequest, startUiServer, type UiServer } from './helpers.js';
 
 let ui: UiServer;
@@ -211,10 +213,17 @@ describe('the API drives the running server', () => {
     await api('/api/mcp/address', { method: 'POST', body: { bind: '127.0.0.1', port } });
     expect((await api('/api/mcp/enable', { method: 'POST', body: {} })).status).toBe(200);
     const { client } = await connectClient(`http://127.0.0.1:${port}/mcp`, ui.server.tokens.ensure());
+    let changed = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed++;
+    });
     const offered = async () => (await client.listTools()).tools.map((t) => t.name).filter((n) => DESTRUCTIVE.includes(n));
     try {
       expect(await offered()).toEqual([]);
+      // The open session is told when the tools change.
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its notification stream opens after initialize
       const all = await api('/api/policy/destructive', { method: 'POST', body: { enabled: true } });
+      expect(await eventually(async () => changed === 1, 5_000, 50)).toBe(true);
       expect(all.status).toBe(200);
       expect(all.json.destructive.enabled).toBe(true);
       expect(saved()).toMatchObject({ enabledClasses: ['read', 'safe-mutation', 'destructive'], destructiveTools: [] });
@@ -243,6 +252,8 @@ describe('the API drives the running server', () => {
 
       const off = await api('/api/policy/destructive', { method: 'POST', body: { enabled: false } });
       expect(off.json.destructive.enabled).toBe(false);
+      // on, two tools, all six, off: four changes (the refused posts changed nothing).
+      expect(await eventually(async () => changed === 4, 5_000, 50)).toBe(true);
       expect(saved().enabledClasses).toEqual(['read', 'safe-mutation']);
       expect(await offered()).toEqual([]);
       // Without the CSRF token nothing changes.
