@@ -82,7 +82,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <div id="destructive-tool-list" class="tool-grid"></div>
     </fieldset>
     <p class="hint" id="destructive-run" hidden>On for this run whatever this box says: kubezilla-mcp was started with <code>--enable-destructive</code> (not saved).</p>
-    <p class="hint">Connected clients see a change when they list the tools again (in Claude Code: restart it).</p>
+    <p class="hint">Connected clients are told of a change and list the tools again; one that does not listen sees it when it reconnects.</p>
     <p class="note" id="destructive-note" role="status" aria-live="polite"></p>
     <p class="problem" id="destructive-problem" role="alert" hidden></p>
   </section>
