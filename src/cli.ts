@@ -22,7 +22,8 @@ Usage:
   kubezilla-mcp serve [options]    Run the server (MCP when enabled, and the settings page).
   kubezilla-mcp stdio [options]    One MCP session on stdin/stdout, for a client that starts the
                                    server itself (no token, no port, no settings page); takes
-                                   --config-dir, --kubeconfig, --tools-dir and --log-level.
+                                   --config-dir, --kubeconfig, --tools-dir, --enable-destructive
+                                   and --log-level.
   kubezilla-mcp token [--fingerprint | --regenerate]
                                    Print the bearer token, its fingerprint, or replace it.
   kubezilla-mcp status             Show the settings and whether the MCP server answers.
@@ -68,7 +69,7 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
-  stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'log-level'],
+  stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
 };
 
 type Values = ReturnType<typeof parse>['values'];
@@ -115,7 +116,12 @@ function logLevel(values: Values): LogLevel {
 async function stdio(values: Values): Promise<void> {
   const log = createLogger({ level: logLevel(values) });
   const { kernel } = await composeKernel(
-    { configDir: configDir(values), kubeconfigPaths: values.kubeconfig ?? [], toolDirs: values['tools-dir'] ?? [] },
+    {
+      configDir: configDir(values),
+      kubeconfigPaths: values.kubeconfig ?? [],
+      toolDirs: values['tools-dir'] ?? [],
+      enableDestructive: values['enable-destructive'] ?? false,
+    },
     log,
   );
   const session = await serveStdio(kernel, log);

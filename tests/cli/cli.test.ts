@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadRegistry } from '../../src/kernel/registry.js';
 import { testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
@@ -160,6 +162,27 @@ describe('kubezilla-mcp CLI', () => {
     expect(status.stdout).toMatch(/tools: {4}read, safe-mutation; destructive off\n/);
     expect(settings.policy?.enabledClasses ?? ['read', 'safe-mutation']).not.toContain('destructive');
     expect(stderr()).not.toContain(token);
+  });
+
+  it('stdio --enable-destructive offers the destructive tools to that one session', async () => {
+    const cluster = testCluster();
+    const list = async (extra: string[]) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio', '--config-dir', tempDir(), '--kubeconfig', cluster.kubeconfig, ...extra],
+        env: { PATH: process.env.PATH ?? '', HOME: tempDir() },
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'cli-test', version: '1' });
+      await client.connect(transport);
+      try {
+        return (await client.listTools()).tools.map((t) => t.name);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await list([])).not.toContain('drain_node');
+    expect(await list(['--enable-destructive'])).toEqual(expect.arrayContaining(['delete_resource', 'drain_node', 'helm_uninstall']));
   });
 
   it('`status` says so when nothing answers', async () => {
