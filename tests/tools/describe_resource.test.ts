@@ -415,6 +415,35 @@ spec:
     expect(section(text, 'Spec:')).toEqual(['  color: blue', '  size: 3']);
     expect(section(text, 'Status:')).toContain('  phase: Degraded');
     expect(section(text, 'Conditions:')[1]).toMatch(/^\s+Ready\s+False\s+Broken\s+\S+\s+the gadget is broken$/);
+    expect(text.match(/the gadget is broken/g), 'conditions are shown once, as a table').toHaveLength(1);
+  });
+
+  it('a workload\'s pod template says where its pods may run: node selector, tolerations, affinity', async () => {
+    await apply(env.info, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: placed, namespace: ${ns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: placed}}
+  template:
+    metadata: {labels: {app: placed}}
+    spec:
+      nodeSelector: {disktype: ssd}
+      tolerations: [{key: dedicated, operator: Equal, value: db, effect: NoSchedule}, {key: spot, operator: Exists}]
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a, b]}]}]
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: placed}}, topologyKey: kubernetes.io/hostname}]
+      containers: [{name: app, image: nginx:1.27}]
+`);
+    const text = await env.call('describe_resource', { name: 'deploy/placed', namespace: ns });
+    const template = section(text, 'Pod template:');
+    expect(template).toContain('  Node selector:  disktype=ssd');
+    expect(template).toContain('  Tolerations:    dedicated=db:NoSchedule, spot');
+    expect(template).toContain('  Affinity:       nodes where zone In [a,b]; away from pods app=placed per kubernetes.io/hostname');
   });
 
   it('a huge object is summarised within the budget, and says where the rest is', async () => {

@@ -36,6 +36,8 @@ describe('list_namespaces', () => {
     expect(tableLines(text).map((l) => l.split(/\s+/)[0])).toEqual([`${id}-a`, `${id}-b`]);
     const none = await env.call('list_namespaces', { labelSelector: `kz-test=${id}-nothing` });
     expect(none).toMatch(/^No namespaces found matching labels/);
+    const byName = await env.call('list_namespaces', { fieldSelector: `metadata.name=${id}-b` });
+    expect(tableLines(byName).map((l) => l.split(/\s+/)[0])).toEqual([`${id}-b`]);
   });
 
   it('pages with limit and continue', async () => {

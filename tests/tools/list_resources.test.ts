@@ -194,6 +194,39 @@ spec: {size: 10, color: blue, owner: bob}
     expect(cont.text).toMatch(/"continue" pages through one kind, not the category "all"/);
   });
 
+  it('custom columns read each object as kubectl -o custom-columns does', async () => {
+    const columns = 'NAME:.metadata.name,IMAGES:.spec.containers[*].image,APP:.metadata.labels.app,NODE:.spec.nodeName';
+    const text = await env.call('list_resources', { kind: 'pods', namespace: ns1, columns });
+    const kube = (await env.kubectl(['get', 'pods', '-n', ns1, '-o', `custom-columns=${columns}`])).trim().split('\n');
+    expect(text.split('\n')[0]!.split(/\s+/)).toEqual(kube[0]!.split(/\s+/));
+    expect(tableLines(text).map((l) => l.split(/\s+/))).toEqual(kube.slice(1).map((l) => l.split(/\s+/)));
+    // Across namespaces, with a NAMESPACE column, and a path that reaches nothing shows <none>.
+    const all = await env.call('list_resources', { kind: 'pods', allNamespaces: true, labelSelector: `kz-test=${id}`, columns: 'NAME:.metadata.name,X:.spec.nothing' });
+    expect(all.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+X$/);
+    expect(tableLines(all)).toHaveLength(5);
+    expect(tableLines(all).every((l) => l.endsWith('<none>'))).toBe(true);
+    const bad = await env.callRaw('list_resources', { kind: 'pods', namespace: ns1, columns: 'NAME:metadata.name' });
+    expect(bad.text).toMatch(/columns: "metadata\.name" is not a field path: it must start with "\."/);
+  });
+
+  it('custom columns never read a Secret value while revealSecrets is off', async () => {
+    await env.kubectl(['-n', ns2, 'create', 'secret', 'generic', 'creds', '--from-literal=password=hunter2-very-secret']);
+    const text = await env.call('list_resources', { kind: 'secrets', namespace: ns2, columns: 'NAME:.metadata.name,PW:.data.password,ALL:.data' });
+    expect(text).toMatch(/^creds\s+<redacted: 19 bytes>\s+\{"password":"<redacted: 19 bytes>"\}$/m);
+    expect(text).not.toContain(Buffer.from('hunter2-very-secret').toString('base64'));
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('several kinds at once, like kubectl get pods,configmaps', async () => {
+    const text = await env.call('list_resources', { kind: 'po, cm', namespace: ns1 });
+    const named = text.split('\n').filter((l) => /^\S+\/\S+\s/.test(l)).map((l) => l.split(/\s+/)[0]).sort();
+    const kube = (await env.kubectl(['get', 'pods,configmaps', '-n', ns1, '-o', 'name'])).trim().split('\n').sort();
+    expect(named).toEqual(kube);
+    expect(text).toContain('(kinds "po,cm": pods, configmaps)');
+    const unknown = await env.callRaw('list_resources', { kind: 'pods,gizmos', namespace: ns1 });
+    expect(unknown.text).toMatch(/Unknown kind "gizmos"/);
+  });
+
   it('a category where every kind is forbidden says so per kind, as kubectl get all does', async () => {
     const r = await env.callRaw('list_resources', { kind: 'all', namespace: ns1, context: env.info.contexts.restricted! });
     expect(r.isError).toBe(true);

@@ -10,7 +10,7 @@ import { parseSettings } from '../../src/providers/config/settings.js';
 
 const READ_TOOLS = [
   'can_i', 'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
-  'get_resource_yaml', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
+  'get_resource_yaml', 'helm_show', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
   'list_resources', 'wait_for',
 ];
 const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];

@@ -130,8 +130,9 @@ export class HelmRunner {
   }
 
   /**
-   * Runs `helm <args…>` for a context and namespace; `{{values}}` in args is replaced by the path of
-   * the values file. Resolves stdout; a non-zero exit is a ToolError quoting helm's error line.
+   * Runs `helm <args…>` for a context and namespace (or, without `handle`, for a command that needs
+   * no cluster, such as `helm show`); `{{values}}` in args is replaced by the path of the values
+   * file. Resolves stdout; a non-zero exit is a ToolError quoting helm's error line.
    */
   async run(
     ctx: Pick<ToolContext, 'signal' | 'progress' | 'log'>,
@@ -140,7 +141,7 @@ export class HelmRunner {
     opts: HelmRunOptions,
   ): Promise<{ stdout: string; stderr: string }> {
     ctx.signal.throwIfAborted();
-    const kubeconfig = await opts.handle.kubeconfigFileFor(ctx.signal);
+    const kubeconfig = opts.handle ? await opts.handle.kubeconfigFileFor(ctx.signal) : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'kubezilla-helm-'));
     try {
       const valuesFile = join(dir, 'values.yaml');
@@ -153,7 +154,9 @@ export class HelmRunner {
       }
       // --debug: helm's step-by-step log on stderr ("creating 3 resource(s)", "waiting for …") is
       // what makes the progress messages worth having; stdout stays the JSON result.
-      full.push('--debug', '--kubeconfig', kubeconfig, '--kube-context', opts.handle.context, '--namespace', opts.namespace);
+      if (opts.handle && kubeconfig) {
+        full.push('--debug', '--kubeconfig', kubeconfig, '--kube-context', opts.handle.context, '--namespace', opts.namespace ?? opts.handle.namespace);
+      }
       const env: NodeJS.ProcessEnv = {
         ...baseEnv(dir),
         HELM_CACHE_HOME: join(dir, 'cache'),
@@ -161,7 +164,8 @@ export class HelmRunner {
         HELM_DATA_HOME: join(dir, 'data'),
         HELM_DRIVER: opts.driver ?? (process.env.HELM_DRIVER === 'configmap' ? 'configmap' : 'secret'),
       };
-      const scrub = (line: string) => line.split(kubeconfig).join('<kubeconfig>').split(valuesFile).join('<values>').split(dir).join('<tmp>').slice(0, 500);
+      const scrub = (line: string) =>
+        (kubeconfig ? line.split(kubeconfig).join('<kubeconfig>') : line).split(valuesFile).join('<values>').split(dir).join('<tmp>').slice(0, 500);
       return await spawnHelm(ctx, bin, full, env, scrub, timeoutSeconds * 1000 + OVERALL_MARGIN_MS, opts.what);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -170,8 +174,9 @@ export class HelmRunner {
 }
 
 export interface HelmRunOptions {
-  handle: ClusterHandle;
-  namespace: string;
+  /** The cluster the command works on; none for commands that only read charts (helm show). */
+  handle?: ClusterHandle;
+  namespace?: string;
   /** Release names and the like, for messages. */
   what: string;
   values?: string | undefined;

@@ -83,7 +83,7 @@ export async function guardChartWrites(
   ctx: Pick<ToolContext, 'signal' | 'progress' | 'log' | 'guardWrites'> & { helm: HelmRunner },
   bin: HelmBinary,
   args: string[],
-  opts: HelmRunOptions,
+  opts: HelmRunOptions & Required<Pick<HelmRunOptions, 'handle' | 'namespace'>>,
 ): Promise<void> {
   const clientDryRun = bin.major === 3 && bin.minor < 13 ? ['--dry-run'] : ['--dry-run=client'];
   const { stdout } = await ctx.helm.run(ctx, bin, [...args, ...clientDryRun], { ...opts, wait: false, waitFlags: false });
@@ -143,7 +143,8 @@ export function describeOutcome(rel: HelmOutput, fallback: { release: string; na
 
 /** What helm_install and helm_upgrade both take to say which chart, and with which values. */
 export interface ChartSource {
-  release: string;
+  /** Absent where no release is involved (helm show). */
+  release?: string;
   chart: string;
   version?: string | undefined;
   repo?: string | undefined;
@@ -155,7 +156,7 @@ export interface ChartSource {
  * person's policy.allowedChartSources (empty: any source).
  */
 export function checkChartSource(source: ChartSource, allowedSources: readonly string[] = []): void {
-  checkReleaseName(source.release);
+  if (source.release !== undefined) checkReleaseName(source.release);
   for (const [field, value] of [['chart', source.chart], ['version', source.version], ['repo', source.repo]] as const) checkWord(field, value);
   checkValues(source.values);
   if (allowedSources.length) checkAllowedSource(source, allowedSources);
@@ -234,7 +235,7 @@ export function urlWithin(candidate: string, allowed: string): boolean {
 }
 
 /** `helm install|upgrade <release> <chart>` with the source's flags (values go through runHelm's 0600 file). */
-export function helmChartCommand(command: 'install' | 'upgrade', source: ChartSource): string[] {
+export function helmChartCommand(command: 'install' | 'upgrade', source: ChartSource & { release: string }): string[] {
   const args = [command, source.release, source.chart, '--output', 'json'];
   if (source.version) args.push('--version', source.version);
   if (source.repo) args.push('--repo', source.repo);

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
-import { ContextArg, LabelSelectorArg, pageArgs } from '../common/arguments.js';
+import { ContextArg, FieldSelectorArg, LabelSelectorArg, pageArgs } from '../common/arguments.js';
 import { isTable, renderTable, TABLE_ACCEPT } from '../common/tables.js';
 
 const DEFAULT_LIMIT = 500;
@@ -20,6 +20,7 @@ export default defineTool({
     {
       context: ContextArg,
       labelSelector: LabelSelectorArg,
+      fieldSelector: FieldSelectorArg,
       ...pageArgs(DEFAULT_LIMIT),
     },
     { additionalProperties: false },
@@ -31,7 +32,7 @@ export default defineTool({
       const res = await handle.request('/api/v1/namespaces', {
         accept: TABLE_ACCEPT,
         signal: ctx.signal,
-        query: { limit: input.limit ?? DEFAULT_LIMIT, continue: input.continue, labelSelector: input.labelSelector, includeObject: 'None' },
+        query: { limit: input.limit ?? DEFAULT_LIMIT, continue: input.continue, labelSelector: input.labelSelector, fieldSelector: input.fieldSelector, includeObject: 'None' },
       });
       body = res.json();
     } catch (err) {
@@ -42,7 +43,8 @@ export default defineTool({
     }
     if (!isTable(body)) throw new ToolError(`context "${handle.context}": the API server did not answer the namespace list with a table.`);
     const text = renderTable(body);
-    if (!text) return `No namespaces found${input.labelSelector ? ` matching labels "${input.labelSelector}"` : ''} (context "${handle.context}").`;
+    const selectors = [input.labelSelector && `labels "${input.labelSelector}"`, input.fieldSelector && `fields "${input.fieldSelector}"`].filter(Boolean).join(' and ');
+    if (!text) return `No namespaces found${selectors ? ` matching ${selectors}` : ''} (context "${handle.context}").`;
     const next = body.metadata?.continue;
     if (!next) return text;
     const remaining = body.metadata?.remainingItemCount;

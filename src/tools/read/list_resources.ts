@@ -2,8 +2,10 @@
  * list_resources: `kubectl get <kind>` for any kind, CRDs included, with the API server's own
  * Table columns, paged with continue tokens and kept inside the output budget by asking the
  * server for a smaller page (so the continue token always points right after the last row shown).
- * A category instead of a kind (`all`, or a CRD's categories) lists each of its kinds, as
- * `kubectl get all` does.
+ * A category instead of a kind (`all`, or a CRD's categories), or several kinds at once
+ * (`roles,rolebindings`), lists each kind, as `kubectl get all` does. `columns` is kubectl's
+ * `-o custom-columns`: the values of field paths (common/field-paths.ts) read from each object,
+ * with Secret values redacted first unless the settings reveal them.
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
@@ -14,6 +16,8 @@ import { bodyBudget, keepFirst } from '../common/budget.js';
 import { age } from '../common/format.js';
 import { namespaceSegment, resourcePath } from '../../providers/cluster/discovery.js';
 import { nearNames, qualifiedResource } from '../common/objects.js';
+import { parseFieldPath, valuesAt, valuesText, type FieldPath } from '../common/field-paths.js';
+import { redactSecretsIn, type KubeObject } from '../common/redact.js';
 import { isTable, renderTable, TABLE_ACCEPT, type KubeTable } from '../common/tables.js';
 
 const DEFAULT_LIMIT = 100;
@@ -37,14 +41,28 @@ export default defineTool({
       fieldSelector: FieldSelectorArg,
       ...pageArgs(DEFAULT_LIMIT),
       wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
+      columns: Type.Optional(
+        Type.String({ maxLength: 2048, description: 'As -o custom-columns, e.g. "NAME:.metadata.name,IMAGES:.spec.containers[*].image".' }),
+      ),
     },
     { additionalProperties: false },
   ),
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
-    const resolved = await handle.resolveKindOrCategory(input.kind, ctx.signal);
     const budget = bodyBudget(ctx.settings, NOTES_RESERVE);
-    if ('category' in resolved) return listCategory(handle, resolved.category, resolved.kinds, input, budget, ctx.signal);
+    const view: View = {
+      wide: input.wide,
+      ...(input.columns !== undefined ? { columns: parseColumns(input.columns) } : {}),
+      reveal: ctx.settings.get().policy.revealSecrets,
+    };
+    const kindTexts = [...new Set(input.kind.split(',').map((k) => k.trim()).filter(Boolean))];
+    if (kindTexts.length > 1) {
+      const kinds: ResolvedKind[] = [];
+      for (const text of kindTexts) kinds.push(await handle.resolveKind(text, ctx.signal));
+      return listCategory(handle, `kinds "${kindTexts.join(',')}"`, kinds, input, view, budget, ctx.signal);
+    }
+    const resolved = await handle.resolveKindOrCategory(kindTexts[0] ?? input.kind, ctx.signal);
+    if ('category' in resolved) return listCategory(handle, `category "${resolved.category}"`, resolved.kinds, input, view, budget, ctx.signal);
     const kind = resolved.kind;
     const resource = qualifiedResource(kind);
     if (!kind.verbs.includes('list')) {
@@ -55,15 +73,15 @@ export default defineTool({
     const namespace = kind.namespaced && !all ? (input.namespace ?? handle.namespace) : undefined;
     const limit = input.limit ?? DEFAULT_LIMIT;
 
-    let page = await fetchPage(handle, kind, namespace, input, limit, all, ctx.signal);
-    let text = render(page, input.wide, all);
+    let page = await fetchPage(handle, kind, namespace, input, view, limit, all, ctx.signal);
+    let text = render(page, view, all);
     let cut: { shown: number; asked: number } | undefined;
     if (Buffer.byteLength(text) > budget) {
       // Ask for the page that fits, so the continue token follows the last row shown.
       const fits = rowsThatFit(text, budget);
       cut = { shown: fits, asked: limit };
-      page = await fetchPage(handle, kind, namespace, input, fits, all, ctx.signal);
-      text = render(page, input.wide, all);
+      page = await fetchPage(handle, kind, namespace, input, view, fits, all, ctx.signal);
+      text = render(page, view, all);
     }
 
     const where = all ? 'across all namespaces' : namespace ? `in namespace "${namespace}"` : '';
@@ -100,7 +118,39 @@ interface CategoryArgs extends ListArgs {
   namespace?: string | undefined;
   allNamespaces?: boolean | undefined;
   limit?: number | undefined;
+}
+
+/** How rows are shown: the server's columns (wide or not), or custom columns read from each object. */
+interface View {
   wide?: boolean | undefined;
+  columns?: Columns;
+  /** policy.revealSecrets: custom columns may read Secret values only when it is on. */
+  reveal: boolean;
+}
+
+interface Columns {
+  headers: string[];
+  paths: FieldPath[];
+}
+
+const MAX_COLUMNS = 20;
+
+/** `NAME:.metadata.name,IMAGES:.spec.containers[*].image` as kubectl's -o custom-columns reads it. */
+function parseColumns(spec: string): Columns {
+  const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+  if (!entries.length || entries.length > MAX_COLUMNS) {
+    throw new ToolError(`columns: give 1 to ${MAX_COLUMNS} columns as HEADER:.field.path, separated by commas.`, 'e.g. "NAME:.metadata.name,NODE:.spec.nodeName".');
+  }
+  const headers: string[] = [];
+  const paths: FieldPath[] = [];
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    const header = entry.slice(0, colon).trim();
+    if (colon <= 0 || !header) throw new ToolError(`columns: "${entry.slice(0, 80)}" is not HEADER:.field.path.`, 'e.g. "IMAGES:.spec.containers[*].image".');
+    headers.push(header);
+    paths.push(parseFieldPath(entry.slice(colon + 1), 'columns'));
+  }
+  return { headers, paths };
 }
 
 /**
@@ -112,14 +162,15 @@ interface CategoryArgs extends ListArgs {
  */
 async function listCategory(
   handle: ClusterHandle,
-  category: string,
+  what: string,
   kinds: ResolvedKind[],
   input: CategoryArgs,
+  view: View,
   budget: number,
   signal: AbortSignal,
 ): Promise<string> {
   if (input.continue) {
-    throw new ToolError(`"continue" pages through one kind, not the category "${category}".`,
+    throw new ToolError(`"continue" pages through one kind, not the ${what}.`,
       'Call list_resources with the kind the note named (for example "deployments.apps") and its continue value.');
   }
   const all = Boolean(input.allNamespaces);
@@ -130,7 +181,7 @@ async function listCategory(
     listable.map(async (kind) => {
       const ns = kind.namespaced ? namespace : undefined;
       try {
-        return { kind, page: await fetchPage(handle, kind, ns, input, limit, all && kind.namespaced, signal) };
+        return { kind, page: await fetchPage(handle, kind, ns, input, view, limit, all && kind.namespaced, signal) };
       } catch (err) {
         if (signal.aborted) throw err;
         // The explained first sentence; the server's own words repeat it once per kind.
@@ -160,7 +211,7 @@ async function listCategory(
       notes.push(`${resource}: not shown, the answer is full; ${alone} lists them.`);
       continue;
     }
-    let text = render(withKindNames(result.page, result.kind), input.wide, all && result.kind.namespaced);
+    let text = render(withKindNames(result.page, result.kind), view, all && result.kind.namespaced);
     if (used + Buffer.byteLength(text) > budget) {
       const fits = rowsThatFit(text, budget - used);
       text = text.split('\n').slice(0, fits + 1).join('\n');
@@ -172,7 +223,7 @@ async function listCategory(
     used += Buffer.byteLength(text) + 2;
   }
 
-  const members = `category "${category}": ${listable.map(qualifiedResource).join(', ')}`;
+  const members = `${what}: ${listable.map(qualifiedResource).join(', ')}`;
   if (!sections.length) {
     const where = all ? 'across all namespaces' : `in namespace "${namespace}"`;
     if (notes.length === listable.length) {
@@ -199,10 +250,12 @@ async function fetchPage(
   kind: ResolvedKind,
   namespace: string | undefined,
   args: ListArgs,
+  view: View,
   limit: number,
   all: boolean,
   signal: AbortSignal,
 ): Promise<KubeTable> {
+  if (view.columns) return fetchCustomColumns(handle, kind, namespace, args, view.columns, view.reveal, limit, signal);
   const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
     accept: TABLE_ACCEPT,
     signal,
@@ -219,6 +272,31 @@ async function fetchPage(
   return isTable(body) ? body : fromPlainList(body);
 }
 
+/** The plain list, each object read through the custom columns (after Secret values are redacted). */
+async function fetchCustomColumns(
+  handle: ClusterHandle,
+  kind: ResolvedKind,
+  namespace: string | undefined,
+  args: ListArgs,
+  columns: Columns,
+  reveal: boolean,
+  limit: number,
+  signal: AbortSignal,
+): Promise<KubeTable> {
+  const res = await handle.request(resourcePath(kind, namespace ? { namespace } : {}), {
+    signal,
+    query: { limit, continue: args.continue, labelSelector: args.labelSelector, fieldSelector: args.fieldSelector },
+  });
+  const list = res.json<{ items?: KubeObject[]; metadata?: KubeTable['metadata'] }>();
+  if (!reveal) redactSecretsIn(list, kind.kind === 'Secret' && !kind.group);
+  return {
+    kind: 'Table',
+    columnDefinitions: columns.headers.map((name) => ({ name, type: 'string' })),
+    rows: (list.items ?? []).map((item) => ({ cells: columns.paths.map((path) => valuesText(valuesAt(item, path))), object: { metadata: item.metadata ?? {} } })),
+    ...(list.metadata ? { metadata: list.metadata } : {}),
+  };
+}
+
 /** A few aggregated APIs do not serve tables: NAME and AGE from the plain list, as kubectl does. */
 function fromPlainList(body: unknown): KubeTable {
   const list = body as { items?: Array<{ metadata?: { name?: string; namespace?: string; creationTimestamp?: string } }>; metadata?: KubeTable['metadata'] };
@@ -233,8 +311,8 @@ function fromPlainList(body: unknown): KubeTable {
   };
 }
 
-function render(page: KubeTable, wide: boolean | undefined, all: boolean): string {
-  return renderTable(page, { wide: Boolean(wide), namespaceColumn: all });
+function render(page: KubeTable, view: View, all: boolean): string {
+  return renderTable(page, { wide: Boolean(view.wide) || view.columns !== undefined, namespaceColumn: all });
 }
 
 /** How many data rows of a rendered table fit in `budget` bytes (at least 1). */

@@ -4,7 +4,7 @@
  *   - `rollout`: a Deployment, StatefulSet or DaemonSet has rolled out (kubectl's own rules: the
  *     controller has seen the change, every replica is updated and available, no old ones left);
  *   - `condition=<Type>[=<Status>]`: the object's condition holds (status True by default);
- *   - `jsonpath={.path}=<value>`: a field has a value (dotted paths with [n] indexes);
+ *   - `jsonpath={.path}=<value>`: a field has a value (kubectl's field paths, common/field-paths.ts);
  *   - `delete`: the object is gone.
  * It reads the object once a second, reports progress when the state changes, and stops at the
  * timeout with what it reached and why it is stuck: for a workload, the pods that are not ready
@@ -16,6 +16,7 @@ import { defineTool, ToolError } from '../../kernel/contract.js';
 import { resourcePath, type ResolvedKind } from '../../providers/cluster/discovery.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../common/arguments.js';
+import { parseFieldPath, valuesAt, valuesText, type FieldPath } from '../common/field-paths.js';
 import { getObject, qualifiedResource } from '../common/objects.js';
 import { podReady, podStatus } from '../common/pods.js';
 import { isWorkload, kindId, refText, resolveObjectRef } from '../common/refs.js';
@@ -26,7 +27,11 @@ const DEFAULT_TIMEOUT_S = 60;
 const MAX_TIMEOUT_S = 600;
 const ROLLOUT_KINDS = ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet'];
 
-type Goal = { type: 'rollout' } | { type: 'delete' } | { type: 'condition'; condition: string; status: string } | { type: 'jsonpath'; path: string; value: string };
+type Goal =
+  | { type: 'rollout' }
+  | { type: 'delete' }
+  | { type: 'condition'; condition: string; status: string }
+  | { type: 'jsonpath'; text: string; path: FieldPath; value: string };
 
 /** Where the object stands: `done`, still waiting (with what it is at), or failed for good. */
 type State = { done: true; text: string } | { done: false; text: string; failed?: string };
@@ -102,8 +107,11 @@ function parseGoal(text: string | undefined, kind: ResolvedKind): Goal {
   if (spec === 'delete') return { type: 'delete' };
   const condition = /^condition=([A-Za-z][\w.-]*)(?:=(True|False|Unknown))?$/i.exec(spec);
   if (condition) return { type: 'condition', condition: condition[1]!, status: capitalised(condition[2] ?? 'True') };
-  const jsonpath = /^jsonpath=\{\.([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\}=(.+)$/.exec(spec);
-  if (jsonpath) return { type: 'jsonpath', path: jsonpath[1]!, value: jsonpath[2]!.replace(/^(['"])(.*)\1$/, '$2') };
+  const jsonpath = /^jsonpath=(\{[^}]*\}|\.[^=]*)=(.+)$/s.exec(spec);
+  if (jsonpath) {
+    const text = jsonpath[1]!.replace(/^\{(.*)\}$/s, '$1');
+    return { type: 'jsonpath', text, path: parseFieldPath(text, 'for'), value: jsonpath[2]!.replace(/^(['"])(.*)\1$/, '$2') };
+  }
   throw new ToolError(`for: "${text}" is not something wait_for can wait for.`,
     'Use rollout, delete, condition=<Type>[=True|False|Unknown], or jsonpath={.dotted.path}=<value> (as kubectl wait --for).');
 }
@@ -121,7 +129,7 @@ function goalText(goal: Goal): string {
     case 'condition':
       return `reach condition ${goal.condition}=${goal.status}`;
     case 'jsonpath':
-      return `reach .${goal.path} = ${goal.value}`;
+      return `reach ${goal.text} = ${goal.value}`;
   }
 }
 
@@ -147,20 +155,11 @@ function judge(goal: Goal, obj: KObject | undefined): State {
     return { done: false, text: found ? `condition ${found.type} is ${found.status}${found.reason ? ` (${found.reason}${found.message ? `: ${found.message}` : ''})` : ''}` : `has no condition ${goal.condition} yet` };
   }
   if (goal.type === 'jsonpath') {
-    const value = valueAt(obj, goal.path);
-    const shown = value === undefined ? 'unset' : typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return shown === goal.value ? { done: true, text: `has .${goal.path} = ${shown}` } : { done: false, text: `.${goal.path} is ${shown}` };
+    const values = valuesAt(obj, goal.path);
+    const shown = values.length ? valuesText(values) : 'unset';
+    return shown === goal.value ? { done: true, text: `has ${goal.text} = ${shown}` } : { done: false, text: `${goal.text} is ${shown}` };
   }
   return rolloutState(obj);
-}
-
-function valueAt(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const part of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = part.startsWith('[') ? (cur as unknown[])[Number(part.slice(1, -1))] : (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 /** kubectl rollout status's rules, per kind. */

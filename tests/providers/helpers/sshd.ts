@@ -20,6 +20,8 @@ export interface TestSshd {
   pid: number;
   /** Kills the per-connection sshd children (drops every SSH connection), keeping the listener. */
   dropConnections(): void;
+  /** Sends a signal to every per-connection sshd process (SIGSTOP hangs the sessions, SIGCONT resumes them). */
+  signalConnections(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,36 @@ export async function startSshd(): Promise<TestSshd> {
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, knownHostsLine + '\n');
   const pid = child.pid!;
+  /** Every process below the listener: the per-connection sshd and its privilege-separated children. */
+  const descendants = (): number[] => {
+    const out: number[] = [];
+    const walk = (parent: number) => {
+      let text = '';
+      try {
+        text = execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent)]).toString();
+      } catch {
+        return; // no children
+      }
+      for (const line of text.split('\n')) {
+        const p = Number(line.trim());
+        if (p > 0) {
+          out.push(p);
+          walk(p);
+        }
+      }
+    };
+    walk(pid);
+    return out;
+  };
+  const signalConnections = (signal: NodeJS.Signals) => {
+    for (const p of descendants()) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
   const dropConnections = () => {
     let out = '';
     try {
@@ -130,6 +162,7 @@ export async function startSshd(): Promise<TestSshd> {
     hostKeyFingerprint: fingerprint(join(dir, 'host_ed25519.pub')),
     pid,
     dropConnections,
+    signalConnections,
     async stop() {
       dropConnections();
       await new Promise<void>((resolve) => {

@@ -53,8 +53,11 @@ export function describeGeneric(obj: KObject, kind: ResolvedKind, budget: number
   }
   if (!rest.length) return lines;
   const each = Math.max(600, Math.floor(budget / rest.length));
-  for (const [key, value] of rest) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+  const conditionTable = Array.isArray(obj.status?.conditions);
+  for (const [key, raw] of rest) {
+    // Conditions get their table below; in the status YAML they would be said twice.
+    const value = key === 'status' && conditionTable ? { ...(raw as object), conditions: undefined } : raw;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => v === undefined)) continue;
     if (value === null || typeof value !== 'object') {
       lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}: ${String(value)}`);
       continue;
@@ -62,7 +65,7 @@ export function describeGeneric(obj: KObject, kind: ResolvedKind, budget: number
     const yaml = compactYaml(value, each);
     if (yaml) lines.push(`${key[0]!.toUpperCase()}${key.slice(1)}:`, ...indent(yaml));
   }
-  if (Array.isArray(obj.status?.conditions)) {
+  if (conditionTable) {
     // Conditions deserve a table even for unknown kinds: they are usually the diagnosis.
     lines.push(...conditions(obj.status.conditions as Condition[]));
   }

@@ -2,8 +2,8 @@
 import { fields, indent, probeText, resourceList } from './format.js';
 import { podReady, podRestarts, podStatus } from '../../common/pods.js';
 import { age, table } from '../../common/format.js';
-import type { Container, ContainerState, ContainerStatus } from 'kubernetes-types/core/v1.js';
-import type { KObject } from '../../common/workloads.js';
+import type { Affinity, Container, ContainerState, ContainerStatus, NodeSelectorTerm, PodSpec, Volume } from 'kubernetes-types/core/v1.js';
+import { selectorString, type KObject } from '../../common/workloads.js';
 import { type Lines, conditions, when } from './header.js';
 
 export const MAX_POD_ROWS = 20;
@@ -72,7 +72,7 @@ function containerBlock(c: Container, status: ContainerStatus | undefined, init:
   return lines;
 }
 
-function volumeText(v: Record<string, unknown> & { name: string }): string {
+function volumeText(v: Volume): string {
   const [type, src] = Object.entries(v).find(([k]) => k !== 'name') ?? ['unknown', undefined];
   const s = (src ?? {}) as Record<string, unknown>;
   const detail =
@@ -101,10 +101,7 @@ export function describePod(pod: KObject): Lines {
     ['Service account', spec.serviceAccountName],
     ['Priority class', spec.priorityClassName],
     ['Restart policy', spec.restartPolicy],
-    ['Node selector', Object.entries(spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')],
-    ['Tolerations', ((spec.tolerations ?? []) as Array<{ key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }>)
-      .filter((t) => !/^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key ?? ''))
-      .map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`).join(', ')],
+    ...placement(spec),
   ]);
   const inits = (spec.initContainers ?? []) as Container[];
   if (inits.length) lines.push('Init containers:', ...inits.flatMap((c) => containerBlock(c, initStatuses.get(c.name), true)));
@@ -117,11 +114,46 @@ export function describePod(pod: KObject): Lines {
 
 // Workloads
 
-export function templateSummary(template: { spec?: { containers?: Container[]; initContainers?: Container[]; volumes?: Array<Record<string, unknown> & { name: string }> }; metadata?: { labels?: Record<string, string> } } | undefined): Lines {
+/**
+ * Where a pod may run: node selector, tolerations (without the two every pod gets by default) and
+ * affinity, each on one line. The usual answer to "why is it Pending" when no node matches.
+ */
+function placement(spec: PodSpec): Array<[string, string | undefined]> {
+  const tolerations = (spec.tolerations ?? [])
+    .filter((t) => !/^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key ?? ''))
+    .map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`);
+  return [
+    ['Node selector', Object.entries(spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')],
+    ['Tolerations', tolerations.join(', ')],
+    ['Affinity', affinityText(spec.affinity)],
+  ];
+}
+
+function affinityText(affinity: Affinity | undefined): string | undefined {
+  if (!affinity) return undefined;
+  const term = (t: NodeSelectorTerm) =>
+    [...(t.matchExpressions ?? []), ...(t.matchFields ?? [])].map((e) => `${e.key} ${e.operator}${e.values?.length ? ` [${e.values.join(',')}]` : ''}`).join(' and ');
+  const parts: string[] = [];
+  const node = affinity.nodeAffinity;
+  const required = node?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (required.length) parts.push(`nodes where ${required.map(term).join(' or ')}`);
+  const preferred = node?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  if (preferred.length) parts.push(`preferring nodes where ${preferred.map((p) => `${term(p.preference)} (weight ${p.weight})`).join(', ')}`);
+  for (const [label, pods] of [['with', affinity.podAffinity], ['away from', affinity.podAntiAffinity]] as const) {
+    const hard = pods?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    const soft = pods?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+    for (const t of hard) parts.push(`${label} pods ${selectorString(t.labelSelector)} per ${t.topologyKey}`);
+    for (const w of soft) parts.push(`preferably ${label} pods ${selectorString(w.podAffinityTerm.labelSelector)} per ${w.podAffinityTerm.topologyKey}`);
+  }
+  return parts.join('; ') || undefined;
+}
+
+export function templateSummary(template: { spec?: PodSpec; metadata?: { labels?: Record<string, string> } } | undefined): Lines {
   if (!template?.spec) return [];
   const lines: Lines = ['Pod template:'];
   const labels = Object.entries(template.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
   if (labels) lines.push(`  Labels: ${labels}`);
+  lines.push(...fields(placement(template.spec), '  '));
   for (const [list, init] of [[template.spec.initContainers ?? [], true], [template.spec.containers ?? [], false]] as const) {
     for (const c of list) {
       lines.push(`  ${c.name}${init ? ' (init)' : ''}:`);
