@@ -12,7 +12,7 @@ import { defineTool, requireConfirmation, ToolError, type ToolContext } from '..
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { resourcePath } from '../../providers/cluster/discovery.js';
 import { mapLimit } from '../../providers/helm/release-store.js';
-import { ContextArg, DryRunArg } from '../common/arguments.js';
+import { ContextArg, DryRunArg, GracePeriodArg } from '../common/arguments.js';
 import { NodeArg, podRef, podsOnNode, readNode, setUnschedulable } from '../common/nodes.js';
 import { POD_KIND, type KObject } from '../common/workloads.js';
 
@@ -41,16 +41,16 @@ export default defineTool({
   name: 'drain_node',
   title: 'Drain a node',
   description:
-    'kubectl drain: cordon, then evict pods via the Eviction API (waits on PodDisruptionBudgets); skips DaemonSet and mirror pods. Example: {"node":"worker-1"}',
+    'kubectl drain: cordon, then evict via the Eviction API (honours PodDisruptionBudgets); DaemonSet and mirror pods stay. Example: {"node":"worker-1"}',
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object(
     {
       node: NodeArg,
       context: ContextArg,
-      force: Type.Optional(Type.Boolean({ description: 'Also evict pods no controller manages (they are not recreated).' })),
-      deleteEmptyDirData: Type.Optional(Type.Boolean({ description: 'Also evict pods with emptyDir volumes (their data is lost).' })),
-      gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, description: "Seconds each pod gets to stop; default: the pod's own." })),
+      force: Type.Optional(Type.Boolean({ description: 'Also evict pods without a controller (not recreated).' })),
+      deleteEmptyDirData: Type.Optional(Type.Boolean({ description: 'Also evict pods with emptyDir volumes (data lost).' })),
+      gracePeriodSeconds: GracePeriodArg,
       timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Give up after this long; the node stays cordoned.' })),
       dryRun: DryRunArg,
     },

@@ -20,7 +20,7 @@ export default defineTool({
     {
       node: NodeArg,
       taints: Type.Array(Type.String({ maxLength: 400 }), { minItems: 1, maxItems: 20, description: 'Taints to add or remove, kubectl syntax.' }),
-      overwrite: Type.Optional(Type.Boolean({ description: 'Replace the value of a taint with the same key and effect.' })),
+      overwrite: Type.Optional(Type.Boolean({ description: "Replace a taint's value (same key and effect)." })),
       context: ContextArg,
       dryRun: DryRunArg,
     },

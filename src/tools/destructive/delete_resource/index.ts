@@ -11,7 +11,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
-import { ContextArg, DryRunArg, KindArg, LabelSelectorArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
+import { ContextArg, DryRunArg, GracePeriodArg, KindArg, LabelSelectorArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
 import { getObject, qualifiedResource } from '../../common/objects.js';
 import { parseObjectRef, refText, resolveObjectRef } from '../../common/refs.js';
 import { METADATA_ACCEPT } from '../../common/tables.js';
@@ -41,7 +41,7 @@ export default defineTool({
   name: 'delete_resource',
   title: 'Delete resources',
   description:
-    `kubectl delete: one object, or up to ${MAX_SELECTED} of one kind by labelSelector. The person confirms what goes (a Namespace's contents too). Example: {"name":"deploy/web"}`,
+    `kubectl delete: one object, or up to ${MAX_SELECTED} of one kind by labelSelector; the person confirms what goes. Example: {"name":"deploy/web"}`,
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object(
@@ -55,7 +55,7 @@ export default defineTool({
         enum: [...PROPAGATIONS],
         description: 'Objects it owns: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
       })),
-      gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds pods get to stop; 0: at once.' })),
+      gracePeriodSeconds: GracePeriodArg,
       dryRun: DryRunArg,
     },
     { additionalProperties: false },
