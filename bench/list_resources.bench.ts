@@ -7,7 +7,8 @@
  *     @kubernetes/client-node list of the same page (CoreV1Api.listNamespacedPod, limit 1000);
  *   - tools/list for all 18 tools ≤ 12 KB (12,288 B), as a client receives it. Beside it, for
  *     scale: the same list with every shared argument described in every tool (what the kernel's
- *     hoisting into the server instructions saves) and the instructions themselves.
+ *     hoisting into the server instructions saves) and the instructions themselves;
+ *   - tools/list with every safety class enabled (the destructive tools too) ≤ 19,000 B.
  *
  *   npm run cluster:up && npx tsx bench/list_resources.bench.ts
  *
@@ -133,9 +134,21 @@ async function main(): Promise<void> {
   const listBytes = Buffer.byteLength(JSON.stringify({ tools }));
   const instructionsBytes = Buffer.byteLength(c3.getInstructions() ?? '');
   const registry = await loadRegistry(() => true, []);
-  const inlineBytes = Buffer.byteLength(JSON.stringify({ tools: [...registry.tools.values()].map(({ module }) => describeTool(module)) }));
+  // The same tools as the list above (the destructive ones are registered too, but not listed by default).
+  const listedNames = new Set(tools.map((t) => t.name));
+  const inlineBytes = Buffer.byteLength(JSON.stringify({
+    tools: [...registry.tools.values()].filter(({ module }) => listedNames.has(module.name)).map(({ module }) => describeTool(module)),
+  }));
   await c3.close();
   await all.close();
+  const everyClass = await startTestServer({
+    kubeconfigPaths: [info.kubeconfig], toolDirs: [], settings: { policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } },
+  });
+  const c4 = (await connectClient(everyClass.url, everyClass.token)).client;
+  const everyTool = (await c4.listTools()).tools;
+  const everyBytes = Buffer.byteLength(JSON.stringify({ tools: everyTool }));
+  await c4.close();
+  await everyClass.close();
 
   if (process.env.BENCH_KEEP !== '1') await kubectl(info, ['delete', 'namespace', NS, '--wait=false']);
 
@@ -153,12 +166,17 @@ async function main(): Promise<void> {
       value: `${tools.length} tools, ${listBytes} B = ${(listBytes / 12_288).toFixed(3)}× of 12,288 B; ${(listBytes / inlineBytes).toFixed(3)}× the list with shared arguments described in every tool (${inlineBytes} B)`,
       ok: tools.length === 18 && listBytes <= 12 * 1024,
     },
+    {
+      target: 'tools/list with every class enabled ≤ 19,000 B',
+      value: `${everyTool.length} tools, ${everyBytes} B = ${(everyBytes / 19_000).toFixed(3)}× of 19,000 B (the destructive ones: ${everyBytes - listBytes} B)`,
+      ok: everyTool.length > tools.length && everyBytes <= 19_000,
+    },
   ];
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.target}: ${r.value}`);
   console.log(`info  server instructions (sent once, at initialize): ${instructionsBytes} B; with tools/list ${listBytes + instructionsBytes} B`);
   console.log(`info  same page as JSON over the provider's kept-alive connection: p50 ${median(rawTimes).toFixed(1)} ms (no table, no MCP)`);
   console.log(`info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`);
-  console.log(`info  tools: ${tools.map((t) => `${t.name} ${Buffer.byteLength(JSON.stringify(t))}`).join(', ')}`);
+  console.log(`info  tools: ${everyTool.map((t) => `${t.name} ${Buffer.byteLength(JSON.stringify(t))}`).join(', ')}`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);
 }
 

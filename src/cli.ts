@@ -22,7 +22,8 @@ Usage:
   kubezilla-mcp serve [options]    Run the server (MCP when enabled, and the settings page).
   kubezilla-mcp stdio [options]    One MCP session on stdin/stdout, for a client that starts the
                                    server itself (no token, no port, no settings page); takes
-                                   --config-dir, --kubeconfig, --tools-dir and --log-level.
+                                   --config-dir, --kubeconfig, --tools-dir, --enable-destructive
+                                   and --log-level.
   kubezilla-mcp token [--fingerprint | --regenerate]
                                    Print the bearer token, its fingerprint, or replace it.
   kubezilla-mcp status             Show the settings and whether the MCP server answers.
@@ -37,6 +38,8 @@ serve options:
   --ui-port N            Settings page port (default 7330; 0 = any free port).
   --kubeconfig PATH      Extra kubeconfig file (repeatable), on top of KUBECONFIG or ~/.kube/config.
   --tools-dir DIR        Extra directory of tool modules (repeatable).
+  --enable-destructive   Offer the destructive tools (delete, drain, helm uninstall, ...) for this
+                         run; each call still asks the person. Not remembered.
   --log-level LEVEL      debug | info | warn | error (default info).
 
 Common options:
@@ -56,16 +59,17 @@ const OPTIONS = {
   'ui-port': { type: 'string' },
   kubeconfig: { type: 'string', multiple: true },
   'tools-dir': { type: 'string', multiple: true },
+  'enable-destructive': { type: 'boolean' },
   'log-level': { type: 'string' },
   fingerprint: { type: 'boolean' },
   regenerate: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'log-level'],
+  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
-  stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'log-level'],
+  stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
 };
 
 type Values = ReturnType<typeof parse>['values'];
@@ -112,7 +116,12 @@ function logLevel(values: Values): LogLevel {
 async function stdio(values: Values): Promise<void> {
   const log = createLogger({ level: logLevel(values) });
   const { kernel } = await composeKernel(
-    { configDir: configDir(values), kubeconfigPaths: values.kubeconfig ?? [], toolDirs: values['tools-dir'] ?? [] },
+    {
+      configDir: configDir(values),
+      kubeconfigPaths: values.kubeconfig ?? [],
+      toolDirs: values['tools-dir'] ?? [],
+      enableDestructive: values['enable-destructive'] ?? false,
+    },
     log,
   );
   const session = await serveStdio(kernel, log);
@@ -133,6 +142,7 @@ async function serve(values: Values): Promise<void> {
       configDir: configDir(values),
       kubeconfigPaths: values.kubeconfig ?? [],
       toolDirs: values['tools-dir'] ?? [],
+      enableDestructive: values['enable-destructive'] ?? false,
       enable: values.enable ?? false,
       mcp: {
         bind: values.bind,
@@ -195,6 +205,9 @@ async function status(values: Values): Promise<number> {
   process.stdout.write(`config:   ${dir}\n`);
   process.stdout.write(`token:    ${fp ?? 'none yet (created when MCP is first enabled)'}\n`);
   process.stdout.write(`mcp:      ${settings.mcp.enabled ? 'enabled' : 'disabled'} in settings, ${url}\n`);
+  const { enabledClasses, destructiveTools } = settings.policy;
+  const destructive = enabledClasses.includes('destructive') ? (destructiveTools.length ? ` (only ${destructiveTools.join(', ')})` : '') : '; destructive off';
+  process.stdout.write(`tools:    ${enabledClasses.join(', ')}${destructive}\n`);
   if (!fp) return settings.mcp.enabled ? 1 : 0;
   const answer = await probe(url, tokens.ensure());
   process.stdout.write(`server:   ${answer}\n`);

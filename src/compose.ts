@@ -14,6 +14,7 @@ import { asFunction, asValue } from 'awilix';
 import { createKernelContainer, type KernelContainer } from './kernel/container.js';
 import { createKernel, type Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
+import type { Policy } from './kernel/policy.js';
 import { ClusterProvider } from './providers/cluster/clusters.js';
 import { KubeconfigStore } from './providers/cluster/kubeconfig.js';
 import { TunnelRegistry } from './providers/cluster/tunnels.js';
@@ -35,6 +36,17 @@ export interface RuntimeOptions {
   kubeconfigPaths: string[];
   /** Extra tool-module directories from `--tools-dir`, on top of the settings' toolDirs. */
   toolDirs: string[];
+  /**
+   * `--enable-destructive`: the destructive class is enabled for this run, on top of the settings
+   * (not written to settings.json); `policy.destructiveTools` still narrows it to the tools named there.
+   */
+  enableDestructive?: boolean;
+}
+
+/** The policy the kernel applies: the saved one, with this run's flags on top. */
+export function effectivePolicy(saved: Policy, options: Pick<RuntimeOptions, 'enableDestructive'>): Policy {
+  if (!options.enableDestructive || saved.enabledClasses.includes('destructive')) return saved;
+  return { ...saved, enabledClasses: [...saved.enabledClasses, 'destructive'] };
 }
 
 function positiveInt(value: string | undefined): number | undefined {
@@ -85,10 +97,12 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
   const kernel = await createKernel(container, {
     logger,
     toolDirs: [...settings.get().toolDirs, ...options.toolDirs],
-    policy: () => settings.get().policy,
+    policy: () => effectivePolicy(settings.get().policy, options),
     recordMutation: (record) => container.cradle.audit.record(record),
     // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
     targets: () => container.cradle.clusters,
   });
+  // A policy change on the settings page (the destructive class turned on) reaches open sessions.
+  settings.onChange(() => kernel.toolCalls.policyChanged());
   return { kernel, settings };
 }

@@ -30,6 +30,7 @@ export class KubezillaServer implements SettingsControl {
   /** The settings page; `serve` starts it (page.start()), close() stops it. */
   readonly page: SettingsPage;
   #overrides: McpOverrides;
+  readonly #destructiveForRun: boolean;
 
   private constructor(
     readonly kernel: Kernel,
@@ -37,7 +38,9 @@ export class KubezillaServer implements SettingsControl {
     readonly settings: SettingsStore,
     readonly log: Logger,
     overrides: McpOverrides,
+    destructiveForRun: boolean,
   ) {
+    this.#destructiveForRun = destructiveForRun;
     this.listener = new McpListener(kernel, { settings: settings.view, tokens: kernel.container.cradle.tokens }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
@@ -45,7 +48,7 @@ export class KubezillaServer implements SettingsControl {
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
     const { kernel, settings } = await composeKernel(options, log);
-    const server = new KubezillaServer(kernel, settings, log, options.mcp);
+    const server = new KubezillaServer(kernel, settings, log, options.mcp, options.enableDestructive ?? false);
     if (options.enable) settings.update((s) => {
       s.mcp.enabled = true;
     });
@@ -62,6 +65,17 @@ export class KubezillaServer implements SettingsControl {
 
   contexts() {
     return this.kernel.container.cradle.clusters.listContexts();
+  }
+
+  destructiveTools(): Array<{ name: string; title: string }> {
+    return [...this.kernel.registry.tools.values()]
+      .filter(({ module }) => module.safety === 'destructive')
+      .map(({ module }) => ({ name: module.name, title: module.title }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  destructiveForRun(): boolean {
+    return this.#destructiveForRun;
   }
 
   mcpStatus(): ListenerStatus {

@@ -13,6 +13,8 @@
  *   3. A read tool, or a call that is a preview (`dryRun` / `diffOnly`), may not write at all.
  *   4. A read-only context (or one on the same API server as a read-only context) is refused.
  *   5. A protected namespace is confirmed by the person before the first write into it.
+ *   6. A destructive tool writes only after the person said yes to one of its own questions
+ *      (ctx.confirm) in this call: a module that forgot to ask is refused, not trusted.
  * A refusal is remembered: the kernel answers with it even if the handler caught the error and
  * carried on, so a swallowed refusal cannot turn into a success message.
  */
@@ -41,6 +43,8 @@ export interface ClusterRequest {
   namespace?: string | undefined;
   /** `configmaps`, `deployments.apps/scale`: for messages. */
   resource?: string | undefined;
+  /** The request body as sent: a DELETE's DeleteOptions decide whether it is a dry run. */
+  body?: string | Uint8Array | undefined;
 }
 
 const storage = new AsyncLocalStorage<CallScope>();
@@ -63,7 +67,22 @@ export function isReadRequest(method: string, path: string): boolean {
   return m === 'POST' && SELF_REVIEW.test(path.split('?')[0]!);
 }
 
-export function isDryRunRequest(path: string): boolean {
+/**
+ * Whether the API server will treat the request as a server-side dry run. A DELETE that carries a
+ * body is decided by the body alone: the API server reads DeleteOptions from the body when there
+ * is one and ignores the query then, so `?dryRun=All` beside a body without `dryRun: ["All"]` is a
+ * real delete. A body that is not JSON (protobuf from a subprocess) is not taken for a dry run.
+ */
+export function isDryRunRequest(path: string, method = 'GET', body?: string | Uint8Array): boolean {
+  const size = typeof body === 'string' ? body.length : body?.byteLength ?? 0;
+  if (method.toUpperCase() === 'DELETE' && size > 0) {
+    try {
+      const options = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body)) as { dryRun?: unknown };
+      return Array.isArray(options?.dryRun) && options.dryRun.includes('All');
+    } catch {
+      return false;
+    }
+  }
   const query = path.split('?')[1];
   return query !== undefined && new URLSearchParams(query).getAll('dryRun').includes('All');
 }
@@ -91,6 +110,8 @@ export class CallScope {
   dryRunSent = false;
   /** Questions the person already agreed to, from the confirmation token this call carried. */
   approved: readonly string[] = [];
+  /** The person accepted one of the tool's own questions (ctx.confirm) in this call. */
+  personConfirmed = false;
   /** The first refusal judged during the call; the kernel's answer whatever the handler did with it. */
   refusal: CallRefused | undefined;
   readonly #options: CallScopeOptions;
@@ -118,7 +139,7 @@ export class CallScope {
   /** Judges one request before the cluster client sends it; throws CallRefused to stop it. */
   async judgeRequest(request: ClusterRequest): Promise<void> {
     if (isReadRequest(request.method, request.path)) return;
-    if (isDryRunRequest(request.path)) {
+    if (isDryRunRequest(request.path, request.method, request.body)) {
       this.dryRunSent = true;
       if (request.namespace) add(this.#previewed, request.context, request.namespace);
       return;
@@ -133,6 +154,7 @@ export class CallScope {
         'Call it again without dryRun/diffOnly to make the change.');
     }
     this.#refuseReadOnly(request.context);
+    this.#refuseUnconfirmed(what, request.context);
     await this.#confirmProtected(request.context, request.namespace ? [request.namespace] : []);
     if (request.namespace) add(this.written, request.context, request.namespace);
     else this.writtenClusterWide.add(request.context);
@@ -155,6 +177,16 @@ export class CallScope {
   /** Refuses up front when the call could only fail on a read-only context (not a preview). */
   checkContext(context: string): void {
     if (this.safety !== 'read' && !this.preview) this.#refuseReadOnly(context);
+  }
+
+  /**
+   * A destructive write the person has not agreed to in this call. judgeWrites does not check it:
+   * a tool judges a subprocess's writes up front, before it asks its own question.
+   */
+  #refuseUnconfirmed(what: string, context: string): void {
+    if (this.safety !== 'destructive' || this.personConfirmed) return;
+    this.#refuse(`${this.tool} is destructive and tried ${what} in context ${context} before the person confirmed it; nothing was sent.`,
+      'This is a fault in the tool module: a destructive tool must ask with ctx.confirm (requireConfirmation) before it changes anything. Report it.');
   }
 
   #refuseReadOnly(context: string): void {

@@ -4,8 +4,8 @@
  * A module is plain data plus one function. Everything that must be the same for every tool
  * (input validation, annotations, policy, output budgets, error mapping, timing) lives in the
  * kernel, so a module author writes only what is specific to the operation. Adding a tool means
- * adding one file under src/tools/read/ or src/tools/mutate/ (or a --tools-dir): nothing else
- * changes.
+ * adding one file under src/tools/read/, src/tools/mutate/ or src/tools/destructive/ (or a
+ * --tools-dir): nothing else changes.
  */
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type {

@@ -54,7 +54,9 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     { name: SERVER_NAME, title: 'Kubezilla MCP', version: SERVER_VERSION },
     {
       capabilities: {
-        tools: { listChanged: false },
+        // The tools policy enables can change while a session is open (the settings page turns the
+        // destructive class on): the session is told, and lists them again.
+        tools: { listChanged: true },
         prompts: { listChanged: false },
         resources: { listChanged: false, subscribe: true },
         logging: {},
@@ -182,8 +184,10 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     subscriptions.delete(request.params.uri);
     return {};
   });
+  const stopListChanged = toolCalls.onListChanged(() => void server.sendToolListChanged().catch(() => undefined));
   const previousOnClose = server.onclose;
   server.onclose = () => {
+    stopListChanged();
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     previousOnClose?.();

@@ -15,6 +15,11 @@ export const PolicySchema = Type.Object(
       uniqueItems: true,
       default: ['read', 'safe-mutation'],
     }),
+    /**
+     * With `destructive` enabled: the destructive tools that may be used, by name (cordon_node without
+     * delete_resource). Empty (the default) allows every destructive tool once the class is enabled.
+     */
+    destructiveTools: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }), { uniqueItems: true, default: [] }),
     readOnlyContexts: Type.Array(Type.String(), { default: [] }),
     protectedNamespaces: Type.Array(Type.String(), { default: ['kube-system', 'kube-public', 'kube-node-lease'] }),
     revealSecrets: Type.Boolean({ default: false }),
@@ -37,8 +42,9 @@ export const PolicySchema = Type.Object(
 
 export type Policy = Static<typeof PolicySchema>;
 
-export function isToolEnabled(tool: Pick<ToolModule, 'safety'>, policy: Policy): boolean {
-  return policy.enabledClasses.includes(tool.safety);
+export function isToolEnabled(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy): boolean {
+  if (!policy.enabledClasses.includes(tool.safety)) return false;
+  return tool.safety !== 'destructive' || !policy.destructiveTools?.length || policy.destructiveTools.includes(tool.name);
 }
 
 export type CallVerdict = { allow: true } | { allow: false; reason: string; hint: string };
@@ -46,6 +52,13 @@ export type CallVerdict = { allow: true } | { allow: false; reason: string; hint
 /** Whether the tool may be called at all under this policy (its class is enabled). */
 export function judgeCall(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy): CallVerdict {
   if (isToolEnabled(tool, policy)) return { allow: true };
+  if (policy.enabledClasses.includes(tool.safety)) {
+    return {
+      allow: false,
+      reason: `tool ${tool.name} is disabled: destructive tools are enabled on this server only by name, and this one is not listed (${policy.destructiveTools.join(', ')})`,
+      hint: 'Ask the person running Kubezilla to add it to the destructive tools on the settings page if they want it.',
+    };
+  }
   return {
     allow: false,
     reason: `tool ${tool.name} is disabled: its safety class "${tool.safety}" is not enabled on this server`,

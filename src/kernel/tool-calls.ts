@@ -96,6 +96,10 @@ export class ToolCalls {
   readonly #tokens: ConfirmationTokens;
   readonly #recordMutation: (record: MutationRecord) => void;
   readonly #targets: (() => ClusterTargets) | undefined;
+  /** Sessions to tell when the enabled tools change (notifications/tools/list_changed). */
+  readonly #listListeners = new Set<() => void>();
+  /** The names tools/list held when last checked, to tell a real change from a settings save. */
+  #listedNames: string;
 
   constructor(
     private readonly registry: Registry,
@@ -112,6 +116,34 @@ export class ToolCalls {
     this.#tokens = new ConfirmationTokens(options.now);
     this.#recordMutation = options.recordMutation ?? (() => undefined);
     this.#targets = options.targets;
+    this.#listedNames = this.#enabledNames();
+  }
+
+  #enabledNames(): string {
+    return this.list().map((tool) => tool.name).join(',');
+  }
+
+  /** Calls `listener` whenever the tools policy enables change; returns the function that stops it. */
+  onListChanged(listener: () => void): () => void {
+    this.#listListeners.add(listener);
+    return () => this.#listListeners.delete(listener);
+  }
+
+  /**
+   * Re-reads the policy after the settings changed: when the tools it enables are not the ones
+   * tools/list gave before, every open session is told to list them again.
+   */
+  policyChanged(): void {
+    const names = this.#enabledNames();
+    if (names === this.#listedNames) return;
+    this.#listedNames = names;
+    for (const listener of this.#listListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.log.warn('a tools/list_changed listener failed', { error: err });
+      }
+    }
   }
 
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
@@ -229,11 +261,11 @@ export class ToolCalls {
       preview: isPreview(input),
       policy,
       targets,
-      confirm: (message) => requireConfirmation(confirm, message),
+      confirm: (message) => requireConfirmation(ask, message),
     });
     scope.approved = approved;
     state.scope = scope;
-    const confirm = async (message: string): Promise<'accepted' | 'declined'> => {
+    const ask = async (message: string): Promise<'accepted' | 'declined'> => {
       if (!env.elicit) {
         if (approved.includes(message)) return 'accepted';
         const refusal = new NeedsConfirmation(message);
@@ -248,6 +280,12 @@ export class ToolCalls {
       if (answer.action === 'accept' && answer.content?.confirm === true) return 'accepted';
       scope.noteRefusal(declinedBy(message));
       return 'declined';
+    };
+    // The tool's own questions; a yes to one of them is what lets a destructive tool write.
+    const confirm = async (message: string): Promise<'accepted' | 'declined'> => {
+      const answer = await ask(message);
+      if (answer === 'accepted') scope.personConfirmed = true;
+      return answer;
     };
 
     // Judged on what the call reaches, not on what it named: no `context` is the current context.

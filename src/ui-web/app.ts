@@ -43,6 +43,10 @@ export interface SettingsControl {
   readonly tokens: Pick<TokenStore, 'file' | 'ensure' | 'fingerprint' | 'regenerate'>;
   contexts(): ContextList;
   readonly audit: Pick<AuditLog, 'file' | 'recent'>;
+  /** The tools of the destructive class that are loaded (built-in and --tools-dir), by name. */
+  destructiveTools(): Array<{ name: string; title: string }>;
+  /** Whether this run enables the destructive class whatever the settings say (`--enable-destructive`). */
+  destructiveForRun(): boolean;
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -141,6 +145,17 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
         exposed: status.state === 'running' && !isLoopbackAddress(status.bind),
       },
       token: { fingerprint: safe(() => control.tokens.fingerprint()) ?? null, file: control.tokens.file },
+      destructive: destructiveState(),
+    };
+  };
+
+  /** The destructive class as saved (enabled, and which tools), and whether this run enables it anyway. */
+  const destructiveState = () => {
+    const { enabledClasses, destructiveTools } = control.settings.get().policy;
+    return {
+      enabled: enabledClasses.includes('destructive'),
+      forRun: control.destructiveForRun(),
+      tools: control.destructiveTools().map((t) => ({ ...t, allowed: !destructiveTools.length || destructiveTools.includes(t.name) })),
     };
   };
 
@@ -244,6 +259,35 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
       running: status.state === 'running',
       command: `claude mcp add --scope user kubezilla --transport http ${shellQuote(url)} --header "Authorization: Bearer ${token}"`,
     };
+  });
+
+  /**
+   * Turns the destructive class on or off, and with `tools` says which of its tools are allowed
+   * (all of them is saved as an empty list, so tools added later are allowed too).
+   */
+  router.post('/api/policy/destructive', async (ctx) => {
+    const input = await body(ctx);
+    const known = control.destructiveTools().map((t) => t.name);
+    const problem = (text: string) => {
+      ctx.status = 400;
+      ctx.body = { ...state(), problem: text };
+    };
+    if (typeof input.enabled !== 'boolean') return problem('enabled must be true or false');
+    const tools = input.tools;
+    if (tools !== undefined && (!Array.isArray(tools) || !tools.every((t): t is string => typeof t === 'string'))) return problem('tools must be a list of tool names');
+    const unknown = (tools ?? []).filter((t) => !known.includes(t));
+    if (unknown.length) return problem(`Not destructive tools of this server: ${unknown.join(', ')}`);
+    if (input.enabled && tools && !tools.length) return problem('Tick at least one tool, or turn the destructive tools off.');
+    control.settings.update((s) => {
+      const others = s.policy.enabledClasses.filter((c) => c !== 'destructive');
+      s.policy.enabledClasses = input.enabled ? [...others, 'destructive'] : others;
+      if (tools) s.policy.destructiveTools = known.every((k) => tools.includes(k)) ? [] : known.filter((k) => tools.includes(k));
+    });
+    const saved = control.settings.get().policy;
+    log.info(`destructive tools ${input.enabled ? 'enabled' : 'disabled'} from the settings page`, {
+      tools: saved.destructiveTools.length ? saved.destructiveTools : 'all',
+    });
+    ctx.body = state();
   });
 
   router.get('/api/clusters', (ctx) => {

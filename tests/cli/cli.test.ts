@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { loadRegistry } from '../../src/kernel/registry.js';
 import { testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
@@ -49,6 +51,7 @@ describe('kubezilla-mcp CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/kubezilla-mcp serve \[options\]/);
     expect(help.stdout).toMatch(/--tools-dir DIR/);
+    expect(help.stdout).toMatch(/--enable-destructive {3}Offer the destructive tools/);
     expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
@@ -133,7 +136,8 @@ describe('kubezilla-mcp CLI', () => {
   it('serves, answers `status`, and loads the worked example module through --tools-dir', async () => {
     const dir = tempDir();
     const cluster = testCluster();
-    const { firstLine, stderr } = await serve(['--enable', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
+    // --enable-destructive: every built-in module is offered for this run, the destructive ones too.
+    const { firstLine, stderr } = await serve(['--enable', '--enable-destructive', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
     const url = /running on (http:\/\/\S+\/mcp)/.exec(firstLine)![1]!;
     const token = readFileSync(join(dir, 'mcp.token'), 'utf8').trim();
     const { client } = await connectClient(url, token);
@@ -162,7 +166,31 @@ describe('kubezilla-mcp CLI', () => {
     const status = await run(['status', '--config-dir', dir]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/server: {3}answering \(initialize 200\)/);
+    // The flag was for that run only: the saved settings still keep the destructive tools off.
+    expect(status.stdout).toMatch(/tools: {4}read, safe-mutation; destructive off\n/);
+    expect(settings.policy?.enabledClasses ?? ['read', 'safe-mutation']).not.toContain('destructive');
     expect(stderr()).not.toContain(token);
+  });
+
+  it('stdio --enable-destructive offers the destructive tools to that one session', async () => {
+    const cluster = testCluster();
+    const list = async (extra: string[]) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio', '--config-dir', tempDir(), '--kubeconfig', cluster.kubeconfig, ...extra],
+        env: { PATH: process.env.PATH ?? '', HOME: tempDir() },
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'cli-test', version: '1' });
+      await client.connect(transport);
+      try {
+        return (await client.listTools()).tools.map((t) => t.name);
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await list([])).not.toContain('drain_node');
+    expect(await list(['--enable-destructive'])).toEqual(expect.arrayContaining(['delete_resource', 'drain_node', 'helm_uninstall']));
   });
 
   it('`status` says so when nothing answers', async () => {

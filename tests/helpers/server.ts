@@ -27,7 +27,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { toolDirs?: string[]; settings?: Record<string, unknown>; kubeconfigPaths?: string[] } = {},
+  options: { toolDirs?: string[]; settings?: Record<string, unknown>; kubeconfigPaths?: string[]; enableDestructive?: boolean } = {},
 ): Promise<TestServer> {
   const configDir = mkdtempSync(join(tmpdir(), 'kz-test-'));
   if (options.settings) writeFileSync(join(configDir, 'settings.json'), JSON.stringify(options.settings), { mode: 0o600 });
@@ -36,6 +36,7 @@ export async function startTestServer(
       configDir,
       kubeconfigPaths: options.kubeconfigPaths ?? [],
       toolDirs: options.toolDirs ?? [FIXTURE_MODULES],
+      enableDestructive: options.enableDestructive ?? false,
       enable: true,
       mcp: { port: 0 },
     },

@@ -3,7 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { annotationsFor } from '../../src/kernel/annotations.js';
 import { judgeCall } from '../../src/kernel/policy.js';
 import { SharedArguments } from '../../src/kernel/shared-arguments.js';
-import { enforceBudget } from '../../src/kernel/tool-calls.js';
+import { enforceBudget, ToolCalls } from '../../src/kernel/tool-calls.js';
+import { Registry } from '../../src/kernel/registry.js';
+import type { Policy } from '../../src/kernel/policy.js';
 import { compileSchema, formatAjvErrors } from '../../src/kernel/validation.js';
 import { createLogger, registerSecret, scrub } from '../../src/kernel/logger.js';
 import { parseSettings } from '../../src/providers/config/settings.js';
@@ -30,6 +32,50 @@ describe('policy', () => {
     expect(judgeCall({ name: 'wipe', safety: 'destructive' }, policy)).toMatchObject({ allow: false });
     expect(judgeCall({ name: 'wipe', safety: 'destructive' }, { ...policy, enabledClasses: ['destructive'] })).toEqual({ allow: true });
     expect(judgeCall({ name: 'get', safety: 'read' }, policy)).toEqual({ allow: true });
+  });
+
+  it('narrows the destructive class to the tools named in destructiveTools, when any are', () => {
+    const some = { ...policy, enabledClasses: [...policy.enabledClasses, 'destructive' as const], destructiveTools: ['cordon_node'] };
+    expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, some)).toEqual({ allow: true });
+    expect(judgeCall({ name: 'delete_resource', safety: 'destructive' }, some)).toMatchObject({
+      allow: false, reason: expect.stringMatching(/enabled on this server only by name, and this one is not listed \(cordon_node\)/),
+    });
+    // The list alone enables nothing, and never narrows the other classes.
+    expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, { ...policy, destructiveTools: ['cordon_node'] })).toMatchObject({ allow: false });
+    expect(judgeCall({ name: 'scale', safety: 'safe-mutation' }, some)).toEqual({ allow: true });
+  });
+});
+
+describe('tools/list_changed', () => {
+  it('tells the listeners when the enabled tools change, and only then', () => {
+    const registry = new Registry(() => true);
+    const tool = (name: string, safety: 'read' | 'destructive') => ({
+      kind: 'tool', name, title: name, safety, description: `The ${name} fixture tool, for the list_changed test.`,
+      input: Type.Object({}), run: async () => '',
+    });
+    registry.add(tool('look', 'read'), 'look.js');
+    registry.add(tool('wipe', 'destructive'), 'wipe.js');
+    let current: Policy = policy;
+    const calls = new ToolCalls(registry, () => current, () => ({}), createLogger({ level: 'error' }));
+    let told = 0;
+    const stop = calls.onListChanged(() => told++);
+    calls.policyChanged();
+    expect(told).toBe(0);
+    current = { ...policy, enabledClasses: [...policy.enabledClasses, 'destructive'] };
+    calls.policyChanged();
+    calls.policyChanged();
+    expect(told).toBe(1);
+    current = { ...current, readOnlyContexts: ['prod'] }; // another setting: the same tools
+    calls.policyChanged();
+    expect(told).toBe(1);
+    current = { ...current, destructiveTools: ['other'] };
+    calls.policyChanged();
+    expect(told).toBe(2);
+    expect(calls.list().map((t) => t.name)).toEqual(['look']);
+    stop();
+    current = policy;
+    calls.policyChanged();
+    expect(told).toBe(2);
   });
 });
 

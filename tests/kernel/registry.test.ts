@@ -51,6 +51,6 @@ describe('registry', () => {
   it('loads the built-in tools plus extra directories', async () => {
     const registry = await loadRegistry(() => true, [FIXTURE_MODULES]);
     expect(registry.tools.has('fixture_echo')).toBe(true);
-    for (const { file } of registry.tools.values()) expect(file).toMatch(/\/(src\/tools\/(read|mutate)|tests\/fixtures)\//);
+    for (const { file } of registry.tools.values()) expect(file).toMatch(/\/(src\/tools\/(read|mutate|destructive)|tests\/fixtures)\//);
   });
 });

@@ -50,6 +50,30 @@ describe('call scope', () => {
     await expect(scope('safe-mutation', { preview: true }).s.judgeRequest(write('dev', 'a'))).rejects.toThrow(/called as a dry run/);
   });
 
+  it('takes a DELETE with a body for a dry run only when the body says so (the API server ignores the query then)', async () => {
+    const del = (body: string | Uint8Array | undefined) =>
+      ({ context: 'dev', method: 'DELETE', path: '/api/v1/namespaces/a/configmaps/x?dryRun=All', namespace: 'a', resource: 'configmaps', body });
+    const preview = scope('destructive', { preview: true }).s;
+    await preview.judgeRequest(del(undefined));
+    await preview.judgeRequest(del(JSON.stringify({ kind: 'DeleteOptions', dryRun: ['All'] })));
+    await preview.judgeRequest(del(new TextEncoder().encode(JSON.stringify({ dryRun: ['All'] }))));
+    for (const body of [JSON.stringify({ kind: 'DeleteOptions', propagationPolicy: 'Background' }), new Uint8Array([0x6b, 0x38, 0x73, 0x00])]) {
+      await expect(scope('destructive', { preview: true }).s.judgeRequest(del(body))).rejects.toThrow(/called as a dry run, so it may not change the cluster/);
+    }
+  });
+
+  it('refuses a destructive write the person has not confirmed in this call', async () => {
+    const { s } = scope('destructive');
+    await expect(s.judgeRequest(write('dev', 'a'))).rejects.toThrow(/tool_x is destructive and tried PATCH configmaps in namespace a in context dev before the person confirmed it/);
+    expect(s.refusal).toBeInstanceOf(CallRefused);
+    const confirmed = scope('destructive').s;
+    confirmed.personConfirmed = true;
+    await confirmed.judgeRequest(write('dev', 'a'));
+    expect([...confirmed.written.get('dev')!]).toEqual(['a']);
+    // Dry runs and reads need no question.
+    await scope('destructive').s.judgeRequest(write('dev', 'a', '/api/v1/namespaces/a/configmaps/x?dryRun=All'));
+  });
+
   it('refuses writes to a read-only context and to the same server under another name', async () => {
     await expect(scope().s.judgeRequest(write('prod', 'a'))).rejects.toThrow(/context prod is read-only on this server \(listed\)/);
     await expect(scope().s.judgeRequest(write('prod-admin', 'a'))).rejects.toThrow(/same API server as prod/);

@@ -4,8 +4,9 @@
  *     marketplace, the plugin and its commands; `claude plugin marketplace add` + `install kz@kz`
  *     work and `plugin list` shows it; and the script /kz:install runs registers a real
  *     `kubezilla-mcp serve` with `claude mcp add --scope user` (connected, token never printed);
- *   - statically: every command names only the 18 Kubezilla tools, grants exactly the tools it
- *     uses, and passes argument names the tools' input schemas (tests/tools/__snapshots__) accept.
+ *   - statically: every command names only Kubezilla's tools (the 18, and the destructive ones a
+ *     person can enable), grants exactly the tools it uses, and passes argument names the tools'
+ *     input schemas (tests/tools/__snapshots__) accept.
  *
  * Needs `bash tests/interop/install.sh` (Node 22 + the Claude Code CLI) and, for the install
  * script, `npm run build`; a missing piece fails with that instruction, never a skip.
@@ -29,12 +30,13 @@ const SCHEMAS = JSON.parse(
   readFileSync(fileURLToPath(new URL('../tools/__snapshots__/tool-input-schemas.json', import.meta.url)), 'utf8'),
 ) as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
 
-const COMMANDS = ['apply', 'contexts', 'helm', 'install', 'investigate', 'list', 'logs', 'restart', 'scale', 'status'];
+const COMMANDS = ['apply', 'contexts', 'delete', 'helm', 'install', 'investigate', 'list', 'logs', 'node', 'restart', 'scale', 'status'];
 const READ_TOOLS = [
   'list_contexts', 'list_namespaces', 'list_kinds', 'list_resources', 'list_nodes', 'get_resource_yaml',
   'describe_resource', 'get_pod_logs', 'get_events', 'list_helm_releases', 'get_helm_history', 'get_helm_revision_diff',
 ];
-const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback'];
+const DESTRUCTIVE_TOOLS = ['delete_resource', 'helm_uninstall', 'cordon_node', 'uncordon_node', 'drain_node', 'taint_node'];
+const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback', ...DESTRUCTIVE_TOOLS];
 const BRIEF_TOOLS = [...READ_TOOLS, ...MUTATION_TOOLS];
 /** Commands that must never change anything. */
 const READ_ONLY_COMMANDS = ['contexts', 'status', 'list', 'logs', 'investigate'];
@@ -103,7 +105,7 @@ function callsIn(text: string): { tool: string; args: string[]; written: string 
 describe('kz commands (static)', () => {
   const commands = COMMANDS.map(readCommand);
 
-  it('are exactly the ten commands of the brief', () => {
+  it('are exactly the ten commands of the brief, and /kz:delete and /kz:node for the destructive tools', () => {
     expect(readdirSync(COMMANDS_DIR).sort()).toEqual(COMMANDS.map((c) => `${c}.md`));
   });
 
@@ -114,7 +116,7 @@ describe('kz commands (static)', () => {
     expect(command.body).toContain('$ARGUMENTS');
   });
 
-  it.each(commands.map((c) => [c.name, c] as const))('%s: names only the 18 tools, and grants exactly the ones it uses', (_name, command) => {
+  it.each(commands.map((c) => [c.name, c] as const))('%s: names only Kubezilla\'s tools, and grants exactly the ones it uses', (_name, command) => {
     const mentioned = mcpToolsIn(command.body);
     for (const tool of mcpToolsIn(command.text)) expect(BRIEF_TOOLS, `mcp__kubezilla__${tool} in ${command.name}.md`).toContain(tool);
 
@@ -163,9 +165,14 @@ describe('kz commands (static)', () => {
     expect(get('apply')).toMatch(/diffOnly: true/);
     expect(get('logs')).toMatch(/-n200/);
     for (const ref of ['deploy/', 'sts/', 'ds/', 'pod/', 'job/', 'cj/']) expect(get('logs')).toContain(ref);
-    for (const verb of ['list', 'history', 'diff', 'install', 'upgrade', 'rollback']) expect(get('helm')).toContain(`**${verb}**`);
+    for (const verb of ['list', 'history', 'diff', 'install', 'upgrade', 'rollback', 'uninstall']) expect(get('helm')).toContain(`**${verb}**`);
+    for (const verb of ['cordon', 'uncordon', 'drain', 'taint']) expect(get('node')).toContain(`**${verb}**`);
+    // Every destructive command previews first and relays the server's own question, never a confirm of its own making.
+    expect(get('delete')).toMatch(/dryRun: true/);
+    expect(get('node')).toMatch(/dryRun: true/);
+    for (const name of ['delete', 'node', 'helm']) expect(get(name), name).toMatch(/Never invent a `confirm` value/);
     // A leading context name is matched against list_contexts by every resource-aware command.
-    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm']) {
+    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm', 'delete', 'node']) {
       expect(get(name), name).toContain('mcp__kubezilla__list_contexts()');
     }
   });
@@ -214,7 +221,7 @@ describe('kz plugin with the real Claude Code CLI', () => {
     }
   });
 
-  it('adds the marketplace, installs kz@kz and lists it with its ten commands', async () => {
+  it('adds the marketplace, installs kz@kz and lists it with its twelve commands', async () => {
     const home = freshHome('plugin-install');
     const added = await claude(home, 'plugin', 'marketplace', 'add', MARKETPLACE);
     expect(added.stdout + added.stderr).toMatch(/Successfully added marketplace: kz/);

@@ -36,12 +36,15 @@ export interface ToolEnv {
   close(): Promise<void>;
 }
 
-export async function startToolEnv(options: { settings?: Record<string, unknown>; kubeconfigPaths?: string[]; toolDirs?: string[] } = {}): Promise<ToolEnv> {
+export async function startToolEnv(
+  options: { settings?: Record<string, unknown>; kubeconfigPaths?: string[]; toolDirs?: string[]; enableDestructive?: boolean } = {},
+): Promise<ToolEnv> {
   const info = testCluster();
   const server = await startTestServer({
     kubeconfigPaths: options.kubeconfigPaths ?? [info.kubeconfig],
     toolDirs: options.toolDirs ?? [],
     settings: options.settings,
+    enableDestructive: options.enableDestructive,
   });
   const { client } = await connectClient(server.url, server.token);
   const callRaw = async (name: string, args: Record<string, unknown> = {}) => {

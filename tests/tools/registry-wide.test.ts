@@ -13,6 +13,7 @@ const READ_TOOLS = [
   'get_resource_yaml', 'helm_show', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
   'list_resources', 'wait_for',
 ];
+const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
 
 const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);
@@ -23,6 +24,12 @@ describe('every built-in tool', () => {
     const reads = tools.filter(({ module }) => module.safety === 'read');
     expect(reads.map(({ module }) => module.name).sort()).toEqual(READ_TOOLS);
     for (const { module, file } of reads) expect(file).toMatch(new RegExp(`/src/tools/read/${module.name}(/index)?\\.(ts|js)$`));
+  });
+
+  it('includes the destructive tools, each from its own module under src/tools/destructive', () => {
+    const destructive = tools.filter(({ module }) => module.safety === 'destructive');
+    expect(destructive.map(({ module }) => module.name).sort()).toEqual(DESTRUCTIVE_TOOLS);
+    for (const { module, file } of destructive) expect(file).toMatch(new RegExp(`/src/tools/destructive/${module.name}(/index)?\\.(ts|js)$`));
   });
 
   it('has a valid, unique name, a title and a description that teaches the model with an example', () => {

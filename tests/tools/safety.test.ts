@@ -1,8 +1,9 @@
 /**
  * The kernel keeps the cluster safe for every module, against the real cluster and real helm:
- *   - every non-read module (the built-ins, plus careless modules loaded with --tools-dir) is run
- *     with the *current* context read-only, and with a protected *default* namespace, naming
- *     neither: kubectl shows nothing changed. A new module is covered without a test of its own.
+ *   - every non-read module (the built-ins, the destructive ones enabled, plus careless modules
+ *     loaded with --tools-dir) is run with the *current* context read-only, and with a protected
+ *     *default* namespace, naming neither: kubectl shows nothing changed. A new module is covered
+ *     without a test of its own.
  *   - a person's "no" cannot be overridden by the model repeating the call with `confirm`;
  *   - a chart that renders into another, protected namespace is confirmed before helm runs;
  *   - the same API server under another context name is read-only too;
@@ -21,12 +22,16 @@ import { testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
 import { chart, h } from './helm-fixtures.js';
 import { apply, createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
+import { ALL_CLASSES, createTestNode, deleteTestNode, deploymentOnNode } from './destructive-fixtures.js';
 
 const info = testCluster();
 const external = info.external;
 const CARELESS = fileURLToPath(new URL('../fixtures/modules/careless', import.meta.url));
 const ns = uniqueName('kz-t-safe');
 const other = uniqueName('kz-t-safe-b');
+/** The node tools act on a node of this file's own (the Deployment `pinned` runs there). */
+let node: string;
+const NODE_TOOLS = ['cordon_node', 'uncordon_node', 'drain_node', 'taint_node'];
 
 /** The test kubeconfig with the admin context current and its default namespace set to `namespace`. */
 function kubeconfigWithDefault(namespace: string): string {
@@ -43,7 +48,9 @@ async function snapshot(env: ToolEnv): Promise<string> {
   const template = '{range .items[*]}{.kind}/{.metadata.name} {.metadata.generation} {.metadata.labels}{"\\n"}{end}';
   const workloads = await env.kubectl(['get', 'deploy,sts,ds', '-n', ns, '-o', `jsonpath=${template}`]);
   const data = await env.kubectl(['get', 'cm,secret,svc', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}']);
-  return (workloads + data).split('\n').filter(Boolean).sort().join('\n');
+  const pods = await env.kubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}pod/{.metadata.uid}{"\\n"}{end}']);
+  const nodeSpec = await env.kubectl(['get', 'node', node, '-o', 'jsonpath=node {.spec.unschedulable} {.spec.taints}{"\\n"}']);
+  return (workloads + data + pods + nodeSpec).split('\n').filter(Boolean).sort().join('\n');
 }
 
 /** An example call for each built-in mutation, aimed at the objects this file creates; other modules use their description's example. */
@@ -60,7 +67,16 @@ function exampleArgs(tool: { name: string; description?: string }): Record<strin
     case 'helm_upgrade':
       return { release: 'rel', chart: chart(info, '0.2.0'), values: 'greeting: changed' };
     case 'helm_rollback':
+    case 'helm_uninstall':
       return { release: 'rel' };
+    case 'delete_resource':
+      return { name: 'deploy/web' };
+    case 'cordon_node':
+    case 'uncordon_node':
+    case 'drain_node':
+      return { node };
+    case 'taint_node':
+      return { node, taints: ['kz-safe=x:NoExecute'] };
     default: {
       const example = /Example: (\{.*\})/.exec(tool.description ?? '')?.[1];
       if (!example) throw new Error(`${tool.name}: no example call in its description to run it with`);
@@ -72,6 +88,7 @@ function exampleArgs(tool: { name: string; description?: string }): Record<strin
 let admin: ToolEnv;
 beforeAll(async () => {
   admin = await startToolEnv();
+  node = await createTestNode(info, 'kz-t-safe');
   await createNamespaces(info, ns, other);
   await apply(info, `apiVersion: apps/v1
 kind: Deployment
@@ -87,7 +104,8 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: kz-careless, namespace: ${ns}}
 data: {a: b}
-`);
+---
+${deploymentOnNode(node, ns, 'pinned', 1)}`);
   process.env.KUBEZILLA_HELM = info.tools.helm4;
   await h(info, 4, ['install', 'rel', chart(info, '0.1.0'), '-n', ns]);
   await h(info, 4, ['upgrade', 'rel', chart(info, '0.2.0'), '-n', ns]);
@@ -95,24 +113,34 @@ data: {a: b}
 afterAll(async () => {
   await admin?.close();
   await deleteNamespaces(info, ns, other);
+  await deleteTestNode(info, node);
 });
 
 describe.skipIf(external)('every non-read module, run against the current context without naming it', () => {
   for (const mode of ['read-only context', 'protected default namespace'] as const) {
     it(`changes nothing with a ${mode}`, async () => {
-      const policy = mode === 'read-only context' ? { readOnlyContexts: [info.contexts.admin] } : { protectedNamespaces: [ns] };
+      const policy = { enabledClasses: ALL_CLASSES, ...(mode === 'read-only context' ? { readOnlyContexts: [info.contexts.admin] } : { protectedNamespaces: [ns] }) };
       const env = await startToolEnv({ settings: { policy }, kubeconfigPaths: [kubeconfigWithDefault(ns)], toolDirs: [CARELESS] });
       try {
         const before = await snapshot(env);
         const mutations = [...env.server.server.kernel.registry.tools.values()].map(({ module }) => module).filter((m) => m.safety !== 'read');
-        expect(mutations.map((m) => m.name)).toEqual(expect.arrayContaining(['scale', 'apply_yaml', 'helm_install', 'label_current']));
+        expect(mutations.map((m) => m.name)).toEqual(expect.arrayContaining(['scale', 'apply_yaml', 'helm_install', 'label_current', 'delete_resource', ...NODE_TOOLS]));
         for (const module of mutations) {
+          // uncordon_node has something to undo only on a cordoned node.
+          const cordonFirst = module.name === 'uncordon_node';
+          if (cordonFirst) await env.kubectl(['cordon', node]);
+          const expected = cordonFirst ? await snapshot(env) : before;
           const r = await env.callRaw(module.name, exampleArgs(module));
           expect(r.isError, `${module.name}: ${r.text}`).toBe(true);
+          // A node is no namespace's: the node tools (drain asks about the namespaces of the pods it
+          // would evict, cordon and taint only for themselves) are stopped by their own question.
+          const own = mode !== 'read-only context' && ['cordon_node', 'uncordon_node', 'taint_node'].includes(module.name);
           expect(r.text, module.name).toMatch(mode === 'read-only context'
             ? new RegExp(`context ${info.contexts.admin} is read-only on this server`)
-            : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`));
-          expect(await snapshot(env), `${module.name} changed something`).toBe(before);
+            : own ? /^Error: Needs confirmation: (Cordon|Uncordon|Taint) node /
+              : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`));
+          expect(await snapshot(env), `${module.name} changed something`).toBe(expected);
+          if (cordonFirst) await env.kubectl(['uncordon', node]);
         }
         expect(await h(info, 4, ['list', '-n', ns, '-q'])).toBe('rel\n');
         // The audit log names the context the calls reached, though none named it.

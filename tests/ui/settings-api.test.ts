@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/kernel/logger.js';
 import { KubezillaServer } from '../../src/server.js';
 import { SettingsPage } from '../../src/ui-web/listener.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { connectClient } from '../helpers/server.js';
+import { eventually } from '../tools/helpers.js';
 import { freePort, initialize, rawRequest, startUiServer, type UiServer } from './helpers.js';
 
 let ui: UiServer;
@@ -200,6 +203,68 @@ describe('the API drives the running server', () => {
     }
   });
 
+  it('turns the destructive tools on, per tool, and off; a running server offers exactly what is saved', async () => {
+    const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
+    const saved = () => JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')).policy ?? {};
+    const state = await api('/api/state');
+    expect(state.json.destructive).toEqual({ enabled: false, forRun: false, tools: DESTRUCTIVE.map((name) => ({ name, title: expect.any(String), allowed: true })) });
+
+    const port = await freePort();
+    await api('/api/mcp/address', { method: 'POST', body: { bind: '127.0.0.1', port } });
+    expect((await api('/api/mcp/enable', { method: 'POST', body: {} })).status).toBe(200);
+    const { client } = await connectClient(`http://127.0.0.1:${port}/mcp`, ui.server.tokens.ensure());
+    let changed = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed++;
+    });
+    const offered = async () => (await client.listTools()).tools.map((t) => t.name).filter((n) => DESTRUCTIVE.includes(n));
+    try {
+      expect(await offered()).toEqual([]);
+      // The open session is told when the tools change.
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its notification stream opens after initialize
+      const all = await api('/api/policy/destructive', { method: 'POST', body: { enabled: true } });
+      expect(await eventually(async () => changed === 1, 5_000, 50)).toBe(true);
+      expect(all.status).toBe(200);
+      expect(all.json.destructive.enabled).toBe(true);
+      expect(saved()).toMatchObject({ enabledClasses: ['read', 'safe-mutation', 'destructive'], destructiveTools: [] });
+      expect((await offered()).sort()).toEqual(DESTRUCTIVE);
+
+      const some = await api('/api/policy/destructive', { method: 'POST', body: { enabled: true, tools: ['uncordon_node', 'cordon_node'] } });
+      expect(some.json.destructive.tools.filter((t: { allowed: boolean }) => t.allowed).map((t: { name: string }) => t.name)).toEqual(['cordon_node', 'uncordon_node']);
+      expect(saved().destructiveTools).toEqual(['cordon_node', 'uncordon_node']);
+      expect(await offered()).toEqual(['cordon_node', 'uncordon_node']);
+
+      // Every tool ticked is saved as "all", so a destructive tool loaded later is allowed too.
+      await api('/api/policy/destructive', { method: 'POST', body: { enabled: true, tools: DESTRUCTIVE } });
+      expect(saved().destructiveTools).toEqual([]);
+
+      for (const [body, problem] of [
+        [{ enabled: 'yes' }, 'enabled must be true or false'],
+        [{ enabled: true, tools: 'cordon_node' }, 'tools must be a list of tool names'],
+        [{ enabled: true, tools: ['scale', 'rm_rf'] }, 'Not destructive tools of this server: scale, rm_rf'],
+        [{ enabled: true, tools: [] }, 'Tick at least one tool'],
+      ] as const) {
+        const refused = await api('/api/policy/destructive', { method: 'POST', body });
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+        expect(refused.json.problem).toContain(problem);
+      }
+      expect(saved().enabledClasses).toContain('destructive');
+
+      const off = await api('/api/policy/destructive', { method: 'POST', body: { enabled: false } });
+      expect(off.json.destructive.enabled).toBe(false);
+      // on, two tools, all six, off: four changes (the refused posts changed nothing).
+      expect(await eventually(async () => changed === 4, 5_000, 50)).toBe(true);
+      expect(saved().enabledClasses).toEqual(['read', 'safe-mutation']);
+      expect(await offered()).toEqual([]);
+      // Without the CSRF token nothing changes.
+      expect((await api('/api/policy/destructive', { method: 'POST', body: { enabled: true }, headers: { 'x-csrf-token': 'wrong' } })).status).toBe(403);
+      expect(saved().enabledClasses).toEqual(['read', 'safe-mutation']);
+    } finally {
+      await client.close();
+      await api('/api/mcp/disable', { method: 'POST', body: {} });
+    }
+  });
+
   it('shows the newest audit entries first', async () => {
     const audit = ui.server.kernel.container.resolve('audit');
     for (let i = 0; i < 30; i++) audit.record({ tool: 'scale', target: `deploy/app-${i}`, outcome: 'ok', summary: `replicas → ${i}` });
@@ -234,6 +299,25 @@ describe('the listener', () => {
     expect((await fetch(url)).status).toBe(200);
     await server.close();
     await expect(fetch(url)).rejects.toThrow();
+  });
+});
+
+describe('a run started with --enable-destructive', () => {
+  it('says so in the state, while the saved setting stays off', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'kz-ui-destructive-'));
+    const server = await KubezillaServer.create(
+      { configDir, kubeconfigPaths: [], toolDirs: [], enable: false, enableDestructive: true, mcp: {} },
+      createLogger({ write: () => undefined }),
+    );
+    try {
+      const { url } = await server.page.start({ port: 0 });
+      const token = /<meta name="csrf-token" content="([^"]+)">/.exec(await (await fetch(url)).text())![1]!;
+      const state = await (await fetch(new URL('/api/state', url), { headers: { 'x-csrf-token': token } })).json();
+      expect(state.destructive).toMatchObject({ enabled: false, forRun: true });
+      expect(server.settings.get().policy.enabledClasses).toEqual(['read', 'safe-mutation']);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -278,6 +278,47 @@ describe('the settings page in Chromium', () => {
     await page.screenshot({ path: shot('08-copied'), fullPage: true });
   });
 
+  it('turns the destructive tools on with their warning in view, narrows them per tool, and off again', async () => {
+    await page.goto(ui.pageUrl);
+    await waitStatus(/^running on /);
+    const policy = () => (JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')) as { policy?: { enabledClasses?: string[]; destructiveTools?: string[] } }).policy ?? {};
+    const destructive = page.getByLabel('Enable destructive tools');
+    const tool = (name: string) => page.locator(`#destructive-tool-${name}`);
+    expect(await destructive.isChecked()).toBe(false);
+    const warning = page.locator('#destructive-warning');
+    expect(await warning.isVisible()).toBe(true);
+    expect(await warning.textContent()).toMatch(/delete any object .* uninstall Helm releases, and drain, cordon and taint nodes.*Each call asks you first/);
+    // Off: the per-tool boxes are shown, ticked (all allowed once on) and disabled.
+    await tool('delete_resource').waitFor();
+    expect(await tool('delete_resource').isDisabled()).toBe(true);
+    expect(await page.locator('#destructive-tool-list input').count()).toBe(6);
+
+    await destructive.check();
+    await page.waitForFunction(() => /^Saved: every destructive tool can be called/.test(document.getElementById('destructive-note')?.textContent ?? ''));
+    expect(policy()).toMatchObject({ enabledClasses: ['read', 'safe-mutation', 'destructive'], destructiveTools: [] });
+    expect(await tool('delete_resource').isDisabled()).toBe(false);
+    await page.screenshot({ path: shot('11-destructive-on'), fullPage: true });
+
+    await tool('delete_resource').uncheck();
+    await page.waitForFunction(() => /^Saved: cordon_node, drain_node, helm_uninstall, taint_node, uncordon_node can be called/.test(document.getElementById('destructive-note')?.textContent ?? ''));
+    expect(policy().destructiveTools).toEqual(['cordon_node', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node']);
+    // What the page shows after a reload is what was saved.
+    await page.reload();
+    await tool('delete_resource').waitFor();
+    expect(await destructive.isChecked()).toBe(true);
+    expect(await tool('delete_resource').isChecked()).toBe(false);
+    expect(await tool('drain_node').isChecked()).toBe(true);
+
+    await destructive.uncheck();
+    await page.waitForFunction(() => /^Saved: destructive tools are off/.test(document.getElementById('destructive-note')?.textContent ?? ''));
+    expect(policy().enabledClasses).toEqual(['read', 'safe-mutation']);
+    expect(await tool('drain_node').isDisabled()).toBe(true);
+    // Put back as the other tests expect it: every tool allowed once the class is on.
+    ui.server.settings.update((s) => {
+      s.policy.destructiveTools = [];
+    });
+  });
+
   it('is usable with the keyboard alone: every control is reachable by Tab and labelled', async () => {
     await page.goto(ui.pageUrl);
     await waitStatus(/^running on /);
@@ -294,11 +335,12 @@ describe('the settings page in Chromium', () => {
     }
     const ids = reached.map((r) => r.split('|')[0]);
     // Bind and port are skipped while running (disabled), as they should be.
-    for (const id of ['input#mcp-enabled', 'button#copy-command', 'button#regenerate', 'button#refresh-clusters', 'button#refresh-audit']) {
+    for (const id of ['input#mcp-enabled', 'button#copy-command', 'button#regenerate', 'input#destructive-enabled', 'button#refresh-clusters', 'button#refresh-audit']) {
       expect(ids).toContain(id);
     }
     expect(ids).not.toContain('input#mcp-port');
     expect(reached.find((r) => r.startsWith('input#mcp-enabled'))).toContain('Enable MCP server');
+    expect(reached.find((r) => r.startsWith('input#destructive-enabled'))).toContain('Enable destructive tools');
   });
 
   it('has WCAG AA text contrast in light and dark mode', async () => {

@@ -270,6 +270,7 @@ export class ClusterHandle {
       path: url.pathname + url.search,
       namespace: info.namespace ?? (info.resource === 'namespaces' ? info.name : undefined),
       resource: info.resource,
+      body: rc.getBody() as string | Uint8Array | undefined,
     });
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {

@@ -60,3 +60,8 @@ export function pageArgs(defaultLimit: number) {
     ),
   };
 }
+
+/** How long pods get to stop: drain_node's evictions, delete_resource's deletes. */
+export const GracePeriodArg = Type.Optional(
+  Type.Integer({ minimum: 0, description: "Seconds pods get to stop (0: at once); default: the pod's own." }),
+);

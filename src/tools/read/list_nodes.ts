@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, LabelSelectorArg, pageArgs } from '../common/arguments.js';
 import { age, table } from '../common/format.js';
+import { taintText } from '../common/nodes.js';
 
 const DEFAULT_LIMIT = 100;
 /** Conditions that are bad when True (Ready is bad when not True). */
@@ -81,7 +82,7 @@ export function nodeRow(node: NodeObject, now = Date.now()): string[] {
     alloc.cpu ?? '',
     alloc.memory ? memory(alloc.memory) : '',
     alloc.pods ?? '',
-    (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(','),
+    (node.spec?.taints ?? []).map(taintText).join(','),
     problems.join(','),
   ];
 }

@@ -32,7 +32,12 @@
     brokenList: $('broken-list'),
     auditBody: $('audit-body'),
     auditError: $('audit-error'),
-    auditFile: $('audit-file')
+    auditFile: $('audit-file'),
+    destructive: $('destructive-enabled'),
+    destructiveList: $('destructive-tool-list'),
+    destructiveRun: $('destructive-run'),
+    destructiveNote: $('destructive-note'),
+    destructiveProblem: $('destructive-problem')
   };
 
   var busy = false;
@@ -133,6 +138,64 @@
     var fp = state.token.fingerprint || 'none yet (created when first enabled)';
     if (el.fingerprint.textContent !== fp) el.fingerprint.textContent = fp;
     el.tokenFile.textContent = state.token.file;
+    if (state.destructive) renderDestructive(state.destructive);
+  }
+
+  // ---- Destructive tools ----------------------------------------------------------------------
+
+  var destructiveBusy = false;
+
+  function renderDestructive(d) {
+    if (destructiveBusy) return;
+    el.destructive.checked = d.enabled;
+    el.destructiveRun.hidden = !d.forRun;
+    var on = d.enabled || d.forRun;
+    var names = d.tools.map(function (t) { return t.name; }).join(',');
+    if (el.destructiveList.getAttribute('data-tools') !== names) {
+      el.destructiveList.textContent = '';
+      d.tools.forEach(function (t) {
+        var id = 'destructive-tool-' + t.name;
+        var box = make('input', { type: 'checkbox', id: id, 'data-tool': t.name });
+        box.addEventListener('change', saveDestructive);
+        el.destructiveList.appendChild(make('div', { className: 'tool-choice' }, [
+          box,
+          make('label', { for: id }, [make('code', { text: t.name }), make('span', { className: 'sub', text: t.title })])
+        ]));
+      });
+      el.destructiveList.setAttribute('data-tools', names);
+    }
+    d.tools.forEach(function (t) {
+      var box = $('destructive-tool-' + t.name);
+      box.checked = t.allowed;
+      box.disabled = !on;
+    });
+  }
+
+  async function saveDestructive() {
+    destructiveBusy = true;
+    show(el.destructiveProblem, '');
+    el.destructiveNote.textContent = '';
+    var enabled = el.destructive.checked;
+    var tools = Array.prototype.map.call(el.destructiveList.querySelectorAll('input[data-tool]:checked'), function (box) {
+      return box.getAttribute('data-tool');
+    });
+    // Turning the class on with every tool unticked means all of them, as it did before it was turned off.
+    if (enabled && !tools.length) tools = Array.prototype.map.call(el.destructiveList.querySelectorAll('input[data-tool]'), function (box) {
+      return box.getAttribute('data-tool');
+    });
+    try {
+      const state = await api('POST', '/api/policy/destructive', { enabled: enabled, tools: tools });
+      destructiveBusy = false;
+      renderState(state);
+      const allowed = state.destructive.tools.filter(function (t) { return t.allowed; }).map(function (t) { return t.name; });
+      el.destructiveNote.textContent = state.destructive.enabled
+        ? 'Saved: ' + (allowed.length === state.destructive.tools.length ? 'every destructive tool' : allowed.join(', ')) + ' can be called, each call confirmed by you.'
+        : 'Saved: destructive tools are off.';
+    } catch (err) {
+      destructiveBusy = false;
+      if (err.data && err.data.destructive) renderState(err.data);
+      show(el.destructiveProblem, err.message);
+    }
   }
 
   function addressInput() {
@@ -322,7 +385,7 @@
     body.textContent = '';
     if (!data.entries.length) {
       body.appendChild(make('tr', null, [make('td', { colspan: '6', className: 'empty',
-        text: 'No mutations yet. Every apply, scale, restart and Helm change made through MCP is listed here.' })]));
+        text: 'No mutations yet. Every apply, scale, restart, Helm change, delete and node change made through MCP is listed here.' })]));
     }
     data.entries.forEach(function (e) {
       var when = new Date(e.time);
@@ -344,6 +407,7 @@
   // ---- Wiring ---------------------------------------------------------------------------------
 
   el.enabled.addEventListener('change', onToggle);
+  el.destructive.addEventListener('change', saveDestructive);
   el.bind.addEventListener('input', function () { dirty.bind = true; });
   el.port.addEventListener('input', function () { dirty.port = true; });
   el.bind.addEventListener('change', onAddressChange);

@@ -67,6 +67,26 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
     </div>
   </section>
 
+  <section class="card" aria-labelledby="destructive-heading" id="destructive">
+    <div class="card-head">
+      <h2 id="destructive-heading">Destructive tools</h2>
+      <p class="lede">Off by default: MCP clients neither see nor can call them until you turn them on here.</p>
+    </div>
+    <div class="toggle-row">
+      <input type="checkbox" id="destructive-enabled" class="switch" aria-describedby="destructive-warning">
+      <label for="destructive-enabled">Enable destructive tools</label>
+    </div>
+    <p class="warning" id="destructive-warning">When on, an MCP client can ask to delete any object its context may delete (a whole namespace with everything in it, a CRD with all its resources), uninstall Helm releases, and drain, cordon and taint nodes, in every context that is not read-only. Each call asks you first, naming what goes; read-only contexts and protected namespaces still apply.</p>
+    <fieldset id="destructive-tools" class="tool-list">
+      <legend>Allowed tools</legend>
+      <div id="destructive-tool-list" class="tool-grid"></div>
+    </fieldset>
+    <p class="hint" id="destructive-run" hidden>On for this run whatever this box says: kubezilla-mcp was started with <code>--enable-destructive</code> (not saved).</p>
+    <p class="hint">Connected clients are told of a change and list the tools again; one that does not listen sees it when it reconnects.</p>
+    <p class="note" id="destructive-note" role="status" aria-live="polite"></p>
+    <p class="problem" id="destructive-problem" role="alert" hidden></p>
+  </section>
+
   <section class="card" aria-labelledby="clusters-heading" id="clusters">
     <div class="card-head with-action">
       <div>
@@ -93,7 +113,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
     <div class="card-head with-action">
       <div>
         <h2 id="audit-heading">Recent mutations</h2>
-        <p class="lede">Every change made through MCP (apply, scale, restart, Helm), newest first, from <code id="audit-file">audit.log</code>.</p>
+        <p class="lede">Every change made through MCP (apply, scale, restart, Helm, deletes and node maintenance), newest first, from <code id="audit-file">audit.log</code>.</p>
       </div>
       <button type="button" id="refresh-audit" class="button subtle">Refresh</button>
     </div>
