@@ -43,7 +43,12 @@ export async function serveStdio(
   // The SDK's stdio transport does not notice end of input by itself: the client closing stdin is
   // how a child process is told to go.
   streams.stdin.once('end', () => void close('the client closed stdin'));
-  server.onclose = () => void close('the transport closed');
+  // The session server has its own cleanup on close (subscriptions, list-changed listeners): keep it.
+  const sessionCleanup = server.onclose;
+  server.onclose = () => {
+    sessionCleanup?.();
+    void close('the transport closed');
+  };
   await server.connect(transport);
   log.info('stdio session started');
   return { closed: ended, close: () => close('asked to close') };

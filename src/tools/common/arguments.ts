@@ -61,7 +61,7 @@ export function pageArgs(defaultLimit: number) {
   };
 }
 
-/** How long pods get to stop: drain_node's evictions, delete_resource's deletes. */
+/** How long pods get to stop: drain_node's evictions, delete_resource's deletes (at most a day). */
 export const GracePeriodArg = Type.Optional(
-  Type.Integer({ minimum: 0, description: "Seconds pods get to stop (0: at once); default: the pod's own." }),
+  Type.Integer({ minimum: 0, maximum: 86_400, description: "Seconds pods get to stop (0: at once); default: the pod's own." }),
 );
