@@ -136,13 +136,17 @@ async function main(): Promise<void> {
   const registry = await loadRegistry(() => true, []);
   // The same tools as the list above (the destructive ones are registered too, but not listed by default).
   const listedNames = new Set(tools.map((t) => t.name));
-  const inlineBytes = Buffer.byteLength(JSON.stringify({
-    tools: [...registry.tools.values()].filter(({ module }) => listedNames.has(module.name)).map(({ module }) => describeTool(module)),
-  }));
+  const inlineBytes = Buffer.byteLength(
+    JSON.stringify({
+      tools: [...registry.tools.values()].filter(({ module }) => listedNames.has(module.name)).map(({ module }) => describeTool(module)),
+    }),
+  );
   await c3.close();
   await all.close();
   const everyClass = await startTestServer({
-    kubeconfigPaths: [info.kubeconfig], toolDirs: [], settings: { policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } },
+    kubeconfigPaths: [info.kubeconfig],
+    toolDirs: [],
+    settings: { policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } },
   });
   const c4 = (await connectClient(everyClass.url, everyClass.token)).client;
   const everyTool = (await c4.listTools()).tools;
@@ -155,7 +159,11 @@ async function main(): Promise<void> {
   const bytesRatio = ourBytes / kubeBytes;
   const latencyRatio = median(toolTimes) / median(directTimes);
   const results = [
-    { target: `list_resources bytes ≤ 1.1× kubectl get pods (${PODS} rows)`, value: `${ourBytes} vs ${kubeBytes} B = ${bytesRatio.toFixed(3)}×`, ok: bytesRatio <= 1.1 },
+    {
+      target: `list_resources bytes ≤ 1.1× kubectl get pods (${PODS} rows)`,
+      value: `${ourBytes} vs ${kubeBytes} B = ${bytesRatio.toFixed(3)}×`,
+      ok: bytesRatio <= 1.1,
+    },
     {
       target: 'list_resources latency ≤ 1.2× direct client-node list (p50)',
       value: `${median(toolTimes).toFixed(1)} vs ${median(directTimes).toFixed(1)} ms = ${latencyRatio.toFixed(3)}× (kubectl get: ${median(kubectlTimes).toFixed(0)} ms)`,
@@ -175,7 +183,9 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.target}: ${r.value}`);
   console.log(`info  server instructions (sent once, at initialize): ${instructionsBytes} B; with tools/list ${listBytes + instructionsBytes} B`);
   console.log(`info  same page as JSON over the provider's kept-alive connection: p50 ${median(rawTimes).toFixed(1)} ms (no table, no MCP)`);
-  console.log(`info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`);
+  console.log(
+    `info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`,
+  );
   console.log(`info  tools: ${everyTool.map((t) => `${t.name} ${Buffer.byteLength(JSON.stringify(t))}`).join(', ')}`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);
 }

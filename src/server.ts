@@ -49,9 +49,10 @@ export class KubezillaServer implements SettingsControl {
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
     const { kernel, settings } = await composeKernel(options, log);
     const server = new KubezillaServer(kernel, settings, log, options.mcp, options.enableDestructive ?? false);
-    if (options.enable) settings.update((s) => {
-      s.mcp.enabled = true;
-    });
+    if (options.enable)
+      settings.update((s) => {
+        s.mcp.enabled = true;
+      });
     return server;
   }
 

@@ -74,7 +74,7 @@ export function isReadRequest(method: string, path: string): boolean {
  * real delete. A body that is not JSON (protobuf from a subprocess) is not taken for a dry run.
  */
 export function isDryRunRequest(path: string, method = 'GET', body?: string | Uint8Array): boolean {
-  const size = typeof body === 'string' ? body.length : body?.byteLength ?? 0;
+  const size = typeof body === 'string' ? body.length : (body?.byteLength ?? 0);
   if (method.toUpperCase() === 'DELETE' && size > 0) {
     try {
       const options = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body)) as { dryRun?: unknown };
@@ -146,12 +146,16 @@ export class CallScope {
     }
     const what = `${request.method.toUpperCase()} ${request.resource ?? request.path.split('?')[0]}${request.namespace ? ` in namespace ${request.namespace}` : ''}`;
     if (this.safety === 'read') {
-      this.#refuse(`${this.tool} is a read tool, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
-        'This is a fault in the tool module: report it. Use a mutation tool to make changes.');
+      this.#refuse(
+        `${this.tool} is a read tool, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
+        'This is a fault in the tool module: report it. Use a mutation tool to make changes.',
+      );
     }
     if (this.preview) {
-      this.#refuse(`${this.tool} was called as a dry run, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
-        'Call it again without dryRun/diffOnly to make the change.');
+      this.#refuse(
+        `${this.tool} was called as a dry run, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
+        'Call it again without dryRun/diffOnly to make the change.',
+      );
     }
     this.#refuseReadOnly(request.context);
     this.#refuseUnconfirmed(what, request.context);
@@ -185,15 +189,19 @@ export class CallScope {
    */
   #refuseUnconfirmed(what: string, context: string): void {
     if (this.safety !== 'destructive' || this.personConfirmed) return;
-    this.#refuse(`${this.tool} is destructive and tried ${what} in context ${context} before the person confirmed it; nothing was sent.`,
-      'This is a fault in the tool module: a destructive tool must ask with ctx.confirm (requireConfirmation) before it changes anything. Report it.');
+    this.#refuse(
+      `${this.tool} is destructive and tried ${what} in context ${context} before the person confirmed it; nothing was sent.`,
+      'This is a fault in the tool module: a destructive tool must ask with ctx.confirm (requireConfirmation) before it changes anything. Report it.',
+    );
   }
 
   #refuseReadOnly(context: string): void {
     const why = this.#options.targets?.readOnlyReason(context, this.#options.policy.readOnlyContexts);
     if (why) {
-      this.#refuse(`context ${context} is read-only on this server (${why}), so ${this.tool} may not change it.`,
-        'Use a read tool or a dry run, or ask the person to remove the context from the read-only list in the settings.');
+      this.#refuse(
+        `context ${context} is read-only on this server (${why}), so ${this.tool} may not change it.`,
+        'Use a read tool or a dry run, or ask the person to remove the context from the read-only list in the settings.',
+      );
     }
   }
 
@@ -251,7 +259,10 @@ export class CallScope {
   }
 
   async end(): Promise<void> {
-    for (const cleanup of this.#cleanups.splice(0).reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of this.#cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
   }
 
   /** Remembers a confirmation the handler asked for and did not get (the kernel answers with it). */

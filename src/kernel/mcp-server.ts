@@ -37,7 +37,7 @@ export const SERVER_NAME = 'kubezilla-mcp';
 export const SERVER_VERSION = '0.1.0';
 
 const INSTRUCTIONS =
-  'Kubezilla drives the Kubernetes clusters in this machine\'s kubeconfigs. Start with list_contexts to see ' +
+  "Kubezilla drives the Kubernetes clusters in this machine's kubeconfigs. Start with list_contexts to see " +
   'which clusters exist. Answers are compact and budgeted: when one says it was truncated, narrow the ' +
   'request as it suggests instead of repeating it.';
 
@@ -98,12 +98,8 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
                 method: 'notifications/progress',
                 params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
               }),
-      elicit: client?.elicitation
-        ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema)
-        : undefined,
-      sample: client?.sampling
-        ? (params) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema)
-        : undefined,
+      elicit: client?.elicitation ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema) : undefined,
+      sample: client?.sampling ? (params) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema) : undefined,
       notify: async (level, data) => {
         if (minimumLevel && severity(level) < severity(minimumLevel)) return;
         await extra.sendNotification({ method: 'notifications/message', params: { level, logger: request.params.name, data } });
@@ -138,23 +134,27 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   const templated = () => [...registry.resources.values()].filter(({ module }) => UriTemplate.isTemplate(module.uri));
 
   server.setRequestHandler(ListResourcesRequestSchema, () => ({
-    resources: fixed().map(({ module }): Resource => ({
-      uri: module.uri,
-      name: module.name,
-      title: module.title,
-      description: module.description,
-      mimeType: module.mimeType,
-    })),
+    resources: fixed().map(
+      ({ module }): Resource => ({
+        uri: module.uri,
+        name: module.name,
+        title: module.title,
+        description: module.description,
+        mimeType: module.mimeType,
+      }),
+    ),
   }));
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: templated().map(({ module }): ResourceTemplate => ({
-      uriTemplate: module.uri,
-      name: module.name,
-      title: module.title,
-      description: module.description,
-      mimeType: module.mimeType,
-    })),
+    resourceTemplates: templated().map(
+      ({ module }): ResourceTemplate => ({
+        uriTemplate: module.uri,
+        name: module.name,
+        title: module.title,
+        description: module.description,
+        mimeType: module.mimeType,
+      }),
+    ),
   }));
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
@@ -235,8 +235,8 @@ function callProblem(issues: ReadonlyArray<{ path: PropertyKey[]; message: strin
   const said = issues.map(({ path }) => {
     const at = path.map(String).join('.');
     if (at === 'params') return 'tools/call needs params: {"name": "<tool>", "arguments": {…}}';
-    if (at === 'params.name') return 'params.name must be the tool\'s name, a string';
-    if (at.startsWith('params.arguments')) return 'params.arguments must be an object of the tool\'s arguments, or left out';
+    if (at === 'params.name') return "params.name must be the tool's name, a string";
+    if (at.startsWith('params.arguments')) return "params.arguments must be an object of the tool's arguments, or left out";
     return `${at || 'the request'} is not valid`;
   });
   return [...new Set(said)].join('; ');

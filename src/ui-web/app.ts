@@ -222,8 +222,8 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     } catch (err) {
       // The box bounces back: remember "off", keep the listener's error for the status row.
       control.settings.update((s) => {
-      s.mcp.enabled = false;
-    });
+        s.mcp.enabled = false;
+      });
       log.warn('MCP could not be enabled from the settings page', { error: (err as Error).message });
       ctx.status = 409;
       ctx.body = { ...state(), problem: (err as Error).message };
@@ -274,7 +274,8 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     };
     if (typeof input.enabled !== 'boolean') return problem('enabled must be true or false');
     const tools = input.tools;
-    if (tools !== undefined && (!Array.isArray(tools) || !tools.every((t): t is string => typeof t === 'string'))) return problem('tools must be a list of tool names');
+    if (tools !== undefined && (!Array.isArray(tools) || !tools.every((t): t is string => typeof t === 'string')))
+      return problem('tools must be a list of tool names');
     const unknown = (tools ?? []).filter((t) => !known.includes(t));
     if (unknown.length) return problem(`Not destructive tools of this server: ${unknown.join(', ')}`);
     if (input.enabled && tools && !tools.length) return problem('Tick at least one tool, or turn the destructive tools off.');

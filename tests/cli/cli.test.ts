@@ -137,7 +137,18 @@ describe('kubezilla-mcp CLI', () => {
     const dir = tempDir();
     const cluster = testCluster();
     // --enable-destructive: every built-in module is offered for this run, the destructive ones too.
-    const { firstLine, stderr } = await serve(['--enable', '--enable-destructive', '--port', '0', '--config-dir', dir, '--tools-dir', EXAMPLES, '--kubeconfig', cluster.kubeconfig]);
+    const { firstLine, stderr } = await serve([
+      '--enable',
+      '--enable-destructive',
+      '--port',
+      '0',
+      '--config-dir',
+      dir,
+      '--tools-dir',
+      EXAMPLES,
+      '--kubeconfig',
+      cluster.kubeconfig,
+    ]);
     const url = /running on (http:\/\/\S+\/mcp)/.exec(firstLine)![1]!;
     const token = readFileSync(join(dir, 'mcp.token'), 'utf8').trim();
     const { client } = await connectClient(url, token);
@@ -151,9 +162,7 @@ describe('kubezilla-mcp CLI', () => {
     const viaBastion = await client.callTool({ name: 'list_namespaces', arguments: { context: cluster.contexts.ssh! } });
     expect(textOf(viaBastion)).toMatch(/^NAME\s+STATUS\s+AGE\n(.*\n)*kube-system\s+Active/);
     const result = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,tier in (a, b),!canary' } });
-    expect(textOf(result)).toBe(
-      'Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary',
-    );
+    expect(textOf(result)).toBe('Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary');
     const bad = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,=x' } });
     expect(bad.isError).toBe(true);
     expect(textOf(bad)).toMatch(/requirement 2 \("=x"\) is not valid selector syntax/);

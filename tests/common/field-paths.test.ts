@@ -5,7 +5,12 @@ import { parseFieldPath, valuesAt, valuesText } from '../../src/tools/common/fie
 
 const pod = {
   metadata: { name: 'web-0', labels: { 'app.kubernetes.io/name': 'web', tier: 'front' } },
-  spec: { containers: [{ name: 'app', image: 'nginx:1.27' }, { name: 'side', image: 'busybox' }] },
+  spec: {
+    containers: [
+      { name: 'app', image: 'nginx:1.27' },
+      { name: 'side', image: 'busybox' },
+    ],
+  },
   status: { conditions: [{ type: 'Ready', status: 'True' }] },
 };
 const at = (path: string) => valuesText(valuesAt(pod, parseFieldPath(path, 'columns')));

@@ -37,20 +37,44 @@ describe('quantities', () => {
 describe('pod status', () => {
   it('shows what kubectl get pods shows in STATUS, READY and RESTARTS', () => {
     expect(podStatus(pod({ phase: 'Running', containerStatuses: [{ name: 'app', ready: true, state: { running: {} } }] }))).toBe('Running');
-    const crashing = pod({ phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 7, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
+    const crashing = pod({
+      phase: 'Running',
+      containerStatuses: [{ name: 'app', ready: false, restartCount: 7, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+    });
     expect(podStatus(crashing)).toBe('CrashLoopBackOff');
     expect(podReady(crashing)).toBe('0/1');
     expect(podRestarts(crashing)).toBe(7);
-    expect(podStatus(pod({ phase: 'Running', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] }))).toBe('OOMKilled');
+    expect(podStatus(pod({ phase: 'Running', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] }))).toBe(
+      'OOMKilled',
+    );
     expect(podStatus(pod({ phase: 'Running', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 3 } } }] }))).toBe('ExitCode:3');
-    expect(podStatus(pod({ phase: 'Succeeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }))).toBe('Completed');
+    expect(podStatus(pod({ phase: 'Succeeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }))).toBe(
+      'Completed',
+    );
   });
 
   it('shows init containers as Init:n/m or their failure', () => {
     const spec = { initContainers: [{ name: 'a' }, { name: 'b' }], containers: [{ name: 'app' }] };
-    expect(podStatus(pod({ phase: 'Pending', initContainerStatuses: [{ name: 'a', state: { terminated: { exitCode: 0 } } }, { name: 'b', state: { running: {} } }] }, spec))).toBe('Init:1/2');
-    expect(podStatus(pod({ phase: 'Pending', initContainerStatuses: [{ name: 'a', state: { waiting: { reason: 'ImagePullBackOff' } } }] }, spec))).toBe('Init:ImagePullBackOff');
-    expect(podStatus(pod({ phase: 'Pending', initContainerStatuses: [{ name: 'a', state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, spec))).toBe('Init:Error');
+    expect(
+      podStatus(
+        pod(
+          {
+            phase: 'Pending',
+            initContainerStatuses: [
+              { name: 'a', state: { terminated: { exitCode: 0 } } },
+              { name: 'b', state: { running: {} } },
+            ],
+          },
+          spec,
+        ),
+      ),
+    ).toBe('Init:1/2');
+    expect(podStatus(pod({ phase: 'Pending', initContainerStatuses: [{ name: 'a', state: { waiting: { reason: 'ImagePullBackOff' } } }] }, spec))).toBe(
+      'Init:ImagePullBackOff',
+    );
+    expect(podStatus(pod({ phase: 'Pending', initContainerStatuses: [{ name: 'a', state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, spec))).toBe(
+      'Init:Error',
+    );
   });
 
   it('shows a pod being deleted as Terminating', () => {

@@ -36,7 +36,10 @@ describe('Secret redaction', () => {
   });
 
   it('redacts the objects a Table embeds, and a kind-less answer to a request for a Secret', () => {
-    const rows = [{ cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) }, { cells: ['t'], object: secret() }];
+    const rows = [
+      { cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) },
+      { cells: ['t'], object: secret() },
+    ];
     const table = { apiVersion: 'meta.k8s.io/v1', kind: 'Table', rows };
     const cleaned = cleanObject(table, { requestedSecret: true });
     expect(cleaned.redacted).toBe(true);
@@ -47,7 +50,11 @@ describe('Secret redaction', () => {
   });
 
   it('marks a value that differs from the older Secret as changed, without showing either', () => {
-    const older = { apiVersion: 'v1', kind: 'Secret', data: { a: Buffer.from('same-value').toString('base64'), b: Buffer.from('old-value').toString('base64') } };
+    const older = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      data: { a: Buffer.from('same-value').toString('base64'), b: Buffer.from('old-value').toString('base64') },
+    };
     const newer = { apiVersion: 'v1', kind: 'Secret', data: { a: older.data.a, b: Buffer.from('new-value!').toString('base64'), c: 'eA==' } };
     expect(redactSecretInPlace(newer, older)).toBe(true);
     expect(newer.data).toEqual({ a: '<redacted: 10 bytes>', b: '<redacted: 10 bytes, changed>', c: '<redacted: 1 bytes>' });

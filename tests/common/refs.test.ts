@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/kernel/contract.js';
 import { parseObjectRef, refText, WORKLOAD_KINDS } from '../../src/tools/common/refs.js';
 
-const parse = (ref: string, more: { kind?: string; kindArgument?: boolean; bareKind?: string; field?: string } = {}) => parseObjectRef({ field: 'name', ref, ...more });
+const parse = (ref: string, more: { kind?: string; kindArgument?: boolean; bareKind?: string; field?: string } = {}) =>
+  parseObjectRef({ field: 'name', ref, ...more });
 
 describe('parseObjectRef', () => {
   it('takes kind/name, "kind name" and a kind beside a bare name', () => {

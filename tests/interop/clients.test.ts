@@ -120,7 +120,8 @@ describe('MCP Inspector CLI over stdio', () => {
         },
       }),
     );
-    const inspector = (...method: string[]) => runClient('inspector', ['--cli', '--config', config, '--server', 'kubezilla', '--format', 'json', ...method], home);
+    const inspector = (...method: string[]) =>
+      runClient('inspector', ['--cli', '--config', config, '--server', 'kubezilla', '--format', 'json', ...method], home);
     const list = await inspector('--method', 'tools/list');
     expect(list.code, transcript(list)).toBe(0);
     const { result } = JSON.parse(list.stdout) as { result: { tools: Array<{ name: string }> } };

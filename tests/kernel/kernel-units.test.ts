@@ -15,7 +15,10 @@ const policy = parseSettings({}, 'defaults').policy;
 describe('annotations', () => {
   // What a client reads, with the spec's defaults for hints that are left out.
   const effective = (safety: 'read' | 'safe-mutation' | 'destructive', openWorld?: boolean) => ({
-    readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true,
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+    openWorldHint: true,
     ...annotationsFor({ safety, openWorld }),
   });
   it('derive every hint from the safety class, sending only what differs from the defaults', () => {
@@ -38,7 +41,8 @@ describe('policy', () => {
     const some = { ...policy, enabledClasses: [...policy.enabledClasses, 'destructive' as const], destructiveTools: ['cordon_node'] };
     expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, some)).toEqual({ allow: true });
     expect(judgeCall({ name: 'delete_resource', safety: 'destructive' }, some)).toMatchObject({
-      allow: false, reason: expect.stringMatching(/enabled on this server only by name, and this one is not listed \(cordon_node\)/),
+      allow: false,
+      reason: expect.stringMatching(/enabled on this server only by name, and this one is not listed \(cordon_node\)/),
     });
     // The list alone enables nothing, and never narrows the other classes.
     expect(judgeCall({ name: 'cordon_node', safety: 'destructive' }, { ...policy, destructiveTools: ['cordon_node'] })).toMatchObject({ allow: false });
@@ -50,13 +54,23 @@ describe('tools/list_changed', () => {
   it('tells the listeners when the enabled tools change, and only then', () => {
     const registry = new Registry(() => true);
     const tool = (name: string, safety: 'read' | 'destructive') => ({
-      kind: 'tool', name, title: name, safety, description: `The ${name} fixture tool, for the list_changed test.`,
-      input: Type.Object({}), run: async () => '',
+      kind: 'tool',
+      name,
+      title: name,
+      safety,
+      description: `The ${name} fixture tool, for the list_changed test.`,
+      input: Type.Object({}),
+      run: async () => '',
     });
     registry.add(tool('look', 'read'), 'look.js');
     registry.add(tool('wipe', 'destructive'), 'wipe.js');
     let current: Policy = policy;
-    const calls = new ToolCalls(registry, () => current, () => ({}), createLogger({ level: 'error' }));
+    const calls = new ToolCalls(
+      registry,
+      () => current,
+      () => ({}),
+      createLogger({ level: 'error' }),
+    );
     let told = 0;
     const stop = calls.onListChanged(() => told++);
     calls.policyChanged();
@@ -81,19 +95,28 @@ describe('tools/list_changed', () => {
 
 describe('shared arguments', () => {
   const tool = (name: string, properties: Record<string, { type: string; description?: string }>) => ({
-    name, inputSchema: { type: 'object' as const, properties },
+    name,
+    inputSchema: { type: 'object' as const, properties },
   });
   const context = { type: 'string', description: 'Kubeconfig context.' };
   const tools = [
     tool('a', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'A kind.' } }),
     tool('b', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'Kind of thing.' } }),
-    tool('c', { context, limit: { type: 'integer', description: 'Newest N only.' }, kind: { type: 'string', description: 'A kind.' }, only: { type: 'string', description: 'Mine.' } }),
+    tool('c', {
+      context,
+      limit: { type: 'integer', description: 'Newest N only.' },
+      kind: { type: 'string', description: 'A kind.' },
+      only: { type: 'string', description: 'Mine.' },
+    }),
     tool('d', { kind: { type: 'string', description: 'Kind of thing.' } }),
   ];
   const shared = new SharedArguments(tools);
 
   it('moves a name and text that recur across tools into the instructions, most shared first', () => {
-    expect([...shared.descriptions]).toEqual([['context', 'Kubeconfig context.'], ['limit', 'Rows per page.']]);
+    expect([...shared.descriptions]).toEqual([
+      ['context', 'Kubeconfig context.'],
+      ['limit', 'Rows per page.'],
+    ]);
     expect(shared.guide).toBe('Arguments several tools share mean the same in each:\n- `context`: Kubeconfig context.\n- `limit`: Rows per page.');
   });
 
@@ -113,7 +136,10 @@ describe('shared arguments', () => {
 
 describe('validation messages', () => {
   const validate = compileSchema(
-    Type.Object({ name: Type.String(), replicas: Type.Integer({ minimum: 0 }), mode: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])) }, { additionalProperties: false }),
+    Type.Object(
+      { name: Type.String(), replicas: Type.Integer({ minimum: 0 }), mode: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])) },
+      { additionalProperties: false },
+    ),
   );
   const message = (data: Record<string, unknown>) => (validate(data), formatAjvErrors(validate.errors, data));
   it('name the field, the problem and the value', () => {
@@ -151,7 +177,7 @@ describe('logger', () => {
 });
 
 describe('config directory', () => {
-  it('uses Kubezilla Desktop\'s directory per OS, and KUBEZILLA_CONFIG_DIR overrides it', async () => {
+  it("uses Kubezilla Desktop's directory per OS, and KUBEZILLA_CONFIG_DIR overrides it", async () => {
     const { defaultConfigDir } = await import('../../src/providers/config/config-dir.js');
     const { homedir } = await import('node:os');
     expect(defaultConfigDir('linux', {})).toBe(`${homedir()}/.config/KubezillaDesktop`);

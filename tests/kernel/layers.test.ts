@@ -46,7 +46,11 @@ function relativeImports(file: string): string[] {
 function toolUnit(file: string): string | undefined {
   const rel = relative(SRC, file).split('\\').join('/').split('/');
   if (rel[0] === 'prompts') return rel.slice(0, 2).join('/');
-  if (rel[0] === 'tools' && rel[1] !== 'common') return rel.slice(0, 3).join('/').replace(/\.(ts|js)$/, '');
+  if (rel[0] === 'tools' && rel[1] !== 'common')
+    return rel
+      .slice(0, 3)
+      .join('/')
+      .replace(/\.(ts|js)$/, '');
   return undefined;
 }
 
@@ -74,9 +78,7 @@ describe('the source layout', () => {
   });
 
   it('keeps every source file under 500 lines', () => {
-    const long = files
-      .map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
-      .filter((f) => f.lines > 500);
+    const long = files.map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length })).filter((f) => f.lines > 500);
     expect(long).toEqual([]);
   });
 });

@@ -18,7 +18,11 @@ const targets: ClusterTargets = {
 function scope(safety: SafetyClass = 'safe-mutation', options: { preview?: boolean; answer?: 'yes' | 'no' | 'token' } = {}) {
   const asked: string[] = [];
   const s = new CallScope({
-    tool: 'tool_x', safety, preview: options.preview ?? false, policy, targets,
+    tool: 'tool_x',
+    safety,
+    preview: options.preview ?? false,
+    policy,
+    targets,
     confirm: async (message) => {
       asked.push(message);
       if (options.answer === 'no') throw new CallRefused('declined');
@@ -27,8 +31,13 @@ function scope(safety: SafetyClass = 'safe-mutation', options: { preview?: boole
   });
   return { s, asked };
 }
-const write = (context: string, namespace?: string, path = `/api/v1/namespaces/${namespace}/configmaps/x`) =>
-  ({ context, method: 'PATCH', path, namespace, resource: 'configmaps' });
+const write = (context: string, namespace?: string, path = `/api/v1/namespaces/${namespace}/configmaps/x`) => ({
+  context,
+  method: 'PATCH',
+  path,
+  namespace,
+  resource: 'configmaps',
+});
 
 describe('call scope', () => {
   it('lets reads, self-reviews and server-side dry runs through in any context', async () => {
@@ -51,8 +60,14 @@ describe('call scope', () => {
   });
 
   it('takes a DELETE with a body for a dry run only when the body says so (the API server ignores the query then)', async () => {
-    const del = (body: string | Uint8Array | undefined) =>
-      ({ context: 'dev', method: 'DELETE', path: '/api/v1/namespaces/a/configmaps/x?dryRun=All', namespace: 'a', resource: 'configmaps', body });
+    const del = (body: string | Uint8Array | undefined) => ({
+      context: 'dev',
+      method: 'DELETE',
+      path: '/api/v1/namespaces/a/configmaps/x?dryRun=All',
+      namespace: 'a',
+      resource: 'configmaps',
+      body,
+    });
     const preview = scope('destructive', { preview: true }).s;
     await preview.judgeRequest(del(undefined));
     await preview.judgeRequest(del(JSON.stringify({ kind: 'DeleteOptions', dryRun: ['All'] })));
@@ -64,7 +79,9 @@ describe('call scope', () => {
 
   it('refuses a destructive write the person has not confirmed in this call', async () => {
     const { s } = scope('destructive');
-    await expect(s.judgeRequest(write('dev', 'a'))).rejects.toThrow(/tool_x is destructive and tried PATCH configmaps in namespace a in context dev before the person confirmed it/);
+    await expect(s.judgeRequest(write('dev', 'a'))).rejects.toThrow(
+      /tool_x is destructive and tried PATCH configmaps in namespace a in context dev before the person confirmed it/,
+    );
     expect(s.refusal).toBeInstanceOf(CallRefused);
     const confirmed = scope('destructive').s;
     confirmed.personConfirmed = true;
@@ -127,7 +144,11 @@ describe('confirmation tokens', () => {
 
   it('is refused, and used up, when replayed for other arguments, another tool or another session', () => {
     const tokens = new ConfirmationTokens();
-    for (const other of [{ ...binding, args: { ...binding.args, resource: 'deploy/db' } }, { ...binding, tool: 'rollout_restart' }, { ...binding, session: 's2' }]) {
+    for (const other of [
+      { ...binding, args: { ...binding.args, resource: 'deploy/db' } },
+      { ...binding, tool: 'rollout_restart' },
+      { ...binding, session: 's2' },
+    ]) {
       const token = tokens.issue(binding, ['q']);
       expect(tokens.redeem(token, other)).toMatchObject({ problem: expect.stringMatching(/issued for another call/) });
       expect(tokens.redeem(token, binding)).toMatchObject({ problem: expect.stringMatching(/already used/) });

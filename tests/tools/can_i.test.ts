@@ -28,9 +28,17 @@ describe('can_i', () => {
       { context: restricted, args: { verb: 'get', kind: 'secrets', namespace: readable }, kubectl: ['get', 'secrets', '-n', readable] },
       { context: restricted, args: { verb: 'list', kind: 'pods', namespace: 'default' }, kubectl: ['list', 'pods', '-n', 'default'] },
       { context: restricted, args: { verb: 'list', kind: 'nodes' }, kubectl: ['list', 'nodes'] },
-      { context: restricted, args: { verb: 'get', kind: 'pods', subresource: 'log', namespace: readable }, kubectl: ['get', 'pods', '--subresource=log', '-n', readable] },
+      {
+        context: restricted,
+        args: { verb: 'get', kind: 'pods', subresource: 'log', namespace: readable },
+        kubectl: ['get', 'pods', '--subresource=log', '-n', readable],
+      },
       { context: env.info.contexts.admin, args: { verb: '*', kind: '*', allNamespaces: true }, kubectl: ['*', '*', '-A'] },
-      { context: env.info.contexts.admin, args: { verb: 'create', kind: 'deploy', namespace: 'default' }, kubectl: ['create', 'deployments.apps', '-n', 'default'] },
+      {
+        context: env.info.contexts.admin,
+        args: { verb: 'create', kind: 'deploy', namespace: 'default' },
+        kubectl: ['create', 'deployments.apps', '-n', 'default'],
+      },
     ];
     const answers: string[] = [];
     for (const c of cases) {
@@ -61,11 +69,19 @@ describe('can_i', () => {
     expect(text.split('\n')[1]).toMatch(/^VERBS\s+NAMES\s+RESOURCES \(or URLs\)$/);
     const kubectlList = await env.kubectl(['auth', 'can-i', '--list', '-n', readable], { context: restricted });
     // Every resource kubectl lists with get/list/watch appears in our rules with those verbs.
-    const viewRows = kubectlList.split('\n').filter((l) => /\[get list watch\]/.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
+    const viewRows = kubectlList
+      .split('\n')
+      .filter((l) => /\[get list watch\]/.test(l))
+      .map((l) => l.trim().split(/\s+/)[0]!);
     expect(viewRows.length).toBeGreaterThan(3);
     const ourLines = text.split('\n');
     for (const resource of viewRows) {
-      const line = ourLines.find((l) => l.split(/\s{2,}/)[2]?.split(', ').includes(resource));
+      const line = ourLines.find((l) =>
+        l
+          .split(/\s{2,}/)[2]
+          ?.split(', ')
+          .includes(resource),
+      );
       expect(line, resource).toMatch(/^get,list,watch\s/);
     }
     expect(ourLines.some((l) => /(^|\s|, )secrets(,|$)/.test(l))).toBe(false);

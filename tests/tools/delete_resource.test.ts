@@ -19,11 +19,14 @@ let env: ToolEnv;
 const exists = async (args: string[]) => (await env.kubectl(['get', ...args, '-o', 'name', '--ignore-not-found'])).trim() !== '';
 
 function configMaps(count: number, label: string, prefix = 'cm'): string {
-  return Array.from({ length: count }, (_, i) => `apiVersion: v1
+  return Array.from(
+    { length: count },
+    (_, i) => `apiVersion: v1
 kind: ConfigMap
 metadata: {name: ${prefix}-${i}, namespace: ${ns}, labels: {batch: ${label}}}
 data: {i: "${i}"}
-`).join('---\n');
+`,
+  ).join('---\n');
 }
 
 beforeAll(async () => {
@@ -39,7 +42,9 @@ afterAll(async () => {
 
 describe('delete_resource', () => {
   it('deletes one object after the person says yes; a dry run and a "no" change nothing', async () => {
-    await apply(info, `apiVersion: apps/v1
+    await apply(
+      info,
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
 spec:
@@ -48,7 +53,8 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: c, image: nginx:1.27}]}
-`);
+`,
+    );
     const dry = await env.call('delete_resource', { name: 'deploy/web', namespace: ns, dryRun: true });
     expect(dry).toBe(`Dry run: would delete deployment/web (namespace ${ns}, context ${info.contexts.admin}). The API server accepted it; nothing changed.`);
     expect(await exists(['deploy/web', '-n', ns])).toBe(true);
@@ -74,11 +80,17 @@ spec:
   it('deletes by label selector, naming every object in the question; others stay', async () => {
     await apply(info, configMaps(3, 'a') + '---\n' + configMaps(2, 'b', 'keep'));
     const r = await env.callConfirmed('delete_resource', { kind: 'cm', labelSelector: 'batch=a', namespace: ns });
-    expect(r.questions).toEqual([`Delete 3 configmaps matching "batch=a" (configmap/cm-0, configmap/cm-1, configmap/cm-2) (namespace ${ns}, context ${info.contexts.admin})? This cannot be undone.`]);
-    expect(r.text).toBe(`Deleted 3 of 3 configmaps matching "batch=a" (namespace ${ns}, context ${info.contexts.admin}).\nGone: configmap/cm-0, configmap/cm-1, configmap/cm-2.`);
+    expect(r.questions).toEqual([
+      `Delete 3 configmaps matching "batch=a" (configmap/cm-0, configmap/cm-1, configmap/cm-2) (namespace ${ns}, context ${info.contexts.admin})? This cannot be undone.`,
+    ]);
+    expect(r.text).toBe(
+      `Deleted 3 of 3 configmaps matching "batch=a" (namespace ${ns}, context ${info.contexts.admin}).\nGone: configmap/cm-0, configmap/cm-1, configmap/cm-2.`,
+    );
     expect(await exists(['cm', '-n', ns, '-l', 'batch=a'])).toBe(false);
     expect((await env.kubectl(['get', 'cm', '-n', ns, '-l', 'batch=b', '-o', 'name'])).trim().split('\n')).toEqual(['configmap/keep-0', 'configmap/keep-1']);
-    expect(await env.call('delete_resource', { kind: 'cm', labelSelector: 'batch=none', namespace: ns })).toMatch(/^No configmaps match "batch=none" .*nothing deleted/);
+    expect(await env.call('delete_resource', { kind: 'cm', labelSelector: 'batch=none', namespace: ns })).toMatch(
+      /^No configmaps match "batch=none" .*nothing deleted/,
+    );
   });
 
   it('refuses a selector over 50 objects, and deletes none of them', async () => {
@@ -108,7 +120,9 @@ spec:
 
   it('a Namespace: the question says how many objects of which kinds go with it', async () => {
     await createNamespaces(info, doomed);
-    await apply(info, `apiVersion: v1
+    await apply(
+      info,
+      `apiVersion: v1
 kind: ConfigMap
 metadata: {name: a, namespace: ${doomed}}
 ---
@@ -125,14 +139,21 @@ apiVersion: v1
 kind: Service
 metadata: {name: svc, namespace: ${doomed}}
 spec: {ports: [{port: 80}]}
-`);
+`,
+    );
     // The namespace's own ConfigMap (kube-root-ca.crt) and ServiceAccount (default) count too.
     await eventually(async () => exists(['sa/default', '-n', doomed]), 20_000);
     const dry = await env.call('delete_resource', { name: `namespace/${doomed}`, dryRun: true });
-    expect(dry).toMatch(new RegExp(`^Dry run: would delete namespace/${doomed} and everything in it: 6 objects: 3 configmaps, 1 secrets, 1 serviceaccounts, 1 services \\(context ${info.contexts.admin}\\)`));
+    expect(dry).toMatch(
+      new RegExp(
+        `^Dry run: would delete namespace/${doomed} and everything in it: 6 objects: 3 configmaps, 1 secrets, 1 serviceaccounts, 1 services \\(context ${info.contexts.admin}\\)`,
+      ),
+    );
     expect(dry).not.toContain('hunter2');
     const refused = await env.callRaw('delete_resource', { name: `ns/${doomed}` });
-    expect(refused.text).toMatch(/^Error: Needs confirmation: Delete namespace\/\S+ and everything in it: 6 objects: 3 configmaps, 1 secrets, 1 serviceaccounts, 1 services \(context/);
+    expect(refused.text).toMatch(
+      /^Error: Needs confirmation: Delete namespace\/\S+ and everything in it: 6 objects: 3 configmaps, 1 secrets, 1 serviceaccounts, 1 services \(context/,
+    );
     expect(await exists([`ns/${doomed}`])).toBe(true);
     const done = await env.callConfirmed('delete_resource', { name: `ns/${doomed}` });
     expect(done.text).toMatch(new RegExp(`^Deleted namespace/${doomed} \\(context ${info.contexts.admin}\\)\\.`));
@@ -141,18 +162,23 @@ spec: {ports: [{port: 80}]}
     expect(await env.kubectl(['get', 'ns', doomed, '-o', 'jsonpath={.status.phase}', '--ignore-not-found'])).toMatch(/^(Terminating)?$/);
   });
 
-  it('an object held by a finalizer is reported Terminating with the finalizer\'s name', async () => {
-    await apply(info, `apiVersion: v1
+  it("an object held by a finalizer is reported Terminating with the finalizer's name", async () => {
+    await apply(
+      info,
+      `apiVersion: v1
 kind: ConfigMap
 metadata: {name: held, namespace: ${ns}, finalizers: [kubezilla.dev/hold]}
-`);
+`,
+    );
     const r = await env.callConfirmed('delete_resource', { name: 'cm/held', namespace: ns });
     expect(r.text).toContain('configmap/held is Terminating, held by finalizer kubezilla.dev/hold');
     expect(await env.kubectl(['get', 'cm', 'held', '-n', ns, '-o', 'jsonpath={.metadata.deletionTimestamp}'])).not.toBe('');
   });
 
   it('a CRD: the question says how many custom resources go with it', async () => {
-    await apply(info, `apiVersion: apiextensions.k8s.io/v1
+    await apply(
+      info,
+      `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.${group}}
 spec:
@@ -160,8 +186,12 @@ spec:
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget}
   versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
-`);
-    await eventually(async () => (await env.kubectl(['get', 'crd', `widgets.${group}`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])) === 'True', 30_000);
+`,
+    );
+    await eventually(
+      async () => (await env.kubectl(['get', 'crd', `widgets.${group}`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])) === 'True',
+      30_000,
+    );
     await eventually(async () => {
       const r = await env.kubectl(['apply', '-f', '-'], {
         allowFail: true,
@@ -170,12 +200,16 @@ spec:
       return /created|unchanged/.test(r);
     }, 30_000);
     const r = await env.callRaw('delete_resource', { name: `crd/widgets.${group}` });
-    expect(r.text).toContain(`Needs confirmation: Delete customresourcedefinition/widgets.${group} and all its custom resources: 2 objects: 2 widgets.${group} (context ${info.contexts.admin})?`);
+    expect(r.text).toContain(
+      `Needs confirmation: Delete customresourcedefinition/widgets.${group} and all its custom resources: 2 objects: 2 widgets.${group} (context ${info.contexts.admin})?`,
+    );
     expect(await exists([`crd/widgets.${group}`])).toBe(true);
   });
 
   it('Orphan propagation keeps what the object owned, and says so in the question', async () => {
-    await apply(info, `apiVersion: apps/v1
+    await apply(
+      info,
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: orphaner, namespace: ${ns}}
 spec:
@@ -184,7 +218,8 @@ spec:
   template:
     metadata: {labels: {app: orphaner}}
     spec: {containers: [{name: c, image: nginx:1.27}]}
-`);
+`,
+    );
     await eventually(async () => exists(['rs', '-n', ns, '-l', 'app=orphaner']), 30_000);
     const r = await env.callConfirmed('delete_resource', { name: 'deploy/orphaner', namespace: ns, propagationPolicy: 'Orphan' });
     expect(r.questions[0]).toContain('(Orphan: the objects it owns are kept)');

@@ -69,8 +69,10 @@ describe('the destructive class', () => {
     for (const tool of DESTRUCTIVE) {
       const r = await admin.callRaw(tool, argsFor(tool));
       expect(r.isError, tool).toBe(true);
-      expect(r.text, tool).toBe(`Error: tool ${tool} is disabled: its safety class "destructive" is not enabled on this server\n` +
-        'What to try: Ask the person running Kubezilla to enable that class in the settings if they want it.');
+      expect(r.text, tool).toBe(
+        `Error: tool ${tool} is disabled: its safety class "destructive" is not enabled on this server\n` +
+          'What to try: Ask the person running Kubezilla to enable that class in the settings if they want it.',
+      );
     }
     expect(await state(admin)).toBe(before);
     const audit = admin.server.server.kernel.container.cradle.audit.recent(20).filter((e) => DESTRUCTIVE.includes(e.tool));
@@ -86,7 +88,9 @@ describe('the destructive class', () => {
       for (const tool of tools.filter((t) => DESTRUCTIVE.includes(t.name))) expect(tool.annotations, tool.name).toEqual({ destructiveHint: true });
       expect((await some.client.listTools()).tools.map((t) => t.name).filter((n) => DESTRUCTIVE.includes(n))).toEqual(['cordon_node', 'uncordon_node']);
       const r = await some.callRaw('delete_resource', argsFor('delete_resource'));
-      expect(r.text).toMatch(/^Error: tool delete_resource is disabled: destructive tools are enabled on this server only by name, and this one is not listed \(cordon_node, uncordon_node\)/);
+      expect(r.text).toMatch(
+        /^Error: tool delete_resource is disabled: destructive tools are enabled on this server only by name, and this one is not listed \(cordon_node, uncordon_node\)/,
+      );
       expect(await some.call('cordon_node', { node, dryRun: true })).toMatch(/^Dry run: /);
     } finally {
       await all.close();
@@ -113,7 +117,9 @@ describe('the destructive class', () => {
         for (const tool of DESTRUCTIVE) {
           const r = await env.callRaw(tool, { ...argsFor(tool), ...(named ? { context: info.contexts.admin } : {}) });
           expect(r.isError, tool).toBe(true);
-          expect(r.text, tool).toMatch(new RegExp(`^Error: context ${info.contexts.admin} is read-only on this server \\(.*\\), so ${tool} may not change it\\.`));
+          expect(r.text, tool).toMatch(
+            new RegExp(`^Error: context ${info.contexts.admin} is read-only on this server \\(.*\\), so ${tool} may not change it\\.`),
+          );
         }
         expect(await state(env)).toBe(before);
       } finally {

@@ -36,7 +36,9 @@ export async function answeringClient(env: ToolEnv, answer: () => boolean): Prom
  */
 export async function createTestNode(info: ClusterInfo, prefix: string): Promise<string> {
   const name = uniqueName(prefix);
-  await apply(info, `apiVersion: v1
+  await apply(
+    info,
+    `apiVersion: v1
 kind: Node
 metadata:
   name: ${name}
@@ -47,9 +49,12 @@ spec:
 status:
   allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
   capacity: {cpu: "32", memory: 256Gi, pods: "110"}
-`);
-  const ready = await eventually(async () =>
-    (await kubectl(info, ['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { allowFail: true })) === 'True', 60_000);
+`,
+  );
+  const ready = await eventually(
+    async () => (await kubectl(info, ['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { allowFail: true })) === 'True',
+    60_000,
+  );
   if (!ready) throw new Error(`test node ${name} did not become Ready`);
   return name;
 }
@@ -81,7 +86,15 @@ spec:
 
 /** Names of the pods on `node` (namespace/name), sorted. */
 export async function podsOn(info: ClusterInfo, node: string): Promise<string[]> {
-  const out = await kubectl(info, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}']);
+  const out = await kubectl(info, [
+    'get',
+    'pods',
+    '-A',
+    '--field-selector',
+    `spec.nodeName=${node}`,
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+  ]);
   return out.split('\n').filter(Boolean).sort();
 }
 

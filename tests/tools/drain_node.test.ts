@@ -30,7 +30,10 @@ beforeAll(async () => {
   env = await startDestructiveEnv();
   node = await createTestNode(info, 'kz-t-drain');
   await createNamespaces(info, ns);
-  await apply(info, deploymentOnNode(node, ns, 'web', 2) + `---
+  await apply(
+    info,
+    deploymentOnNode(node, ns, 'web', 2) +
+      `---
 apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: ${ns}}
@@ -59,7 +62,9 @@ spec:
   nodeName: ${node}
   containers: [{name: c, image: busybox}]
 ---
-` + deploymentOnNode(node, ns, 'cache', 1, '\n      volumes: [{name: scratch, emptyDir: {}}]'));
+` +
+      deploymentOnNode(node, ns, 'cache', 1, '\n      volumes: [{name: scratch, emptyDir: {}}]'),
+  );
   await running(6);
 }, 180_000);
 afterAll(async () => {
@@ -72,7 +77,9 @@ describe('drain_node', () => {
   it('refuses, before anything changes, pods without a controller and pods with emptyDir data', async () => {
     const r = await env.callRaw('drain_node', { node });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain(`Cannot drain node ${node} (context ${info.contexts.admin}): pods without a controller (they would not be recreated; force: true evicts them): ${ns}/bare; pods with emptyDir volumes (their data would be lost; deleteEmptyDirData: true evicts them): ${ns}/cache-`);
+    expect(r.text).toContain(
+      `Cannot drain node ${node} (context ${info.contexts.admin}): pods without a controller (they would not be recreated; force: true evicts them): ${ns}/bare; pods with emptyDir volumes (their data would be lost; deleteEmptyDirData: true evicts them): ${ns}/cache-`,
+    );
     expect(r.text).toContain('Nothing changed (the node was not cordoned).');
     expect(await isCordoned(info, node)).toBe(false);
     expect(await podsOn(info, node)).toHaveLength(6);
@@ -94,7 +101,11 @@ describe('drain_node', () => {
     try {
       const r = await client.callTool({ name: 'drain_node', arguments: { node, force: true, deleteEmptyDirData: true } });
       expect(textOf(r)).toMatch(/^Error: Not done: the person declined/);
-      expect(asked[0]).toMatch(new RegExp(`^Drain node ${node} \\(context ${info.contexts.admin}\\): cordon it, then evict 4 pods: .*\\? Pods without a controller are deleted for good: ${ns}/bare\\. emptyDir data is lost for: ${ns}/cache-\\S+\\. Left alone: 1 DaemonSet pod`));
+      expect(asked[0]).toMatch(
+        new RegExp(
+          `^Drain node ${node} \\(context ${info.contexts.admin}\\): cordon it, then evict 4 pods: .*\\? Pods without a controller are deleted for good: ${ns}/bare\\. emptyDir data is lost for: ${ns}/cache-\\S+\\. Left alone: 1 DaemonSet pod`,
+        ),
+      );
     } finally {
       await client.close();
     }
@@ -102,12 +113,13 @@ describe('drain_node', () => {
     expect(await podsOn(info, node)).toHaveLength(6);
   });
 
-  it('drains: cordons, evicts every pod but the DaemonSet\'s, with progress per pod', async () => {
+  it("drains: cordons, evicts every pod but the DaemonSet's, with progress per pod", async () => {
     const { client, asked } = await answeringClient(env, () => true);
     const progress: string[] = [];
     try {
       const r = await client.callTool({ name: 'drain_node', arguments: { node, force: true, deleteEmptyDirData: true, timeoutSeconds: 90 } }, undefined, {
-        timeout: 120_000, onprogress: (p) => void progress.push(p.message ?? ''),
+        timeout: 120_000,
+        onprogress: (p) => void progress.push(p.message ?? ''),
       });
       const text = textOf(r);
       expect(r.isError, text).toBeFalsy();
@@ -124,21 +136,30 @@ describe('drain_node', () => {
     expect(await onTheNode()).toEqual(['agent-*', 'static-x']);
     expect(await env.kubectl(['get', 'pod', 'bare', '-n', ns, '--ignore-not-found', '-o', 'name'])).toBe('');
     const pending = await env.kubectl(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'jsonpath={.items[*].status.phase}']);
-    expect(pending.split(' ').filter(Boolean).every((phase) => phase === 'Pending')).toBe(true);
+    expect(
+      pending
+        .split(' ')
+        .filter(Boolean)
+        .every((phase) => phase === 'Pending'),
+    ).toBe(true);
   });
 
   describe('with a PodDisruptionBudget that allows no disruption', () => {
     beforeAll(async () => {
       await env.kubectl(['uncordon', node]);
       await env.kubectl(['delete', 'deploy', 'web', 'cache', '-n', ns, '--wait=true']);
-      await apply(info, deploymentOnNode(node, ns, 'guarded', 2) + `---
+      await apply(
+        info,
+        deploymentOnNode(node, ns, 'guarded', 2) +
+          `---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: guarded-pdb, namespace: ${ns}}
 spec:
   minAvailable: 2
   selector: {matchLabels: {app: guarded}}
-`);
+`,
+      );
       await running(4);
       await eventually(async () => (await env.kubectl(['get', 'pdb', 'guarded-pdb', '-n', ns, '-o', 'jsonpath={.status.currentHealthy}'])) === '2', 30_000);
     }, 120_000);
@@ -146,7 +167,9 @@ spec:
     it('the dry run says the budget refuses the evictions now', async () => {
       const text = await env.call('drain_node', { node, dryRun: true });
       expect(text).toMatch(/would cordon it and evict 2 pods: /);
-      expect(text).toMatch(/A PodDisruptionBudget refuses these evictions now \(a real drain waits for it\): \S+\/guarded-\S+ \(The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently\)/);
+      expect(text).toMatch(
+        /A PodDisruptionBudget refuses these evictions now \(a real drain waits for it\): \S+\/guarded-\S+ \(The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently\)/,
+      );
       expect(await isCordoned(info, node)).toBe(false);
     });
 
@@ -154,18 +177,24 @@ spec:
       const progress: string[] = [];
       const started = Date.now();
       const r = await env.client.callTool({ name: 'drain_node', arguments: { node, timeoutSeconds: 8 } }, undefined, {
-        timeout: 60_000, onprogress: (p) => void progress.push(p.message ?? ''),
+        timeout: 60_000,
+        onprogress: (p) => void progress.push(p.message ?? ''),
       });
       // Without elicitation: the first answer is the question with a token.
       const token = /"confirm": "(kzc_[\w-]+)"/.exec(textOf(r))?.[1];
       expect(token, textOf(r)).toBeTruthy();
       const done = await env.client.callTool({ name: 'drain_node', arguments: { node, timeoutSeconds: 8, confirm: token } }, undefined, {
-        timeout: 60_000, onprogress: (p) => void progress.push(p.message ?? ''),
+        timeout: 60_000,
+        onprogress: (p) => void progress.push(p.message ?? ''),
       });
       const text = textOf(done);
       expect(done.isError).toBe(true);
       expect(Date.now() - started).toBeGreaterThan(7_000);
-      expect(text).toMatch(new RegExp(`^Error: Drain of node ${node} incomplete \\(context ${info.contexts.admin}\\): it did not finish within 8 s\\. The node stays cordoned; evicted none; still on it: `));
+      expect(text).toMatch(
+        new RegExp(
+          `^Error: Drain of node ${node} incomplete \\(context ${info.contexts.admin}\\): it did not finish within 8 s\\. The node stays cordoned; evicted none; still on it: `,
+        ),
+      );
       expect(text).toMatch(/guarded-\S+ \(The disruption budget guarded-pdb needs 2 healthy pods and has 2 currently\)/);
       expect(text).toMatch(/What to try: A PodDisruptionBudget allows no more disruptions/);
       expect(progress.some((m) => /guarded-\S+: The disruption budget guarded-pdb .*; retrying every 5 s$/.test(m))).toBe(true);
@@ -178,19 +207,29 @@ spec:
       const { client } = await answeringClient(env, () => true);
       const controller = new AbortController();
       try {
-        const call = client.callTool({ name: 'drain_node', arguments: { node, timeoutSeconds: 600 } }, undefined, {
-          signal: controller.signal, timeout: 60_000,
-          onprogress: (p) => {
-            if (/retrying every/.test(p.message ?? '')) controller.abort();
-          },
-        }).catch((err: unknown) => err);
+        const call = client
+          .callTool({ name: 'drain_node', arguments: { node, timeoutSeconds: 600 } }, undefined, {
+            signal: controller.signal,
+            timeout: 60_000,
+            onprogress: (p) => {
+              if (/retrying every/.test(p.message ?? '')) controller.abort();
+            },
+          })
+          .catch((err: unknown) => err);
         expect(await call).toBeInstanceOf(Error);
       } finally {
         await client.close();
       }
-      const audit = await eventually(async () =>
-        env.server.server.kernel.container.cradle.audit.recent(20).find((e) => e.tool === 'drain_node' && e.outcome === 'cancelled'), 15_000, 200);
-      expect(audit?.summary).toMatch(new RegExp(`^Error: Cancelled: the drain of node ${node} stopped \\(context ${info.contexts.admin}\\); it stays cordoned; evicted none; still on it: \\S+/guarded-`));
+      const audit = await eventually(
+        async () => env.server.server.kernel.container.cradle.audit.recent(20).find((e) => e.tool === 'drain_node' && e.outcome === 'cancelled'),
+        15_000,
+        200,
+      );
+      expect(audit?.summary).toMatch(
+        new RegExp(
+          `^Error: Cancelled: the drain of node ${node} stopped \\(context ${info.contexts.admin}\\); it stays cordoned; evicted none; still on it: \\S+/guarded-`,
+        ),
+      );
       expect(audit?.target).toBe(`node/${node}`);
       expect(await isCordoned(info, node)).toBe(true);
       expect(await onTheNode()).toEqual(['agent-*', 'guarded-*', 'guarded-*', 'static-x']);

@@ -45,9 +45,7 @@ describe('helm_show', () => {
 
       const local = await env.call('helm_show', { chart: chart(env.info, '0.2.0') });
       expect(body(local)).toBe(await helmShows(major, ['values', chart(env.info, '0.2.0')]));
-      expect(await env.call('helm_show', { chart: chart(env.info, '0.1.0'), show: 'readme' })).toBe(
-        `Chart ${chart(env.info, '0.1.0')} has no README.`,
-      );
+      expect(await env.call('helm_show', { chart: chart(env.info, '0.1.0'), show: 'readme' })).toBe(`Chart ${chart(env.info, '0.1.0')} has no README.`);
     });
   }
 

@@ -45,7 +45,11 @@ describe('helm_uninstall', () => {
       expect(owned.length).toBeGreaterThanOrEqual(2);
 
       const dry = await env.call('helm_uninstall', { release, namespace: ns, dryRun: true });
-      expect(dry).toMatch(new RegExp(`^Dry run \\(helm v${major}\\.[^)]*\\): uninstalling Helm release ${release} \\(revision 2, kz-demo-0.2.0, deployed; namespace ${ns}, context ${info.contexts.admin}\\) would delete \\d+ objects: `));
+      expect(dry).toMatch(
+        new RegExp(
+          `^Dry run \\(helm v${major}\\.[^)]*\\): uninstalling Helm release ${release} \\(revision 2, kz-demo-0.2.0, deployed; namespace ${ns}, context ${info.contexts.admin}\\) would delete \\d+ objects: `,
+        ),
+      );
       expect(dry).toContain(`and its history (2 revisions). Nothing changed.`);
       expect(await objectsOf(release)).toEqual(owned);
       expect(await releases(major)).toContain(release);
@@ -55,13 +59,23 @@ describe('helm_uninstall', () => {
       try {
         const no = await client.callTool({ name: 'helm_uninstall', arguments: { release, namespace: ns } });
         expect(textOf(no)).toMatch(/^Error: Not done: the person declined/);
-        expect(asked[0]).toMatch(new RegExp(`^Uninstall Helm release ${release} \\(revision 2, kz-demo-0.2.0, deployed; namespace ${ns}, context ${info.contexts.admin}\\)\\? It deletes \\d+ objects: .*Deployment/${release}-kz-demo.*, and its history \\(2 revisions\\)\\.$`));
+        expect(asked[0]).toMatch(
+          new RegExp(
+            `^Uninstall Helm release ${release} \\(revision 2, kz-demo-0.2.0, deployed; namespace ${ns}, context ${info.contexts.admin}\\)\\? It deletes \\d+ objects: .*Deployment/${release}-kz-demo.*, and its history \\(2 revisions\\)\\.$`,
+          ),
+        );
         expect(await releases(major)).toContain(release);
         answer = true;
-        const yes = await client.callTool({ name: 'helm_uninstall', arguments: { release, namespace: ns, wait: true, timeoutSeconds: 60 } }, undefined, { timeout: 120_000 });
+        const yes = await client.callTool({ name: 'helm_uninstall', arguments: { release, namespace: ns, wait: true, timeoutSeconds: 60 } }, undefined, {
+          timeout: 120_000,
+        });
         const text = textOf(yes);
         expect(yes.isError, text).toBeFalsy();
-        expect(text).toMatch(new RegExp(`^Uninstalled ${release} \\(helm v${major}\\.[^;]*; namespace ${ns}, context ${info.contexts.admin}\\): revision 2, kz-demo-0.2.0\\.\\nDeleted \\d+ objects: `));
+        expect(text).toMatch(
+          new RegExp(
+            `^Uninstalled ${release} \\(helm v${major}\\.[^;]*; namespace ${ns}, context ${info.contexts.admin}\\): revision 2, kz-demo-0.2.0\\.\\nDeleted \\d+ objects: `,
+          ),
+        );
         expect(text).toContain('No release history is left.');
       } finally {
         await client.close();
@@ -78,18 +92,24 @@ describe('helm_uninstall', () => {
       expect(done.text).toContain('History kept: 1 revision, the last marked uninstalled');
       expect((await helmHistory(info, major, ns, release)).map((r) => r.status)).toEqual(['uninstalled']);
       expect(await objectsOf(release)).toEqual([]);
-      expect(await env.call('helm_uninstall', { release, namespace: ns })).toMatch(/is already uninstalled .*its history is kept \(1 revision\)\. Nothing changed\./);
+      expect(await env.call('helm_uninstall', { release, namespace: ns })).toMatch(
+        /is already uninstalled .*its history is kept \(1 revision\)\. Nothing changed\./,
+      );
     }, 120_000);
   }
 
-  it.skipIf(info.external)('runs helm through the SSH bastion for a tunnelled context', async () => {
-    useHelm(4);
-    await h(info, 4, ['install', 'ssh4', chart(info, '0.1.0'), '-n', ns]);
-    const done = await env.callConfirmed('helm_uninstall', { release: 'ssh4', namespace: ns, context: info.contexts.ssh! });
-    expect(done.text).toMatch(new RegExp(`^Uninstalled ssh4 \\(helm v4\\.[^;]*; namespace ${ns}, context ${info.contexts.ssh}\\)`));
-    expect(await releases(4)).not.toContain('ssh4');
-    expect(await objectsOf('ssh4')).toEqual([]);
-  }, 120_000);
+  it.skipIf(info.external)(
+    'runs helm through the SSH bastion for a tunnelled context',
+    async () => {
+      useHelm(4);
+      await h(info, 4, ['install', 'ssh4', chart(info, '0.1.0'), '-n', ns]);
+      const done = await env.callConfirmed('helm_uninstall', { release: 'ssh4', namespace: ns, context: info.contexts.ssh! });
+      expect(done.text).toMatch(new RegExp(`^Uninstalled ssh4 \\(helm v4\\.[^;]*; namespace ${ns}, context ${info.contexts.ssh}\\)`));
+      expect(await releases(4)).not.toContain('ssh4');
+      expect(await objectsOf('ssh4')).toEqual([]);
+    },
+    120_000,
+  );
 
   it('follows the ConfigMaps driver', async () => {
     useHelm(3);

@@ -24,7 +24,14 @@ beforeAll(async () => {
   node = await createTestNode(info, 'kz-t-cordon');
   await createNamespaces(info, ns);
   await apply(info, deploymentOnNode(node, ns, 'web', 2));
-  expect(await eventually(async () => (await env.kubectl(['get', 'pods', '-n', ns, '--field-selector', 'status.phase=Running', '-o', 'name'])).trim().split('\n').filter(Boolean).length === 2, 60_000)).toBe(true);
+  expect(
+    await eventually(
+      async () =>
+        (await env.kubectl(['get', 'pods', '-n', ns, '--field-selector', 'status.phase=Running', '-o', 'name'])).trim().split('\n').filter(Boolean).length ===
+        2,
+      60_000,
+    ),
+  ).toBe(true);
 }, 120_000);
 afterAll(async () => {
   await deleteNamespaces(info, ns);
@@ -67,7 +74,9 @@ describe('cordon_node and uncordon_node', () => {
     expect(await env.call('uncordon_node', { node, dryRun: true })).toMatch(/^Dry run: .* would be uncordoned/);
     expect(await isCordoned(info, node)).toBe(true);
     const refused = await env.callRaw('uncordon_node', { node });
-    expect(refused.text).toMatch(new RegExp(`^Error: Needs confirmation: Uncordon node ${node} \\(context ${info.contexts.admin}\\)\\? New pods may be scheduled on it again\\.`));
+    expect(refused.text).toMatch(
+      new RegExp(`^Error: Needs confirmation: Uncordon node ${node} \\(context ${info.contexts.admin}\\)\\? New pods may be scheduled on it again\\.`),
+    );
     expect(await isCordoned(info, node)).toBe(true);
     const done = await env.callConfirmed('uncordon_node', { node });
     expect(done.text).toBe(`node/${node} uncordoned (context ${info.contexts.admin}): it takes new pods again.`);
@@ -83,7 +92,11 @@ describe('cordon_node and uncordon_node', () => {
 
   it.skipIf(info.external)('the restricted user gets an explained 403 and the node stays as it was', async () => {
     const before = await env.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec}']);
-    for (const [tool, args] of [['cordon_node', {}], ['uncordon_node', {}], ['taint_node', { taints: ['a=b:NoSchedule'] }]] as const) {
+    for (const [tool, args] of [
+      ['cordon_node', {}],
+      ['uncordon_node', {}],
+      ['taint_node', { taints: ['a=b:NoSchedule'] }],
+    ] as const) {
       const r = await env.callRaw(tool, { node, ...args, context: info.contexts.restricted! });
       expect(r.isError, tool).toBe(true);
       expect(r.text, tool).toMatch(/Forbidden: user "kz-restricted" .*cannot get nodes/);
@@ -99,7 +112,9 @@ describe('taint_node', () => {
     expect(before).toBe(`kz-test=${node}:NoSchedule `);
     const done = await env.callConfirmed('taint_node', { node, taints: ['dedicated=gpu:NoSchedule', 'maintenance:PreferNoSchedule'] });
     expect(done.questions).toEqual([`Taint node ${node} (context ${info.contexts.admin}): add dedicated=gpu:NoSchedule, maintenance:PreferNoSchedule?`]);
-    expect(done.text).toMatch(/^node\/\S+ tainted .*: add dedicated=gpu:NoSchedule, maintenance:PreferNoSchedule\. Taints now: kz-test=\S+:NoSchedule, dedicated=gpu:NoSchedule, maintenance:PreferNoSchedule\.$/);
+    expect(done.text).toMatch(
+      /^node\/\S+ tainted .*: add dedicated=gpu:NoSchedule, maintenance:PreferNoSchedule\. Taints now: kz-test=\S+:NoSchedule, dedicated=gpu:NoSchedule, maintenance:PreferNoSchedule\.$/,
+    );
     expect(await taints()).toBe(`kz-test=${node}:NoSchedule dedicated=gpu:NoSchedule maintenance=:PreferNoSchedule `);
 
     const again = await env.call('taint_node', { node, taints: ['dedicated=gpu:NoSchedule'] });

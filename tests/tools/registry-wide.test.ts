@@ -9,9 +9,21 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { parseSettings } from '../../src/providers/config/settings.js';
 
 const READ_TOOLS = [
-  'can_i', 'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
-  'get_resource_yaml', 'helm_show', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
-  'list_resources', 'wait_for',
+  'can_i',
+  'describe_resource',
+  'get_events',
+  'get_helm_history',
+  'get_helm_revision_diff',
+  'get_pod_logs',
+  'get_resource_yaml',
+  'helm_show',
+  'list_contexts',
+  'list_helm_releases',
+  'list_kinds',
+  'list_namespaces',
+  'list_nodes',
+  'list_resources',
+  'wait_for',
 ];
 const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
@@ -53,8 +65,18 @@ describe('every built-in tool', () => {
     } as const;
     const SPEC_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const wire = JSON.parse(JSON.stringify(new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' })).list())) as Array<{
-      name: string; annotations?: Record<string, unknown>;
+    const wire = JSON.parse(
+      JSON.stringify(
+        new ToolCalls(
+          registry,
+          () => settings.policy,
+          () => ({}),
+          createLogger({ level: 'error' }),
+        ).list(),
+      ),
+    ) as Array<{
+      name: string;
+      annotations?: Record<string, unknown>;
     }>;
     expect(wire).toHaveLength(tools.length);
     for (const listed of wire) {
@@ -62,7 +84,12 @@ describe('every built-in tool', () => {
       const effective = { ...SPEC_DEFAULTS, ...listed.annotations };
       expect(effective, listed.name).toMatchObject({ ...EXPECTED[module.safety], ...(module.openWorld === false ? { openWorldHint: false } : {}) });
     }
-    expect(wire.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name).sort()).toEqual(READ_TOOLS);
+    expect(
+      wire
+        .filter((t) => t.annotations?.readOnlyHint === true)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(READ_TOOLS);
   });
 
   it('takes an optional `context` when it talks to a cluster, and documents every argument', () => {
@@ -80,7 +107,12 @@ describe('every built-in tool', () => {
 
   it('is explained to the model in tools/list or, when several tools share the argument, once in the instructions', () => {
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const toolCalls = new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' }));
+    const toolCalls = new ToolCalls(
+      registry,
+      () => settings.policy,
+      () => ({}),
+      createLogger({ level: 'error' }),
+    );
     const instructions = serverInstructions(toolCalls);
     const listed = toolCalls.list();
     expect(listed.map((tool) => tool.name).sort()).toEqual(tools.map(({ module }) => module.name).sort());
@@ -118,7 +150,12 @@ describe('every built-in tool', () => {
     // Names, titles, descriptions, annotations and schemas as a client receives them, so any change
     // to what the model reads is a reviewed diff, and its size (what every session pays) is printed.
     const settings = parseSettings({}, 'test');
-    const wire = new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' })).list();
+    const wire = new ToolCalls(
+      registry,
+      () => settings.policy,
+      () => ({}),
+      createLogger({ level: 'error' }),
+    ).list();
     const bytes = Buffer.byteLength(JSON.stringify({ tools: wire }));
     console.log(`tools/list under the default settings: ${wire.length} tools, ${bytes} bytes`);
     await expect(JSON.stringify(wire, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tools-list.json');
@@ -140,7 +177,10 @@ describe('every built-in prompt', () => {
       expect(tool, `${name} is a tool`).toBeDefined();
       if (!json) continue;
       const args = JSON.parse(json) as Record<string, unknown>;
-      expect(Object.keys(args).every((arg) => arg in tool!.module.input.properties), `${name} takes ${Object.keys(args).join(', ')}`).toBe(true);
+      expect(
+        Object.keys(args).every((arg) => arg in tool!.module.input.properties),
+        `${name} takes ${Object.keys(args).join(', ')}`,
+      ).toBe(true);
       expect(args).toMatchObject({ namespace: 'shop', context: 'prod' });
     }
     for (const name of text.matchAll(/`([a-z]+_[a-z_]+)`/g)) expect(registry.tools.has(name[1]!), name[1]).toBe(true);

@@ -35,7 +35,10 @@ const NODE_TOOLS = ['cordon_node', 'uncordon_node', 'drain_node', 'taint_node'];
 
 /** The test kubeconfig with the admin context current and its default namespace set to `namespace`. */
 function kubeconfigWithDefault(namespace: string): string {
-  const config = parse(readFileSync(info.kubeconfig, 'utf8')) as { contexts: Array<{ name: string; context: { namespace?: string } }>; 'current-context': string };
+  const config = parse(readFileSync(info.kubeconfig, 'utf8')) as {
+    contexts: Array<{ name: string; context: { namespace?: string } }>;
+    'current-context': string;
+  };
   for (const c of config.contexts) if (c.name === info.contexts.admin) c.context.namespace = namespace;
   config['current-context'] = info.contexts.admin;
   const file = join(mkdtempSync(join(tmpdir(), 'kz-safe-kubeconfig-')), 'config');
@@ -47,7 +50,14 @@ function kubeconfigWithDefault(namespace: string): string {
 async function snapshot(env: ToolEnv): Promise<string> {
   const template = '{range .items[*]}{.kind}/{.metadata.name} {.metadata.generation} {.metadata.labels}{"\\n"}{end}';
   const workloads = await env.kubectl(['get', 'deploy,sts,ds', '-n', ns, '-o', `jsonpath=${template}`]);
-  const data = await env.kubectl(['get', 'cm,secret,svc', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}']);
+  const data = await env.kubectl([
+    'get',
+    'cm,secret,svc',
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}',
+  ]);
   const pods = await env.kubectl(['get', 'pods', '-n', ns, '-o', 'jsonpath={range .items[*]}pod/{.metadata.uid}{"\\n"}{end}']);
   const nodeSpec = await env.kubectl(['get', 'node', node, '-o', 'jsonpath=node {.spec.unschedulable} {.spec.taints}{"\\n"}']);
   return (workloads + data + pods + nodeSpec).split('\n').filter(Boolean).sort().join('\n');
@@ -90,7 +100,9 @@ beforeAll(async () => {
   admin = await startToolEnv();
   node = await createTestNode(info, 'kz-t-safe');
   await createNamespaces(info, ns, other);
-  await apply(info, `apiVersion: apps/v1
+  await apply(
+    info,
+    `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
 spec:
@@ -105,7 +117,8 @@ kind: ConfigMap
 metadata: {name: kz-careless, namespace: ${ns}}
 data: {a: b}
 ---
-${deploymentOnNode(node, ns, 'pinned', 1)}`);
+${deploymentOnNode(node, ns, 'pinned', 1)}`,
+  );
   process.env.KUBEZILLA_HELM = info.tools.helm4;
   await h(info, 4, ['install', 'rel', chart(info, '0.1.0'), '-n', ns]);
   await h(info, 4, ['upgrade', 'rel', chart(info, '0.2.0'), '-n', ns]);
@@ -119,12 +132,17 @@ afterAll(async () => {
 describe.skipIf(external)('every non-read module, run against the current context without naming it', () => {
   for (const mode of ['read-only context', 'protected default namespace'] as const) {
     it(`changes nothing with a ${mode}`, async () => {
-      const policy = { enabledClasses: ALL_CLASSES, ...(mode === 'read-only context' ? { readOnlyContexts: [info.contexts.admin] } : { protectedNamespaces: [ns] }) };
+      const policy = {
+        enabledClasses: ALL_CLASSES,
+        ...(mode === 'read-only context' ? { readOnlyContexts: [info.contexts.admin] } : { protectedNamespaces: [ns] }),
+      };
       const env = await startToolEnv({ settings: { policy }, kubeconfigPaths: [kubeconfigWithDefault(ns)], toolDirs: [CARELESS] });
       try {
         const before = await snapshot(env);
         const mutations = [...env.server.server.kernel.registry.tools.values()].map(({ module }) => module).filter((m) => m.safety !== 'read');
-        expect(mutations.map((m) => m.name)).toEqual(expect.arrayContaining(['scale', 'apply_yaml', 'helm_install', 'label_current', 'delete_resource', ...NODE_TOOLS]));
+        expect(mutations.map((m) => m.name)).toEqual(
+          expect.arrayContaining(['scale', 'apply_yaml', 'helm_install', 'label_current', 'delete_resource', ...NODE_TOOLS]),
+        );
         for (const module of mutations) {
           // uncordon_node has something to undo only on a cordoned node.
           const cordonFirst = module.name === 'uncordon_node';
@@ -135,17 +153,25 @@ describe.skipIf(external)('every non-read module, run against the current contex
           // A node is no namespace's: the node tools (drain asks about the namespaces of the pods it
           // would evict, cordon and taint only for themselves) are stopped by their own question.
           const own = mode !== 'read-only context' && ['cordon_node', 'uncordon_node', 'taint_node'].includes(module.name);
-          expect(r.text, module.name).toMatch(mode === 'read-only context'
-            ? new RegExp(`context ${info.contexts.admin} is read-only on this server`)
-            : own ? /^Error: Needs confirmation: (Cordon|Uncordon|Taint) node /
-              : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`));
+          expect(r.text, module.name).toMatch(
+            mode === 'read-only context'
+              ? new RegExp(`context ${info.contexts.admin} is read-only on this server`)
+              : own
+                ? /^Error: Needs confirmation: (Cordon|Uncordon|Taint) node /
+                : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`),
+          );
           expect(await snapshot(env), `${module.name} changed something`).toBe(expected);
           if (cordonFirst) await env.kubectl(['uncordon', node]);
         }
         expect(await h(info, 4, ['list', '-n', ns, '-q'])).toBe('rel\n');
         // The audit log names the context the calls reached, though none named it.
         const audit = env.server.server.kernel.container.cradle.audit.recent(50);
-        expect(audit.filter((e) => e.outcome === 'refused').map((e) => e.tool).sort()).toEqual(mutations.map((m) => m.name).sort());
+        expect(
+          audit
+            .filter((e) => e.outcome === 'refused')
+            .map((e) => e.tool)
+            .sort(),
+        ).toEqual(mutations.map((m) => m.name).sort());
         expect(new Set(audit.map((e) => e.context))).toEqual(new Set([info.contexts.admin]));
       } finally {
         await env.close();
@@ -158,10 +184,15 @@ describe.skipIf(external)('every non-read module, run against the current contex
     try {
       const before = await snapshot(env);
       const r = await env.callRaw('sneaky_read', { value: 'x' });
-      expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/sneaky_read is a read tool, so it may not change the cluster \(it tried PATCH configmaps/) });
+      expect(r).toMatchObject({
+        isError: true,
+        text: expect.stringMatching(/sneaky_read is a read tool, so it may not change the cluster \(it tried PATCH configmaps/),
+      });
       expect(await snapshot(env)).toBe(before);
       // A careless mutation module on an ordinary namespace works as written.
-      expect(await env.call('label_current', { value: 'ok' })).toBe(`labelled configmap/kz-careless in ${ns} (context ${info.contexts.admin}) with careless=ok`);
+      expect(await env.call('label_current', { value: 'ok' })).toBe(
+        `labelled configmap/kz-careless in ${ns} (context ${info.contexts.admin}) with careless=ok`,
+      );
       expect(await env.kubectl(['get', 'cm', 'kz-careless', '-n', ns, '-o', 'jsonpath={.metadata.labels.careless}'])).toBe('ok');
     } finally {
       await env.close();
@@ -198,7 +229,10 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: kz-cross\nversion: 1.0.0\n');
     writeFileSync(join(dir, 'values.yaml'), `other: ${other}\n`);
-    writeFileSync(join(dir, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cross\n  namespace: {{ .Values.other }}\ndata: {a: b}\n');
+    writeFileSync(
+      join(dir, 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cross\n  namespace: {{ .Values.other }}\ndata: {a: b}\n',
+    );
     return dir;
   }
 
@@ -207,7 +241,9 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     try {
       const args = { release: 'cross', chart: crossNamespaceChart(), namespace: ns };
       const refused = await env.callRaw('helm_install', args);
-      expect(refused.text).toMatch(new RegExp(`^Error: Needs confirmation: helm_install will change the protected namespace "${other}" in context ${info.contexts.admin}`));
+      expect(refused.text).toMatch(
+        new RegExp(`^Error: Needs confirmation: helm_install will change the protected namespace "${other}" in context ${info.contexts.admin}`),
+      );
       expect(await h(info, 4, ['list', '-n', ns, '-q'])).not.toMatch(/cross/);
       expect(await env.kubectl(['get', 'cm', '-n', other, '-o', 'name'])).not.toMatch(/cross/);
       const done = await env.callConfirmed('helm_install', args);
@@ -226,7 +262,11 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     const env = await startToolEnv({ settings: { policy: { readOnlyContexts: [info.contexts.ssh!] } } });
     try {
       const r = await env.callRaw('scale', { resource: 'deploy/web', replicas: 3, namespace: ns, context: info.contexts.admin });
-      expect(r.text).toMatch(new RegExp(`context ${info.contexts.admin} is read-only on this server \\(it reaches the same API server as the read-only context ${info.contexts.ssh}\\)`));
+      expect(r.text).toMatch(
+        new RegExp(
+          `context ${info.contexts.admin} is read-only on this server \\(it reaches the same API server as the read-only context ${info.contexts.ssh}\\)`,
+        ),
+      );
       expect(await env.kubectl(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
     } finally {
       await env.close();
@@ -256,7 +296,11 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
   it('records a call with invalid arguments too', async () => {
     const r = await admin.callRaw('apply_yaml', { manifest: 42 });
     expect(r.text).toMatch(/^Invalid arguments for apply_yaml: `manifest` must be string/);
-    expect(admin.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({ tool: 'apply_yaml', outcome: 'error', summary: expect.stringMatching(/^Invalid arguments/) });
+    expect(admin.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
+      tool: 'apply_yaml',
+      outcome: 'error',
+      summary: expect.stringMatching(/^Invalid arguments/),
+    });
   });
 });
 
@@ -267,13 +311,15 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kz-lookup-chart-'));
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: kz-lookup\nversion: 1.0.0\n');
-    writeFileSync(join(dir, 'templates', 'cm.yaml'),
+    writeFileSync(
+      join(dir, 'templates', 'cm.yaml'),
       '{{- $s := lookup "v1" "Secret" .Release.Namespace "db-pass" }}{{- if $s }}{{ fail (printf "found %s" ($s.data.password | b64dec)) }}{{- end }}\n' +
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: looked}\ndata: {a: b}\n');
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: looked}\ndata: {a: b}\n',
+    );
     return dir;
   }
 
-  it.each([3, 4] as const)('with helm %i: not in a dry run\'s error on a read-only context, nor in the audit log', async (major) => {
+  it.each([3, 4] as const)("with helm %i: not in a dry run's error on a read-only context, nor in the audit log", async (major) => {
     await admin.kubectl(['create', 'secret', 'generic', 'db-pass', '-n', ns, `--from-literal=password=${secretValue}`], { allowFail: true });
     process.env.KUBEZILLA_HELM = major === 3 ? info.tools.helm3 : info.tools.helm4;
     const env = await startToolEnv({ settings: { policy: { readOnlyContexts: [info.contexts.admin] } } });
@@ -287,7 +333,10 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
       expect(audit).not.toContain(secretValue);
       // helm's own output never reaches the audit log: its line ends where helm's text would begin.
       expect(env.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
-        outcome: 'error', context: info.contexts.admin, namespace: ns, summary: `Error: helm failed (install look${major} in namespace ${ns}, exit 1):`,
+        outcome: 'error',
+        context: info.contexts.admin,
+        namespace: ns,
+        summary: `Error: helm failed (install look${major} in namespace ${ns}, exit 1):`,
       });
     } finally {
       process.env.KUBEZILLA_HELM = info.tools.helm4;

@@ -36,7 +36,9 @@ describe('wait_for', () => {
   it('waits for a Deployment to roll out, first and after a change, as kubectl rollout status does', async () => {
     await apply(env.info, deployment('web', 2));
     const first = await env.call('wait_for', { name: 'deploy/web', namespace: ns });
-    expect(first).toMatch(new RegExp(`^deployment/web rolled out: 2 of 2 replicas updated and available \\(namespace ${ns}, context [^;]+; after \\d+ s\\)\\.$`));
+    expect(first).toMatch(
+      new RegExp(`^deployment/web rolled out: 2 of 2 replicas updated and available \\(namespace ${ns}, context [^;]+; after \\d+ s\\)\\.$`),
+    );
     expect(await env.kubectl(['rollout', 'status', 'deploy/web', '-n', ns, '--timeout=1s'])).toMatch(/successfully rolled out/);
 
     await env.kubectl(['-n', ns, 'set', 'image', 'deploy/web', 'c=nginx:1.28']);
@@ -71,13 +73,16 @@ describe('wait_for', () => {
     expect(available).toMatch(/^deployment\/web has condition Available=True/);
     const pod = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     expect(await env.call('wait_for', { name: `pod/${pod}`, namespace: ns, for: 'condition=ready' })).toMatch(/has condition Ready=True/);
-    expect(await env.call('wait_for', { name: `pod/${pod}`, namespace: ns, for: 'jsonpath={.status.phase}=Running' })).toMatch(
-      /has \.status\.phase = Running/,
-    );
+    expect(await env.call('wait_for', { name: `pod/${pod}`, namespace: ns, for: 'jsonpath={.status.phase}=Running' })).toMatch(/has \.status\.phase = Running/);
     const stuck = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=stuck', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     const notReady = await env.callRaw('wait_for', { name: `pod/${stuck}`, namespace: ns, for: 'condition=Ready', timeoutSeconds: 2 });
     expect(notReady.text).toMatch(/did not reach condition Ready=True within 2 s .*: (has no condition Ready yet|condition Ready is False)/);
-    const byPath = await env.callRaw('wait_for', { name: `pod/${stuck}`, namespace: ns, for: "jsonpath={.spec.containers[0].image}='nginx:9'", timeoutSeconds: 1 });
+    const byPath = await env.callRaw('wait_for', {
+      name: `pod/${stuck}`,
+      namespace: ns,
+      for: "jsonpath={.spec.containers[0].image}='nginx:9'",
+      timeoutSeconds: 1,
+    });
     expect(byPath.text).toMatch(/\.spec\.containers\[0\]\.image is nginx:1\.27/);
   });
 

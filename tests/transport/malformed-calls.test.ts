@@ -16,20 +16,35 @@ afterAll(async () => {
 });
 
 /** A JSON-RPC POST on a fresh session, with the body as text (so it can be deeper than JSON.stringify goes). */
-async function post(body: string): Promise<{ status: number; json: { error?: { code: number; message: string }; result?: { isError?: boolean; content: Array<{ text: string }> } } }> {
+async function post(
+  body: string,
+): Promise<{ status: number; json: { error?: { code: number; message: string }; result?: { isError?: boolean; content: Array<{ text: string }> } } }> {
   const headers = { authorization: `Bearer ${env.server.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
   const init = await fetch(env.server.url, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
   });
   const session = init.headers.get('mcp-session-id')!;
   await init.text();
   const withSession = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
-  await (await fetch(env.server.url, { method: 'POST', headers: withSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  await (
+    await fetch(env.server.url, { method: 'POST', headers: withSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
+  ).text();
   const res = await fetch(env.server.url, { method: 'POST', headers: { ...withSession, accept: 'application/json, text/event-stream' }, body });
   const text = await res.text();
-  const data = text.startsWith('event:') || text.includes('\ndata: ') ? text.split('\n').find((l) => l.startsWith('data: '))!.slice(6) : text;
+  const data =
+    text.startsWith('event:') || text.includes('\ndata: ')
+      ? text
+          .split('\n')
+          .find((l) => l.startsWith('data: '))!
+          .slice(6)
+      : text;
   return { status: res.status, json: JSON.parse(data) };
 }
 
@@ -68,7 +83,9 @@ describe('malformed tool calls', () => {
   it('arguments nested 100,000 deep get a tool error, not a stack overflow', async () => {
     const depth = 100_000;
     const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-    const { json } = await post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_namespaces","arguments":{"labelSelector":"x","deep":${deep}}}}`);
+    const { json } = await post(
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_namespaces","arguments":{"labelSelector":"x","deep":${deep}}}}`,
+    );
     expect(json.result?.isError).toBe(true);
     expect(json.result?.content[0]?.text).toMatch(/^Invalid arguments for list_namespaces: `deep(\.a)+` nests deeper than 32 levels/);
   });

@@ -64,7 +64,10 @@ describe('kubezilla-mcp stdio', () => {
     expect(write.isError).toBe(true);
     expect(textOf(write)).toMatch(/Needs confirmation:[\s\S]*kube-system[\s\S]*"confirm": "kzc_/);
     expect(await kubectl(info, ['-n', 'kube-system', 'get', 'configmap', 'kz-stdio-probe'], { allowFail: true })).toMatch(/NotFound/);
-    const audit = readFileSync(join(configDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = readFileSync(join(configDir, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit.map((e) => [e.tool, e.outcome])).toEqual([
       ['apply_yaml', 'dry-run'],
       ['apply_yaml', 'refused'],

@@ -192,7 +192,11 @@ describe('the API drives the running server', () => {
 
     const container = ui.server.kernel.container;
     const original = container.registrations.clusters!;
-    container.register({ clusters: asFunction(() => { throw new Error('kubeconfig store exploded'); }) });
+    container.register({
+      clusters: asFunction(() => {
+        throw new Error('kubeconfig store exploded');
+      }),
+    });
     try {
       const broken = await api('/api/clusters');
       expect(broken.status).toBe(200);
@@ -207,7 +211,11 @@ describe('the API drives the running server', () => {
     const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
     const saved = () => JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')).policy ?? {};
     const state = await api('/api/state');
-    expect(state.json.destructive).toEqual({ enabled: false, forRun: false, tools: DESTRUCTIVE.map((name) => ({ name, title: expect.any(String), allowed: true })) });
+    expect(state.json.destructive).toEqual({
+      enabled: false,
+      forRun: false,
+      tools: DESTRUCTIVE.map((name) => ({ name, title: expect.any(String), allowed: true })),
+    });
 
     const port = await freePort();
     await api('/api/mcp/address', { method: 'POST', body: { bind: '127.0.0.1', port } });
@@ -230,7 +238,10 @@ describe('the API drives the running server', () => {
       expect((await offered()).sort()).toEqual(DESTRUCTIVE);
 
       const some = await api('/api/policy/destructive', { method: 'POST', body: { enabled: true, tools: ['uncordon_node', 'cordon_node'] } });
-      expect(some.json.destructive.tools.filter((t: { allowed: boolean }) => t.allowed).map((t: { name: string }) => t.name)).toEqual(['cordon_node', 'uncordon_node']);
+      expect(some.json.destructive.tools.filter((t: { allowed: boolean }) => t.allowed).map((t: { name: string }) => t.name)).toEqual([
+        'cordon_node',
+        'uncordon_node',
+      ]);
       expect(saved().destructiveTools).toEqual(['cordon_node', 'uncordon_node']);
       expect(await offered()).toEqual(['cordon_node', 'uncordon_node']);
 
@@ -269,7 +280,13 @@ describe('the API drives the running server', () => {
     const audit = ui.server.kernel.container.resolve('audit');
     for (let i = 0; i < 30; i++) audit.record({ tool: 'scale', target: `deploy/app-${i}`, outcome: 'ok', summary: `replicas → ${i}` });
     const answer = await api('/api/audit?limit=5');
-    expect(answer.json.entries.map((e: { target: string }) => e.target)).toEqual(['deploy/app-29', 'deploy/app-28', 'deploy/app-27', 'deploy/app-26', 'deploy/app-25']);
+    expect(answer.json.entries.map((e: { target: string }) => e.target)).toEqual([
+      'deploy/app-29',
+      'deploy/app-28',
+      'deploy/app-27',
+      'deploy/app-26',
+      'deploy/app-25',
+    ]);
     expect(answer.json.file).toBe(join(ui.configDir, 'audit.log'));
   });
 });
@@ -284,7 +301,10 @@ describe('the listener', () => {
   it('says so when its port is taken', async () => {
     const taken = Number(new URL(ui.pageUrl).port);
     const page = new SettingsPage(ui.server, createLogger({ write: () => undefined }));
-    await expect(page.start({ bind: '127.0.0.1', port: taken })).rejects.toMatchObject({ code: 'PORT_IN_USE', message: expect.stringContaining('settings page port') });
+    await expect(page.start({ bind: '127.0.0.1', port: taken })).rejects.toMatchObject({
+      code: 'PORT_IN_USE',
+      message: expect.stringContaining('settings page port'),
+    });
   });
 
   it('stays up while MCP is off, and close() stops it', async () => {

@@ -222,7 +222,7 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
     if (current === undefined && p.currentContext !== undefined) {
       // current-context names a context by its in-file name; map it to this file's unique name.
       const own = p.contexts.find((c) => c.name === p.currentContext);
-      current = own ? names.get(own) ?? p.currentContext : p.currentContext;
+      current = own ? (names.get(own) ?? p.currentContext) : p.currentContext;
     }
     const ownClusters = new Map(p.clusters.map((c) => [c.name, c]));
     const ownUsers = new Map(p.users.map((u) => [u.name, u]));
@@ -232,7 +232,7 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
       const clusterName = c.body.cluster as string;
       const userName = typeof c.body.user === 'string' && c.body.user !== '' ? c.body.user : undefined;
       const cluster = ownClusters.get(clusterName) ?? clusters.get(clusterName);
-      const user = userName ? ownUsers.get(userName) ?? users.get(userName) : undefined;
+      const user = userName ? (ownUsers.get(userName) ?? users.get(userName)) : undefined;
       let problem: string | undefined;
       if (!cluster) problem = `cluster "${clusterName}" is not defined in any kubeconfig`;
       else if (userName && !user) problem = `user "${userName}" is not defined in any kubeconfig`;
@@ -260,7 +260,10 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
     }
   }
   if (current !== undefined && !byName.has(current)) {
-    problems.push({ source: parsed.find((p) => p.currentContext !== undefined)?.spec.id ?? 'kubeconfig', message: `current-context "${current}" does not exist` });
+    problems.push({
+      source: parsed.find((p) => p.currentContext !== undefined)?.spec.id ?? 'kubeconfig',
+      message: `current-context "${current}" does not exist`,
+    });
     current = undefined;
   }
   return {

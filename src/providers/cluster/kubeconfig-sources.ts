@@ -70,7 +70,9 @@ export function discoverSources(inputs: KubeconfigInputs): { specs: SourceSpec[]
     if (stats?.isDirectory()) {
       let names: string[] = [];
       try {
-        names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+        names = readdirSync(path)
+          .filter((n) => !n.startsWith('.'))
+          .sort();
       } catch (err) {
         problems.push({ source: path, message: `cannot list directory: ${(err as Error).message}` });
       }

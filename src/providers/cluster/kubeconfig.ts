@@ -59,7 +59,16 @@ export class KubeconfigStore {
       keyParts.push(`${spec.origin}|${spec.id}|${signature ?? 'missing'}`);
       if (signature === undefined) {
         if (spec.required) {
-          parsed.push({ spec, signature: 'missing', problems: [{ source: spec.id, message: 'file not found' }], clusters: [], users: [], contexts: [], currentContext: undefined, ok: false });
+          parsed.push({
+            spec,
+            signature: 'missing',
+            problems: [{ source: spec.id, message: 'file not found' }],
+            clusters: [],
+            users: [],
+            contexts: [],
+            currentContext: undefined,
+            ok: false,
+          });
         }
         continue;
       }
@@ -154,7 +163,16 @@ export class KubeconfigStore {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const message = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-        return { spec, signature, problems: [{ source: spec.id, message: `cannot read: ${message}` }], clusters: [], users: [], contexts: [], currentContext: undefined, ok: false };
+        return {
+          spec,
+          signature,
+          problems: [{ source: spec.id, message: `cannot read: ${message}` }],
+          clusters: [],
+          users: [],
+          contexts: [],
+          currentContext: undefined,
+          ok: false,
+        };
       }
     }
     return { ...parseKubeconfigText(text, spec), signature };

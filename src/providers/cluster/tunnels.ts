@@ -22,7 +22,16 @@ import type { Logger } from '../../kernel/logger.js';
 import { Bastion } from './bastion.js';
 import { bastionKey, connectionKey, type TunnelConfig, type TunnelRegistryOptions, type TunnelState } from './tunnel-config.js';
 
-export { checkHostKey, fingerprintOf, hostMatches, keyTypeOf, knownHostsName, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './known-hosts.js';
+export {
+  checkHostKey,
+  fingerprintOf,
+  hostMatches,
+  keyTypeOf,
+  knownHostsName,
+  parseKnownHosts,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+} from './known-hosts.js';
 export {
   bastionKey,
   connectionKey,

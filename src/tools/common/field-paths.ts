@@ -19,8 +19,10 @@ const MAX_PATH_LENGTH = 512;
 export function parseFieldPath(text: string, field: string): FieldPath {
   const raw = text.trim().replace(/^\{(.*)\}$/s, '$1');
   const fail = (why: string): never => {
-    throw new ToolError(`${field}: "${text.slice(0, 80)}" is not a field path: ${why}.`,
-      'Write it as kubectl does, e.g. .metadata.name, .spec.containers[*].image or .status.conditions[0].type.');
+    throw new ToolError(
+      `${field}: "${text.slice(0, 80)}" is not a field path: ${why}.`,
+      'Write it as kubectl does, e.g. .metadata.name, .spec.containers[*].image or .status.conditions[0].type.',
+    );
   };
   if (raw.length > MAX_PATH_LENGTH) fail(`longer than ${MAX_PATH_LENGTH} characters`);
   if (!raw.startsWith('.')) fail('it must start with "."');

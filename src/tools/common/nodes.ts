@@ -71,7 +71,10 @@ export async function podsOnNode(handle: ClusterHandle, node: string, signal: Ab
   do {
     let res: KubeResponse;
     try {
-      res = await handle.request('/api/v1/pods', { query: { fieldSelector: `spec.nodeName=${node}`, limit: 500, ...(next ? { continue: next } : {}) }, signal });
+      res = await handle.request('/api/v1/pods', {
+        query: { fieldSelector: `spec.nodeName=${node}`, limit: 500, ...(next ? { continue: next } : {}) },
+        signal,
+      });
     } catch (err) {
       throw handle.describeError(err, { verb: 'list', resource: 'pods' });
     }
@@ -111,7 +114,10 @@ export type TaintChange = { op: 'add'; taint: Taint } | { op: 'remove'; key: str
 export function parseTaintChange(text: string): TaintChange {
   const spec = text.trim();
   const bad = (why: string): never => {
-    throw new ToolError(`taints: "${text.slice(0, 100)}" ${why}.`, 'Write each as kubectl taint does: "dedicated=gpu:NoSchedule" to add, "dedicated:NoSchedule-" or "dedicated-" to remove.');
+    throw new ToolError(
+      `taints: "${text.slice(0, 100)}" ${why}.`,
+      'Write each as kubectl taint does: "dedicated=gpu:NoSchedule" to add, "dedicated:NoSchedule-" or "dedicated-" to remove.',
+    );
   };
   if (spec.endsWith('-')) {
     const [key, effect, extra] = spec.slice(0, -1).split(':');

@@ -24,8 +24,7 @@ export const WORKLOAD_KINDS: ReadonlyMap<string, { short: string; restartable: b
   ['batch/CronJob', { short: 'cj', restartable: false }],
 ]);
 
-export const WORKLOAD_REF_HELP =
-  'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
+export const WORKLOAD_REF_HELP = 'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
 
 /** `apps/Deployment`, `/Pod`: a kind's identity whatever name or version it was typed with. */
 export function kindId(kind: Pick<ResolvedKind, 'group' | 'kind'>): string {

@@ -26,8 +26,10 @@ export default defineTool({
       await setUnschedulable(handle, read, true, ctx.signal, true);
       return `Dry run: node/${input.node} would be cordoned (${where}); ${running} pod${running === 1 ? '' : 's'} on it would keep running. Nothing changed.`;
     }
-    await requireConfirmation(ctx.confirm,
-      `Cordon node ${input.node} (${where})? No new pods will be scheduled on it; the ${running} pod${running === 1 ? '' : 's'} running there stay.`);
+    await requireConfirmation(
+      ctx.confirm,
+      `Cordon node ${input.node} (${where})? No new pods will be scheduled on it; the ${running} pod${running === 1 ? '' : 's'} running there stay.`,
+    );
     await setUnschedulable(handle, read, true, ctx.signal);
     return `node/${input.node} cordoned (${where}): SchedulingDisabled; ${running} pod${running === 1 ? '' : 's'} still run there. Undo with uncordon_node, move them with drain_node.`;
   },

@@ -51,7 +51,9 @@ export default defineTool({
       force: Type.Optional(Type.Boolean({ description: 'Also evict pods without a controller (not recreated).' })),
       deleteEmptyDirData: Type.Optional(Type.Boolean({ description: 'Also evict pods with emptyDir volumes (data lost).' })),
       gracePeriodSeconds: GracePeriodArg,
-      timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Give up after this long; the node stays cordoned.' })),
+      timeoutSeconds: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Give up after this long; the node stays cordoned.' }),
+      ),
       dryRun: DryRunArg,
     },
     { additionalProperties: false },
@@ -90,13 +92,18 @@ export default defineTool({
       ].join('\n');
     }
 
-    await ctx.guardWrites(handle.context, plan.evict.map((p) => p.metadata.namespace));
+    await ctx.guardWrites(
+      handle.context,
+      plan.evict.map((p) => p.metadata.namespace),
+    );
     const risks = [
       plan.unmanaged.length ? ` Pods without a controller are deleted for good: ${plan.unmanaged.map(podRef).join(', ')}.` : '',
       plan.emptyDir.length ? ` emptyDir data is lost for: ${plan.emptyDir.map(podRef).join(', ')}.` : '',
     ].join('');
-    await requireConfirmation(ctx.confirm,
-      `Drain node ${input.node} (${where}): ${cordon}, then evict ${count(names.length, 'pod')}${names.length ? `: ${names.join(', ')}` : ''}?${risks}${skipped ? ` Left alone: ${skipped}.` : ''}`);
+    await requireConfirmation(
+      ctx.confirm,
+      `Drain node ${input.node} (${where}): ${cordon}, then evict ${count(names.length, 'pod')}${names.length ? `: ${names.join(', ')}` : ''}?${risks}${skipped ? ` Left alone: ${skipped}.` : ''}`,
+    );
 
     if (!read.node.spec?.unschedulable) await setUnschedulable(handle, read, true, ctx.signal);
     await ctx.progress(0, names.length, `node ${input.node} cordoned; evicting ${count(names.length, 'pod')}`);
@@ -165,7 +172,8 @@ function planDrain(pods: KObject[], input: { force?: boolean | undefined; delete
     plan.evict.push(pod);
   }
   if (noController.length) plan.blockers.push(`pods without a controller (they would not be recreated; force: true evicts them): ${noController.join(', ')}`);
-  if (withEmptyDir.length) plan.blockers.push(`pods with emptyDir volumes (their data would be lost; deleteEmptyDirData: true evicts them): ${withEmptyDir.join(', ')}`);
+  if (withEmptyDir.length)
+    plan.blockers.push(`pods with emptyDir volumes (their data would be lost; deleteEmptyDirData: true evicts them): ${withEmptyDir.join(', ')}`);
   return plan;
 }
 
@@ -173,7 +181,9 @@ function skippedText(plan: Plan): string {
   return [
     plan.daemonSet.length ? `${count(plan.daemonSet.length, 'DaemonSet pod')} (${plan.daemonSet.map(podRef).join(', ')})` : '',
     plan.mirror.length ? `${count(plan.mirror.length, 'mirror pod')} (${plan.mirror.map(podRef).join(', ')})` : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** One eviction request; a refusal by a disruption budget is `blocked`, an already deleted pod `gone`. */
@@ -183,11 +193,18 @@ async function evict(handle: ClusterHandle, pod: KObject, gracePeriodSeconds: nu
     apiVersion: 'policy/v1',
     kind: 'Eviction',
     metadata: { name, namespace },
-    deleteOptions: { ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}), ...(uid ? { preconditions: { uid } } : {}), ...(dryRun ? { dryRun: ['All'] } : {}) },
+    deleteOptions: {
+      ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+      ...(uid ? { preconditions: { uid } } : {}),
+      ...(dryRun ? { dryRun: ['All'] } : {}),
+    },
   };
   try {
     await handle.request(resourcePath(POD_KIND, { namespace: namespace!, name, subresource: 'eviction' }), {
-      method: 'POST', body, signal, ...(dryRun ? { query: { dryRun: 'All' } } : {}),
+      method: 'POST',
+      body,
+      signal,
+      ...(dryRun ? { query: { dryRun: 'All' } } : {}),
     });
     return { state: 'evicting' };
   } catch (err) {
@@ -197,10 +214,19 @@ async function evict(handle: ClusterHandle, pod: KObject, gracePeriodSeconds: nu
     // 409: the precondition failed, the pod was replaced by one of the same name: the old one is gone.
     if (e.code === 409 && !dryRun) return { state: 'gone' };
     if (e.code === 429) {
-      const cause = e.body?.details?.causes?.map((c) => c.message).filter(Boolean).join('; ') || e.body?.message || 'refused by a PodDisruptionBudget';
+      const cause =
+        e.body?.details?.causes
+          ?.map((c) => c.message)
+          .filter(Boolean)
+          .join('; ') ||
+        e.body?.message ||
+        'refused by a PodDisruptionBudget';
       return { state: 'blocked', why: cause };
     }
-    return { state: 'failed', why: handle.describeError(err, { verb: 'create', resource: 'pods/eviction', name, ...(namespace ? { namespace } : {}) }).message };
+    return {
+      state: 'failed',
+      why: handle.describeError(err, { verb: 'create', resource: 'pods/eviction', name, ...(namespace ? { namespace } : {}) }).message,
+    };
   }
 }
 
@@ -219,7 +245,13 @@ async function isGone(handle: ClusterHandle, pod: KObject, signal: AbortSignal):
  * Evicts the pods side by side (up to EVICTING_AT_ONCE), each retried while a disruption budget refuses it,
  * then waits for it to be gone; stops at the deadline or on cancellation. Progress per pod.
  */
-async function evictAll(handle: ClusterHandle, pods: KObject[], gracePeriodSeconds: number | undefined, ctx: Pick<ToolContext, 'signal' | 'progress'>, deadline: number): Promise<Outcome[]> {
+async function evictAll(
+  handle: ClusterHandle,
+  pods: KObject[],
+  gracePeriodSeconds: number | undefined,
+  ctx: Pick<ToolContext, 'signal' | 'progress'>,
+  deadline: number,
+): Promise<Outcome[]> {
   const total = pods.length;
   let done = 0;
   const report = (message: string) => ctx.progress(done, total, message).catch(() => undefined);

@@ -36,7 +36,9 @@ export default defineTool({
 
     const records = await releaseRecords(handle, input.release, namespace, ctx.signal);
     const current = records[records.length - 1]!;
-    const { releases: [rel] } = await readRecords(handle, [current], ctx.signal);
+    const {
+      releases: [rel],
+    } = await readRecords(handle, [current], ctx.signal);
     const status = rel?.info?.status ?? current.status;
     if (status === 'uninstalled') {
       return `Helm release ${input.release} is already uninstalled (${where}); its history is kept (${records.length} revision${records.length === 1 ? '' : 's'}). Nothing changed.`;
@@ -60,12 +62,16 @@ export default defineTool({
     await ctx.helm.run(ctx, bin, args, opts);
 
     const after = (await listRecords(handle, { namespace, release: input.release, signal: ctx.signal })).records.filter((r) => r.driver === current.driver);
-    const kept = after.length ? `History kept: ${after.length} revision${after.length === 1 ? '' : 's'}, the last marked uninstalled (get_helm_history shows them).` : 'No release history is left.';
+    const kept = after.length
+      ? `History kept: ${after.length} revision${after.length === 1 ? '' : 's'}, the last marked uninstalled (get_helm_history shows them).`
+      : 'No release history is left.';
     return [
       `Uninstalled ${input.release} (helm ${bin.version}; ${where}): revision ${current.revision}, ${chart}.`,
       `Deleted ${owned}.`,
       kept,
-      input.wait ? 'Its resources are gone (--wait).' : `Pods stop in the background: list_resources {"kind": "pods", "namespace": "${namespace}"} shows them go.`,
+      input.wait
+        ? 'Its resources are gone (--wait).'
+        : `Pods stop in the background: list_resources {"kind": "pods", "namespace": "${namespace}"} shows them go.`,
     ].join('\n');
   },
 });

@@ -40,8 +40,10 @@ export default defineTool({
       if (change.op === 'remove') {
         const gone = after.filter((t) => t.key === change.key && (!change.effect || t.effect === change.effect));
         if (!gone.length) {
-          throw new ToolError(`node/${input.node} has no taint ${change.key}${change.effect ? `:${change.effect}` : ''} to remove (${where}); nothing changed.`,
-            `Its taints: ${before.map(taintText).join(', ') || 'none'} (list_nodes shows them).`);
+          throw new ToolError(
+            `node/${input.node} has no taint ${change.key}${change.effect ? `:${change.effect}` : ''} to remove (${where}); nothing changed.`,
+            `Its taints: ${before.map(taintText).join(', ') || 'none'} (list_nodes shows them).`,
+          );
         }
         after = after.filter((t) => !gone.includes(t));
         removed.push(...gone);
@@ -51,8 +53,10 @@ export default defineTool({
       const same = after.find((t) => t.key === taint.key && t.effect === taint.effect);
       if (same && (same.value ?? '') === (taint.value ?? '')) continue;
       if (same && !input.overwrite) {
-        throw new ToolError(`node/${input.node} already has taint ${taintText(same)} (${where}), so ${taintText(taint)} needs overwrite; nothing changed.`,
-          'Call again with "overwrite": true to replace its value.');
+        throw new ToolError(
+          `node/${input.node} already has taint ${taintText(same)} (${where}), so ${taintText(taint)} needs overwrite; nothing changed.`,
+          'Call again with "overwrite": true to replace its value.',
+        );
       }
       after = [...after.filter((t) => t !== same), taint];
       if (same) removed.push(same);
@@ -62,7 +66,9 @@ export default defineTool({
       return `node/${input.node} already has ${input.taints.join(', ')} (${where}); nothing changed.`;
     }
 
-    const what = [added.length ? `add ${added.map(taintText).join(', ')}` : '', removed.length ? `remove ${removed.map(taintText).join(', ')}` : ''].filter(Boolean).join('; ');
+    const what = [added.length ? `add ${added.map(taintText).join(', ')}` : '', removed.length ? `remove ${removed.map(taintText).join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
     const noExecute = added.filter((t) => t.effect === 'NoExecute');
     let evicted: string[] = [];
     if (noExecute.length) {
@@ -79,11 +85,18 @@ export default defineTool({
     const send = async (dryRun: boolean) => {
       try {
         await handle.request(read.path, {
-          method: 'PATCH', body: patch, contentType: 'application/merge-patch+json', signal: ctx.signal, ...(dryRun ? { query: { dryRun: 'All' } } : {}),
+          method: 'PATCH',
+          body: patch,
+          contentType: 'application/merge-patch+json',
+          signal: ctx.signal,
+          ...(dryRun ? { query: { dryRun: 'All' } } : {}),
         });
       } catch (err) {
         if ((err as { code?: number }).code === 409) {
-          throw new ToolError(`node/${input.node} changed while it was being tainted (${where}); nothing was changed.`, 'Check its taints with list_nodes and call taint_node again.');
+          throw new ToolError(
+            `node/${input.node} changed while it was being tainted (${where}); nothing was changed.`,
+            'Check its taints with list_nodes and call taint_node again.',
+          );
         }
         throw handle.describeError(err, { verb: 'patch', resource: 'nodes', name: input.node });
       }

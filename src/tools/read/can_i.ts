@@ -31,8 +31,7 @@ interface RulesReviewStatus {
 export default defineTool({
   name: 'can_i',
   title: 'Check your own permissions',
-  description:
-    'kubectl auth can-i for the context\'s user; list:true gives its rules in a namespace. Example: {"verb":"create","kind":"deploy"}',
+  description: 'kubectl auth can-i for the context\'s user; list:true gives its rules in a namespace. Example: {"verb":"create","kind":"deploy"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -55,8 +54,10 @@ export default defineTool({
 
     if (input.list) {
       if (input.verb || input.kind || input.name || input.subresource || input.allNamespaces) {
-        throw new ToolError('list: true lists every rule in one namespace; it takes no verb, kind, name, subresource or allNamespaces.',
-          'Ask one question without list, or pass only list (and namespace).');
+        throw new ToolError(
+          'list: true lists every rule in one namespace; it takes no verb, kind, name, subresource or allNamespaces.',
+          'Ask one question without list, or pass only list (and namespace).',
+        );
       }
       const res = await handle.request('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
         method: 'POST',
@@ -67,11 +68,14 @@ export default defineTool({
     }
 
     if (!input.verb || (!input.kind && !input.name?.includes('/'))) {
-      throw new ToolError(`${!input.verb ? 'verb' : 'kind'}: missing; can_i asks about one verb on one kind.`,
-        'Pass verb and kind, e.g. {"verb":"delete","kind":"pods"}, or list: true for every rule.');
+      throw new ToolError(
+        `${!input.verb ? 'verb' : 'kind'}: missing; can_i asks about one verb on one kind.`,
+        'Pass verb and kind, e.g. {"verb":"delete","kind":"pods"}, or list: true for every rule.',
+      );
     }
     const verb = input.verb.trim().toLowerCase();
-    if (!VERB.test(verb)) throw new ToolError(`verb: "${input.verb}" is not a Kubernetes verb.`, 'Use get, list, watch, create, update, patch, delete, deletecollection, or *.');
+    if (!VERB.test(verb))
+      throw new ToolError(`verb: "${input.verb}" is not a Kubernetes verb.`, 'Use get, list, watch, create, update, patch, delete, deletecollection, or *.');
     let resource = { group: '*', resource: '*', namespaced: true, label: 'every resource' };
     let name: string | undefined;
     if (input.kind?.trim() === '*') {
@@ -130,7 +134,9 @@ function rulesText(status: RulesReviewStatus, whose: string, budget: number): st
     `Rules of ${whose}:`,
     ...kept,
     ...(dropped ? [`[${dropped} more rules not shown to fit the answer budget]`] : []),
-    ...(status.incomplete ? ['(incomplete: an authorizer in this cluster cannot list its rules, so more may be allowed than shown; ask one question to be sure)'] : []),
+    ...(status.incomplete
+      ? ['(incomplete: an authorizer in this cluster cannot list its rules, so more may be allowed than shown; ask one question to be sure)']
+      : []),
     ...(status.evaluationError ? [`(evaluation error: ${status.evaluationError})`] : []),
   ].join('\n');
 }

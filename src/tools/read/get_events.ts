@@ -39,8 +39,7 @@ export default defineTool({
   name: 'get_events',
   title: 'Kubernetes events',
   description:
-    'Events (kubectl get events), newest last; for a workload also its ReplicaSets\', Jobs\' and pods\'. ' +
-    'Example: {"object":"deploy/web","type":"Warning"}',
+    "Events (kubectl get events), newest last; for a workload also its ReplicaSets', Jobs' and pods'. " + 'Example: {"object":"deploy/web","type":"Warning"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,
@@ -60,7 +59,8 @@ export default defineTool({
 
     if (args.object) {
       const { kind, name } = await resolveObjectRef(handle, { field: 'object', ref: args.object, example: 'pod/web-0' }, ctx.signal);
-      if (args.allNamespaces) notes.push('allNamespaces is ignored with object: the object is looked up in namespace ' + (kind.namespaced ? `"${namespace}"` : '(cluster-scoped)'));
+      if (args.allNamespaces)
+        notes.push('allNamespaces is ignored with object: the object is looked up in namespace ' + (kind.namespaced ? `"${namespace}"` : '(cluster-scoped)'));
       if (isWorkload(kind)) {
         const w = await podsOfWorkload(handle, kind, await getObject(handle, kind, namespace, name, ctx.signal), ctx.signal);
         const exact = new Set<string>([`${kind.kind}/${name}`]);
@@ -109,7 +109,11 @@ export default defineTool({
         if (events.length === 0) await getObject(handle, kind, namespace, name, ctx.signal); // a missing object is an error, with near names
       }
     } else {
-      ({ events, capped } = await listEvents(handle, { ...(listNamespace ? { namespace: listNamespace } : {}), fieldSelector: typeSelector, signal: ctx.signal }));
+      ({ events, capped } = await listEvents(handle, {
+        ...(listNamespace ? { namespace: listNamespace } : {}),
+        fieldSelector: typeSelector,
+        signal: ctx.signal,
+      }));
     }
 
     const total = events.length;
@@ -134,7 +138,9 @@ export default defineTool({
     }
     const { text, dropped } = renderEvents(events, { budget: bodyBudget(ctx.settings, 1536), namespaceColumn: !listNamespace });
     if (dropped + limited > 0) {
-      notes.push(`left out the ${dropped + limited} oldest of ${events.length + limited} events${dropped ? ' to fit the output budget' : ''}; narrow with type, sinceSeconds or object`);
+      notes.push(
+        `left out the ${dropped + limited} oldest of ${events.length + limited} events${dropped ? ' to fit the output budget' : ''}; narrow with type, sinceSeconds or object`,
+      );
     }
     return [`${what}: ${events.length + limited}, newest last`, text, ...(notes.length ? ['', ...notes.map((n) => `[${n}]`)] : [])].join('\n');
   },

@@ -31,7 +31,11 @@ export default defineTool({
   ),
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
-    const { kind, name } = await resolveObjectRef(handle, { field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'cm/app' }, ctx.signal);
+    const { kind, name } = await resolveObjectRef(
+      handle,
+      { field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'cm/app' },
+      ctx.signal,
+    );
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     // getObject checks the name (path rules) and that the answer is that object, not a list.
     const obj = await getObject<KubeObject>(handle, kind, namespace, name, ctx.signal);

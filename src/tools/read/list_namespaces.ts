@@ -12,8 +12,7 @@ const DEFAULT_LIMIT = 500;
 export default defineTool({
   name: 'list_namespaces',
   title: 'List namespaces',
-  description:
-    'Namespaces with status and age (kubectl get namespaces). Example: {"labelSelector":"team=pay"}',
+  description: 'Namespaces with status and age (kubectl get namespaces). Example: {"labelSelector":"team=pay"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -32,18 +31,29 @@ export default defineTool({
       const res = await handle.request('/api/v1/namespaces', {
         accept: TABLE_ACCEPT,
         signal: ctx.signal,
-        query: { limit: input.limit ?? DEFAULT_LIMIT, continue: input.continue, labelSelector: input.labelSelector, fieldSelector: input.fieldSelector, includeObject: 'None' },
+        query: {
+          limit: input.limit ?? DEFAULT_LIMIT,
+          continue: input.continue,
+          labelSelector: input.labelSelector,
+          fieldSelector: input.fieldSelector,
+          includeObject: 'None',
+        },
       });
       body = res.json();
     } catch (err) {
       if ((err as { code?: number }).code === 403 && err instanceof ToolError) {
-        throw new ToolError(err.message, `${err.hint ?? ''} This context's default namespace is "${handle.namespace}"; tools that take a namespace work there without listing namespaces.`.trim());
+        throw new ToolError(
+          err.message,
+          `${err.hint ?? ''} This context's default namespace is "${handle.namespace}"; tools that take a namespace work there without listing namespaces.`.trim(),
+        );
       }
       throw err;
     }
     if (!isTable(body)) throw new ToolError(`context "${handle.context}": the API server did not answer the namespace list with a table.`);
     const text = renderTable(body);
-    const selectors = [input.labelSelector && `labels "${input.labelSelector}"`, input.fieldSelector && `fields "${input.fieldSelector}"`].filter(Boolean).join(' and ');
+    const selectors = [input.labelSelector && `labels "${input.labelSelector}"`, input.fieldSelector && `fields "${input.fieldSelector}"`]
+      .filter(Boolean)
+      .join(' and ');
     if (!text) return `No namespaces found${selectors ? ` matching ${selectors}` : ''} (context "${handle.context}").`;
     const next = body.metadata?.continue;
     if (!next) return text;

@@ -101,7 +101,11 @@ function parseGoal(text: string | undefined, kind: ResolvedKind): Goal {
     throw new ToolError(`for: missing; a ${kind.kind} has no rollout to wait for.`, 'Pass "condition=Ready", "jsonpath={.status.phase}=Running" or "delete".');
   }
   if (spec === 'rollout') {
-    if (!rolls) throw new ToolError(`for: a ${kind.kind} has no rollout; rollout is for Deployments, StatefulSets and DaemonSets.`, 'Wait for a condition or a field instead.');
+    if (!rolls)
+      throw new ToolError(
+        `for: a ${kind.kind} has no rollout; rollout is for Deployments, StatefulSets and DaemonSets.`,
+        'Wait for a condition or a field instead.',
+      );
     return { type: 'rollout' };
   }
   if (spec === 'delete') return { type: 'delete' };
@@ -112,8 +116,10 @@ function parseGoal(text: string | undefined, kind: ResolvedKind): Goal {
     const text = jsonpath[1]!.replace(/^\{(.*)\}$/s, '$1');
     return { type: 'jsonpath', text, path: parseFieldPath(text, 'for'), value: jsonpath[2]!.replace(/^(['"])(.*)\1$/, '$2') };
   }
-  throw new ToolError(`for: "${text}" is not something wait_for can wait for.`,
-    'Use rollout, delete, condition=<Type>[=True|False|Unknown], or jsonpath={.dotted.path}=<value> (as kubectl wait --for).');
+  throw new ToolError(
+    `for: "${text}" is not something wait_for can wait for.`,
+    'Use rollout, delete, condition=<Type>[=True|False|Unknown], or jsonpath={.dotted.path}=<value> (as kubectl wait --for).',
+  );
 }
 
 function capitalised(s: string): string {
@@ -134,7 +140,14 @@ function goalText(goal: Goal): string {
 }
 
 /** The object now; for a delete, undefined once it is gone (otherwise a 404 is the error getObject explains, with near names). */
-async function read(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, goal: Goal, signal: AbortSignal): Promise<KObject | undefined> {
+async function read(
+  handle: ClusterHandle,
+  kind: ResolvedKind,
+  namespace: string | undefined,
+  name: string,
+  goal: Goal,
+  signal: AbortSignal,
+): Promise<KObject | undefined> {
   if (goal.type !== 'delete') return getObject<KObject>(handle, kind, namespace, name, signal);
   try {
     return (await handle.request(resourcePath(kind, { ...(namespace ? { namespace } : {}), name }), { signal })).json<KObject>();
@@ -145,14 +158,20 @@ async function read(handle: ClusterHandle, kind: ResolvedKind, namespace: string
 }
 
 function judge(goal: Goal, obj: KObject | undefined): State {
-  if (goal.type === 'delete') return obj ? { done: false, text: obj.metadata.deletionTimestamp ? 'is being deleted' : 'still exists' } : { done: true, text: 'is deleted' };
+  if (goal.type === 'delete')
+    return obj ? { done: false, text: obj.metadata.deletionTimestamp ? 'is being deleted' : 'still exists' } : { done: true, text: 'is deleted' };
   if (!obj) return { done: false, text: 'does not exist' };
   if (goal.type === 'condition') {
     const found = ((obj.status?.conditions ?? []) as Array<{ type?: string; status?: string; reason?: string; message?: string }>).find(
       (c) => c.type?.toLowerCase() === goal.condition.toLowerCase(),
     );
     if (found?.status === goal.status) return { done: true, text: `has condition ${found.type}=${found.status}` };
-    return { done: false, text: found ? `condition ${found.type} is ${found.status}${found.reason ? ` (${found.reason}${found.message ? `: ${found.message}` : ''})` : ''}` : `has no condition ${goal.condition} yet` };
+    return {
+      done: false,
+      text: found
+        ? `condition ${found.type} is ${found.status}${found.reason ? ` (${found.reason}${found.message ? `: ${found.message}` : ''})` : ''}`
+        : `has no condition ${goal.condition} yet`,
+    };
   }
   if (goal.type === 'jsonpath') {
     const values = valuesAt(obj, goal.path);
@@ -170,7 +189,8 @@ function rolloutState(obj: KObject): State {
   switch (obj.kind) {
     case 'Deployment': {
       const progressing = ((st.conditions ?? []) as Array<{ type: string; reason?: string }>).find((c) => c.type === 'Progressing');
-      if (progressing?.reason === 'ProgressDeadlineExceeded') return { done: false, text: 'stopped progressing', failed: 'exceeded its progress deadline: the rollout has failed' };
+      if (progressing?.reason === 'ProgressDeadlineExceeded')
+        return { done: false, text: 'stopped progressing', failed: 'exceeded its progress deadline: the rollout has failed' };
       const want = spec.replicas ?? 1;
       const updated = st.updatedReplicas ?? 0;
       if (updated < want) return { done: false, text: `${updated} of ${want} replicas updated` };
@@ -179,7 +199,8 @@ function rolloutState(obj: KObject): State {
       return { done: true, text: `rolled out: ${updated} of ${want} replicas updated and available` };
     }
     case 'StatefulSet': {
-      if (spec.updateStrategy?.type === 'OnDelete') return { done: true, text: 'uses the OnDelete strategy: pods change only when deleted, so there is no rollout to wait for' };
+      if (spec.updateStrategy?.type === 'OnDelete')
+        return { done: true, text: 'uses the OnDelete strategy: pods change only when deleted, so there is no rollout to wait for' };
       const want = spec.replicas ?? 1;
       const partition = spec.updateStrategy?.rollingUpdate?.partition ?? 0;
       const ready = st.readyReplicas ?? 0;
@@ -217,7 +238,9 @@ async function stuckPods(handle: ClusterHandle, kind: ResolvedKind, obj: KObject
   }
   const waiting = pods.filter((p) => !isReady(p));
   const lines = waiting.slice(0, 10).map((p) => {
-    const scheduled = ((p.status?.conditions ?? []) as Array<{ type: string; status: string; reason?: string; message?: string }>).find((c) => c.type === 'PodScheduled');
+    const scheduled = ((p.status?.conditions ?? []) as Array<{ type: string; status: string; reason?: string; message?: string }>).find(
+      (c) => c.type === 'PodScheduled',
+    );
     const why = scheduled?.status === 'False' ? ` — ${scheduled.reason ?? 'not scheduled'}${scheduled.message ? `: ${scheduled.message}` : ''}` : '';
     return `  pod ${p.metadata.name}: ${podStatus(p)}, ${podReady(p)} ready${why}`;
   });

@@ -5,7 +5,9 @@
   'use strict';
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
-  function $(id) { return document.getElementById(id); }
+  function $(id) {
+    return document.getElementById(id);
+  }
 
   var el = {
     connection: $('connection'),
@@ -37,7 +39,7 @@
     destructiveList: $('destructive-tool-list'),
     destructiveRun: $('destructive-run'),
     destructiveNote: $('destructive-note'),
-    destructiveProblem: $('destructive-problem')
+    destructiveProblem: $('destructive-problem'),
   };
 
   var busy = false;
@@ -45,15 +47,17 @@
   var lastState = null;
 
   function ApiError(message, status, data) {
-    this.message = message; this.status = status; this.data = data;
+    this.message = message;
+    this.status = status;
+    this.data = data;
   }
 
   async function api(method, path, body) {
     var init = {
       method: method,
-      headers: { 'X-CSRF-Token': csrf, 'Accept': 'application/json' },
+      headers: { 'X-CSRF-Token': csrf, Accept: 'application/json' },
       credentials: 'same-origin',
-      cache: 'no-store'
+      cache: 'no-store',
     };
     if (method === 'POST') {
       init.headers['Content-Type'] = 'application/json';
@@ -67,11 +71,15 @@
       throw new ApiError('Cannot reach kubezilla-mcp', 0, null);
     }
     var data = null;
-    try { data = await response.json(); } catch { data = null; }
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
     // 403 here means this page's CSRF token is stale: kubezilla-mcp restarted since it loaded.
     setConnection(response.status === 403 ? 'kubezilla-mcp restarted since this page loaded: reload the page.' : '');
     if (!response.ok) {
-      const message = (data && (data.problem || (data.error?.message))) || ('HTTP ' + response.status);
+      const message = (data && (data.problem || data.error?.message)) || 'HTTP ' + response.status;
       throw new ApiError(message, response.status, data);
     }
     return data;
@@ -88,7 +96,8 @@
 
   function note(text, kind) {
     el.note.textContent = text || '';
-    if (kind) el.note.setAttribute('data-kind', kind); else el.note.removeAttribute('data-kind');
+    if (kind) el.note.setAttribute('data-kind', kind);
+    else el.note.removeAttribute('data-kind');
   }
 
   function make(tag, attrs, children) {
@@ -132,7 +141,10 @@
     el.port.disabled = running;
     if (running || !dirty.bind) el.bind.value = running ? mcp.bind : mcp.configured.bind;
     if (running || !dirty.port) el.port.value = String(running ? mcp.port : mcp.configured.port);
-    if (running) { dirty.bind = false; dirty.port = false; }
+    if (running) {
+      dirty.bind = false;
+      dirty.port = false;
+    }
     $('mcp-exposed').hidden = !mcp.exposed;
     el.sessions.textContent = running ? String(mcp.sessions) : '0 (server stopped)';
     var fp = state.token.fingerprint || 'none yet (created when first enabled)';
@@ -150,17 +162,23 @@
     el.destructive.checked = d.enabled;
     el.destructiveRun.hidden = !d.forRun;
     var on = d.enabled || d.forRun;
-    var names = d.tools.map(function (t) { return t.name; }).join(',');
+    var names = d.tools
+      .map(function (t) {
+        return t.name;
+      })
+      .join(',');
     if (el.destructiveList.getAttribute('data-tools') !== names) {
       el.destructiveList.textContent = '';
       d.tools.forEach(function (t) {
         var id = 'destructive-tool-' + t.name;
         var box = make('input', { type: 'checkbox', id: id, 'data-tool': t.name });
         box.addEventListener('change', saveDestructive);
-        el.destructiveList.appendChild(make('div', { className: 'tool-choice' }, [
-          box,
-          make('label', { for: id }, [make('code', { text: t.name }), make('span', { className: 'sub', text: t.title })])
-        ]));
+        el.destructiveList.appendChild(
+          make('div', { className: 'tool-choice' }, [
+            box,
+            make('label', { for: id }, [make('code', { text: t.name }), make('span', { className: 'sub', text: t.title })]),
+          ]),
+        );
       });
       el.destructiveList.setAttribute('data-tools', names);
     }
@@ -180,20 +198,29 @@
       return box.getAttribute('data-tool');
     });
     // Turning the class on with every tool unticked means all of them, as it did before it was turned off.
-    if (enabled && !tools.length) tools = Array.prototype.map.call(el.destructiveList.querySelectorAll('input[data-tool]'), function (box) {
-      return box.getAttribute('data-tool');
-    });
+    if (enabled && !tools.length)
+      tools = Array.prototype.map.call(el.destructiveList.querySelectorAll('input[data-tool]'), function (box) {
+        return box.getAttribute('data-tool');
+      });
     try {
       const state = await api('POST', '/api/policy/destructive', { enabled: enabled, tools: tools });
       destructiveBusy = false;
       renderState(state);
-      const allowed = state.destructive.tools.filter(function (t) { return t.allowed; }).map(function (t) { return t.name; });
+      const allowed = state.destructive.tools
+        .filter(function (t) {
+          return t.allowed;
+        })
+        .map(function (t) {
+          return t.name;
+        });
       el.destructiveNote.textContent = state.destructive.enabled
-        ? 'Saved: ' + (allowed.length === state.destructive.tools.length ? 'every destructive tool' : allowed.join(', ')) + ' can be called, each call confirmed by you.'
+        ? 'Saved: ' +
+          (allowed.length === state.destructive.tools.length ? 'every destructive tool' : allowed.join(', ')) +
+          ' can be called, each call confirmed by you.'
         : 'Saved: destructive tools are off.';
     } catch (err) {
       destructiveBusy = false;
-      if (err.data && err.data.destructive) renderState(err.data);
+      if (err.data?.destructive) renderState(err.data);
       show(el.destructiveProblem, err.message);
     }
   }
@@ -205,7 +232,10 @@
   function validateAddress(address) {
     el.bind.removeAttribute('aria-invalid');
     el.port.removeAttribute('aria-invalid');
-    if (!address.bind) { el.bind.setAttribute('aria-invalid', 'true'); return 'Enter a bind address, for example 127.0.0.1.'; }
+    if (!address.bind) {
+      el.bind.setAttribute('aria-invalid', 'true');
+      return 'Enter a bind address, for example 127.0.0.1.';
+    }
     if (!Number.isInteger(address.port) || address.port < 0 || address.port > 65535) {
       el.port.setAttribute('aria-invalid', 'true');
       return 'Port must be a whole number from 0 to 65535.';
@@ -214,7 +244,11 @@
   }
 
   async function refreshState() {
-    try { renderState(await api('GET', '/api/state')); } catch { /* shown in the header */ }
+    try {
+      renderState(await api('GET', '/api/state'));
+    } catch {
+      /* shown in the header */
+    }
   }
 
   async function onToggle() {
@@ -228,10 +262,15 @@
       if (wantOn) {
         const address = addressInput();
         const invalid = validateAddress(address);
-        if (invalid) { el.enabled.checked = false; show(el.problem, invalid); return; }
+        if (invalid) {
+          el.enabled.checked = false;
+          show(el.problem, invalid);
+          return;
+        }
         el.statusText.textContent = 'starting…';
         renderState(await api('POST', '/api/mcp/enable', address));
-        dirty.bind = false; dirty.port = false;
+        dirty.bind = false;
+        dirty.port = false;
       } else {
         el.statusText.textContent = 'stopping…';
         renderState(await api('POST', '/api/mcp/disable', {}));
@@ -257,7 +296,8 @@
     if (invalid) return;
     try {
       renderState(await api('POST', '/api/mcp/address', address));
-      dirty.bind = false; dirty.port = false;
+      dirty.bind = false;
+      dirty.port = false;
       // Blurring the input by ticking Enable also lands here; the toggle then speaks for itself.
       if (!busy && !el.enabled.checked) note('Saved ' + address.bind + ':' + address.port + '. Tick Enable to start the server there.', 'ok');
     } catch (err) {
@@ -268,7 +308,14 @@
 
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).then(function () { return true; }, function () { return false; });
+      return navigator.clipboard.writeText(text).then(
+        function () {
+          return true;
+        },
+        function () {
+          return false;
+        },
+      );
     }
     return Promise.resolve(false);
   }
@@ -282,8 +329,11 @@
       const answer = await api('POST', '/api/token/command', {});
       const copied = await copyText(answer.command);
       if (copied) {
-        note('Copied. Paste it in a terminal to register Kubezilla with Claude Code. It contains the token: keep it private.' +
-          (answer.running ? '' : ' The server is not running yet: tick Enable first.'), 'ok');
+        note(
+          'Copied. Paste it in a terminal to register Kubezilla with Claude Code. It contains the token: keep it private.' +
+            (answer.running ? '' : ' The server is not running yet: tick Enable first.'),
+          'ok',
+        );
       } else {
         el.manualText.value = answer.command;
         el.manual.hidden = false;
@@ -346,34 +396,49 @@
     var body = el.contextsBody;
     body.textContent = '';
     if (!data.contexts.length) {
-      body.appendChild(make('tr', null, [make('td', { colspan: '5', className: 'empty',
-        text: data.error ? 'No contexts.' : 'No contexts found. kubezilla-mcp reads KUBECONFIG or ~/.kube/config, plus --kubeconfig files.' })]));
+      body.appendChild(
+        make('tr', null, [
+          make('td', {
+            colspan: '5',
+            className: 'empty',
+            text: data.error ? 'No contexts.' : 'No contexts found. kubezilla-mcp reads KUBECONFIG or ~/.kube/config, plus --kubeconfig files.',
+          }),
+        ]),
+      );
     }
     data.contexts.forEach(function (c) {
       var nameCell = make('td', { className: 'ctx-name' }, [make('strong', { text: c.name })]);
       if (c.isCurrent) nameCell.appendChild(make('span', { className: 'badge current', text: 'current' }));
       if (c.readOnly) nameCell.appendChild(make('span', { className: 'badge read-only', text: 'read-only', title: c.readOnly }));
       if (c.problem) nameCell.appendChild(make('span', { className: 'ctx-problem', text: c.problem }));
-      body.appendChild(make('tr', { 'data-context': c.name }, [
-        nameCell,
-        make('td', null, [c.cluster, make('span', { className: 'sub url', text: c.server || 'no server' })]),
-        make('td', { text: c.namespace }),
-        make('td', { className: 'source' }, [make('code', { text: c.source })]),
-        make('td', null, [tunnelCell(c.tunnel)])
-      ]));
+      body.appendChild(
+        make('tr', { 'data-context': c.name }, [
+          nameCell,
+          make('td', null, [c.cluster, make('span', { className: 'sub url', text: c.server || 'no server' })]),
+          make('td', { text: c.namespace }),
+          make('td', { className: 'source' }, [make('code', { text: c.source })]),
+          make('td', null, [tunnelCell(c.tunnel)]),
+        ]),
+      );
     });
     el.brokenList.textContent = '';
     (data.problems || []).forEach(function (p) {
-      el.brokenList.appendChild(make('li', null, [
-        make('span', { className: 'file', text: p.source + (p.line ? ' (line ' + p.line + ')' : '') }),
-        make('span', { className: 'message', text: p.message })
-      ]));
+      el.brokenList.appendChild(
+        make('li', null, [
+          make('span', { className: 'file', text: p.source + (p.line ? ' (line ' + p.line + ')' : '') }),
+          make('span', { className: 'message', text: p.message }),
+        ]),
+      );
     });
-    el.broken.hidden = !(data.problems?.length);
+    el.broken.hidden = !data.problems?.length;
   }
 
   async function refreshClusters() {
-    try { renderClusters(await api('GET', '/api/clusters')); } catch (err) { show(el.clustersError, err.message); }
+    try {
+      renderClusters(await api('GET', '/api/clusters'));
+    } catch (err) {
+      show(el.clustersError, err.message);
+    }
   }
 
   // ---- Audit ----------------------------------------------------------------------------------
@@ -384,41 +449,65 @@
     var body = el.auditBody;
     body.textContent = '';
     if (!data.entries.length) {
-      body.appendChild(make('tr', null, [make('td', { colspan: '6', className: 'empty',
-        text: 'No mutations yet. Every apply, scale, restart, Helm change, delete and node change made through MCP is listed here.' })]));
+      body.appendChild(
+        make('tr', null, [
+          make('td', {
+            colspan: '6',
+            className: 'empty',
+            text: 'No mutations yet. Every apply, scale, restart, Helm change, delete and node change made through MCP is listed here.',
+          }),
+        ]),
+      );
     }
     data.entries.forEach(function (e) {
       var when = new Date(e.time);
-      body.appendChild(make('tr', null, [
-        make('td', null, [make('time', { datetime: e.time, title: e.time, text: Number.isNaN(when.getTime()) ? e.time : when.toLocaleString() })]),
-        make('td', null, [make('code', { className: 'name', text: e.tool })]),
-        make('td', { text: e.target }),
-        make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
-        make('td', null, [make('span', { className: 'badge ' + e.outcome, text: e.outcome })]),
-        make('td', { text: e.summary })
-      ]));
+      body.appendChild(
+        make('tr', null, [
+          make('td', null, [make('time', { datetime: e.time, title: e.time, text: Number.isNaN(when.getTime()) ? e.time : when.toLocaleString() })]),
+          make('td', null, [make('code', { className: 'name', text: e.tool })]),
+          make('td', { text: e.target }),
+          make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
+          make('td', null, [make('span', { className: 'badge ' + e.outcome, text: e.outcome })]),
+          make('td', { text: e.summary }),
+        ]),
+      );
     });
   }
 
   async function refreshAudit() {
-    try { renderAudit(await api('GET', '/api/audit?limit=25')); } catch (err) { show(el.auditError, err.message); }
+    try {
+      renderAudit(await api('GET', '/api/audit?limit=25'));
+    } catch (err) {
+      show(el.auditError, err.message);
+    }
   }
 
   // ---- Wiring ---------------------------------------------------------------------------------
 
   el.enabled.addEventListener('change', onToggle);
   el.destructive.addEventListener('change', saveDestructive);
-  el.bind.addEventListener('input', function () { dirty.bind = true; });
-  el.port.addEventListener('input', function () { dirty.port = true; });
+  el.bind.addEventListener('input', function () {
+    dirty.bind = true;
+  });
+  el.port.addEventListener('input', function () {
+    dirty.port = true;
+  });
   el.bind.addEventListener('change', onAddressChange);
   el.port.addEventListener('change', onAddressChange);
   el.copy.addEventListener('click', onCopy);
   el.regenerate.addEventListener('click', onRegenerateClick);
-  el.confirmCancel.addEventListener('click', function () { el.dialog.close('cancel'); });
-  el.confirmOk.addEventListener('click', function () { el.dialog.close('confirm'); });
+  el.confirmCancel.addEventListener('click', function () {
+    el.dialog.close('cancel');
+  });
+  el.confirmOk.addEventListener('click', function () {
+    el.dialog.close('confirm');
+  });
   el.dialog.addEventListener('close', function () {
     if (el.dialog.returnValue === 'confirm') regenerate();
-    else { note('Regenerate cancelled; the token is unchanged.'); el.regenerate.focus(); }
+    else {
+      note('Regenerate cancelled; the token is unchanged.');
+      el.regenerate.focus();
+    }
     el.dialog.returnValue = '';
   });
   $('refresh-clusters').addEventListener('click', refreshClusters);
@@ -432,7 +521,12 @@
     if (document.hidden) return;
     ticks += 1;
     refreshState();
-    if (ticks % 5 === 0) { refreshClusters(); refreshAudit(); }
+    if (ticks % 5 === 0) {
+      refreshClusters();
+      refreshAudit();
+    }
   }, 2000);
-  document.addEventListener('visibilitychange', function () { if (!document.hidden) refreshState(); });
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden) refreshState();
+  });
 })();

@@ -14,9 +14,7 @@ const cache = new Map<PageAssetName, string>();
 export function pageAsset(name: PageAssetName): string {
   let text = cache.get(name);
   if (text === undefined) {
-    const candidates = [new URL(`./${name}`, import.meta.url), new URL(`./ui-web/assets/${name}`, import.meta.url)].map((u) =>
-      fileURLToPath(u),
-    );
+    const candidates = [new URL(`./${name}`, import.meta.url), new URL(`./ui-web/assets/${name}`, import.meta.url)].map((u) => fileURLToPath(u));
     const file = candidates.find((f) => existsSync(f));
     if (!file) throw new Error(`the settings page's ${name} is missing (looked in ${candidates.join(', ')}): rebuild with npm run build`);
     text = readFileSync(file, 'utf8');

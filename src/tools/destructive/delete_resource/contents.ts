@@ -54,13 +54,25 @@ export async function namespaceContents(handle: ClusterHandle, namespace: string
 /** The custom resources a CustomResourceDefinition serves, in every namespace. */
 export async function customResources(
   handle: ClusterHandle,
-  crd: { spec?: { group?: string; names?: { plural?: string; kind?: string }; scope?: string; versions?: Array<{ name: string; served?: boolean; storage?: boolean }> } },
+  crd: {
+    spec?: {
+      group?: string;
+      names?: { plural?: string; kind?: string };
+      scope?: string;
+      versions?: Array<{ name: string; served?: boolean; storage?: boolean }>;
+    };
+  },
   signal: AbortSignal,
 ): Promise<Contents> {
   const spec = crd.spec ?? {};
   const version = spec.versions?.find((v) => v.storage && v.served) ?? spec.versions?.find((v) => v.served);
   if (!spec.group || !spec.names?.plural || !version) return { counts: [], uncounted: [] };
-  const kind: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'> = { group: spec.group, version: version.name, plural: spec.names.plural, namespaced: false };
+  const kind: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'> = {
+    group: spec.group,
+    version: version.name,
+    plural: spec.names.plural,
+    namespaced: false,
+  };
   const count = await countAt(handle, resourcePath(kind), signal);
   const resource = `${spec.names.plural}.${spec.group}`;
   return count === undefined ? { counts: [], uncounted: [resource] } : { counts: count ? [{ resource, count }] : [], uncounted: [] };
@@ -72,6 +84,9 @@ function summarise(counted: Array<{ kind: ResolvedKind; count: number | undefine
       .filter((c): c is { kind: ResolvedKind; count: number } => (c.count ?? 0) > 0)
       .map((c) => ({ resource: qualifiedResource(c.kind), count: c.count }))
       .sort((a, b) => b.count - a.count || a.resource.localeCompare(b.resource)),
-    uncounted: counted.filter((c) => c.count === undefined).map((c) => qualifiedResource(c.kind)).sort(),
+    uncounted: counted
+      .filter((c) => c.count === undefined)
+      .map((c) => qualifiedResource(c.kind))
+      .sort(),
   };
 }

@@ -40,8 +40,7 @@ const PROPAGATION_NOTE: Record<Propagation, string> = {
 export default defineTool({
   name: 'delete_resource',
   title: 'Delete resources',
-  description:
-    `kubectl delete: one object, or up to ${MAX_SELECTED} of one kind by labelSelector; the person confirms what goes. Example: {"name":"deploy/web"}`,
+  description: `kubectl delete: one object, or up to ${MAX_SELECTED} of one kind by labelSelector; the person confirms what goes. Example: {"name":"deploy/web"}`,
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object(
@@ -51,10 +50,12 @@ export default defineTool({
       labelSelector: LabelSelectorArg,
       namespace: NamespaceArg,
       context: ContextArg,
-      propagationPolicy: Type.Optional(Type.String({
-        enum: [...PROPAGATIONS],
-        description: 'Objects it owns: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
-      })),
+      propagationPolicy: Type.Optional(
+        Type.String({
+          enum: [...PROPAGATIONS],
+          description: 'Objects it owns: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
+        }),
+      ),
       gracePeriodSeconds: GracePeriodArg,
       dryRun: DryRunArg,
     },
@@ -64,11 +65,15 @@ export default defineTool({
   async run(input, ctx) {
     const { kindText, name } = target(input);
     const handle = await ctx.clusters.get(input.context);
-    const kind = name !== undefined
-      ? (await resolveObjectRef(handle, { field: 'name', ref: input.name!, kind: input.kind, kindArgument: true, example: 'deploy/web' }, ctx.signal)).kind
-      : await handle.resolveKind(kindText, ctx.signal);
+    const kind =
+      name !== undefined
+        ? (await resolveObjectRef(handle, { field: 'name', ref: input.name!, kind: input.kind, kindArgument: true, example: 'deploy/web' }, ctx.signal)).kind
+        : await handle.resolveKind(kindText, ctx.signal);
     if (!kind.verbs.includes('delete')) {
-      throw new ToolError(`${kind.kind} objects cannot be deleted through the API (the server offers no delete for ${qualifiedResource(kind)}).`, 'Nothing to delete here.');
+      throw new ToolError(
+        `${kind.kind} objects cannot be deleted through the API (the server offers no delete for ${qualifiedResource(kind)}).`,
+        'Nothing to delete here.',
+      );
     }
     const namespace = kind.namespaced ? (input.namespace ?? handle.namespace) : undefined;
     const propagation = (input.propagationPolicy ?? 'Background') as Propagation;
@@ -80,7 +85,10 @@ export default defineTool({
       objects = [await getObject<Meta>(handle, kind, namespace, name, ctx.signal)];
     } else {
       if (isNamespace(kind) || isCrd(kind)) {
-        throw new ToolError(`A selector delete of ${qualifiedResource(kind)} is refused: each one takes everything in it with it.`, `Delete them one at a time by name, e.g. {"name": "${ref('<name>')}"}, so the person sees what each one holds.`);
+        throw new ToolError(
+          `A selector delete of ${qualifiedResource(kind)} is refused: each one takes everything in it with it.`,
+          `Delete them one at a time by name, e.g. {"name": "${ref('<name>')}"}, so the person sees what each one holds.`,
+        );
       }
       objects = await select(handle, kind, namespace, input.labelSelector!, ctx.signal);
       if (!objects.length) return `No ${qualifiedResource(kind)} match "${input.labelSelector}" (${where}); nothing deleted.`;
@@ -97,7 +105,8 @@ export default defineTool({
         : ` and all its custom resources: ${describeContents(contents)}`
       : '';
 
-    const send = (obj: Meta, dryRun: boolean) => deleteOne(handle, kind, obj, { namespace, propagation, gracePeriodSeconds: input.gracePeriodSeconds, dryRun, signal: ctx.signal });
+    const send = (obj: Meta, dryRun: boolean) =>
+      deleteOne(handle, kind, obj, { namespace, propagation, gracePeriodSeconds: input.gracePeriodSeconds, dryRun, signal: ctx.signal });
     // A server-side dry run of every delete first: RBAC and admission refuse here, before anyone is asked.
     for (const obj of objects) await send(obj, true);
     const what = name !== undefined ? names[0]! : `${objects.length} ${qualifiedResource(kind)} matching "${input.labelSelector}" (${names.join(', ')})`;
@@ -113,13 +122,22 @@ export default defineTool({
       if (await send(obj, false)) done.push(obj.metadata.name);
       await ctx.progress(done.length, objects.length, `deleted ${ref(obj.metadata.name)}`);
     }
-    const left = await settle(handle, kind, namespace, objects.filter((o) => done.includes(o.metadata.name)), ctx.signal);
+    const left = await settle(
+      handle,
+      kind,
+      namespace,
+      objects.filter((o) => done.includes(o.metadata.name)),
+      ctx.signal,
+    );
     const gone = done.filter((n) => !left.some((l) => l.metadata.name === n));
-    const lines = [`Deleted ${name !== undefined ? names[0] : `${done.length} of ${objects.length} ${qualifiedResource(kind)} matching "${input.labelSelector}"`} (${where}).`];
+    const lines = [
+      `Deleted ${name !== undefined ? names[0] : `${done.length} of ${objects.length} ${qualifiedResource(kind)} matching "${input.labelSelector}"`} (${where}).`,
+    ];
     if (gone.length && name === undefined) lines.push(`Gone: ${gone.map(ref).join(', ')}.`);
     const vanished = objects.filter((o) => !done.includes(o.metadata.name));
     if (vanished.length) lines.push(`Already gone before the delete: ${vanished.map((o) => ref(o.metadata.name)).join(', ')}.`);
-    for (const obj of left) lines.push(stillThere(ref(obj.metadata.name), obj, obj.metadata.uid !== objects.find((o) => o.metadata.name === obj.metadata.name)?.metadata.uid));
+    for (const obj of left)
+      lines.push(stillThere(ref(obj.metadata.name), obj, obj.metadata.uid !== objects.find((o) => o.metadata.name === obj.metadata.name)?.metadata.uid));
     if (contents && isNamespace(kind) && !left.length) lines.push(`Its contents went with it: ${describeContents(contents)}.`);
     return lines.join('\n');
   },
@@ -129,24 +147,41 @@ export default defineTool({
 function target(input: { kind?: string | undefined; name?: string | undefined; labelSelector?: string | undefined }): { kindText: string; name?: string } {
   const selector = input.labelSelector?.trim();
   if (input.name !== undefined && input.labelSelector !== undefined) {
-    throw new ToolError('Pass either name (one object) or labelSelector (several of one kind), not both.', 'e.g. {"name": "deploy/web"} or {"kind": "pods", "labelSelector": "app=web"}.');
+    throw new ToolError(
+      'Pass either name (one object) or labelSelector (several of one kind), not both.',
+      'e.g. {"name": "deploy/web"} or {"kind": "pods", "labelSelector": "app=web"}.',
+    );
   }
   if (input.name === undefined && input.labelSelector === undefined) {
-    throw new ToolError('Say what to delete: name (kind/name, or with kind) or kind with labelSelector.', 'e.g. {"name": "deploy/web"} or {"kind": "pods", "labelSelector": "app=web"}.');
+    throw new ToolError(
+      'Say what to delete: name (kind/name, or with kind) or kind with labelSelector.',
+      'e.g. {"name": "deploy/web"} or {"kind": "pods", "labelSelector": "app=web"}.',
+    );
   }
   if (input.labelSelector !== undefined && (!selector || /^[*.]$/.test(selector))) {
-    throw new ToolError(`labelSelector "${input.labelSelector}" would match every object; deleting everything of a kind is refused.`, 'Give a selector that names what to delete, e.g. "app=web".');
+    throw new ToolError(
+      `labelSelector "${input.labelSelector}" would match every object; deleting everything of a kind is refused.`,
+      'Give a selector that names what to delete, e.g. "app=web".',
+    );
   }
-  const written = input.name !== undefined
-    ? parseObjectRef({ field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'deploy/web' })
-    : { kindText: input.kind ?? '' };
-  if (!written.kindText) throw new ToolError('kind: missing; a selector delete needs the kind of the objects.', 'e.g. {"kind": "pods", "labelSelector": "app=web"}.');
+  const written =
+    input.name !== undefined
+      ? parseObjectRef({ field: 'name', ref: input.name, kind: input.kind, kindArgument: true, example: 'deploy/web' })
+      : { kindText: input.kind ?? '' };
+  if (!written.kindText)
+    throw new ToolError('kind: missing; a selector delete needs the kind of the objects.', 'e.g. {"kind": "pods", "labelSelector": "app=web"}.');
   const kindText = written.kindText.trim();
   if (kindText.toLowerCase() === 'all' || kindText.includes(',') || kindText.includes('*')) {
-    throw new ToolError(`kind "${kindText}" names several kinds at once; delete_resource deletes objects of one kind.`, 'Name one kind, e.g. "deploy" or "pods"; list_resources shows what exists.');
+    throw new ToolError(
+      `kind "${kindText}" names several kinds at once; delete_resource deletes objects of one kind.`,
+      'Name one kind, e.g. "deploy" or "pods"; list_resources shows what exists.',
+    );
   }
   if ('name' in written && written.name !== undefined && /[*?]/.test(written.name)) {
-    throw new ToolError(`name "${written.name}" is a wildcard; delete_resource deletes objects by their exact name or by labelSelector.`, 'Name the object, or select objects by label.');
+    throw new ToolError(
+      `name "${written.name}" is a wildcard; delete_resource deletes objects by their exact name or by labelSelector.`,
+      'Name the object, or select objects by label.',
+    );
   }
   return 'name' in written ? { kindText, name: written.name } : { kindText };
 }
@@ -158,7 +193,13 @@ const isCrd = (kind: ResolvedKind) => kind.group === 'apiextensions.k8s.io' && k
 async function select(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, selector: string, signal: AbortSignal): Promise<Meta[]> {
   let list: { items?: Meta[]; metadata?: { remainingItemCount?: number; continue?: string } };
   try {
-    list = (await handle.request(handle.pathFor(kind, namespace ? { namespace } : {}), { accept: METADATA_ACCEPT, query: { labelSelector: selector, limit: MAX_SELECTED + 1 }, signal })).json();
+    list = (
+      await handle.request(handle.pathFor(kind, namespace ? { namespace } : {}), {
+        accept: METADATA_ACCEPT,
+        query: { labelSelector: selector, limit: MAX_SELECTED + 1 },
+        signal,
+      })
+    ).json();
   } catch (err) {
     throw handle.describeError(err, { verb: 'list', resource: qualifiedResource(kind), ...(namespace ? { namespace } : {}) });
   }
@@ -192,15 +233,20 @@ async function deleteOne(
   };
   try {
     await handle.request(handle.pathFor(kind, { ...(opts.namespace ? { namespace: opts.namespace } : {}), name }), {
-      method: 'DELETE', body, signal: opts.signal, ...(opts.dryRun ? { query: { dryRun: 'All' } } : {}),
+      method: 'DELETE',
+      body,
+      signal: opts.signal,
+      ...(opts.dryRun ? { query: { dryRun: 'All' } } : {}),
     });
     return true;
   } catch (err) {
     const code = (err as { code?: number }).code;
     if (code === 404) return false;
     if (code === 409) {
-      throw new ToolError(`${kind.kind.toLowerCase()}/${name} was replaced by another object of the same name since it was read (its uid changed); it was not deleted.`,
-        'Look at it again (get_resource_yaml), then call delete_resource again if it should still go.');
+      throw new ToolError(
+        `${kind.kind.toLowerCase()}/${name} was replaced by another object of the same name since it was read (its uid changed); it was not deleted.`,
+        'Look at it again (get_resource_yaml), then call delete_resource again if it should still go.',
+      );
     }
     throw handle.describeError(err, { verb: 'delete', resource: qualifiedResource(kind), name, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
   }

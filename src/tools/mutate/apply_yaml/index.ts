@@ -97,7 +97,10 @@ export default defineTool({
   async run(input, ctx) {
     const bytes = Buffer.byteLength(input.manifest);
     if (bytes > MAX_MANIFEST_BYTES) {
-      throw new ToolError(`manifest is ${bytes} bytes; apply_yaml takes at most ${MAX_MANIFEST_BYTES} bytes (1 MiB). Nothing was applied.`, 'Split it into several apply_yaml calls (for example one per component).');
+      throw new ToolError(
+        `manifest is ${bytes} bytes; apply_yaml takes at most ${MAX_MANIFEST_BYTES} bytes (1 MiB). Nothing was applied.`,
+        'Split it into several apply_yaml calls (for example one per component).',
+      );
     }
     const docs = parseManifest(input.manifest);
     const handle = await ctx.clusters.get(input.context);
@@ -319,7 +322,9 @@ function parseManifest(manifest: string): Doc[] {
     const start = lineCounter.linePos(yamlDoc.contents?.range[0] ?? yamlDoc.range[0]).line;
     if (yamlDoc.errors.length) {
       // Only the first line of each message: the excerpt after it may show a Secret's value.
-      problems.push(...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
+      problems.push(
+        ...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`),
+      );
       return;
     }
     const value: unknown = yamlToJS(yamlDoc, { field: 'manifest', what: `document ${index}` });
@@ -344,9 +349,16 @@ function parseManifest(manifest: string): Doc[] {
     }
   });
   if (problems.length) {
-    throw new ToolError(`The manifest has ${count(problems.length, 'problem')}; nothing was applied.\n${problems.join('\n')}`, 'Fix the YAML and call apply_yaml again.');
+    throw new ToolError(
+      `The manifest has ${count(problems.length, 'problem')}; nothing was applied.\n${problems.join('\n')}`,
+      'Fix the YAML and call apply_yaml again.',
+    );
   }
-  if (!docs.length) throw new ToolError('The manifest holds no objects; nothing was applied.', 'Pass one or more YAML documents, each with apiVersion, kind and metadata.name.');
+  if (!docs.length)
+    throw new ToolError(
+      'The manifest holds no objects; nothing was applied.',
+      'Pass one or more YAML documents, each with apiVersion, kind and metadata.name.',
+    );
   return docs;
 }
 

@@ -37,7 +37,10 @@ export function probeText(p: Probe | undefined): string | undefined {
 export function compactYaml(value: unknown, budget: number, rest = 'get_resource_yaml shows all of it'): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'object' && Object.keys(value as object).length === 0) return undefined;
-  const lines = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split('\n').map((l) => clip(l, 400));
+  const lines = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })
+    .trimEnd()
+    .split('\n')
+    .map((l) => clip(l, 400));
   const { kept, dropped } = keepFirst(lines, budget + 1);
   return dropped ? `${kept.join('\n')}\n… (${dropped} more lines; ${rest})` : kept.join('\n');
 }

@@ -23,10 +23,15 @@ export function header(obj: KObject, kind: ResolvedKind): Lines {
     ['Namespace', kind.namespaced ? m.namespace : undefined],
     ['Kind', `${kind.kind} (${kind.apiVersion})`],
     ['Created', when(m.creationTimestamp)],
-    ['Deleting', m.deletionTimestamp ? `since ${when(m.deletionTimestamp)}${Array.isArray(m.finalizers) && m.finalizers.length ? `, waiting for finalizers ${(m.finalizers as string[]).join(', ')}` : ''}` : undefined],
+    [
+      'Deleting',
+      m.deletionTimestamp
+        ? `since ${when(m.deletionTimestamp)}${Array.isArray(m.finalizers) && m.finalizers.length ? `, waiting for finalizers ${(m.finalizers as string[]).join(', ')}` : ''}`
+        : undefined,
+    ],
     ['Controlled by', owners.join(', ')],
     ['Labels', labels.length ? labels.join(', ') : '<none>'],
-    ['Annotations', annotations.length ? annotations.length === 1 && annotations[0]!.length < 100 ? annotations[0] : ' ' : '<none>'],
+    ['Annotations', annotations.length ? (annotations.length === 1 && annotations[0]!.length < 100 ? annotations[0] : ' ') : '<none>'],
   ]);
   if (annotations.length > 1 || (annotations[0]?.length ?? 0) >= 100) {
     lines[lines.length - 1] = 'Annotations:';
@@ -35,9 +40,23 @@ export function header(obj: KObject, kind: ResolvedKind): Lines {
   return lines;
 }
 
-export interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
 
 export function conditions(list: Condition[] | undefined): Lines {
   if (!list?.length) return [];
-  return ['Conditions:', ...indent(table(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], list.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime ? age(c.lastTransitionTime) : '', c.message])))];
+  return [
+    'Conditions:',
+    ...indent(
+      table(
+        ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'],
+        list.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime ? age(c.lastTransitionTime) : '', c.message]),
+      ),
+    ),
+  ];
 }

@@ -46,7 +46,9 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
     const ns = kind.namespaced ? obj.metadata.namespace : undefined;
     const { events } = await listEvents(handle, { ...(ns ? { namespace: ns } : {}), fieldSelector: selector, signal });
     const more = isWorkload(kind)
-      ? [`  [with the events of its pods${kind.kind === 'Deployment' ? ' and ReplicaSets' : kind.kind === 'CronJob' ? ' and Jobs' : ''}: get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name}]`]
+      ? [
+          `  [with the events of its pods${kind.kind === 'Deployment' ? ' and ReplicaSets' : kind.kind === 'CronJob' ? ' and Jobs' : ''}: get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name}]`,
+        ]
       : [];
     if (!events.length) return ['Events: <none> (events are kept for about an hour)', ...more];
     const newest = [...events].sort(byLastSeen).slice(-MAX_EVENTS);
@@ -55,7 +57,9 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
     return [
       `Events (${events.length}, newest last):`,
       ...indent(text),
-      ...(omitted ? [`  [${omitted} older event${omitted === 1 ? '' : 's'} not shown; get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name} lists them]`] : []),
+      ...(omitted
+        ? [`  [${omitted} older event${omitted === 1 ? '' : 's'} not shown; get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name} lists them]`]
+        : []),
       ...more,
     ];
   } catch (err) {
@@ -66,16 +70,15 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
 export default defineTool({
   name: 'describe_resource',
   title: 'Describe a resource',
-  description:
-    'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints, events). ' +
-    'Example: {"name":"deploy/web"}',
+  description: 'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints, events). ' + 'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,
   async run(args, ctx) {
     const handle = await ctx.clusters.get(args.context);
     const { kind, name } = await resolveObjectRef(handle, { field: 'name', ref: args.name, kind: args.kind, kindArgument: true }, ctx.signal);
-    if (!kind.verbs.includes('get') && kind.verbs.length) throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
+    if (!kind.verbs.includes('get') && kind.verbs.length)
+      throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
     const namespace = args.namespace ?? handle.namespace;
     const obj = await getObject<KObject>(handle, kind, namespace, name, ctx.signal);
     const budget = bodyBudget(ctx.settings, 1024);

@@ -9,16 +9,23 @@ import type { Lines } from './header.js';
 interface Slice {
   addressType?: string;
   ports?: Array<{ name?: string; port?: number; protocol?: string }>;
-  endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }; targetRef?: { kind?: string; name?: string } }>;
+  endpoints?: Array<{
+    addresses: string[];
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    targetRef?: { kind?: string; name?: string };
+  }>;
 }
 
 export async function describeService(handle: ClusterHandle, svc: KObject, signal: AbortSignal): Promise<Lines> {
   const spec = svc.spec ?? {};
   const ns = svc.metadata.namespace ?? '';
-  const ports = ((spec.ports ?? []) as Array<{ name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }>)
-    .map((p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol ?? 'TCP'} → ${p.targetPort ?? p.port}${p.nodePort ? ` (node port ${p.nodePort})` : ''}`);
+  const ports = ((spec.ports ?? []) as Array<{ name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }>).map(
+    (p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol ?? 'TCP'} → ${p.targetPort ?? p.port}${p.nodePort ? ` (node port ${p.nodePort})` : ''}`,
+  );
   const ingress = ((svc.status?.loadBalancer?.ingress ?? []) as Array<{ ip?: string; hostname?: string }>).map((i) => i.ip ?? i.hostname).filter(Boolean);
-  const selector = Object.entries(spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(spec.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   const lines: Lines = fields([
     ['Type', spec.type ?? 'ClusterIP'],
     ['Cluster IPs', (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).join(', ')],
@@ -39,7 +46,9 @@ export async function describeService(handle: ClusterHandle, svc: KObject, signa
   const { ready, notReady } = endpoints;
   const cap = (list: string[]) => (list.length > 20 ? [...list.slice(0, 20), `… and ${list.length - 20} more`] : list);
   if (!ready.length && !notReady.length) {
-    lines.push(`Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`);
+    lines.push(
+      `Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`,
+    );
   } else {
     lines.push(`Endpoints: ${ready.length} ready, ${notReady.length} not ready`);
     if (ready.length) lines.push('  Ready:', ...cap(ready).map((t) => `    ${t}`));
@@ -49,7 +58,12 @@ export async function describeService(handle: ClusterHandle, svc: KObject, signa
 }
 
 /** A Service's endpoint addresses (address:ports (pod/name)), ready and not, from its EndpointSlices. */
-async function serviceEndpoints(handle: ClusterHandle, ns: string, service: string, signal: AbortSignal): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
+async function serviceEndpoints(
+  handle: ClusterHandle,
+  ns: string,
+  service: string,
+  signal: AbortSignal,
+): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
   let slices: Slice[];
   try {
     const res = await handle.request(`/apis/discovery.k8s.io/v1/namespaces/${namespaceSegment(ns)}/endpointslices`, {

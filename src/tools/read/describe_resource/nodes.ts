@@ -32,22 +32,48 @@ function podRequests(pod: KObject): { requests: Map<string, number>; limits: Map
 export async function describeNode(handle: ClusterHandle, node: KObject, signal: AbortSignal): Promise<Lines> {
   const spec = node.spec ?? {};
   const st = node.status ?? {};
-  const roles = Object.keys(node.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length));
+  const roles = Object.keys(node.metadata.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length));
   const info = st.nodeInfo ?? {};
   const lines: Lines = fields([
     ['Roles', roles.join(',') || '<none>'],
     ['Unschedulable', spec.unschedulable ? 'true (cordoned)' : 'false'],
-    ['Taints', ((spec.taints ?? []) as Array<{ key: string; value?: string; effect: string }>).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ') || '<none>'],
+    [
+      'Taints',
+      ((spec.taints ?? []) as Array<{ key: string; value?: string; effect: string }>)
+        .map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`)
+        .join(', ') || '<none>',
+    ],
     ['Addresses', ((st.addresses ?? []) as Array<{ type: string; address: string }>).map((a) => `${a.type}=${a.address}`).join(', ')],
     ['Pod CIDR', spec.podCIDR],
     ['Provider ID', spec.providerID],
-    ['System', [info.kubeletVersion && `kubelet ${info.kubeletVersion}`, info.containerRuntimeVersion, info.osImage, info.operatingSystem && `${info.operatingSystem}/${info.architecture}`, info.kernelVersion && `kernel ${info.kernelVersion}`].filter(Boolean).join(', ')],
+    [
+      'System',
+      [
+        info.kubeletVersion && `kubelet ${info.kubeletVersion}`,
+        info.containerRuntimeVersion,
+        info.osImage,
+        info.operatingSystem && `${info.operatingSystem}/${info.architecture}`,
+        info.kernelVersion && `kernel ${info.kernelVersion}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    ],
   ]);
   lines.push(...conditions(st.conditions));
   const capacity = (st.capacity ?? {}) as Record<string, string>;
   const allocatable = (st.allocatable ?? {}) as Record<string, string>;
   const names = [...new Set([...Object.keys(capacity), ...Object.keys(allocatable)])].sort();
-  lines.push('Capacity / allocatable:', ...indent(table(['RESOURCE', 'CAPACITY', 'ALLOCATABLE'], names.map((n) => [n, capacity[n], allocatable[n]]))));
+  lines.push(
+    'Capacity / allocatable:',
+    ...indent(
+      table(
+        ['RESOURCE', 'CAPACITY', 'ALLOCATABLE'],
+        names.map((n) => [n, capacity[n], allocatable[n]]),
+      ),
+    ),
+  );
 
   let pods: KObject[] | undefined;
   let podError: string | undefined;
@@ -78,19 +104,40 @@ export async function describeNode(handle: ClusterHandle, node: KObject, signal:
   };
   lines.push(
     `Allocated resources (${pods.length} non-terminated pod${pods.length === 1 ? '' : 's'} of ${allocatable.pods ?? '?'} allowed; limits may exceed 100%):`,
-    ...indent(table(['RESOURCE', 'REQUESTS', 'LIMITS'], resources.map((n) => {
-      const r = requests.get(n) ?? 0;
-      const l = limits.get(n) ?? 0;
-      return [n, `${formatResource(n, r)}${pct(n, r)}`, `${formatResource(n, l)}${pct(n, l)}`];
-    }))),
+    ...indent(
+      table(
+        ['RESOURCE', 'REQUESTS', 'LIMITS'],
+        resources.map((n) => {
+          const r = requests.get(n) ?? 0;
+          const l = limits.get(n) ?? 0;
+          return [n, `${formatResource(n, r)}${pct(n, r)}`, `${formatResource(n, l)}${pct(n, l)}`];
+        }),
+      ),
+    ),
   );
   if (pods.length) {
     const shown = pods.slice(0, MAX_POD_ROWS);
-    lines.push('Pods on the node:', ...indent(table(['NAMESPACE', 'NAME', 'STATUS', 'CPU REQ', 'MEM REQ', 'AGE'], shown.map((p) => {
-      const r = podRequests(p).requests;
-      return [p.metadata.namespace, p.metadata.name, podStatus(p), formatResource('cpu', r.get('cpu') ?? 0), formatResource('memory', r.get('memory') ?? 0), age(p.metadata.creationTimestamp)];
-    }))));
-    if (pods.length > shown.length) lines.push(`  … and ${pods.length - shown.length} more (list_resources pods with fieldSelector spec.nodeName=${node.metadata.name})`);
+    lines.push(
+      'Pods on the node:',
+      ...indent(
+        table(
+          ['NAMESPACE', 'NAME', 'STATUS', 'CPU REQ', 'MEM REQ', 'AGE'],
+          shown.map((p) => {
+            const r = podRequests(p).requests;
+            return [
+              p.metadata.namespace,
+              p.metadata.name,
+              podStatus(p),
+              formatResource('cpu', r.get('cpu') ?? 0),
+              formatResource('memory', r.get('memory') ?? 0),
+              age(p.metadata.creationTimestamp),
+            ];
+          }),
+        ),
+      ),
+    );
+    if (pods.length > shown.length)
+      lines.push(`  … and ${pods.length - shown.length} more (list_resources pods with fieldSelector spec.nodeName=${node.metadata.name})`);
   }
   return lines;
 }

@@ -17,7 +17,11 @@ export async function describeClaim(handle: ClusterHandle, pvc: KObject, signal:
   try {
     const res = await handle.request(`/api/v1/namespaces/${namespaceSegment(ns)}/pods`, { signal });
     const users = (res.json<{ items?: KObject[] }>().items ?? [])
-      .filter((pod) => ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name))
+      .filter((pod) =>
+        ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some(
+          (v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name,
+        ),
+      )
       .map((pod) => `pod/${pod.metadata.name} (${pod.status?.phase ?? 'Unknown'})`);
     usedBy = users.join(', ') || '<none>';
   } catch (err) {

@@ -32,7 +32,9 @@ function envText(c: Container): string | undefined {
     const from = e.valueFrom ? Object.entries(e.valueFrom)[0] : undefined;
     if (from) {
       const [src, ref] = from;
-      parts.push(`${e.name} (from ${src.replace(/KeyRef$|Ref$/, '')}${ref?.name ? ` ${ref.name}` : ''}${ref?.key ? `/${ref.key}` : ''}${ref?.fieldPath ? ` ${ref.fieldPath}` : ''})`);
+      parts.push(
+        `${e.name} (from ${src.replace(/KeyRef$|Ref$/, '')}${ref?.name ? ` ${ref.name}` : ''}${ref?.key ? `/${ref.key}` : ''}${ref?.fieldPath ? ` ${ref.fieldPath}` : ''})`,
+      );
     } else parts.push(e.name);
   }
   for (const f of c.envFrom ?? []) {
@@ -57,18 +59,28 @@ function resourcesProbesEnv(c: Container): Array<[string, string | undefined]> {
 function containerBlock(c: Container, status: ContainerStatus | undefined, init: boolean): Lines {
   const lines = [`  ${c.name}${init ? ' (init)' : ''}:`];
   const last = stateText(status?.lastState);
-  lines.push(...fields([
-    ['Image', c.image],
-    ['Command', c.command ? c.command.join(' ').slice(0, 300) : undefined],
-    ['Args', c.args ? c.args.join(' ').slice(0, 300) : undefined],
-    ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ')],
-    ['State', stateText(status?.state) ?? 'not created yet'],
-    ['Last state', last],
-    ['Ready', status ? String(status.ready ?? false) : undefined],
-    ['Restarts', status?.restartCount],
-    ...resourcesProbesEnv(c),
-    ['Mounts', (c.volumeMounts ?? []).map((m) => `${m.mountPath} from ${m.name}${m.subPath ? ` (subPath ${m.subPath})` : ''} (${m.readOnly ? 'ro' : 'rw'})`).join(', ')],
-  ], '    '));
+  lines.push(
+    ...fields(
+      [
+        ['Image', c.image],
+        ['Command', c.command ? c.command.join(' ').slice(0, 300) : undefined],
+        ['Args', c.args ? c.args.join(' ').slice(0, 300) : undefined],
+        ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ')],
+        ['State', stateText(status?.state) ?? 'not created yet'],
+        ['Last state', last],
+        ['Ready', status ? String(status.ready ?? false) : undefined],
+        ['Restarts', status?.restartCount],
+        ...resourcesProbesEnv(c),
+        [
+          'Mounts',
+          (c.volumeMounts ?? [])
+            .map((m) => `${m.mountPath} from ${m.name}${m.subPath ? ` (subPath ${m.subPath})` : ''} (${m.readOnly ? 'ro' : 'rw'})`)
+            .join(', '),
+        ],
+      ],
+      '    ',
+    ),
+  );
   return lines;
 }
 
@@ -76,12 +88,18 @@ function volumeText(v: Volume): string {
   const [type, src] = Object.entries(v).find(([k]) => k !== 'name') ?? ['unknown', undefined];
   const s = (src ?? {}) as Record<string, unknown>;
   const detail =
-    type === 'persistentVolumeClaim' ? `claim ${s.claimName}${s.readOnly ? ' (ro)' : ''}`
-      : type === 'configMap' ? `configmap ${s.name}${s.optional ? ' (optional)' : ''}`
-        : type === 'secret' ? `secret ${s.secretName}${s.optional ? ' (optional)' : ''}`
-          : type === 'hostPath' ? `host path ${s.path}`
-            : type === 'emptyDir' ? `empty dir${s.medium ? ` (${s.medium})` : ''}${s.sizeLimit ? ` limit ${s.sizeLimit}` : ''}`
-              : type === 'projected' ? `projected (${((s.sources as Array<Record<string, unknown>>) ?? []).map((x) => Object.keys(x)[0]).join(', ')})`
+    type === 'persistentVolumeClaim'
+      ? `claim ${s.claimName}${s.readOnly ? ' (ro)' : ''}`
+      : type === 'configMap'
+        ? `configmap ${s.name}${s.optional ? ' (optional)' : ''}`
+        : type === 'secret'
+          ? `secret ${s.secretName}${s.optional ? ' (optional)' : ''}`
+          : type === 'hostPath'
+            ? `host path ${s.path}`
+            : type === 'emptyDir'
+              ? `empty dir${s.medium ? ` (${s.medium})` : ''}${s.sizeLimit ? ` limit ${s.sizeLimit}` : ''}`
+              : type === 'projected'
+                ? `projected (${((s.sources as Array<Record<string, unknown>>) ?? []).map((x) => Object.keys(x)[0]).join(', ')})`
                 : type;
   return `${v.name}: ${detail}`;
 }
@@ -121,9 +139,17 @@ export function describePod(pod: KObject): Lines {
 function placement(spec: PodSpec): Array<[string, string | undefined]> {
   const tolerations = (spec.tolerations ?? [])
     .filter((t) => !/^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key ?? ''))
-    .map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`);
+    .map(
+      (t) =>
+        `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`,
+    );
   return [
-    ['Node selector', Object.entries(spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')],
+    [
+      'Node selector',
+      Object.entries(spec.nodeSelector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ],
     ['Tolerations', tolerations.join(', ')],
     ['Affinity', affinityText(spec.affinity)],
   ];
@@ -132,14 +158,19 @@ function placement(spec: PodSpec): Array<[string, string | undefined]> {
 function affinityText(affinity: Affinity | undefined): string | undefined {
   if (!affinity) return undefined;
   const term = (t: NodeSelectorTerm) =>
-    [...(t.matchExpressions ?? []), ...(t.matchFields ?? [])].map((e) => `${e.key} ${e.operator}${e.values?.length ? ` [${e.values.join(',')}]` : ''}`).join(' and ');
+    [...(t.matchExpressions ?? []), ...(t.matchFields ?? [])]
+      .map((e) => `${e.key} ${e.operator}${e.values?.length ? ` [${e.values.join(',')}]` : ''}`)
+      .join(' and ');
   const parts: string[] = [];
   const node = affinity.nodeAffinity;
   const required = node?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
   if (required.length) parts.push(`nodes where ${required.map(term).join(' or ')}`);
   const preferred = node?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
   if (preferred.length) parts.push(`preferring nodes where ${preferred.map((p) => `${term(p.preference)} (weight ${p.weight})`).join(', ')}`);
-  for (const [label, pods] of [['with', affinity.podAffinity], ['away from', affinity.podAntiAffinity]] as const) {
+  for (const [label, pods] of [
+    ['with', affinity.podAffinity],
+    ['away from', affinity.podAntiAffinity],
+  ] as const) {
     const hard = pods?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
     const soft = pods?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
     for (const t of hard) parts.push(`${label} pods ${selectorString(t.labelSelector)} per ${t.topologyKey}`);
@@ -151,17 +182,23 @@ function affinityText(affinity: Affinity | undefined): string | undefined {
 export function templateSummary(template: { spec?: PodSpec; metadata?: { labels?: Record<string, string> } } | undefined): Lines {
   if (!template?.spec) return [];
   const lines: Lines = ['Pod template:'];
-  const labels = Object.entries(template.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  const labels = Object.entries(template.metadata?.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   if (labels) lines.push(`  Labels: ${labels}`);
   lines.push(...fields(placement(template.spec), '  '));
-  for (const [list, init] of [[template.spec.initContainers ?? [], true], [template.spec.containers ?? [], false]] as const) {
+  for (const [list, init] of [
+    [template.spec.initContainers ?? [], true],
+    [template.spec.containers ?? [], false],
+  ] as const) {
     for (const c of list) {
       lines.push(`  ${c.name}${init ? ' (init)' : ''}:`);
-      lines.push(...fields([
-        ['Image', c.image],
-        ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')],
-        ...resourcesProbesEnv(c),
-      ], '    '));
+      lines.push(
+        ...fields(
+          [['Image', c.image], ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')], ...resourcesProbesEnv(c)],
+          '    ',
+        ),
+      );
     }
   }
   const volumes = template.spec.volumes ?? [];
