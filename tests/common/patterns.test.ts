@@ -42,12 +42,21 @@ describe('model-written patterns', () => {
   });
 
   it('slices long loops so the event loop gets a turn', async () => {
-    const slicer = timeSlicer(5);
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 1);
-    const until = performance.now() + 60;
-    while (performance.now() < until) if (slicer.due()) await slicer.pause();
-    clearInterval(timer);
-    expect(ticks).toBeGreaterThan(3);
+    let clock = 0;
+    const slicer = timeSlicer(5, () => clock);
+    clock = 4;
+    expect(slicer.due()).toBe(false);
+    clock = 5;
+    expect(slicer.due()).toBe(true);
+    // pause() lets a macrotask run (I/O, another session's timer), then starts a new slice.
+    let ran = false;
+    setImmediate(() => {
+      ran = true;
+    });
+    await slicer.pause();
+    expect(ran).toBe(true);
+    expect(slicer.due()).toBe(false);
+    clock = 10;
+    expect(slicer.due()).toBe(true);
   });
 });

@@ -39,9 +39,9 @@ describe('default string bound', () => {
     expect(bounded).toEqual({ type: 'string', enum: ['a'], default: 'a', maxLength: 10 });
   });
 
-  it('answers within a few milliseconds even for a megabyte', () => {
-    const started = performance.now();
-    message({ kind: 'k'.repeat(4 * 1024 * 1024) });
-    expect(performance.now() - started).toBeLessThan(100);
+  it('answers a megabyte value with one short line that quotes none of it', () => {
+    const text = message({ kind: 'k'.repeat(4 * 1024 * 1024) });
+    expect(text.length).toBeLessThan(200);
+    expect(text).not.toContain('kkkk');
   });
 });
