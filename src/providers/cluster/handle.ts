@@ -129,6 +129,14 @@ export class ClusterHandle {
   #pluginAuth: boolean;
   /** Per tool call, the kubeconfig file of its subprocess proxy. */
   #callKubeconfigs = new WeakMap<CallScope, Promise<string>>();
+  /**
+   * Per tool call, how this context first failed to answer in time. One deadline per call: once
+   * the API server let a request of this call run out its timeout, the call's later requests
+   * fail at once with that answer instead of waiting the timeout again (a cold discovery and
+   * the request after it, helm's own requests after the release lookup), so the call takes the
+   * time its message states.
+   */
+  #unanswered = new WeakMap<CallScope, ToolError>();
 
   constructor(
     readonly resolved: ResolvedContext,
@@ -175,7 +183,11 @@ export class ClusterHandle {
         const res = await this.#send(path, { accept, ...(signal ? { signal } : {}) }, false);
         return { status: res.status, contentType: res.headers['content-type'] ?? '', body: res.text };
       },
-      { context: this.context },
+      {
+        context: this.context,
+        timeoutMs: provider.requestTimeoutMs,
+        timeoutError: (timeoutMs) => this.#noAnswer(describeKubernetesError(new DOMException('discovery', 'TimeoutError'), this.#info({ timeoutMs }))),
+      },
     );
   }
 
@@ -194,6 +206,13 @@ export class ClusterHandle {
   /** Tunnel state, when this context goes through a bastion. */
   tunnelState(): TunnelState | undefined {
     return this.tunnel ? this.provider.tunnels.state(this.tunnel) : undefined;
+  }
+
+  /** Remembers, for the call in progress, that this context did not answer; returns the error. */
+  #noAnswer(error: ToolError): ToolError {
+    const call = currentCall();
+    if (call && !this.#unanswered.has(call)) this.#unanswered.set(call, error);
+    return error;
   }
 
   #info(extra: KubeCallInfo = {}): KubeCallInfo {
@@ -281,6 +300,9 @@ export class ClusterHandle {
       namespace: info.namespace ?? (info.resource === 'namespaces' ? info.name : undefined),
       resource: info.resource,
     });
+    const call = currentCall();
+    const unanswered = call && this.#unanswered.get(call);
+    if (unanswered) throw unanswered;
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
@@ -329,7 +351,10 @@ export class ClusterHandle {
           'The API server is down or not reachable from the bastion: check the cluster, or set remoteServer in the tunnel settings to the address the bastion can dial (docs/ssh-tunnels.md).',
         );
       }
-      throw describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      const described = describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      // A short probe of something optional (3 s for an HPA) running out says less about the
+      // server than a request given the whole timeout.
+      throw cause === reason && deadline.timeoutMs >= this.provider.requestTimeoutMs ? this.#noAnswer(described) : described;
     } finally {
       deadline.settle();
     }
