@@ -149,6 +149,28 @@ describe('tunnels through a real OpenSSH server', () => {
     expect(registry.state(tunnel()).connectionsOpened).toBe(2);
   });
 
+  it('shows a hung bastion degraded, from its unanswered keep-alives, and recovers once it answers', async () => {
+    const registry = newRegistry({ keepaliveIntervalMs: 300, keepaliveCountMax: 10 });
+    const states: string[] = [];
+    registry.onStateChange((s) => states.push(s.status));
+    const { localPort } = await registry.forward(tunnel(), '127.0.0.1', targetPort);
+    expect((await get(localPort)).status).toBe(200);
+    expect(registry.state(tunnel()).status).toBe('connected');
+    sshd.freeze(true);
+    try {
+      await expect.poll(() => registry.state(tunnel()).status, { timeout: 10_000 }).toBe('degraded');
+      expect(registry.state(tunnel()).reason).toMatch(/has not answered SSH keep-alives for \d+(\.\d)?s/);
+      // Past the count the connection is dropped, and the state still says why.
+      await expect.poll(() => registry.state(tunnel()).reason, { timeout: 10_000 }).toMatch(/stopped answering SSH keep-alives \(10 in a row, every 0\.3s\)/);
+      expect(registry.state(tunnel()).status).toBe('degraded');
+    } finally {
+      sshd.freeze(false);
+    }
+    expect((await get(localPort, '/back')).body).toBe('echo /back');
+    expect(registry.state(tunnel()).status).toBe('connected');
+    expect(states).toEqual(['connecting', 'connected', 'degraded', 'degraded', 'connecting', 'connected']);
+  });
+
   it('refuses an unknown host with the fingerprint to verify and the line to add', async () => {
     const empty = join(sshd.dir, 'known_hosts_empty');
     writeFileSync(empty, '');

@@ -36,13 +36,17 @@ export interface TunnelConfig {
   idleTimeoutSeconds?: number;
 }
 
-export type TunnelStatus = 'idle' | 'connecting' | 'connected' | 'failed';
+/**
+ * `degraded`: the bastion stopped answering SSH keep-alives, so calls through it wait for nothing;
+ * the connection is still open (it may come back) or was dropped for it (the next call reconnects).
+ */
+export type TunnelStatus = 'idle' | 'connecting' | 'connected' | 'degraded' | 'failed';
 
 export interface TunnelState {
   /** `user@host:port` */
   bastion: string;
   status: TunnelStatus;
-  /** Why it failed, or why it went idle. */
+  /** Why it failed, is degraded, or went idle. */
   reason?: string;
   /** When the status last changed (ISO). */
   since: string;
@@ -204,16 +208,20 @@ export class Bastion {
     };
     return new Promise<SshClient>((resolveP, rejectP) => {
       let settled = false;
+      let keepalivesLost = false;
       client.once('ready', () => {
         settled = true;
         this.#client = client;
         this.#set('connected');
         this.options.logger?.info('ssh tunnel connected', { bastion: this.key });
         this.#armIdleTimer();
+        this.#watchKeepalives(client);
         resolveP(client);
       });
       client.on('error', (err: Error & { level?: string }) => {
         if (settled) {
+          // ssh2 gives up after keepaliveCountMax unanswered keep-alives, then closes.
+          if (err.level === 'client-timeout') keepalivesLost = true;
           this.options.logger?.warn('ssh tunnel error', { bastion: this.key, error: err.message });
           return;
         }
@@ -226,7 +234,12 @@ export class Bastion {
       client.on('close', () => {
         if (this.#client === client) {
           this.#client = undefined;
-          if (this.status === 'connected') this.#set('idle', 'connection closed; the next call reconnects');
+          if (keepalivesLost) {
+            const { keepaliveCountMax: count, keepaliveIntervalMs: every } = this.options;
+            this.#set('degraded', `bastion ${this.key} stopped answering SSH keep-alives (${count} in a row, every ${every / 1000}s), so the connection was dropped; the next call reconnects`);
+          } else if (this.status === 'connected' || this.status === 'degraded') {
+            this.#set('idle', 'connection closed; the next call reconnects');
+          }
           this.options.logger?.info('ssh tunnel closed', { bastion: this.key });
         }
         if (!settled) {
@@ -246,6 +259,35 @@ export class Bastion {
         rejectP(failure);
       }
     });
+  }
+
+  /**
+   * A healthy bastion answers a keep-alive every keepaliveIntervalMs, so its connection is never
+   * silent for much longer than that; one that is (sshd stopped, the path dropping packets) is
+   * degraded from then on, long before ssh2 gives up on it, and connected again as soon as it
+   * says anything. ssh2 has no event for keep-alive replies, so this listens to its socket.
+   */
+  #watchKeepalives(client: SshClient): void {
+    const every = this.options.keepaliveIntervalMs;
+    const sock = (client as unknown as { _sock?: NodeJS.EventEmitter })._sock;
+    if (!(every > 0) || !sock) return;
+    const grace = every + Math.max(1000, every / 2);
+    let lastHeard = Date.now();
+    sock.on('data', () => {
+      lastHeard = Date.now();
+      if (this.#client === client && this.status === 'degraded') this.#set('connected');
+    });
+    const timer = setInterval(() => {
+      if (this.#client !== client) {
+        clearInterval(timer);
+        return;
+      }
+      const silentMs = Date.now() - lastHeard;
+      if (silentMs > grace && this.status === 'connected') {
+        this.#set('degraded', `bastion ${this.key} has not answered SSH keep-alives for ${Math.round(silentMs / 100) / 10}s; calls through it wait until it answers or the connection is dropped`);
+      }
+    }, Math.max(100, every / 2));
+    timer.unref();
   }
 
   #fail(error: TunnelError): Promise<never> {

@@ -344,6 +344,13 @@ export class ClusterHandle {
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
       const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
+      const tunnel = this.tunnelState();
+      if (cause === reason && tunnel?.status === 'degraded') {
+        throw this.#noAnswer(new ToolError(
+          `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
+          'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
+        ));
+      }
       const behindBastion = !reason && this.#forwardError();
       if (behindBastion) {
         throw new ToolError(

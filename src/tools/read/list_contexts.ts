@@ -61,7 +61,7 @@ export default defineTool({
 function tunnelText(c: ContextInfo): string {
   if (!c.tunnel) return '';
   const t = c.tunnel;
-  return `${t.bastion} ${t.status}${t.reason && t.status === 'failed' ? ` (${t.reason})` : ''}`;
+  return `${t.bastion} ${t.status}${t.reason && (t.status === 'failed' || t.status === 'degraded') ? ` (${t.reason})` : ''}`;
 }
 
 async function probeAll(clusters: ClusterProvider, contexts: ContextInfo[], signal: AbortSignal): Promise<string[]> {

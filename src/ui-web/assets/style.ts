@@ -147,7 +147,7 @@ td .ctx-problem { display: block; white-space: normal; color: var(--bad); font-s
 .badge.read-only { background: var(--warn-soft); color: var(--warn); border-color: transparent; margin-left: .35rem; }
 .badge.ok, .badge.connected { background: var(--ok-soft); color: var(--ok); border-color: transparent; }
 .badge.error, .badge.failed, .badge.refused { background: var(--bad-soft); color: var(--bad); border-color: transparent; }
-.badge.connecting, .badge.cancelled, .badge.dry-run { background: var(--warn-soft); color: var(--warn); border-color: transparent; }
+.badge.connecting, .badge.degraded, .badge.cancelled, .badge.dry-run { background: var(--warn-soft); color: var(--warn); border-color: transparent; }
 .broken { margin: 0; padding: 0; list-style: none; display: grid; gap: .5rem; }
 .broken li { border-left: 3px solid var(--bad); background: var(--bad-soft); padding: .5rem .75rem; border-radius: 0 6px 6px 0; }
 .broken .file { font-weight: 600; overflow-wrap: anywhere; }

@@ -20,6 +20,11 @@ export interface TestSshd {
   pid: number;
   /** Kills the per-connection sshd children (drops every SSH connection), keeping the listener. */
   dropConnections(): void;
+  /**
+   * SIGSTOP (`true`) or SIGCONT the listener and its per-connection children: a hung bastion,
+   * whose TCP connections stay open while nothing answers on them.
+   */
+  freeze(frozen: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -102,23 +107,39 @@ export async function startSshd(): Promise<TestSshd> {
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, knownHostsLine + '\n');
   const pid = child.pid!;
-  const dropConnections = () => {
-    let out = '';
+  const children = (): number[] => {
     try {
-      out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString();
+      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
     } catch {
-      return; // no children
+      return []; // no children
     }
-    for (const line of out.split('\n')) {
-      const childPid = Number(line.trim());
-      if (childPid > 0) {
-        try {
-          process.kill(childPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
+  };
+  const signal = (target: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(target, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const dropConnections = () => {
+    for (const childPid of children()) signal(childPid, 'SIGKILL');
+  };
+  // Per connection OpenSSH forks a monitor, which forks the session process: stop them all.
+  const tree = (root: number): number[] => {
+    const out: number[] = [];
+    const visit = (p: number) => {
+      out.push(p);
+      try {
+        for (const line of execFileSync('ps', ['-o', 'pid=', '--ppid', String(p)]).toString().split('\n')) if (Number(line.trim()) > 0) visit(Number(line.trim()));
+      } catch {
+        /* no children */
       }
-    }
+    };
+    visit(root);
+    return out;
+  };
+  const freeze = (frozen: boolean) => {
+    for (const p of tree(pid)) signal(p, frozen ? 'SIGSTOP' : 'SIGCONT');
   };
   return {
     dir,
@@ -130,7 +151,9 @@ export async function startSshd(): Promise<TestSshd> {
     hostKeyFingerprint: fingerprint(join(dir, 'host_ed25519.pub')),
     pid,
     dropConnections,
+    freeze,
     async stop() {
+      freeze(false);
       dropConnections();
       await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
