@@ -24,10 +24,16 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type CallToolRequest,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type JSONRPCRequest,
   type LoggingLevel,
   type Resource,
   type ResourceTemplate,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Registry, RegisteredResource } from './registry.js';
 import type { ToolCalls } from './tool-calls.js';
 import { formatAjvErrors } from './validation.js';
@@ -74,7 +80,15 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+  // tools/call is answered from the fallback handler so that its params are checked here: the
+  // SDK's own check answers a missing `params` or `arguments: null` with Internal error (-32603)
+  // and a dump of the schema library's issues, where the protocol says Invalid params (-32602)
+  // and a client needs to be told which field is wrong.
+  server.fallbackRequestHandler = async (raw, extra) => {
+    if (raw.method !== 'tools/call') throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
+    return callTool(checkCallToolParams(raw), extra);
+  };
+  const callTool = (request: CallToolRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
     const progressToken = request.params._meta?.progressToken;
     const client = server.getClientCapabilities();
     return toolCalls.call(request.params.name, request.params.arguments, {
@@ -99,7 +113,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
         await extra.sendNotification({ method: 'notifications/message', params: { level, logger: request.params.name, data } });
       },
     });
-  });
+  };
 
   server.setRequestHandler(ListPromptsRequestSchema, () => ({
     prompts: [...registry.prompts.values()].map(({ module }) => ({
@@ -202,6 +216,27 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   });
 
   return server;
+}
+
+/** A tools/call request whose params have the protocol's shape, or Invalid params naming the field. */
+function checkCallToolParams(request: JSONRPCRequest): CallToolRequest {
+  const invalid = (problem: string) => new McpError(ErrorCode.InvalidParams, `Invalid params: ${problem}`);
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v);
+  const params = request.params as Record<string, unknown> | undefined;
+  if (params === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw invalid(`tools/call needs params: {"name": "<tool>", "arguments": {…}} (got ${params === undefined ? 'none' : kind(params)})`);
+  }
+  if (typeof params.name !== 'string') throw invalid(`\`params.name\` must be the name of a tool, a string (got ${kind(params.name)}); tools/list shows them`);
+  const args = params.arguments;
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    throw invalid(`\`params.arguments\` must be an object of the tool's arguments (got ${kind(args)}); send {} or leave it out for none`);
+  }
+  const parsed = CallToolRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `\`${['params', ...i.path.slice(1)].join('.') || 'params'}\` ${i.message.toLowerCase()}`);
+    throw invalid(issues.join('; '));
+  }
+  return parsed.data;
 }
 
 function findResource(registry: Registry, uri: string): { entry: RegisteredResource; params: Record<string, string> } | undefined {
