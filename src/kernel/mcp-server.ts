@@ -24,8 +24,6 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-  type CallToolRequest,
-  type CallToolResult,
   type ServerNotification,
   type ServerRequest,
   type JSONRPCRequest,
@@ -69,26 +67,35 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     },
   );
 
+  // Every request this server answers goes through one dispatcher (the SDK's fallback handler),
+  // which checks its params itself: the SDK's own check answers a missing `params`, or
+  // `arguments: null` in tools/call, with Internal error (-32603) and a dump of the schema
+  // library's issues, where the protocol says Invalid params (-32602) and a client needs to be
+  // told which field is wrong.
+  const answers = new Map<string, (request: JSONRPCRequest, extra: Extra) => Promise<unknown>>();
+  const on = <R>(schema: RequestSchema<R>, handle: (request: R, extra: Extra) => unknown): void => {
+    const method = schema.shape.method.value;
+    server.removeRequestHandler(method); // the SDK's own, where it has one (logging/setLevel)
+    answers.set(method, async (request, extra) => handle(checkParams(schema, request), extra));
+  };
+  server.fallbackRequestHandler = async (request, extra) => {
+    const answer = answers.get(request.method);
+    if (!answer) throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
+    return (await answer(request, extra)) as never;
+  };
+
   // One Server per session, so the level logging/setLevel chose is simply this session's. (The
   // SDK keeps its own map, but only for notifications that are not tied to a request.)
   const severity = (level: LoggingLevel) => LoggingLevelSchema.options.indexOf(level);
   let minimumLevel: LoggingLevel | undefined;
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+  on(SetLevelRequestSchema, (request) => {
     minimumLevel = request.params.level;
     return {};
   });
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
+  on(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
 
-  // tools/call is answered from the fallback handler so that its params are checked here: the
-  // SDK's own check answers a missing `params` or `arguments: null` with Internal error (-32603)
-  // and a dump of the schema library's issues, where the protocol says Invalid params (-32602)
-  // and a client needs to be told which field is wrong.
-  server.fallbackRequestHandler = async (raw, extra) => {
-    if (raw.method !== 'tools/call') throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
-    return callTool(checkCallToolParams(raw), extra);
-  };
-  const callTool = (request: CallToolRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
+  on(CallToolRequestSchema, (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     const client = server.getClientCapabilities();
     return toolCalls.call(request.params.name, request.params.arguments, {
@@ -113,9 +120,9 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
         await extra.sendNotification({ method: 'notifications/message', params: { level, logger: request.params.name, data } });
       },
     });
-  };
+  });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+  on(ListPromptsRequestSchema, () => ({
     prompts: [...registry.prompts.values()].map(({ module }) => ({
       name: module.name,
       title: module.title,
@@ -128,7 +135,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     })),
   }));
 
-  server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+  on(GetPromptRequestSchema, async (request) => {
     const entry = registry.prompts.get(request.params.name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
     const args = { ...request.params.arguments };
@@ -141,7 +148,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   const fixed = () => [...registry.resources.values()].filter(({ module }) => !UriTemplate.isTemplate(module.uri));
   const templated = () => [...registry.resources.values()].filter(({ module }) => UriTemplate.isTemplate(module.uri));
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+  on(ListResourcesRequestSchema, () => ({
     resources: fixed().map(({ module }): Resource => ({
       uri: module.uri,
       name: module.name,
@@ -151,7 +158,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     })),
   }));
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+  on(ListResourceTemplatesRequestSchema, () => ({
     resourceTemplates: templated().map(({ module }): ResourceTemplate => ({
       uriTemplate: module.uri,
       name: module.name,
@@ -161,7 +168,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     })),
   }));
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+  on(ReadResourceRequestSchema, async (request) => {
     const { uri } = request.params;
     const match = findResource(registry, uri);
     if (!match) {
@@ -173,7 +180,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   // resources/subscribe: remember the URI for this session and, when the module can watch it,
   // send notifications/resources/updated on each change until unsubscribe or the session ends.
   const subscriptions = new Map<string, () => void>();
-  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  on(SubscribeRequestSchema, (request) => {
     const { uri } = request.params;
     const match = findResource(registry, uri);
     if (!match) throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
@@ -183,7 +190,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     }
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  on(UnsubscribeRequestSchema, (request) => {
     subscriptions.get(request.params.uri)?.();
     subscriptions.delete(request.params.uri);
     return {};
@@ -195,7 +202,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     previousOnClose?.();
   };
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+  on(CompleteRequestSchema, async (request, extra) => {
     const { ref, argument } = request.params;
     const prompt = ref.type === 'ref/prompt' ? registry.prompts.get(ref.name)?.module : undefined;
     const resource = ref.type === 'ref/resource' ? registry.resources.get(ref.uri)?.module : undefined;
@@ -218,25 +225,40 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   return server;
 }
 
-/** A tools/call request whose params have the protocol's shape, or Invalid params naming the field. */
-function checkCallToolParams(request: JSONRPCRequest): CallToolRequest {
-  const invalid = (problem: string) => new McpError(ErrorCode.InvalidParams, `Invalid params: ${problem}`);
-  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v);
-  const params = request.params as Record<string, unknown> | undefined;
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** What `on` needs of an SDK request schema: its method, and a parse that reports issues. */
+interface RequestSchema<R> {
+  shape: { method: { value: string } };
+  safeParse(data: unknown): { success: true; data: R } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } };
+}
+
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v);
+
+/** The request, parsed by its schema, or Invalid params naming the fields that are wrong. */
+function checkParams<R>(schema: RequestSchema<R>, request: JSONRPCRequest): R {
+  const method = schema.shape.method.value;
+  const invalid = (problem: string) => new McpError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${problem}`);
+  if (method === 'tools/call') checkCallToolParams(request.params, invalid);
+  const parsed = schema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 5).map((i) => {
+    const path = i.path.map(String).join('.') || 'params';
+    return `\`${path}\`: ${i.message.replace(/^Invalid input: /, '')}`;
+  });
+  throw invalid(`${issues.join('; ')}${parsed.error.issues.length > 5 ? '; …' : ''}`);
+}
+
+/** tools/call's params in the words of what a client sends, before the schema's own check. */
+function checkCallToolParams(params: unknown, invalid: (problem: string) => McpError): void {
   if (params === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) {
-    throw invalid(`tools/call needs params: {"name": "<tool>", "arguments": {…}} (got ${params === undefined ? 'none' : kind(params)})`);
+    throw invalid(`tools/call needs params: {"name": "<tool>", "arguments": {…}} (got ${params === undefined ? 'none' : kindOf(params)})`);
   }
-  if (typeof params.name !== 'string') throw invalid(`\`params.name\` must be the name of a tool, a string (got ${kind(params.name)}); tools/list shows them`);
-  const args = params.arguments;
+  const { name, arguments: args } = params as Record<string, unknown>;
+  if (typeof name !== 'string') throw invalid(`\`params.name\` must be the name of a tool, a string (got ${kindOf(name)}); tools/list shows them`);
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
-    throw invalid(`\`params.arguments\` must be an object of the tool's arguments (got ${kind(args)}); send {} or leave it out for none`);
+    throw invalid(`\`params.arguments\` must be an object of the tool's arguments (got ${kindOf(args)}); send {} or leave it out for none`);
   }
-  const parsed = CallToolRequestSchema.safeParse(request);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `\`${['params', ...i.path.slice(1)].join('.') || 'params'}\` ${i.message.toLowerCase()}`);
-    throw invalid(issues.join('; '));
-  }
-  return parsed.data;
 }
 
 function findResource(registry: Registry, uri: string): { entry: RegisteredResource; params: Record<string, string> } | undefined {

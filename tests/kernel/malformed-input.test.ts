@@ -12,38 +12,17 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../src/providers/config/settings.js';
+import { RawSession } from '../helpers/raw-rpc.js';
 import { connectClient, serverLog, startTestServer, textOf, type TestServer } from '../helpers/server.js';
 
 const CANCELLED_FIXTURE = fileURLToPath(new URL('../fixtures/modules/cancelled', import.meta.url));
 let server: TestServer;
 let client: Client;
 let tools: Tool[];
-let session: string;
-let nextId = 100;
+let raw: RawSession;
 
-/** One JSON-RPC request as raw text; the answer, from a JSON body or an SSE stream. */
-async function rpc(body: string, sessionId?: string): Promise<{ status: number; message: any; sessionId: string | null }> {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${server.token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' } : {}),
-    },
-    body,
-  });
-  const text = await res.text();
-  const data = (res.headers.get('content-type') ?? '').includes('text/event-stream')
-    ? text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => 'id' in m)
-    : text ? JSON.parse(text) : undefined;
-  return { status: res.status, message: data, sessionId: res.headers.get('mcp-session-id') };
-}
-
-const call = async (name: string, args: unknown) => {
-  const r = await rpc(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name, arguments: args } }), session);
-  return r;
-};
+const rpc = (body: string) => raw.send(body);
+const call = (name: string, args: unknown) => raw.callTool({ name, arguments: args });
 
 /** Arguments that satisfy a tool's required fields with plain values, so one field can be spoiled. */
 function plausible(tool: Tool): Record<string, unknown> {
@@ -60,9 +39,7 @@ beforeAll(async () => {
   server = await startTestServer({ toolDirs: [CANCELLED_FIXTURE] });
   ({ client } = await connectClient(server.url, server.token));
   tools = (await client.listTools()).tools;
-  const init = await rpc(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
-  session = init.sessionId!;
-  await rpc(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), session);
+  raw = await RawSession.open(server.url, server.token);
 });
 
 afterAll(async () => {
@@ -90,7 +67,7 @@ describe('tool arguments', () => {
 
   it('100,000-deep nesting is refused naming the field, not with a stack overflow', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const { status, message } = await rpc(`{"jsonrpc":"2.0","id":${nextId++},"method":"tools/call","params":{"name":"list_contexts","arguments":{"probe":${deep}}}}`, session);
+    const { status, message } = await rpc(`{"jsonrpc":"2.0","id":${raw.nextId()},"method":"tools/call","params":{"name":"list_contexts","arguments":{"probe":${deep}}}}`);
     expect(status).toBe(200);
     const text = textOf(message.result);
     expect(message.result.isError).toBe(true);
@@ -114,28 +91,37 @@ describe('tool arguments', () => {
   });
 });
 
-describe('tools/call requests', () => {
+describe('protocol requests', () => {
   it('without params is Invalid params (-32602) saying what is missing, without a schema dump', async () => {
-    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'tools/call' }), session);
+    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/call' }));
     expect(message.error.code).toBe(-32602);
     expect(message.error.message).toMatch(/tools\/call needs params/);
     expect(message.error.message).not.toMatch(/invalid_type|"path"|\[\s*\{/);
   });
 
   it('with arguments: null is Invalid params naming params.arguments', async () => {
-    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 'list_contexts', arguments: null } }), session);
+    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/call', params: { name: 'list_contexts', arguments: null } }));
     expect(message.error.code).toBe(-32602);
     expect(message.error.message).toMatch(/`params.arguments` must be an object of the tool's arguments \(got null\)/);
   });
 
   it('with a name that is not a string is Invalid params naming params.name', async () => {
-    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 42 } }), session);
+    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/call', params: { name: 42 } }));
     expect(message.error.code).toBe(-32602);
     expect(message.error.message).toMatch(/`params.name`/);
   });
 
+  it('the same for every other method: resources/read without params is Invalid params naming the field', async () => {
+    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'resources/read' }));
+    expect(message.error.code).toBe(-32602);
+    expect(message.error.message).toMatch(/Invalid params for resources\/read: `params`: expected object, received undefined/);
+    const level = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'logging/setLevel', params: { level: 'loud' } }));
+    expect(level.message.error.code).toBe(-32602);
+    expect(level.message.error.message).toMatch(/`params.level`/);
+  });
+
   it('still answers an unknown method with Method not found', async () => {
-    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'tools/nope' }), session);
+    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/nope' }));
     expect(message.error.code).toBe(-32601);
   });
 });
