@@ -117,9 +117,13 @@ for (const [label, key, target] of rows) {
   const ratio = after[key] / before[key];
   const ok = ratio <= target;
   if (!ok) missed++;
-  console.log(`  ${label.padEnd(46)} ${before[key].toFixed(2).padStart(8)} ms → ${after[key].toFixed(2).padStart(8)} ms  ${ratio.toFixed(2)}× (target ≤ ${target}×) ${ok ? 'PASS' : 'MISS'}`);
+  console.log(
+    `  ${label.padEnd(46)} ${before[key].toFixed(2).padStart(8)} ms → ${after[key].toFixed(2).padStart(8)} ms  ${ratio.toFixed(2)}× (target ≤ ${target}×) ${ok ? 'PASS' : 'MISS'}`,
+  );
 }
 const missRatio = after.miss / after.warmList;
 if (missRatio > 1.5) missed++;
-console.log(`  ${'unknown kind (refresh + closest matches)'.padEnd(46)} ${before.miss.toFixed(2).padStart(8)} ms → ${after.miss.toFixed(2).padStart(8)} ms  ${missRatio.toFixed(2)}× a warm list (target ≤ 1.5×) ${missRatio <= 1.5 ? 'PASS' : 'MISS'}`);
+console.log(
+  `  ${'unknown kind (refresh + closest matches)'.padEnd(46)} ${before.miss.toFixed(2).padStart(8)} ms → ${after.miss.toFixed(2).padStart(8)} ms  ${missRatio.toFixed(2)}× a warm list (target ≤ 1.5×) ${missRatio <= 1.5 ? 'PASS' : 'MISS'}`,
+);
 process.exitCode = missed ? 1 : 0;

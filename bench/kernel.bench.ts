@@ -137,10 +137,16 @@ unbundledStarts.sort((a, b) => a - b);
 const overhead = p(kzLat, 0.5) - p(bareLat, 0.5);
 const ratio = kzRate / bareRate;
 const start = p(starts, 0.5);
-console.log(`tools/call p50: kubezilla ${p(kzLat, 0.5).toFixed(3)} ms, bare SDK ${p(bareLat, 0.5).toFixed(3)} ms → overhead ${overhead.toFixed(3)} ms (target ≤ 1 ms)`);
+console.log(
+  `tools/call p50: kubezilla ${p(kzLat, 0.5).toFixed(3)} ms, bare SDK ${p(bareLat, 0.5).toFixed(3)} ms → overhead ${overhead.toFixed(3)} ms (target ≤ 1 ms)`,
+);
 console.log(`tools/call p95: kubezilla ${p(kzLat, 0.95).toFixed(3)} ms, bare SDK ${p(bareLat, 0.95).toFixed(3)} ms`);
-console.log(`throughput (${CONCURRENCY} concurrent): kubezilla ${kzRate.toFixed(0)}/s, bare SDK ${bareRate.toFixed(0)}/s → ${(ratio * 100).toFixed(0)}% (target ≥ 80%)`);
-console.log(`process start → first tools/list: median ${start.toFixed(0)} ms of 5 (target ≤ 500 ms); unbundled dist/cli.js ${p(unbundledStarts, 0.5).toFixed(0)} ms → ${(start / p(unbundledStarts, 0.5)).toFixed(2)}×`);
+console.log(
+  `throughput (${CONCURRENCY} concurrent): kubezilla ${kzRate.toFixed(0)}/s, bare SDK ${bareRate.toFixed(0)}/s → ${(ratio * 100).toFixed(0)}% (target ≥ 80%)`,
+);
+console.log(
+  `process start → first tools/list: median ${start.toFixed(0)} ms of 5 (target ≤ 500 ms); unbundled dist/cli.js ${p(unbundledStarts, 0.5).toFixed(0)} ms → ${(start / p(unbundledStarts, 0.5)).toFixed(2)}×`,
+);
 
 await kzClient.close();
 await bareClient.close();

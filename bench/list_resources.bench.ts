@@ -142,7 +142,11 @@ async function main(): Promise<void> {
   const bytesRatio = ourBytes / kubeBytes;
   const latencyRatio = median(toolTimes) / median(directTimes);
   const results = [
-    { target: `list_resources bytes ≤ 1.1× kubectl get pods (${PODS} rows)`, value: `${ourBytes} vs ${kubeBytes} B = ${bytesRatio.toFixed(3)}×`, ok: bytesRatio <= 1.1 },
+    {
+      target: `list_resources bytes ≤ 1.1× kubectl get pods (${PODS} rows)`,
+      value: `${ourBytes} vs ${kubeBytes} B = ${bytesRatio.toFixed(3)}×`,
+      ok: bytesRatio <= 1.1,
+    },
     {
       target: 'list_resources latency ≤ 1.2× direct client-node list (p50)',
       value: `${median(toolTimes).toFixed(1)} vs ${median(directTimes).toFixed(1)} ms = ${latencyRatio.toFixed(3)}× (kubectl get: ${median(kubectlTimes).toFixed(0)} ms)`,
@@ -157,7 +161,9 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.target}: ${r.value}`);
   console.log(`info  server instructions (sent once, at initialize): ${instructionsBytes} B; with tools/list ${listBytes + instructionsBytes} B`);
   console.log(`info  same page as JSON over the provider's kept-alive connection: p50 ${median(rawTimes).toFixed(1)} ms (no table, no MCP)`);
-  console.log(`info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`);
+  console.log(
+    `info  default 48 KB budget: ${Buffer.byteLength(cut)} B, ${cut.split('\n\n')[0]!.split('\n').length - 1} rows, then: ${cut.split('\n').at(-1)!.slice(0, 100)}...`,
+  );
   console.log(`info  tools: ${tools.map((t) => `${t.name} ${Buffer.byteLength(JSON.stringify(t))}`).join(', ')}`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);
 }

@@ -52,7 +52,10 @@ async function main(): Promise<void> {
   if (infoPath) {
     const info = clusterInfo(infoPath);
     if (!info.contexts.ssh) throw new Error('this cluster has no SSH context');
-    provider = new ClusterProvider({ kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: info.kubeconfig }, home: dir }), tunnels: new TunnelRegistry({ agentSocket: '' }) });
+    provider = new ClusterProvider({
+      kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: info.kubeconfig }, home: dir }),
+      tunnels: new TunnelRegistry({ agentSocket: '' }),
+    });
     direct = info.contexts.admin;
     tunnelled = info.contexts.ssh;
     path = '/api/v1/namespaces/default';
@@ -77,7 +80,19 @@ async function main(): Promise<void> {
             cluster: {
               server: `https://kube.test:${api.port}`,
               'certificate-authority-data': ca,
-              extensions: [{ name: 'kubezilla.dev/ssh-tunnel', extension: { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: api.url } }],
+              extensions: [
+                {
+                  name: 'kubezilla.dev/ssh-tunnel',
+                  extension: {
+                    host: '127.0.0.1',
+                    port: sshd.port,
+                    user: sshd.user,
+                    identityFile: sshd.identityFile,
+                    knownHostsFile: sshd.knownHostsFile,
+                    remoteServer: api.url,
+                  },
+                },
+              ],
             },
           },
         ],
@@ -89,7 +104,10 @@ async function main(): Promise<void> {
         'current-context': 'direct',
       }),
     );
-    provider = new ClusterProvider({ kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: kubeconfig }, home: dir }), tunnels: new TunnelRegistry({ agentSocket: '' }) });
+    provider = new ClusterProvider({
+      kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: kubeconfig }, home: dir }),
+      tunnels: new TunnelRegistry({ agentSocket: '' }),
+    });
     direct = 'direct';
     tunnelled = 'ssh';
     path = '/api/v1/namespaces';

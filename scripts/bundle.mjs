@@ -40,7 +40,9 @@ try {
     target: 'node20',
     external: ['@kubernetes/client-node', 'ssh2'],
     // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __kzCreateRequire } from 'node:module';\nconst require = __kzCreateRequire(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __kzCreateRequire } from 'node:module';\nconst require = __kzCreateRequire(import.meta.url);",
+    },
     sourcemap: 'linked',
     logLevel: 'warning',
   });

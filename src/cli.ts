@@ -88,8 +88,11 @@ function configDir(values: Values): string {
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
     if (err instanceof KubezillaError) throw err; // already names the directory and the fix
-    throw new KubezillaError('CONFIG_DIR_UNUSABLE', `config directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code}`,
-      'Fix its permissions or choose another with --config-dir.');
+    throw new KubezillaError(
+      'CONFIG_DIR_UNUSABLE',
+      `config directory ${dir} is not usable: ${(err as NodeJS.ErrnoException).code}`,
+      'Fix its permissions or choose another with --config-dir.',
+    );
   }
   return dir;
 }
@@ -152,7 +155,12 @@ function token(values: Values): void {
     );
   } else if (values.fingerprint) {
     const fp = tokens.fingerprint();
-    if (!fp) throw new KubezillaError('TOKEN_UNREADABLE', `no token yet in ${tokens.file}`, 'It is created when MCP is first enabled (`kubezilla-mcp serve --enable`).');
+    if (!fp)
+      throw new KubezillaError(
+        'TOKEN_UNREADABLE',
+        `no token yet in ${tokens.file}`,
+        'It is created when MCP is first enabled (`kubezilla-mcp serve --enable`).',
+      );
     process.stdout.write(`${fp}\n`);
   } else {
     process.stdout.write(`${tokens.ensure()}\n`);

@@ -125,12 +125,16 @@ export class CallScope {
     }
     const what = `${request.method.toUpperCase()} ${request.resource ?? request.path.split('?')[0]}${request.namespace ? ` in namespace ${request.namespace}` : ''}`;
     if (this.safety === 'read') {
-      this.#refuse(`${this.tool} is a read tool, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
-        'This is a fault in the tool module: report it. Use a mutation tool to make changes.');
+      this.#refuse(
+        `${this.tool} is a read tool, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
+        'This is a fault in the tool module: report it. Use a mutation tool to make changes.',
+      );
     }
     if (this.preview) {
-      this.#refuse(`${this.tool} was called as a dry run, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
-        'Call it again without dryRun/diffOnly to make the change.');
+      this.#refuse(
+        `${this.tool} was called as a dry run, so it may not change the cluster (it tried ${what} in context ${request.context}).`,
+        'Call it again without dryRun/diffOnly to make the change.',
+      );
     }
     this.#refuseReadOnly(request.context);
     await this.#confirmProtected(request.context, request.namespace ? [request.namespace] : []);
@@ -160,8 +164,10 @@ export class CallScope {
   #refuseReadOnly(context: string): void {
     const why = this.#options.targets?.readOnlyReason(context, this.#options.policy.readOnlyContexts);
     if (why) {
-      this.#refuse(`context ${context} is read-only on this server (${why}), so ${this.tool} may not change it.`,
-        'Use a read tool or a dry run, or ask the person to remove the context from the read-only list in the settings.');
+      this.#refuse(
+        `context ${context} is read-only on this server (${why}), so ${this.tool} may not change it.`,
+        'Use a read tool or a dry run, or ask the person to remove the context from the read-only list in the settings.',
+      );
     }
   }
 
@@ -219,7 +225,10 @@ export class CallScope {
   }
 
   async end(): Promise<void> {
-    for (const cleanup of this.#cleanups.splice(0).reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of this.#cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
   }
 
   /** Remembers a confirmation the handler asked for and did not get (the kernel answers with it). */

@@ -72,13 +72,19 @@ export class ConfirmationTokens {
 
 /** A digest of the binding with object keys sorted, so `{a,b}` and `{b,a}` are the same call. */
 function bindingKey(binding: ConfirmationBinding): string {
-  return createHash('sha256').update(JSON.stringify([binding.session, binding.tool, sorted(binding.args)])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([binding.session, binding.tool, sorted(binding.args)]))
+    .digest('hex');
 }
 
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

@@ -8,13 +8,7 @@
  * changes.
  */
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import type {
-  ContentBlock,
-  CreateMessageRequestParams,
-  CreateMessageResult,
-  ElicitRequestFormParams,
-  LoggingLevel,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ContentBlock, CreateMessageRequestParams, CreateMessageResult, ElicitRequestFormParams, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -78,9 +72,7 @@ export interface ToolContext {
   sessionId: string | undefined;
 }
 
-export type ElicitAnswer =
-  | { action: 'accept'; content?: Record<string, unknown> }
-  | { action: 'decline' | 'cancel' | 'unsupported' };
+export type ElicitAnswer = { action: 'accept'; content?: Record<string, unknown> } | { action: 'decline' | 'cancel' | 'unsupported' };
 
 /** A tool's answer. A plain string is shorthand for one text block. */
 export type ToolOutput =
@@ -176,9 +168,7 @@ export interface ResourceModule {
   complete?(variable: string, value: string): Promise<string[]> | string[];
 }
 
-export type ResourceContent =
-  | { uri: string; mimeType: string; text: string }
-  | { uri: string; mimeType: string; blob: string };
+export type ResourceContent = { uri: string; mimeType: string; text: string } | { uri: string; mimeType: string; blob: string };
 
 export type KernelModule = ToolModule<any, any> | PromptModule<any, any> | ResourceModule;
 
@@ -186,9 +176,7 @@ export type KernelModule = ToolModule<any, any> | PromptModule<any, any> | Resou
  * Identity helpers: they add nothing at run time but let TypeScript infer the handler's input
  * type from the schema and the ctx type from `needs`, which is the whole point of the contract.
  */
-export function defineTool<I extends TObject, N extends ProviderName = never>(
-  module: Omit<ToolModule<I, N>, 'kind'>,
-): ToolModule<I, N> {
+export function defineTool<I extends TObject, N extends ProviderName = never>(module: Omit<ToolModule<I, N>, 'kind'>): ToolModule<I, N> {
   return { kind: 'tool', ...module };
 }
 

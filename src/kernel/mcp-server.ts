@@ -40,7 +40,7 @@ export const SERVER_NAME = 'kubezilla-mcp';
 export const SERVER_VERSION = '0.1.0';
 
 const INSTRUCTIONS =
-  'Kubezilla drives the Kubernetes clusters in this machine\'s kubeconfigs. Start with list_contexts to see ' +
+  "Kubezilla drives the Kubernetes clusters in this machine's kubeconfigs. Start with list_contexts to see " +
   'which clusters exist. Answers are compact and budgeted: when one says it was truncated, narrow the ' +
   'request as it suggests instead of repeating it.';
 
@@ -109,12 +109,8 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
                 method: 'notifications/progress',
                 params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
               }),
-      elicit: client?.elicitation
-        ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema)
-        : undefined,
-      sample: client?.sampling
-        ? (params) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema)
-        : undefined,
+      elicit: client?.elicitation ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema) : undefined,
+      sample: client?.sampling ? (params) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema) : undefined,
       notify: async (level, data) => {
         if (minimumLevel && severity(level) < severity(minimumLevel)) return;
         await extra.sendNotification({ method: 'notifications/message', params: { level, logger: request.params.name, data } });
@@ -149,23 +145,27 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   const templated = () => [...registry.resources.values()].filter(({ module }) => UriTemplate.isTemplate(module.uri));
 
   on(ListResourcesRequestSchema, () => ({
-    resources: fixed().map(({ module }): Resource => ({
-      uri: module.uri,
-      name: module.name,
-      title: module.title,
-      description: module.description,
-      mimeType: module.mimeType,
-    })),
+    resources: fixed().map(
+      ({ module }): Resource => ({
+        uri: module.uri,
+        name: module.name,
+        title: module.title,
+        description: module.description,
+        mimeType: module.mimeType,
+      }),
+    ),
   }));
 
   on(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: templated().map(({ module }): ResourceTemplate => ({
-      uriTemplate: module.uri,
-      name: module.name,
-      title: module.title,
-      description: module.description,
-      mimeType: module.mimeType,
-    })),
+    resourceTemplates: templated().map(
+      ({ module }): ResourceTemplate => ({
+        uriTemplate: module.uri,
+        name: module.name,
+        title: module.title,
+        description: module.description,
+        mimeType: module.mimeType,
+      }),
+    ),
   }));
 
   on(ReadResourceRequestSchema, async (request) => {

@@ -114,16 +114,22 @@ export class Registry {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
-      throw new KubezillaError('MODULE_LOAD_FAILED', `cannot read tool directory ${dir}: ${(err as NodeJS.ErrnoException).code}`,
-        'Check the --tools-dir path or the toolDirs setting.');
+      throw new KubezillaError(
+        'MODULE_LOAD_FAILED',
+        `cannot read tool directory ${dir}: ${(err as NodeJS.ErrnoException).code}`,
+        'Check the --tools-dir path or the toolDirs setting.',
+      );
     }
     for (const file of moduleFilesIn(dir, entries, extensions)) {
       let exported: unknown;
       try {
         exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
       } catch (err) {
-        throw new KubezillaError('MODULE_LOAD_FAILED', `${file}: import failed: ${(err as Error).message}`,
-          'Make sure the file is valid ESM JavaScript with a default export.');
+        throw new KubezillaError(
+          'MODULE_LOAD_FAILED',
+          `${file}: import failed: ${(err as Error).message}`,
+          'Make sure the file is valid ESM JavaScript with a default export.',
+        );
       }
       this.addExport(exported, file);
     }
@@ -208,8 +214,11 @@ function checkName(name: unknown, fail: (why: string) => never): asserts name is
 }
 
 function duplicate(kind: string, name: string, first: string, second: string): never {
-  throw new KubezillaError('MODULE_DUPLICATE', `${kind} "${name}" is defined twice: in ${first} and in ${second}`,
-    `Rename one of them (${basename(second)} was loaded last).`);
+  throw new KubezillaError(
+    'MODULE_DUPLICATE',
+    `${kind} "${name}" is defined twice: in ${first} and in ${second}`,
+    `Rename one of them (${basename(second)} was loaded last).`,
+  );
 }
 
 /** Inputs get the default string bound (compileInputSchema); output schemas are compiled as written. */

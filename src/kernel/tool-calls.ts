@@ -28,7 +28,15 @@ import { annotationsFor } from './annotations.js';
 import { CallScope, type ClusterTargets } from './call-scope.js';
 import { ConfirmationTokens, type ConfirmationBinding } from './confirmations.js';
 import {
-  CallRefused, declinedBy, NeedsConfirmation, requireConfirmation, ToolError, type ElicitAnswer, type ToolContext, type ToolModule, type ToolOutput,
+  CallRefused,
+  declinedBy,
+  NeedsConfirmation,
+  requireConfirmation,
+  ToolError,
+  type ElicitAnswer,
+  type ToolContext,
+  type ToolModule,
+  type ToolOutput,
 } from './contract.js';
 import type { Logger } from './logger.js';
 import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
@@ -119,9 +127,7 @@ export class ToolCalls {
   /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
   list(): Tool[] {
     const policy = this.policy();
-    return [...this.registry.tools.values()]
-      .filter(({ module }) => isToolEnabled(module, policy))
-      .map(({ module }) => this.#listed.get(module.name)!);
+    return [...this.registry.tools.values()].filter(({ module }) => isToolEnabled(module, policy)).map(({ module }) => this.#listed.get(module.name)!);
   }
 
   async call(name: string, args: Record<string, unknown> | undefined, env: CallEnvironment): Promise<CallToolResult> {
@@ -210,8 +216,10 @@ export class ToolCalls {
       if (token !== undefined && !env.elicit) {
         const redeemed = this.#tokens.redeem(token, bindingOf(state, env));
         if ('problem' in redeemed) {
-          throw new CallRefused(`${module.name} was not run: ${redeemed.problem}.`,
-            `Call ${module.name} without "confirm"; when it needs the person's yes, its refusal says so and gives the token to use.`);
+          throw new CallRefused(
+            `${module.name} was not run: ${redeemed.problem}.`,
+            `Call ${module.name} without "confirm"; when it needs the person's yes, its refusal says so and gives the token to use.`,
+          );
         }
         approved = redeemed.questions;
       }
@@ -269,13 +277,17 @@ export class ToolCalls {
       elicit,
       sample: async (request) => {
         if (!env.sample) {
-          throw new ToolError(`${module.name} needs the client to offer sampling (an LLM completion), and this client does not.`,
-            'Use a client that declares the sampling capability.');
+          throw new ToolError(
+            `${module.name} needs the client to offer sampling (an LLM completion), and this client does not.`,
+            'Use a client that declares the sampling capability.',
+          );
         }
         return env.sample(request);
       },
       notify: env.notify ?? (async () => undefined),
-      progress: env.sendProgress ? (progress, total, message) => env.sendProgress!(progress, total, message && scope.scrubSecrets(message)) : async () => undefined,
+      progress: env.sendProgress
+        ? (progress, total, message) => env.sendProgress!(progress, total, message && scope.scrubSecrets(message))
+        : async () => undefined,
     };
     try {
       const output = await scope.run(() => module.run(input as never, Object.assign(ctx, this.providersFor(module)) as never));
@@ -349,7 +361,10 @@ function toResult(output: ToolOutput, module: ToolModule, budget: number): CallT
 export function enforceBudget(text: string, budget: number): string {
   const bytes = Buffer.byteLength(text);
   if (bytes <= budget) return text;
-  const head = Buffer.from(text).subarray(0, budget).toString('utf8').replace(/\uFFFD$/, '');
+  const head = Buffer.from(text)
+    .subarray(0, budget)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   const cut = head.lastIndexOf('\n') > budget / 2 ? head.slice(0, head.lastIndexOf('\n')) : head;
   const kept = Buffer.byteLength(cut);
   return (

@@ -80,7 +80,14 @@ export function withStringBounds(schema: unknown, max: number): unknown {
   const type = copy.type;
   const is = (t: string) => type === t || (Array.isArray(type) && type.includes(t));
   if (is('string') && copy.maxLength === undefined) copy.maxLength = max;
-  if (is('string') && typeof copy.minLength === 'number' && copy.minLength >= 1 && copy.pattern === undefined && copy.enum === undefined && copy.const === undefined) {
+  if (
+    is('string') &&
+    typeof copy.minLength === 'number' &&
+    copy.minLength >= 1 &&
+    copy.pattern === undefined &&
+    copy.enum === undefined &&
+    copy.const === undefined
+  ) {
     copy.pattern = NOT_BLANK;
   }
   if (is('integer')) {
@@ -108,8 +115,10 @@ export function argumentProblem(args: unknown): string | undefined {
     if (typeof value === 'string') {
       const at = value.search(LONE_SURROGATE);
       if (at !== -1) {
-        return `${field(path)} contains a lone UTF-16 surrogate (\\u${value.charCodeAt(at).toString(16).toUpperCase()} at character ${at}), ` +
-          'which is not valid Unicode text; send the text as valid UTF-8/UTF-16 (every surrogate with its pair)';
+        return (
+          `${field(path)} contains a lone UTF-16 surrogate (\\u${value.charCodeAt(at).toString(16).toUpperCase()} at character ${at}), ` +
+          'which is not valid Unicode text; send the text as valid UTF-8/UTF-16 (every surrogate with its pair)'
+        );
       }
       continue;
     }

@@ -23,7 +23,11 @@ export default definePrompt({
   }),
   needs: ['clusters'],
   async complete(argument, value, { arguments: chosen, signal, clusters }) {
-    if (argument === 'context') return clusters.listContexts().contexts.map((c) => c.name).filter((name) => name.startsWith(value));
+    if (argument === 'context')
+      return clusters
+        .listContexts()
+        .contexts.map((c) => c.name)
+        .filter((name) => name.startsWith(value));
     const handle = await clusters.get(chosen.context || undefined);
     const names = async (kindText: string, namespace?: string) => {
       const kind = await handle.resolveKind(kindText, signal);

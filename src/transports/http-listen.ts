@@ -27,10 +27,16 @@ export async function listenOn(http: HttpServer, bind: string, port: number, wha
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw code === 'EADDRINUSE'
-      ? new KubezillaError('PORT_IN_USE', `${what.name} port ${port} on ${bind} is already in use`,
-          `Stop the other process (another kubezilla-mcp?) or choose another port (${what.portFlag}).`)
-      : new KubezillaError('LISTEN_FAILED', `cannot start the ${what.name} on ${bind}:${port}: ${code ?? (err as Error).message}`,
-          'Check the bind address and port.');
+      ? new KubezillaError(
+          'PORT_IN_USE',
+          `${what.name} port ${port} on ${bind} is already in use`,
+          `Stop the other process (another kubezilla-mcp?) or choose another port (${what.portFlag}).`,
+        )
+      : new KubezillaError(
+          'LISTEN_FAILED',
+          `cannot start the ${what.name} on ${bind}:${port}: ${code ?? (err as Error).message}`,
+          'Check the bind address and port.',
+        );
   }
   return (http.address() as AddressInfo).port;
 }

@@ -52,8 +52,11 @@ export class McpListener {
   async start({ bind, port, allowNonLoopback }: ListenOptions): Promise<ListenerStatus> {
     if (this.#http) await this.stop();
     if (!isLoopbackAddress(bind) && !allowNonLoopback) {
-      const error = new KubezillaError('BIND_REFUSED', `refusing to listen on ${bind}: it is not a loopback address`,
-        'Pass --allow-non-loopback (or set mcp.allowNonLoopback) if you really want to expose the server to the network.');
+      const error = new KubezillaError(
+        'BIND_REFUSED',
+        `refusing to listen on ${bind}: it is not a loopback address`,
+        'Pass --allow-non-loopback (or set mcp.allowNonLoopback) if you really want to expose the server to the network.',
+      );
       this.#status = { state: 'error', error: error.toLine() };
       throw error;
     }

@@ -57,7 +57,10 @@ export class SessionRegistry {
     this.#sessions.set(id, session);
     const excess = this.#sessions.size - this.maxSessions();
     if (excess <= 0) return;
-    const oldest = [...this.#sessions.entries()].filter(([other]) => other !== id).sort(([, a], [, b]) => a.lastSeen - b.lastSeen).slice(0, excess);
+    const oldest = [...this.#sessions.entries()]
+      .filter(([other]) => other !== id)
+      .sort(([, a], [, b]) => a.lastSeen - b.lastSeen)
+      .slice(0, excess);
     for (const [evicted] of oldest) {
       this.#evicted.add(evicted);
       if (this.#evicted.size > EVICTED_MEMORY) this.#evicted.delete(this.#evicted.values().next().value!);
@@ -115,7 +118,9 @@ export function createMcpApp({ kernel, sessions, log, allowedHosts, maxBodyBytes
     if (sessionId) {
       const session = sessions.get(sessionId);
       if (!session) {
-        const why = sessions.wasEvicted(sessionId) ? 'it was closed to make room: the server keeps a limited number of sessions open' : 'it ended or the server restarted';
+        const why = sessions.wasEvicted(sessionId)
+          ? 'it was closed to make room: the server keeps a limited number of sessions open'
+          : 'it ended or the server restarted';
         return reject(ctx, 404, `Session not found: ${why}; initialize a new session`, -32001);
       }
       transport = session.transport;

@@ -11,10 +11,7 @@ import { bracketed, isLoopbackAddress } from '../transports/guards.js';
 import { listenOn } from '../transports/http-listen.js';
 import { createSettingsApp, newCsrfToken, type SettingsControl } from './app.js';
 
-export type SettingsPageStatus =
-  | { state: 'stopped' }
-  | { state: 'running'; url: string; bind: string; port: number }
-  | { state: 'error'; error: string };
+export type SettingsPageStatus = { state: 'stopped' } | { state: 'running'; url: string; bind: string; port: number } | { state: 'error'; error: string };
 
 export interface SettingsPageAddress {
   bind?: string | undefined;
@@ -46,8 +43,13 @@ export class SettingsPage {
       throw error;
     };
     if (!isLoopbackAddress(bind)) {
-      fail(new KubezillaError('BIND_REFUSED', `refusing to serve the settings page on ${bind}: it is not a loopback address`,
-        'The page can enable MCP and reveal the token; use 127.0.0.1, ::1 or localhost.'));
+      fail(
+        new KubezillaError(
+          'BIND_REFUSED',
+          `refusing to serve the settings page on ${bind}: it is not a loopback address`,
+          'The page can enable MCP and reveal the token; use 127.0.0.1, ::1 or localhost.',
+        ),
+      );
     }
     const app = createSettingsApp({ control: this.control, log: this.log, csrfToken: this.#csrfToken });
     const http = createServer(app.callback());

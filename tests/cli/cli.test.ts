@@ -139,9 +139,7 @@ describe('kubezilla-mcp CLI', () => {
     const viaBastion = await client.callTool({ name: 'list_namespaces', arguments: { context: cluster.contexts.ssh! } });
     expect(textOf(viaBastion)).toMatch(/^NAME\s+STATUS\s+AGE\n(.*\n)*kube-system\s+Active/);
     const result = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,tier in (a, b),!canary' } });
-    expect(textOf(result)).toBe(
-      'Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary',
-    );
+    expect(textOf(result)).toBe('Matches objects whose labels satisfy all of:\n- app equals "web"\n- tier is one of: a, b\n- has no label canary');
     const bad = await client.callTool({ name: 'selector_explain', arguments: { selector: 'app=web,=x' } });
     expect(bad.isError).toBe(true);
     expect(textOf(bad)).toMatch(/requirement 2 \("=x"\) is not valid selector syntax/);

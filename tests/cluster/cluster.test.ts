@@ -146,26 +146,53 @@ describe('the local test cluster', () => {
     };
     const clusterName = kc.contexts.find((c) => c.name === info.contexts.ssh)?.context.cluster;
     const ext = kc.clusters.find((c) => c.name === clusterName)?.cluster.extensions?.find((e) => e.name === 'kubezilla.dev/ssh-tunnel');
-    expect(ext?.extension).toMatchObject({ host: ssh.host, port: ssh.port, user: ssh.user, identityFile: ssh.identityFile, knownHostsFile: ssh.knownHostsFile });
+    expect(ext?.extension).toMatchObject({
+      host: ssh.host,
+      port: ssh.port,
+      user: ssh.user,
+      identityFile: ssh.identityFile,
+      knownHostsFile: ssh.knownHostsFile,
+    });
 
     const fwd = await freePort();
-    const child: ChildProcess = spawn(info.tools.ssh, [
-      '-F', '/dev/null', '-N', '-p', String(ssh.port), '-i', ssh.identityFile,
-      '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${ssh.knownHostsFile}`, '-o', 'ExitOnForwardFailure=yes',
-      '-L', `127.0.0.1:${fwd}:${ssh.targetHost}:${ssh.targetPort}`, `${ssh.user}@${ssh.host}`,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawn(
+      info.tools.ssh,
+      [
+        '-F',
+        '/dev/null',
+        '-N',
+        '-p',
+        String(ssh.port),
+        '-i',
+        ssh.identityFile,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${ssh.knownHostsFile}`,
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-L',
+        `127.0.0.1:${fwd}:${ssh.targetHost}:${ssh.targetPort}`,
+        `${ssh.user}@${ssh.host}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let sshErr = '';
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (sshErr += c));
     try {
-      await eventually(`the ssh forward on 127.0.0.1:${fwd}`, async () => {
-        if (child.exitCode !== null) throw new Error(`ssh exited ${child.exitCode}: ${sshErr}`);
-        return tcpOpen(fwd);
-      }, 20_000);
-      const out = await ok(
-        ['get', 'ns', '--server', `https://127.0.0.1:${fwd}`, '--tls-server-name', api.tlsServerName],
-        { context: info.contexts.ssh! },
+      await eventually(
+        `the ssh forward on 127.0.0.1:${fwd}`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`ssh exited ${child.exitCode}: ${sshErr}`);
+          return tcpOpen(fwd);
+        },
+        20_000,
       );
+      const out = await ok(['get', 'ns', '--server', `https://127.0.0.1:${fwd}`, '--tls-server-name', api.tlsServerName], { context: info.contexts.ssh! });
       expect(out).toMatch(/^default\s+Active/m);
     } finally {
       child.kill('SIGTERM');
@@ -195,40 +222,56 @@ describe('the local test cluster', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: ns }, data: { a: '1' } },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec', namespace: ns }, stringData: { token: 's3cr3t' } },
       {
-        apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: ns },
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db', namespace: ns },
         spec: {
-          replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } },
+          replicas: 2,
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
           template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] } },
         },
       },
       {
-        apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: ns },
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'agent', namespace: ns },
         spec: {
           selector: { matchLabels: { app: 'agent' } },
           template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'registry.k8s.io/pause:3.10' }] } },
         },
       },
       {
-        apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once', namespace: ns },
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'once', namespace: ns },
         spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'once', image: 'registry.k8s.io/pause:3.10' }] } } },
       },
       {
-        apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick', namespace: ns },
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'tick', namespace: ns },
         spec: {
           schedule: '*/5 * * * *',
           jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'tick', image: 'registry.k8s.io/pause:3.10' }] } } } },
         },
       },
       {
-        apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
         metadata: { name: `widgets.${ns}.kubezilla.dev` },
         spec: {
-          group: `${ns}.kubezilla.dev`, scope: 'Namespaced',
+          group: `${ns}.kubezilla.dev`,
+          scope: 'Namespaced',
           names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: [] },
-          versions: [{
-            name: 'v1', served: true, storage: true,
-            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
-          }],
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+            },
+          ],
         },
       },
     ];

@@ -16,9 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { APISERVER_TLS_NAME, createPki, type Pki } from './pki.js';
-import {
-  type Daemon, freePorts, httpsGet, isOurs, sleep, startDaemon, stopDaemon, tail, tcpOpen, waitFor,
-} from './proc.js';
+import { type Daemon, freePorts, httpsGet, isOurs, sleep, startDaemon, stopDaemon, tail, tcpOpen, waitFor } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public shape
@@ -171,16 +169,11 @@ export function runTool(
 }
 
 /** kubectl against the test kubeconfig; `context` defaults to the admin context. */
-export function kubectl(
-  info: ClusterInfo,
-  args: string[],
-  opts: { context?: string; input?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return runTool(
-    info.tools.kubectl,
-    ['--kubeconfig', info.kubeconfig, '--context', opts.context ?? info.contexts.admin, ...args],
-    { input: opts.input, timeoutMs: opts.timeoutMs },
-  );
+export function kubectl(info: ClusterInfo, args: string[], opts: { context?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return runTool(info.tools.kubectl, ['--kubeconfig', info.kubeconfig, '--context', opts.context ?? info.contexts.admin, ...args], {
+    input: opts.input,
+    timeoutMs: opts.timeoutMs,
+  });
 }
 
 /** Environment that gives each helm major its own config/cache/data homes inside the state directory. */
@@ -195,12 +188,7 @@ export function helmEnv(info: ClusterInfo, major: 3 | 4): NodeJS.ProcessEnv {
 }
 
 /** helm 3 or helm 4 against the test kubeconfig; `context` defaults to the admin context. */
-export function helm(
-  info: ClusterInfo,
-  major: 3 | 4,
-  args: string[],
-  opts: { context?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
+export function helm(info: ClusterInfo, major: 3 | 4, args: string[], opts: { context?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return runTool(
     major === 3 ? info.tools.helm3 : info.tools.helm4,
     [...args, '--kubeconfig', info.kubeconfig, '--kube-context', opts.context ?? info.contexts.admin],
@@ -227,8 +215,14 @@ function runScript(script: string): Promise<string> {
     child.on('error', (e) => reject(new HarnessError(`cannot run bash ${script}: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) return resolvePromise(out);
-      const why = err.trim().split('\n').filter((l) => l.startsWith(script.replace('.sh', '') + ':')).pop()
-        ?? err.trim().split('\n').pop() ?? '';
+      const why =
+        err
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith(script.replace('.sh', '') + ':'))
+          .pop() ??
+        err.trim().split('\n').pop() ??
+        '';
       reject(new HarnessError(`tests/cluster/${script} failed (exit ${code}): ${why}`));
     });
   });
@@ -251,7 +245,10 @@ export async function ensureTools(): Promise<ClusterInfo['tools']> {
   if (!(env.KUBEZILLA_HELM3 && env.KUBEZILLA_HELM4 && env.KUBEZILLA_KUBECTL)) {
     const out = await runScript('fetch-tools.sh');
     found = Object.fromEntries(
-      out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      out
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
   }
   const tools = {
@@ -398,9 +395,11 @@ export async function up(): Promise<ClusterInfo> {
       return clusterInfo(defaultInfoPath());
     }
     if (existing) {
-      say(current
-        ? 'the previous cluster is broken or half-stopped; stopping what is left of it and starting over'
-        : 'the running cluster was made by another harness revision or other binaries; replacing it');
+      say(
+        current
+          ? 'the previous cluster is broken or half-stopped; stopping what is left of it and starting over'
+          : 'the running cluster was made by another harness revision or other binaries; replacing it',
+      );
       await stopAll(existing);
     }
     await rm(stateDir(), { recursive: true, force: true });
@@ -449,9 +448,7 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
   for (const d of [dir, logs, join(dir, 'pki'), join(dir, 'ssh'), join(dir, 'etcd'), join(dir, 'pod-logs'), join(dir, 'charts-repo')]) {
     await mkdir(d, { recursive: true, mode: 0o700 });
   }
-  const [etcdClient, etcdPeer, apiPort, kwokPort, sshPort, chartPort] = (await freePorts(6)) as [
-    number, number, number, number, number, number,
-  ];
+  const [etcdClient, etcdPeer, apiPort, kwokPort, sshPort, chartPort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const ports = { etcdClient, etcdPeer, apiserver: apiPort, kwok: kwokPort, ssh: sshPort, charts: chartPort };
   const state: State = { version: 1, rev: HARNESS_REV, createdAt: new Date().toISOString(), binDir, daemons: [], ports };
   const saveState = () => writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
@@ -470,23 +467,36 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
 
     say(`starting etcd on 127.0.0.1:${etcdClient}`);
     const etcd = await launch('etcd', bin('etcd'), [
-      '--name=kz', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      '--name=kz',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
       `--initial-cluster=kz=http://127.0.0.1:${etcdPeer}`,
-      '--auto-compaction-retention=1', '--quota-backend-bytes=4294967296', '--unsafe-no-fsync', '--log-level=warn',
+      '--auto-compaction-retention=1',
+      '--quota-backend-bytes=4294967296',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
     ]);
-    await waitFor('etcd to be healthy', async () => {
-      const res = await fetch(`http://127.0.0.1:${etcdClient}/health`);
-      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-    }, { timeoutMs: 60_000, daemon: etcd });
+    await waitFor(
+      'etcd to be healthy',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${etcdClient}/health`);
+        return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+      },
+      { timeoutMs: 60_000, daemon: etcd },
+    );
 
     say(`starting kube-apiserver on ${server}`);
     const apiserver = await launch('kube-apiserver', bin('kube-apiserver'), [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, '--advertise-address=127.0.0.1',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      '--advertise-address=127.0.0.1',
       '--endpoint-reconciler-type=none',
-      `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
+      `--tls-cert-file=${pki.apiserver.cert}`,
+      `--tls-private-key-file=${pki.apiserver.key}`,
       `--client-ca-file=${pki.ca.cert}`,
       `--service-account-key-file=${pki.serviceAccountPub}`,
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
@@ -503,10 +513,14 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       '--event-ttl=168h',
       '--v=1',
     ]);
-    await waitFor('kube-apiserver to be ready (/readyz)', async () => {
-      const res = await httpsGet(`${server}/readyz`, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
-      return res.status === 200;
-    }, { timeoutMs: 120_000, intervalMs: 500, daemon: apiserver });
+    await waitFor(
+      'kube-apiserver to be ready (/readyz)',
+      async () => {
+        const res = await httpsGet(`${server}/readyz`, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+        return res.status === 200;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, daemon: apiserver },
+    );
 
     const kcmConfig = join(dir, 'controller-manager.kubeconfig');
     const schedConfig = join(dir, 'scheduler.kubeconfig');
@@ -517,16 +531,26 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
 
     say('starting kube-controller-manager, kube-scheduler and kwok');
     const kcm = await launch('kube-controller-manager', bin('kube-controller-manager'), [
-      `--kubeconfig=${kcmConfig}`, '--secure-port=0', '--leader-elect=false',
+      `--kubeconfig=${kcmConfig}`,
+      '--secure-port=0',
+      '--leader-elect=false',
       '--use-service-account-credentials=true',
-      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca.cert}`,
-      `--cluster-signing-cert-file=${pki.ca.cert}`, `--cluster-signing-key-file=${pki.ca.key}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.ca.cert}`,
+      `--cluster-signing-cert-file=${pki.ca.cert}`,
+      `--cluster-signing-key-file=${pki.ca.key}`,
       '--service-cluster-ip-range=10.96.0.0/16',
-      '--kube-api-qps=200', '--kube-api-burst=400', '--v=1',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--v=1',
     ]);
     const scheduler = await launch('kube-scheduler', bin('kube-scheduler'), [
-      `--kubeconfig=${schedConfig}`, '--secure-port=0', '--leader-elect=false',
-      '--kube-api-qps=200', '--kube-api-burst=400', '--v=1',
+      `--kubeconfig=${schedConfig}`,
+      '--secure-port=0',
+      '--leader-elect=false',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--v=1',
     ]);
 
     // KWOK: default node and pod stages (nodes Ready with leases; pods Running; Job pods complete), and
@@ -540,18 +564,25 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     await writeFile(podLog, criLines(podLogLines, now));
     await writeFile(previousLog, criLines(['kz-fake-log previous container line 1', 'kz-fake-log previous container line 2'], now - 60_000));
     const kwokYaml = join(dir, 'kwok.yaml');
-    await writeFile(kwokYaml, toYaml({
-      kind: 'ClusterLogs',
-      apiVersion: 'kwok.x-k8s.io/v1alpha1',
-      metadata: { name: 'kz-all-containers' },
-      spec: { logs: [{ logsFile: podLog, previousLogsFile: previousLog, follow: true }] },
-    }));
+    await writeFile(
+      kwokYaml,
+      toYaml({
+        kind: 'ClusterLogs',
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        metadata: { name: 'kz-all-containers' },
+        spec: { logs: [{ logsFile: podLog, previousLogsFile: previousLog, follow: true }] },
+      }),
+    );
     const kwok = await launch('kwok', bin('kwok'), [
-      `--kubeconfig=${kwokConfig}`, `--config=${kwokYaml}`,
+      `--kubeconfig=${kwokConfig}`,
+      `--config=${kwokYaml}`,
       '--manage-all-nodes=true',
-      '--node-ip=127.0.0.1', '--node-name=localhost', `--node-port=${kwokPort}`,
+      '--node-ip=127.0.0.1',
+      '--node-name=localhost',
+      `--node-port=${kwokPort}`,
       `--server-address=127.0.0.1:${kwokPort}`,
-      `--tls-cert-file=${pki.kwok.cert}`, `--tls-private-key-file=${pki.kwok.key}`,
+      `--tls-cert-file=${pki.kwok.cert}`,
+      `--tls-private-key-file=${pki.kwok.key}`,
       '--node-lease-duration-seconds=40',
     ]);
 
@@ -562,40 +593,46 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     const identityFile = join(sshDir, 'id_ed25519');
     const knownHostsFile = join(sshDir, 'known_hosts');
     const ca = await b64(pki.ca.cert);
-    await writeFile(kubeconfig, toYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        { name: 'kz-local', cluster: { server, 'certificate-authority-data': ca } },
-        {
-          name: 'kz-local-via-ssh',
-          cluster: {
-            server,
-            'certificate-authority-data': ca,
-            'tls-server-name': APISERVER_TLS_NAME,
-            extensions: [{
-              name: SSH_TUNNEL_EXTENSION,
-              extension: { host: '127.0.0.1', port: sshPort, user, identityFile, knownHostsFile },
-            }],
+    await writeFile(
+      kubeconfig,
+      toYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          { name: 'kz-local', cluster: { server, 'certificate-authority-data': ca } },
+          {
+            name: 'kz-local-via-ssh',
+            cluster: {
+              server,
+              'certificate-authority-data': ca,
+              'tls-server-name': APISERVER_TLS_NAME,
+              extensions: [
+                {
+                  name: SSH_TUNNEL_EXTENSION,
+                  extension: { host: '127.0.0.1', port: sshPort, user, identityFile, knownHostsFile },
+                },
+              ],
+            },
           },
-        },
-      ],
-      users: [
-        { name: 'kz-admin', user: { 'client-certificate-data': await b64(pki.admin.cert), 'client-key-data': await b64(pki.admin.key) } },
-        {
-          name: 'kz-restricted',
-          user: { 'client-certificate-data': await b64(pki.restricted.cert), 'client-key-data': await b64(pki.restricted.key) },
-        },
-      ],
-      contexts: [
-        { name: CONTEXTS.admin, context: { cluster: 'kz-local', user: 'kz-admin', namespace: 'default' } },
-        { name: CONTEXTS.restricted, context: { cluster: 'kz-local', user: 'kz-restricted', namespace: RESTRICTED_NAMESPACE } },
-        { name: CONTEXTS.ssh, context: { cluster: 'kz-local-via-ssh', user: 'kz-admin', namespace: 'default' } },
-      ],
-      'current-context': CONTEXTS.admin,
-    }), { mode: 0o600 });
+        ],
+        users: [
+          { name: 'kz-admin', user: { 'client-certificate-data': await b64(pki.admin.cert), 'client-key-data': await b64(pki.admin.key) } },
+          {
+            name: 'kz-restricted',
+            user: { 'client-certificate-data': await b64(pki.restricted.cert), 'client-key-data': await b64(pki.restricted.key) },
+          },
+        ],
+        contexts: [
+          { name: CONTEXTS.admin, context: { cluster: 'kz-local', user: 'kz-admin', namespace: 'default' } },
+          { name: CONTEXTS.restricted, context: { cluster: 'kz-local', user: 'kz-restricted', namespace: RESTRICTED_NAMESPACE } },
+          { name: CONTEXTS.ssh, context: { cluster: 'kz-local-via-ssh', user: 'kz-admin', namespace: 'default' } },
+        ],
+        'current-context': CONTEXTS.admin,
+      }),
+      { mode: 0o600 },
+    );
 
-    say('creating fake nodes, the restricted user\'s namespace and RBAC');
+    say("creating fake nodes, the restricted user's namespace and RBAC");
     const adminRun = (args: string[], input?: string) =>
       runTool(tools.kubectl, ['--kubeconfig', kubeconfig, '--context', CONTEXTS.admin, ...args], { input, timeoutMs: 60_000 });
     const applied = await adminRun(['apply', '-f', '-'], bootstrapManifests());
@@ -607,32 +644,49 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       return res.status === 200 ? (JSON.parse(res.body) as T) : undefined;
     };
     type NodeList = { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
-    await waitFor('the KWOK nodes to be Ready', async () => {
-      const list = await getJson<NodeList>('/api/v1/nodes');
-      const ready = (list?.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-      return ready.length >= NODE_NAMES.length;
-    }, { timeoutMs: 60_000, daemon: kwok });
+    await waitFor(
+      'the KWOK nodes to be Ready',
+      async () => {
+        const list = await getJson<NodeList>('/api/v1/nodes');
+        const ready = (list?.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length >= NODE_NAMES.length;
+      },
+      { timeoutMs: 60_000, daemon: kwok },
+    );
     for (const ns of ['default', SYSTEM_NAMESPACE]) {
       await waitFor(`the default ServiceAccount in ${ns}`, () => getJson(`/api/v1/namespaces/${ns}/serviceaccounts/default`), {
-        timeoutMs: 60_000, daemon: kcm,
+        timeoutMs: 60_000,
+        daemon: kcm,
       });
     }
 
     // Smoke test: a pod is scheduled, runs, and its log comes back through the API server.
-    const smoke = await adminRun(['apply', '-f', '-'], toYaml({
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: 'kz-smoke', namespace: SYSTEM_NAMESPACE },
-      spec: { containers: [{ name: 'smoke', image: 'registry.k8s.io/pause:3.10' }] },
-    }));
+    const smoke = await adminRun(
+      ['apply', '-f', '-'],
+      toYaml({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'kz-smoke', namespace: SYSTEM_NAMESPACE },
+        spec: { containers: [{ name: 'smoke', image: 'registry.k8s.io/pause:3.10' }] },
+      }),
+    );
     if (smoke.code !== 0) throw new HarnessError(`could not create the smoke-test pod:\n${smoke.stderr}`);
-    await waitFor('the smoke-test pod to be Running', async () => {
-      const pod = await getJson<{ status?: { phase?: string } }>(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/kz-smoke`);
-      return pod?.status?.phase === 'Running';
-    }, { timeoutMs: 60_000, daemon: scheduler });
-    const logRes = await waitFor('the smoke-test pod log', async () => {
-      const res = await httpsGet(`${server}/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/kz-smoke/log`, tlsAdmin);
-      return res.status === 200 ? res : undefined;
-    }, { timeoutMs: 30_000, daemon: kwok });
+    await waitFor(
+      'the smoke-test pod to be Running',
+      async () => {
+        const pod = await getJson<{ status?: { phase?: string } }>(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/kz-smoke`);
+        return pod?.status?.phase === 'Running';
+      },
+      { timeoutMs: 60_000, daemon: scheduler },
+    );
+    const logRes = await waitFor(
+      'the smoke-test pod log',
+      async () => {
+        const res = await httpsGet(`${server}/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/kz-smoke/log`, tlsAdmin);
+        return res.status === 200 ? res : undefined;
+      },
+      { timeoutMs: 30_000, daemon: kwok },
+    );
     if (!logRes.body.includes(podLogLines[0] ?? '')) {
       throw new HarnessError(`the smoke-test pod log does not carry the fake log lines:\n${logRes.body.slice(0, 500)}`);
     }
@@ -680,12 +734,14 @@ function bootstrapManifests(): string {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kz-restricted' }],
     },
     {
-      apiVersion: 'v1', kind: 'ConfigMap',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
       metadata: { name: 'kz-sample', namespace: RESTRICTED_NAMESPACE },
       data: { purpose: 'readable by kz-restricted' },
     },
     {
-      apiVersion: 'v1', kind: 'Secret',
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: { name: 'kz-sample', namespace: RESTRICTED_NAMESPACE },
       stringData: { password: 'not-for-kz-restricted' },
     },
@@ -696,9 +752,14 @@ function bootstrapManifests(): string {
         name,
         annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
         labels: {
-          'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux',
-          'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name,
-          'kubernetes.io/role': 'agent', 'node-role.kubernetes.io/agent': '', type: 'kwok',
+          'beta.kubernetes.io/arch': 'amd64',
+          'beta.kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/role': 'agent',
+          'node-role.kubernetes.io/agent': '',
+          type: 'kwok',
         },
       },
       status: {
@@ -733,30 +794,33 @@ export async function startSshd(
   await writeFile(o.knownHostsFile, `[127.0.0.1]:${o.port} ${hostPub}\n[localhost]:${o.port} ${hostPub}\n`);
   await chmod(o.identityFile, 0o600);
   const config = join(sshDir, 'sshd_config');
-  await writeFile(config, [
-    `Port ${o.port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey}`,
-    `PidFile ${join(sshDir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    `AllowUsers ${o.user}`,
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'PermitRootLogin prohibit-password',
-    'UsePAM no',
-    'StrictModes no',
-    'AllowTcpForwarding yes',
-    'AllowAgentForwarding no',
-    'X11Forwarding no',
-    'GatewayPorts no',
-    'PermitTunnel no',
-    'ClientAliveInterval 30',
-    'MaxStartups 100:30:200',
-    'MaxSessions 100',
-    'LogLevel VERBOSE',
-    '',
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      `Port ${o.port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(sshDir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      `AllowUsers ${o.user}`,
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      'UsePAM no',
+      'StrictModes no',
+      'AllowTcpForwarding yes',
+      'AllowAgentForwarding no',
+      'X11Forwarding no',
+      'GatewayPorts no',
+      'PermitTunnel no',
+      'ClientAliveInterval 30',
+      'MaxStartups 100:30:200',
+      'MaxSessions 100',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const check = await runTool(programs.sshd, ['-t', '-f', config]);
   if (check.code !== 0) throw new HarnessError(`sshd rejected its configuration (${config}):\n${check.stderr}`);
@@ -835,7 +899,10 @@ export async function prepareExternal(kubeconfigPath: string): Promise<{ info: C
     ssh: null,
     tools,
     charts: { repoUrl, repoName: CHART_REPO_NAME, ...built },
-    nodes: nodes.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^node\//, '')),
+    nodes: nodes.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((n) => n.replace(/^node\//, '')),
     podLogLines: [],
     stateDir: dir,
   };

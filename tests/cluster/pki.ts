@@ -68,8 +68,23 @@ async function leaf(dir: string, ca: CertPair, spec: LeafSpec): Promise<CertPair
   await writeFile(ext, lines.join('\n') + '\n');
   await openssl(['req', '-new', '-nodes', ...EC, '-keyout', key, '-out', csr, '-subj', subj]);
   await openssl([
-    'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'),
-    '-days', '3650', '-out', cert, '-extfile', ext,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '3650',
+    '-out',
+    cert,
+    '-extfile',
+    ext,
   ]);
   return { cert, key };
 }
@@ -78,23 +93,35 @@ async function leaf(dir: string, ca: CertPair, spec: LeafSpec): Promise<CertPair
 export async function createPki(dir: string): Promise<Pki> {
   const ca: CertPair = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   await openssl([
-    'req', '-x509', '-new', '-nodes', ...EC, '-keyout', ca.key, '-out', ca.cert, '-days', '3650',
-    '-subj', '/CN=kubezilla-test-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    ...EC,
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=kubezilla-test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
   const apiserver = await leaf(dir, ca, {
     name: 'apiserver',
     cn: 'kube-apiserver',
     server: true,
-    dns: [
-      APISERVER_TLS_NAME, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
-      'kubernetes.default.svc.cluster.local',
-    ],
+    dns: [APISERVER_TLS_NAME, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ips: ['127.0.0.1', '10.96.0.1'],
   });
   const apiserverKubeletClient = await leaf(dir, ca, {
-    name: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', org: 'kubeadm:cluster-admins',
+    name: 'apiserver-kubelet-client',
+    cn: 'kube-apiserver-kubelet-client',
+    org: 'kubeadm:cluster-admins',
   });
   const admin = await leaf(dir, ca, { name: 'admin', cn: 'kz-admin', org: 'system:masters' });
   const restricted = await leaf(dir, ca, { name: 'restricted', cn: 'kz-restricted' });
@@ -103,14 +130,28 @@ export async function createPki(dir: string): Promise<Pki> {
   // KWOK plays every node's kubelet: it talks to the API server with this identity and serves the
   // kubelet API (logs) with the same certificate.
   const kwok = await leaf(dir, ca, {
-    name: 'kwok', cn: 'kwok-controller', org: 'system:masters', server: true, dns: ['localhost'], ips: ['127.0.0.1'],
+    name: 'kwok',
+    cn: 'kwok-controller',
+    org: 'system:masters',
+    server: true,
+    dns: ['localhost'],
+    ips: ['127.0.0.1'],
   });
   const serviceAccountKey = join(dir, 'sa.key');
   const serviceAccountPub = join(dir, 'sa.pub');
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', serviceAccountKey]);
   await openssl(['pkey', '-in', serviceAccountKey, '-pubout', '-out', serviceAccountPub]);
   return {
-    dir, ca, apiserver, apiserverKubeletClient, admin, restricted, controllerManager, scheduler, kwok,
-    serviceAccountKey, serviceAccountPub,
+    dir,
+    ca,
+    apiserver,
+    apiserverKubeletClient,
+    admin,
+    restricted,
+    controllerManager,
+    scheduler,
+    kwok,
+    serviceAccountKey,
+    serviceAccountPub,
   };
 }

@@ -57,10 +57,54 @@ const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.constantFrom(
-    '', ' ', '\t\n', '.', '..', '/', 'a/b', 'pod/..', 'deploy/', '/x', '%', '%2e%2e', '%00', 'x\u0000y', '\u0000', '\uD800', 'a\uDFFFb', '\uDBFF\uDBFF',
-    'app=web,!tier', 'a in (b', '=', ',,', 'metadata.name=', 'status.phase!=Running,foo', 'a'.repeat(254), '-n', '--kubeconfig=/etc/passwd',
-    '${HOME}', '$(id)', '`id`', '/(a+)+$/', '/(?=x)/', '*', 'all', 'default', 'kube-system', 'Deployment.apps', 'deployments.v1.apps', 'ＤＥＦＡＵＬＴ',
-    'kind: ConfigMap\nmetadata: {name: x}', '---\n---', 'a: &a [*a]', '{', '\u202Eevil', '🙂', 'oci://', 'https://127.0.0.1:1/charts', '../../etc',
+    '',
+    ' ',
+    '\t\n',
+    '.',
+    '..',
+    '/',
+    'a/b',
+    'pod/..',
+    'deploy/',
+    '/x',
+    '%',
+    '%2e%2e',
+    '%00',
+    'x\u0000y',
+    '\u0000',
+    '\uD800',
+    'a\uDFFFb',
+    '\uDBFF\uDBFF',
+    'app=web,!tier',
+    'a in (b',
+    '=',
+    ',,',
+    'metadata.name=',
+    'status.phase!=Running,foo',
+    'a'.repeat(254),
+    '-n',
+    '--kubeconfig=/etc/passwd',
+    '${HOME}',
+    '$(id)',
+    '`id`',
+    '/(a+)+$/',
+    '/(?=x)/',
+    '*',
+    'all',
+    'default',
+    'kube-system',
+    'Deployment.apps',
+    'deployments.v1.apps',
+    'ＤＥＦＡＵＬＴ',
+    'kind: ConfigMap\nmetadata: {name: x}',
+    '---\n---',
+    'a: &a [*a]',
+    '{',
+    '\u202Eevil',
+    '🙂',
+    'oci://',
+    'https://127.0.0.1:1/charts',
+    '../../etc',
   ),
   fc.integer({ min: 1025, max: 300_000 }).map((n) => 'k'.repeat(n)),
 );
@@ -81,12 +125,15 @@ const anyJson = fc.oneof(
 
 /** A value for one property: usually of its own type (edge cases included), sometimes anything. */
 function valueFor(schema: { type?: string; enum?: unknown[] }): fc.Arbitrary<unknown> {
-  const own =
-    schema.enum ? fc.constantFrom(...schema.enum)
-      : schema.type === 'string' ? hostileString
-        : schema.type === 'integer' || schema.type === 'number' ? extremeNumber
-          : schema.type === 'boolean' ? fc.boolean()
-            : anyJson;
+  const own = schema.enum
+    ? fc.constantFrom(...schema.enum)
+    : schema.type === 'string'
+      ? hostileString
+      : schema.type === 'integer' || schema.type === 'number'
+        ? extremeNumber
+        : schema.type === 'boolean'
+          ? fc.boolean()
+          : anyJson;
   return fc.oneof({ arbitrary: own, weight: 3 }, { arbitrary: anyJson, weight: 1 });
 }
 
@@ -118,7 +165,7 @@ const show = (v: unknown) => {
 };
 
 describe(`fuzzing (seed ${SEED}, ${RUNS} runs each)`, () => {
-  it('every tool\'s arguments', { timeout: 600_000 }, async () => {
+  it("every tool's arguments", { timeout: 600_000 }, async () => {
     const cases = fc.constantFrom(...tools).chain((tool) => argumentsFor(tool).map((args) => ({ tool: tool.name, args })));
     await fc.assert(
       fc.asyncProperty(cases, async ({ tool, args }) => judge(await raw.callTool({ name: tool, arguments: args }), `${tool} ${show(args)}`)),
@@ -134,11 +181,30 @@ describe(`fuzzing (seed ${SEED}, ${RUNS} runs each)`, () => {
     );
     const body = fc.oneof(
       { arbitrary: params.map((p) => JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', ...(p === undefined ? {} : { params: p }) })), weight: 4 },
-      { arbitrary: fc.record({ jsonrpc: fc.oneof(fc.constant('2.0'), anyJson), id: fc.oneof(fc.integer(), fc.string(), anyJson), method: fc.oneof(fc.constantFrom('tools/call', 'tools/list', 'prompts/get', 'resources/read', 'completion/complete', 'logging/setLevel', 'nope'), anyJson), params: anyJson }, { requiredKeys: [] }).map((m) => JSON.stringify(m)), weight: 2 },
+      {
+        arbitrary: fc
+          .record(
+            {
+              jsonrpc: fc.oneof(fc.constant('2.0'), anyJson),
+              id: fc.oneof(fc.integer(), fc.string(), anyJson),
+              method: fc.oneof(
+                fc.constantFrom('tools/call', 'tools/list', 'prompts/get', 'resources/read', 'completion/complete', 'logging/setLevel', 'nope'),
+                anyJson,
+              ),
+              params: anyJson,
+            },
+            { requiredKeys: [] },
+          )
+          .map((m) => JSON.stringify(m)),
+        weight: 2,
+      },
       { arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)), weight: 1 },
       { arbitrary: fc.string({ unit: 'binary', maxLength: 60 }), weight: 1 },
     );
-    await fc.assert(fc.asyncProperty(body, async (text) => judge(await raw.send(text), show(text))), { seed: SEED, numRuns: RUNS, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(body, async (text) => judge(await raw.send(text), show(text))),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
   });
 
   it('left nothing at error level and no "failed unexpectedly" in the log', () => {

@@ -27,7 +27,11 @@ export async function postRaw(url: string, token: string, body: string, sessionI
   const text = await res.text();
   let message: unknown;
   if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    message = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).find((m) => m && 'id' in m);
+    message = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)))
+      .find((m) => m && 'id' in m);
   } else {
     try {
       message = text ? JSON.parse(text) : undefined;
@@ -47,9 +51,16 @@ export class RawSession {
   ) {}
 
   static async open(url: string, token: string): Promise<RawSession> {
-    const init = await postRaw(url, token, JSON.stringify({
-      jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }));
+    const init = await postRaw(
+      url,
+      token,
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    );
     if (!init.sessionId) throw new Error(`initialize failed: ${init.status} ${JSON.stringify(init.message)}`);
     await postRaw(url, token, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), init.sessionId);
     return new RawSession(url, token, init.sessionId);

@@ -71,15 +71,11 @@ describe('elicitation (ctx.elicit)', () => {
   it('passes the answer back, declines included, and says unsupported without the capability', async () => {
     const { client } = await connectClient(server.url, server.token, { elicitation: {} });
     client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' }));
-    expect(textOf(await client.callTool({ name: 'test_elicitation', arguments: { message: 'Name?' } }))).toBe(
-      'User response: action=decline, content={}',
-    );
+    expect(textOf(await client.callTool({ name: 'test_elicitation', arguments: { message: 'Name?' } }))).toBe('User response: action=decline, content={}');
     await client.close();
 
     const { client: plain } = await connectClient(server.url, server.token);
-    expect(textOf(await plain.callTool({ name: 'test_elicitation', arguments: { message: 'Name?' } }))).toBe(
-      'User response: action=unsupported, content={}',
-    );
+    expect(textOf(await plain.callTool({ name: 'test_elicitation', arguments: { message: 'Name?' } }))).toBe('User response: action=unsupported, content={}');
     await plain.close();
   });
 });
@@ -96,9 +92,7 @@ describe('content blocks', () => {
 describe('resources/subscribe (module watch())', () => {
   it('sends notifications/resources/updated while subscribed, and refuses unknown URIs', async () => {
     const { client } = await connectClient(server.url, server.token);
-    const updated = new Promise<string>((resolve) =>
-      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)),
-    );
+    const updated = new Promise<string>((resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)));
     await client.subscribeResource({ uri: 'test://watched-resource' });
     // The fixture reports a change every 3 s.
     await expect(Promise.race([updated, new Promise((r) => setTimeout(() => r('timeout'), 6_000))])).resolves.toBe('test://watched-resource');

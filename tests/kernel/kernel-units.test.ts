@@ -13,7 +13,10 @@ const policy = parseSettings({}, 'defaults').policy;
 describe('annotations', () => {
   // What a client reads, with the spec's defaults for hints that are left out.
   const effective = (safety: 'read' | 'safe-mutation' | 'destructive', openWorld?: boolean) => ({
-    readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true,
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+    openWorldHint: true,
     ...annotationsFor({ safety, openWorld }),
   });
   it('derive every hint from the safety class, sending only what differs from the defaults', () => {
@@ -35,19 +38,28 @@ describe('policy', () => {
 
 describe('shared arguments', () => {
   const tool = (name: string, properties: Record<string, { type: string; description?: string }>) => ({
-    name, inputSchema: { type: 'object' as const, properties },
+    name,
+    inputSchema: { type: 'object' as const, properties },
   });
   const context = { type: 'string', description: 'Kubeconfig context.' };
   const tools = [
     tool('a', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'A kind.' } }),
     tool('b', { context, limit: { type: 'integer', description: 'Rows per page.' }, kind: { type: 'string', description: 'Kind of thing.' } }),
-    tool('c', { context, limit: { type: 'integer', description: 'Newest N only.' }, kind: { type: 'string', description: 'A kind.' }, only: { type: 'string', description: 'Mine.' } }),
+    tool('c', {
+      context,
+      limit: { type: 'integer', description: 'Newest N only.' },
+      kind: { type: 'string', description: 'A kind.' },
+      only: { type: 'string', description: 'Mine.' },
+    }),
     tool('d', { kind: { type: 'string', description: 'Kind of thing.' } }),
   ];
   const shared = new SharedArguments(tools);
 
   it('moves a name and text that recur across tools into the instructions, most shared first', () => {
-    expect([...shared.descriptions]).toEqual([['context', 'Kubeconfig context.'], ['limit', 'Rows per page.']]);
+    expect([...shared.descriptions]).toEqual([
+      ['context', 'Kubeconfig context.'],
+      ['limit', 'Rows per page.'],
+    ]);
     expect(shared.guide).toBe('Arguments several tools share mean the same in each:\n- `context`: Kubeconfig context.\n- `limit`: Rows per page.');
   });
 
@@ -67,7 +79,10 @@ describe('shared arguments', () => {
 
 describe('validation messages', () => {
   const validate = compileSchema(
-    Type.Object({ name: Type.String(), replicas: Type.Integer({ minimum: 0 }), mode: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])) }, { additionalProperties: false }),
+    Type.Object(
+      { name: Type.String(), replicas: Type.Integer({ minimum: 0 }), mode: Type.Optional(Type.Union([Type.Literal('a'), Type.Literal('b')])) },
+      { additionalProperties: false },
+    ),
   );
   const message = (data: Record<string, unknown>) => (validate(data), formatAjvErrors(validate.errors, data));
   it('name the field, the problem and the value', () => {

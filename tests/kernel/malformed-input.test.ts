@@ -67,7 +67,9 @@ describe('tool arguments', () => {
 
   it('100,000-deep nesting is refused naming the field, not with a stack overflow', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const { status, message } = await rpc(`{"jsonrpc":"2.0","id":${raw.nextId()},"method":"tools/call","params":{"name":"list_contexts","arguments":{"probe":${deep}}}}`);
+    const { status, message } = await rpc(
+      `{"jsonrpc":"2.0","id":${raw.nextId()},"method":"tools/call","params":{"name":"list_contexts","arguments":{"probe":${deep}}}}`,
+    );
     expect(status).toBe(200);
     const text = textOf(message.result);
     expect(message.result.isError).toBe(true);
@@ -76,7 +78,10 @@ describe('tool arguments', () => {
   });
 
   it('a blank name is refused as blank', async () => {
-    for (const [tool, args] of [['get_pod_logs', { name: '   ' }], ['describe_resource', { kind: 'pod', name: '\t' }]] as const) {
+    for (const [tool, args] of [
+      ['get_pod_logs', { name: '   ' }],
+      ['describe_resource', { kind: 'pod', name: '\t' }],
+    ] as const) {
       const text = textOf((await call(tool, args)).message.result);
       expect(text, tool).toMatch(/`name` is blank/);
       expect(text).not.toMatch(/undefined|unexpectedly/);
@@ -100,7 +105,9 @@ describe('protocol requests', () => {
   });
 
   it('with arguments: null is Invalid params naming params.arguments', async () => {
-    const { message } = await rpc(JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/call', params: { name: 'list_contexts', arguments: null } }));
+    const { message } = await rpc(
+      JSON.stringify({ jsonrpc: '2.0', id: raw.nextId(), method: 'tools/call', params: { name: 'list_contexts', arguments: null } }),
+    );
     expect(message.error.code).toBe(-32602);
     expect(message.error.message).toMatch(/`params.arguments` must be an object of the tool's arguments \(got null\)/);
   });

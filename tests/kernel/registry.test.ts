@@ -33,7 +33,11 @@ describe('registry', () => {
     ['bad-schema', 'MODULE_INVALID', /bad-schema\/tool\.mjs: tool bad_schema input schema does not compile/],
     ['bad-safety', 'MODULE_INVALID', /bad-safety\/tool\.mjs: tool bad_safety has safety "dangerous"; expected one of read, safe-mutation, destructive/],
     ['missing-provider', 'MODULE_INVALID', /missing-provider\/tool\.mjs: tool needy needs provider "warp_drive", which is not registered/],
-    ['prompt-missing-provider', 'MODULE_INVALID', /prompt-missing-provider\/prompt\.mjs: prompt needy_prompt needs provider "warp_drive", which is not registered/],
+    [
+      'prompt-missing-provider',
+      'MODULE_INVALID',
+      /prompt-missing-provider\/prompt\.mjs: prompt needy_prompt needs provider "warp_drive", which is not registered/,
+    ],
     ['not-a-module', 'MODULE_INVALID', /not-a-module\/tool\.mjs: the default export is not a module object/],
     ['import-error', 'MODULE_LOAD_FAILED', /import-error\/tool\.mjs: import failed/],
   ])('refuses the %s case, naming the file and the fault', async (dir, code, message) => {
@@ -43,9 +47,7 @@ describe('registry', () => {
   });
 
   it('reports a tool directory that does not exist', async () => {
-    await expect(new Registry(known).loadDirectory('/nonexistent/kz-tools')).rejects.toThrow(
-      /cannot read tool directory \/nonexistent\/kz-tools: ENOENT/,
-    );
+    await expect(new Registry(known).loadDirectory('/nonexistent/kz-tools')).rejects.toThrow(/cannot read tool directory \/nonexistent\/kz-tools: ENOENT/);
   });
 
   it('loads the built-in tools plus extra directories', async () => {

@@ -18,7 +18,11 @@ const targets: ClusterTargets = {
 function scope(safety: SafetyClass = 'safe-mutation', options: { preview?: boolean; answer?: 'yes' | 'no' | 'token' } = {}) {
   const asked: string[] = [];
   const s = new CallScope({
-    tool: 'tool_x', safety, preview: options.preview ?? false, policy, targets,
+    tool: 'tool_x',
+    safety,
+    preview: options.preview ?? false,
+    policy,
+    targets,
     confirm: async (message) => {
       asked.push(message);
       if (options.answer === 'no') throw new CallRefused('declined');
@@ -27,8 +31,13 @@ function scope(safety: SafetyClass = 'safe-mutation', options: { preview?: boole
   });
   return { s, asked };
 }
-const write = (context: string, namespace?: string, path = `/api/v1/namespaces/${namespace}/configmaps/x`) =>
-  ({ context, method: 'PATCH', path, namespace, resource: 'configmaps' });
+const write = (context: string, namespace?: string, path = `/api/v1/namespaces/${namespace}/configmaps/x`) => ({
+  context,
+  method: 'PATCH',
+  path,
+  namespace,
+  resource: 'configmaps',
+});
 
 describe('call scope', () => {
   it('lets reads, self-reviews and server-side dry runs through in any context', async () => {
@@ -103,7 +112,11 @@ describe('confirmation tokens', () => {
 
   it('is refused, and used up, when replayed for other arguments, another tool or another session', () => {
     const tokens = new ConfirmationTokens();
-    for (const other of [{ ...binding, args: { ...binding.args, resource: 'deploy/db' } }, { ...binding, tool: 'rollout_restart' }, { ...binding, session: 's2' }]) {
+    for (const other of [
+      { ...binding, args: { ...binding.args, resource: 'deploy/db' } },
+      { ...binding, tool: 'rollout_restart' },
+      { ...binding, session: 's2' },
+    ]) {
       const token = tokens.issue(binding, ['q']);
       expect(tokens.redeem(token, other)).toMatchObject({ problem: expect.stringMatching(/issued for another call/) });
       expect(tokens.redeem(token, binding)).toMatchObject({ problem: expect.stringMatching(/already used/) });

@@ -39,7 +39,10 @@ interface ReadCall {
 
 beforeAll(async () => {
   await createNamespaces(info, ns);
-  const configMaps = Array.from({ length: 6 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: load-${i}, namespace: ${ns}}\ndata: {index: "${i}"}`);
+  const configMaps = Array.from(
+    { length: 6 },
+    (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: load-${i}, namespace: ${ns}}\ndata: {index: "${i}"}`,
+  );
   await kubectl(info, ['apply', '-f', '-'], { input: configMaps.join('\n---\n') });
   server = await startTestServer({ kubeconfigPaths: [info.kubeconfig], toolDirs: [] });
 });
@@ -61,7 +64,12 @@ it(`${SESSIONS} sessions × ${CALLS} mixed reads agree with kubectl, and leave t
     {
       name: 'list_resources',
       args: { kind: 'configmaps', namespace: ns },
-      check: (text) => expect(tableLines(text).map((l) => l.split(/\s+/)[0]).sort()).toEqual(cmNames),
+      check: (text) =>
+        expect(
+          tableLines(text)
+            .map((l) => l.split(/\s+/)[0])
+            .sort(),
+        ).toEqual(cmNames),
     },
     {
       name: 'get_resource_yaml',
@@ -69,21 +77,32 @@ it(`${SESSIONS} sessions × ${CALLS} mixed reads agree with kubectl, and leave t
       check: (text) => expect(text).toMatch(new RegExp(`index: "${index3}"`)),
     },
     { name: 'list_namespaces', args: {}, check: (text) => expect(tableLines(text).map((l) => l.split(/\s+/)[0])).toEqual(expect.arrayContaining(namespaces)) },
-    { name: 'list_nodes', args: {}, check: (text) => expect(tableLines(text).map((l) => l.split(/\s+/)[0]).sort()).toEqual(nodes) },
+    {
+      name: 'list_nodes',
+      args: {},
+      check: (text) =>
+        expect(
+          tableLines(text)
+            .map((l) => l.split(/\s+/)[0])
+            .sort(),
+        ).toEqual(nodes),
+    },
     { name: 'list_kinds', args: { search: 'configmap' }, check: (text) => expect(text).toMatch(/configmaps/) },
   ];
 
   const run = async (sessions: number, perSession: number) => {
     const clients = await Promise.all(Array.from({ length: sessions }, () => connectClient(server.url, server.token)));
-    await Promise.all(clients.map(async ({ client }, s) => {
-      for (let i = 0; i < perSession; i++) {
-        const call = calls[(s + i) % calls.length]!;
-        const result = await client.callTool({ name: call.name, arguments: call.args }, undefined, { timeout: 120_000 });
-        const text = textOf(result);
-        expect(result.isError, `${call.name}: ${text.slice(0, 300)}`).not.toBe(true);
-        call.check(text);
-      }
-    }));
+    await Promise.all(
+      clients.map(async ({ client }, s) => {
+        for (let i = 0; i < perSession; i++) {
+          const call = calls[(s + i) % calls.length]!;
+          const result = await client.callTool({ name: call.name, arguments: call.args }, undefined, { timeout: 120_000 });
+          const text = textOf(result);
+          expect(result.isError, `${call.name}: ${text.slice(0, 300)}`).not.toBe(true);
+          call.check(text);
+        }
+      }),
+    );
     for (const { client, transport } of clients) {
       await transport.terminateSession().catch(() => undefined);
       await client.close();

@@ -25,14 +25,25 @@ const MARKETPLACE = fileURLToPath(new URL('../../plugin/kz-marketplace', import.
 const PLUGIN = join(MARKETPLACE, 'kz');
 const COMMANDS_DIR = join(PLUGIN, 'commands');
 const INSTALL_SCRIPT = join(PLUGIN, 'scripts', 'kz-install.sh');
-const SCHEMAS = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../tools/__snapshots__/tool-input-schemas.json', import.meta.url)), 'utf8'),
-) as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
+const SCHEMAS = JSON.parse(readFileSync(fileURLToPath(new URL('../tools/__snapshots__/tool-input-schemas.json', import.meta.url)), 'utf8')) as Record<
+  string,
+  { properties: Record<string, unknown>; required?: string[] }
+>;
 
 const COMMANDS = ['apply', 'contexts', 'helm', 'install', 'investigate', 'list', 'logs', 'restart', 'scale', 'status'];
 const READ_TOOLS = [
-  'list_contexts', 'list_namespaces', 'list_kinds', 'list_resources', 'list_nodes', 'get_resource_yaml',
-  'describe_resource', 'get_pod_logs', 'get_events', 'list_helm_releases', 'get_helm_history', 'get_helm_revision_diff',
+  'list_contexts',
+  'list_namespaces',
+  'list_kinds',
+  'list_resources',
+  'list_nodes',
+  'get_resource_yaml',
+  'describe_resource',
+  'get_pod_logs',
+  'get_events',
+  'list_helm_releases',
+  'get_helm_history',
+  'get_helm_revision_diff',
 ];
 const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback'];
 const BRIEF_TOOLS = [...READ_TOOLS, ...MUTATION_TOOLS];
@@ -137,7 +148,8 @@ describe('kz commands (static)', () => {
       const known = schema ? Object.keys(schema.properties) : AGREED_ARGUMENTS[call.tool];
       expect(known, `${call.tool} is neither in the schema snapshot nor agreed`).toBeDefined();
       for (const arg of call.args) expect(known, `${call.written} in ${command.name}.md: "${arg}"`).toContain(arg);
-      for (const required of schema?.required ?? []) expect(call.args, `${call.written} in ${command.name}.md lacks required "${required}"`).toContain(required);
+      for (const required of schema?.required ?? [])
+        expect(call.args, `${call.written} in ${command.name}.md lacks required "${required}"`).toContain(required);
     }
   });
 
@@ -145,7 +157,10 @@ describe('kz commands (static)', () => {
     for (const command of commands) {
       const tools = mcpToolsIn(command.body);
       if (READ_ONLY_COMMANDS.includes(command.name)) {
-        expect(tools.filter((t) => MUTATION_TOOLS.includes(t)), command.name).toEqual([]);
+        expect(
+          tools.filter((t) => MUTATION_TOOLS.includes(t)),
+          command.name,
+        ).toEqual([]);
       } else {
         expect(command.frontmatter['disable-model-invocation'], command.name).toBe(true);
       }
@@ -154,7 +169,7 @@ describe('kz commands (static)', () => {
     expect(new Set(commands.flatMap((c) => mcpToolsIn(c.body)))).toEqual(new Set(BRIEF_TOOLS));
   });
 
-  it('the commands carry the brief\'s promises: confirmations, previews, production strictness', () => {
+  it("the commands carry the brief's promises: confirmations, previews, production strictness", () => {
     const get = (name: string) => commands.find((c) => c.name === name)!.body;
     expect(get('scale')).toMatch(/\*\*0\*\*/);
     expect(get('scale')).toMatch(/10×/);
@@ -209,7 +224,10 @@ describe('kz plugin with the real Claude Code CLI', () => {
       if (target === PLUGIN) {
         expect([...report.provides.commands].sort()).toEqual(COMMANDS.map((c) => `kz:${c}`));
         // The plugin directory's own checks (README, ...): nothing that would block a submission.
-        expect((report.directory?.findings ?? []).filter((f: { blocking?: boolean }) => f.blocking), transcript(run)).toEqual([]);
+        expect(
+          (report.directory?.findings ?? []).filter((f: { blocking?: boolean }) => f.blocking),
+          transcript(run),
+        ).toEqual([]);
       }
     }
   });

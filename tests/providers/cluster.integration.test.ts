@@ -71,13 +71,30 @@ describe('clusters provider against the real control plane', () => {
     const h = await provider.get();
     expect(h.context).toBe('kz-admin');
     const cases: Record<string, string> = {
-      pods: 'v1/Pod', pod: 'v1/Pod', po: 'v1/Pod', Pod: 'v1/Pod',
-      svc: 'v1/Service', ns: 'v1/Namespace', cm: 'v1/ConfigMap', secrets: 'v1/Secret', no: 'v1/Node', pvc: 'v1/PersistentVolumeClaim',
-      events: 'v1/Event', ev: 'v1/Event', 'events.events.k8s.io': 'events.k8s.io/v1/Event',
-      deploy: 'apps/v1/Deployment', Deployment: 'apps/v1/Deployment', 'deployments.apps': 'apps/v1/Deployment', 'deployments.v1.apps': 'apps/v1/Deployment',
-      sts: 'apps/v1/StatefulSet', ds: 'apps/v1/DaemonSet', rs: 'apps/v1/ReplicaSet',
-      cj: 'batch/v1/CronJob', 'jobs.batch': 'batch/v1/Job',
-      ing: 'networking.k8s.io/v1/Ingress', crd: 'apiextensions.k8s.io/v1/CustomResourceDefinition',
+      pods: 'v1/Pod',
+      pod: 'v1/Pod',
+      po: 'v1/Pod',
+      Pod: 'v1/Pod',
+      svc: 'v1/Service',
+      ns: 'v1/Namespace',
+      cm: 'v1/ConfigMap',
+      secrets: 'v1/Secret',
+      no: 'v1/Node',
+      pvc: 'v1/PersistentVolumeClaim',
+      events: 'v1/Event',
+      ev: 'v1/Event',
+      'events.events.k8s.io': 'events.k8s.io/v1/Event',
+      deploy: 'apps/v1/Deployment',
+      Deployment: 'apps/v1/Deployment',
+      'deployments.apps': 'apps/v1/Deployment',
+      'deployments.v1.apps': 'apps/v1/Deployment',
+      sts: 'apps/v1/StatefulSet',
+      ds: 'apps/v1/DaemonSet',
+      rs: 'apps/v1/ReplicaSet',
+      cj: 'batch/v1/CronJob',
+      'jobs.batch': 'batch/v1/Job',
+      ing: 'networking.k8s.io/v1/Ingress',
+      crd: 'apiextensions.k8s.io/v1/CustomResourceDefinition',
       clusterroles: 'rbac.authorization.k8s.io/v1/ClusterRole',
     };
     for (const [text, expected] of Object.entries(cases)) {
@@ -107,7 +124,9 @@ describe('clusters provider against the real control plane', () => {
             group: CRD_GROUP,
             scope: 'Namespaced',
             names: { plural: 'kzwidgets', singular: 'kzwidget', kind: 'KzWidget', shortNames: ['kzw'] },
-            versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+            versions: [
+              { name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+            ],
           },
         },
       })
@@ -134,7 +153,11 @@ describe('clusters provider against the real control plane', () => {
     await h.request(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`, { method: 'DELETE' });
     // Until the API server stops serving the path it lists (200) or, while CRD storage is being
     // rebuilt, answers 429; then the 404 of a path nobody serves.
-    const list = () => h.request(h.pathFor(kind, { namespace: 'default' })).then(() => undefined, (e: unknown) => e);
+    const list = () =>
+      h.request(h.pathFor(kind, { namespace: 'default' })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const deadline = Date.now() + 60_000;
     let err = await list();
     while (!(err instanceof ToolError && /Not found/.test(err.message)) && Date.now() < deadline) {
@@ -155,7 +178,10 @@ describe('clusters provider against the real control plane', () => {
     expect(t.kind).toBe('Table');
     expect(t.rows.length).toBe(info.nodes.length);
 
-    const missing = await admin.api(AppsV1Api).readNamespacedDeployment({ name: 'no-such-deploy', namespace: 'default' }).catch((e) => e);
+    const missing = await admin
+      .api(AppsV1Api)
+      .readNamespacedDeployment({ name: 'no-such-deploy', namespace: 'default' })
+      .catch((e) => e);
     expect(missing).toBeInstanceOf(KubeApiError);
     expect(missing.code).toBe(404);
     expect(missing.message).toContain('"no-such-deploy" not found in namespace "default"');
@@ -167,9 +193,14 @@ describe('clusters provider against the real control plane', () => {
     const secrets = await restricted.request(`/api/v1/namespaces/${info.restrictedNamespace}/secrets`).catch((e) => e);
     expect(secrets).toBeInstanceOf(KubeApiError);
     expect(secrets.code).toBe(403);
-    expect(secrets.message).toMatch(new RegExp(`^Forbidden: user "[^"]+" \\(context "kz-restricted"\\) cannot list secrets in namespace "${info.restrictedNamespace}"`));
+    expect(secrets.message).toMatch(
+      new RegExp(`^Forbidden: user "[^"]+" \\(context "kz-restricted"\\) cannot list secrets in namespace "${info.restrictedNamespace}"`),
+    );
     expect(secrets.hint).toContain(`kubectl auth can-i list secrets -n ${info.restrictedNamespace} --context kz-restricted`);
-    const elsewhere = await restricted.api(CoreV1Api).listNamespacedPod({ namespace: 'default' }).catch((e) => e);
+    const elsewhere = await restricted
+      .api(CoreV1Api)
+      .listNamespacedPod({ namespace: 'default' })
+      .catch((e) => e);
     expect(elsewhere.code).toBe(403);
     expect(elsewhere.message).toContain('cannot list pods in namespace "default"');
   });
@@ -188,7 +219,12 @@ describe('clusters provider against the real control plane', () => {
     // Kill our SSH session on the bastion while calls are running; the next call must succeed.
     const sshLocalPort = tunnels.sshLocalPort(sshTunnel)!;
     expect(sshLocalPort).toBeGreaterThan(0);
-    const running = Array.from({ length: 5 }, () => h.request('/api/v1/namespaces').then(() => 'ok', (e: Error) => e.message));
+    const running = Array.from({ length: 5 }, () =>
+      h.request('/api/v1/namespaces').then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     const killed = killSshSession(info.ssh!.port, sshLocalPort);
     expect(killed.length).toBeGreaterThan(0);
     await Promise.all(running); // some may fail, with an explained error
@@ -204,7 +240,10 @@ describe('clusters provider against the real control plane', () => {
     const { stdout } = await execFileAsync(info.tools.kubectl, ['--kubeconfig', file, 'get', 'ns', 'default', '-o', 'name'], { timeout: 30_000 });
     expect(stdout.trim()).toBe('namespace/default');
     expect(readFileSync(file, 'utf8')).toContain(h.localServer!);
-    const helm = await execFileAsync(info.tools.helm4, ['list', '-A', '--kubeconfig', file, '-o', 'json'], { timeout: 60_000, env: { ...process.env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config'), HELM_DATA_HOME: join(dir, 'helm-data') } });
+    const helm = await execFileAsync(info.tools.helm4, ['list', '-A', '--kubeconfig', file, '-o', 'json'], {
+      timeout: 60_000,
+      env: { ...process.env, HELM_CACHE_HOME: join(dir, 'helm-cache'), HELM_CONFIG_HOME: join(dir, 'helm-config'), HELM_DATA_HOME: join(dir, 'helm-data') },
+    });
     expect(Array.isArray(JSON.parse(helm.stdout))).toBe(true);
     expect(h.tunnelState()!.connectionsOpened).toBe(2); // kubectl and helm rode the same SSH connection
   });
@@ -234,7 +273,10 @@ describe('clusters provider against the real control plane', () => {
       const admin = await second.get('kz-admin');
       const t0 = Date.now();
       const [dead, alive] = await Promise.all([
-        viaDead.request('/api').then(() => undefined, (e: ToolError) => ({ e, ms: Date.now() - t0 })),
+        viaDead.request('/api').then(
+          () => undefined,
+          (e: ToolError) => ({ e, ms: Date.now() - t0 }),
+        ),
         admin.request('/api/v1/namespaces/default').then(() => Date.now() - t0),
       ]);
       expect(alive).toBeLessThan(2000);

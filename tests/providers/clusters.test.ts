@@ -44,7 +44,10 @@ describe('clusters provider', () => {
       name: 'kubezilla.dev/ssh-tunnel',
       extension: { host: '127.0.0.1', port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile, remoteServer: api.url },
     });
-    const cluster = (name: string, server: string, extra: Record<string, unknown> = {}) => ({ name, cluster: { server, 'certificate-authority-data': ca, ...extra } });
+    const cluster = (name: string, server: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      cluster: { server, 'certificate-authority-data': ca, ...extra },
+    });
     const config = {
       apiVersion: 'v1',
       kind: 'Config',
@@ -57,7 +60,19 @@ describe('clusters provider', () => {
         cluster('remote-dead-bastion', `https://kube.test:${api.port}`, { extensions: [bastion(deadPort)] }),
         cluster('remote-by-settings', `https://kube.test:${api.port}`),
         cluster('remote-api-down', `https://kube.test:${deadPort}`, {
-          extensions: [{ name: 'kubezilla.dev/ssh-tunnel', extension: { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: `https://127.0.0.1:${deadPort}` } }],
+          extensions: [
+            {
+              name: 'kubezilla.dev/ssh-tunnel',
+              extension: {
+                host: '127.0.0.1',
+                port: sshd.port,
+                user: sshd.user,
+                identityFile: sshd.identityFile,
+                knownHostsFile: sshd.knownHostsFile,
+                remoteServer: `https://127.0.0.1:${deadPort}`,
+              },
+            },
+          ],
         }),
         cluster('dead', `https://127.0.0.1:${deadPort}`),
         cluster('blackhole', `https://127.0.0.1:${silentPort}`),
@@ -135,7 +150,14 @@ describe('clusters provider', () => {
     writeFileSync(join(dir, 'token'), 'not-yet-valid');
     writeKubeconfig();
     tunnelSettings = {
-      'remote-by-settings': { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, remoteServer: api.url },
+      'remote-by-settings': {
+        host: '127.0.0.1',
+        port: sshd.port,
+        user: sshd.user,
+        identityFile: sshd.identityFile,
+        knownHostsFile: sshd.knownHostsFile,
+        remoteServer: api.url,
+      },
     };
     provider = new ClusterProvider({
       kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: kubeconfigFile }, home: dir }),
@@ -243,7 +265,10 @@ describe('clusters provider', () => {
     expect(forbidden.message).toMatch(/Forbidden: user "jane" \(context "direct"\) cannot list pods in namespace "secret"/);
     expect(forbidden.hint).toContain('kubectl auth can-i list pods -n secret --context direct');
 
-    const missing = await h.api(AppsV1Api).readNamespacedDeployment({ name: 'missing', namespace: 'default' }).catch((e) => e);
+    const missing = await h
+      .api(AppsV1Api)
+      .readNamespacedDeployment({ name: 'missing', namespace: 'default' })
+      .catch((e) => e);
     expect(missing).toBeInstanceOf(KubeApiError);
     expect(missing.code).toBe(404);
     expect(missing.message).toContain('"missing" not found in namespace "default"');
@@ -273,7 +298,10 @@ describe('clusters provider', () => {
     expect(fail.message).toBe(`context "exec-fail": the credential plugin "${join(dir, 'plugin-fail.sh')}" failed: error: SSO session expired, run login.`);
     expect(fail.hint).toContain('--cluster c1');
 
-    const missing = await (await provider.get('exec-missing')).api(CoreV1Api).listNamespace().catch((e) => e);
+    const missing = await (await provider.get('exec-missing'))
+      .api(CoreV1Api)
+      .listNamespace()
+      .catch((e) => e);
     expect(missing.message).toMatch(/"kz-no-such-plugin" is not installed/);
 
     const t0 = Date.now();
@@ -285,7 +313,9 @@ describe('clusters provider', () => {
   it('honours insecure-skip-tls-verify, refuses an unknown CA, and re-reads a rotated token-file', async () => {
     expect((await (await provider.get('insecure')).request('/api/v1/namespaces')).status).toBe(200);
     const noCa = await (await provider.get('no-ca')).request('/api/v1/namespaces').catch((e) => e);
-    expect(noCa.message).toMatch(/TLS verification of context "no-ca" .* failed: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/);
+    expect(noCa.message).toMatch(
+      /TLS verification of context "no-ca" .* failed: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/,
+    );
 
     const before = await provider.get('token-file');
     expect((await before.request('/api/v1/namespaces').catch((e) => e)).code).toBe(401);
@@ -360,7 +390,10 @@ describe('clusters provider', () => {
 
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const cancelled = await hole.api(CoreV1Api, { signal: ac.signal }).listNamespace().catch((e) => e);
+    const cancelled = await hole
+      .api(CoreV1Api, { signal: ac.signal })
+      .listNamespace()
+      .catch((e) => e);
     expect(cancelled.message).toMatch(/cancelled/);
   });
 

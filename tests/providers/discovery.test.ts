@@ -43,7 +43,11 @@ describe('kind resolution', () => {
       kind('autoscaling', 'v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', { categories: ['all'], preferred: false }),
       kind('', 'v1', 'ConfigMap', 'configmaps'),
     ]);
-    expect(index.category(' All ').map((k) => k.apiVersion + '/' + k.plural)).toEqual(['v1/pods', 'apps/v1/deployments', 'autoscaling/v2/horizontalpodautoscalers']);
+    expect(index.category(' All ').map((k) => k.apiVersion + '/' + k.plural)).toEqual([
+      'v1/pods',
+      'apps/v1/deployments',
+      'autoscaling/v2/horizontalpodautoscalers',
+    ]);
     expect(index.category('configmaps')).toEqual([]);
   });
 
@@ -90,8 +94,9 @@ describe('kind resolution', () => {
     expect(refusal({ namespace: 'default', name: '.' })).toMatch(/^name "\." is not a valid object name/);
     expect(refusal({ namespace: 'default', name: 'a%2F..' })).toMatch(/contains "%"/);
     expect(refusal({ namespace: 'default', name: 'a\nb' })).toMatch(/^name "a\\nb" .*contains a control character/);
-    expect(refusal({ namespace: '..', name: 'x' }))
-      .toMatch(/^namespace "\.\." is not a valid namespace name\. Kubernetes namespaces are DNS-1123 labels: at most 63/);
+    expect(refusal({ namespace: '..', name: 'x' })).toMatch(
+      /^namespace "\.\." is not a valid namespace name\. Kubernetes namespaces are DNS-1123 labels: at most 63/,
+    );
     expect(refusal({ namespace: '' })).toMatch(/^namespace "" is not a valid/);
     expect(refusal({ namespace: 'Default' })).toMatch(/not a valid namespace/);
     expect(refusal({ namespace: 'n'.repeat(64) })).toMatch(/not a valid namespace/);
@@ -121,7 +126,15 @@ describe('kind resolution', () => {
       await new Promise((r) => setTimeout(r, 20));
       const body =
         path === '/api'
-          ? { kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: '' }, versions: [{ version: 'v1', resources: [{ resource: 'pods', responseKind: { kind: 'Pod' }, scope: 'Namespaced', shortNames: ['po'] }] }] }] }
+          ? {
+              kind: 'APIGroupDiscoveryList',
+              items: [
+                {
+                  metadata: { name: '' },
+                  versions: [{ version: 'v1', resources: [{ resource: 'pods', responseKind: { kind: 'Pod' }, scope: 'Namespaced', shortNames: ['po'] }] }],
+                },
+              ],
+            }
           : { kind: 'APIGroupDiscoveryList', items: [] };
       return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
     };
@@ -136,11 +149,24 @@ describe('kind resolution', () => {
   });
 
   it('resolves a word to a resource before a category, and to a category only when no resource has it', async () => {
-    const resource = (name: string, kindName: string, categories: string[]) => ({ resource: name, responseKind: { kind: kindName }, scope: 'Namespaced', categories });
+    const resource = (name: string, kindName: string, categories: string[]) => ({
+      resource: name,
+      responseKind: { kind: kindName },
+      scope: 'Namespaced',
+      categories,
+    });
     const fetch = async (path: string) => {
       const body =
         path === '/api'
-          ? { kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: '' }, versions: [{ version: 'v1', resources: [resource('pods', 'Pod', ['all']), resource('services', 'Service', ['all', 'pods'])] }] }] }
+          ? {
+              kind: 'APIGroupDiscoveryList',
+              items: [
+                {
+                  metadata: { name: '' },
+                  versions: [{ version: 'v1', resources: [resource('pods', 'Pod', ['all']), resource('services', 'Service', ['all', 'pods'])] }],
+                },
+              ],
+            }
           : { kind: 'APIGroupDiscoveryList', items: [] };
       return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
     };

@@ -53,7 +53,15 @@ describe('kubeconfig discovery and merging', () => {
   };
 
   it('uses ~/.kube/config when KUBECONFIG is unset', () => {
-    writeFileSync(join(home, '.kube', 'config'), kubeconfig({ clusters: [{ name: 'c', server: 'https://a:6443' }], users: [{ name: 'u' }], contexts: [{ name: 'home', cluster: 'c', user: 'u', namespace: 'apps' }], current: 'home' }));
+    writeFileSync(
+      join(home, '.kube', 'config'),
+      kubeconfig({
+        clusters: [{ name: 'c', server: 'https://a:6443' }],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'home', cluster: 'c', user: 'u', namespace: 'apps' }],
+        current: 'home',
+      }),
+    );
     const snap = new KubeconfigStore({ env: {}, home }).snapshot();
     expect(snap.contexts.map((c) => c.name)).toEqual(['home']);
     expect(snap.current).toBe('home');
@@ -62,8 +70,26 @@ describe('kubeconfig discovery and merging', () => {
   });
 
   it('merges KUBECONFIG like kubectl: first name wins, current-context from the first file that sets it, duplicates disambiguated', () => {
-    const a = write('a.yaml', kubeconfig({ clusters: [{ name: 'shared', server: 'https://a:6443' }], users: [{ name: 'ua' }], contexts: [{ name: 'dev', cluster: 'shared', user: 'ua' }] }));
-    const b = write('b.yaml', kubeconfig({ clusters: [{ name: 'shared', server: 'https://b:6443' }], users: [{ name: 'ub' }], contexts: [{ name: 'dev', cluster: 'shared', user: 'ub' }, { name: 'prod', cluster: 'shared', user: 'ub' }], current: 'prod' }));
+    const a = write(
+      'a.yaml',
+      kubeconfig({
+        clusters: [{ name: 'shared', server: 'https://a:6443' }],
+        users: [{ name: 'ua' }],
+        contexts: [{ name: 'dev', cluster: 'shared', user: 'ua' }],
+      }),
+    );
+    const b = write(
+      'b.yaml',
+      kubeconfig({
+        clusters: [{ name: 'shared', server: 'https://b:6443' }],
+        users: [{ name: 'ub' }],
+        contexts: [
+          { name: 'dev', cluster: 'shared', user: 'ub' },
+          { name: 'prod', cluster: 'shared', user: 'ub' },
+        ],
+        current: 'prod',
+      }),
+    );
     const c = write('c.yaml', kubeconfig({ current: 'dev' }));
     const snap = new KubeconfigStore({ env: { KUBECONFIG: [a, join(dir, 'missing.yaml'), b, c].join(delimiter) }, home }).snapshot();
     expect(snap.contexts.map((x) => x.name)).toEqual(['dev', 'dev@b.yaml', 'prod']);
@@ -79,7 +105,18 @@ describe('kubeconfig discovery and merging', () => {
   it('resolves references across files and relative paths against the naming file', () => {
     mkdirSync(join(dir, 'sub'));
     const clusters = write('sub/clusters.yaml', kubeconfig({ clusters: [{ name: 'c', server: 'https://c:6443', extra: 'certificate-authority: ca.crt' }] }));
-    const users = write('users.yaml', kubeconfig({ users: [{ name: 'u', body: 'client-certificate: certs/u.crt\nclient-key: /abs/u.key\nexec:\n  command: ./bin/plugin\n  apiVersion: client.authentication.k8s.io/v1' }], contexts: [{ name: 'split', cluster: 'c', user: 'u' }] }));
+    const users = write(
+      'users.yaml',
+      kubeconfig({
+        users: [
+          {
+            name: 'u',
+            body: 'client-certificate: certs/u.crt\nclient-key: /abs/u.key\nexec:\n  command: ./bin/plugin\n  apiVersion: client.authentication.k8s.io/v1',
+          },
+        ],
+        contexts: [{ name: 'split', cluster: 'c', user: 'u' }],
+      }),
+    );
     const snap = new KubeconfigStore({ env: { KUBECONFIG: [clusters, users].join(delimiter) }, home }).snapshot();
     const ctx = snap.byName.get('split')!;
     expect(ctx.problem).toBeUndefined();
@@ -94,7 +131,12 @@ describe('kubeconfig discovery and merging', () => {
     const bad = write('bad.yaml', 'apiVersion: v1\nclusters:\n- name: x\n  cluster:\n    server: "https://x\n  oops: [\n');
     const unreadable = write('secret.yaml', kubeconfig({}));
     chmodSync(unreadable, 0o000);
-    const snap = new KubeconfigStore({ env: { KUBECONFIG: good }, home, flagPaths: () => [bad, join(dir, 'nope.yaml')], settingsFiles: () => [unreadable] }).snapshot();
+    const snap = new KubeconfigStore({
+      env: { KUBECONFIG: good },
+      home,
+      flagPaths: () => [bad, join(dir, 'nope.yaml')],
+      settingsFiles: () => [unreadable],
+    }).snapshot();
     expect(snap.contexts.map((c) => c.name)).toEqual(['ok']);
     const badProblem = snap.problems.find((p) => p.source === bad)!;
     expect(badProblem.message).toMatch(/not valid YAML/);
@@ -117,7 +159,16 @@ describe('kubeconfig discovery and merging', () => {
   });
 
   it('reports bad entries with their line and lists contexts whose cluster is missing', () => {
-    const f = write('entries.yaml', kubeconfig({ clusters: [{ name: 'noserver' }, { name: 'c', server: 'https://c' }], contexts: [{ name: 'a', cluster: 'c', user: 'ghost' }, { name: 'b', cluster: 'missing' }] }));
+    const f = write(
+      'entries.yaml',
+      kubeconfig({
+        clusters: [{ name: 'noserver' }, { name: 'c', server: 'https://c' }],
+        contexts: [
+          { name: 'a', cluster: 'c', user: 'ghost' },
+          { name: 'b', cluster: 'missing' },
+        ],
+      }),
+    );
     const snap = new KubeconfigStore({ env: { KUBECONFIG: f }, home }).snapshot();
     expect(snap.problems).toContainEqual({ source: f, message: 'cluster "noserver" has no server', line: 4 });
     expect(snap.byName.get('a')!.problem).toMatch(/user "ghost" is not defined/);
@@ -128,8 +179,19 @@ describe('kubeconfig discovery and merging', () => {
     mkdirSync(join(dir, 'configs'));
     write('configs/one.yaml', kubeconfig({ clusters: [{ name: 'c1', server: 'https://one' }], contexts: [{ name: 'one', cluster: 'c1' }] }));
     write('configs/.hidden', 'not: [valid');
-    const inline = kubeconfig({ clusters: [{ name: 'c1', server: 'https://inline' }], contexts: [{ name: 'one', cluster: 'c1' }, { name: 'pasted', cluster: 'c1' }] });
-    const snap = new KubeconfigStore({ env: { KUBECONFIG: '' }, home, settingsFiles: () => [join(dir, 'configs')], inline: () => [{ name: 'from-ui', content: inline }] }).snapshot();
+    const inline = kubeconfig({
+      clusters: [{ name: 'c1', server: 'https://inline' }],
+      contexts: [
+        { name: 'one', cluster: 'c1' },
+        { name: 'pasted', cluster: 'c1' },
+      ],
+    });
+    const snap = new KubeconfigStore({
+      env: { KUBECONFIG: '' },
+      home,
+      settingsFiles: () => [join(dir, 'configs')],
+      inline: () => [{ name: 'from-ui', content: inline }],
+    }).snapshot();
     expect(snap.contexts.map((c) => [c.name, c.server, c.origin])).toEqual([
       ['one', 'https://one', 'settings'],
       ['one@from-ui', 'https://inline', 'inline'],
@@ -145,7 +207,17 @@ describe('kubeconfig discovery and merging', () => {
     store.onChange(() => changes++);
     const first = store.snapshot();
     expect(store.snapshot()).toBe(first); // unchanged: same object, nothing re-read
-    writeFileSync(f, kubeconfig({ clusters: [{ name: 'c', server: 'https://v2' }], contexts: [{ name: 'live', cluster: 'c' }, { name: 'added', cluster: 'c' }], current: 'added' }));
+    writeFileSync(
+      f,
+      kubeconfig({
+        clusters: [{ name: 'c', server: 'https://v2' }],
+        contexts: [
+          { name: 'live', cluster: 'c' },
+          { name: 'added', cluster: 'c' },
+        ],
+        current: 'added',
+      }),
+    );
     utimesSync(f, new Date(), new Date(Date.now() + 5000));
     const second = store.snapshot();
     expect(second.generation).toBe(first.generation + 1);
@@ -187,7 +259,19 @@ describe('kubeconfig discovery and merging', () => {
   });
 
   it('keeps the cluster extension for the tunnel settings', () => {
-    const f = write('ext.yaml', kubeconfig({ clusters: [{ name: 'c', server: 'https://10.0.0.5:6443', extra: 'extensions:\n- name: kubezilla.dev/ssh-tunnel\n  extension:\n    host: bastion.example.com\n    user: ops' }], contexts: [{ name: 'remote', cluster: 'c' }] }));
+    const f = write(
+      'ext.yaml',
+      kubeconfig({
+        clusters: [
+          {
+            name: 'c',
+            server: 'https://10.0.0.5:6443',
+            extra: 'extensions:\n- name: kubezilla.dev/ssh-tunnel\n  extension:\n    host: bastion.example.com\n    user: ops',
+          },
+        ],
+        contexts: [{ name: 'remote', cluster: 'c' }],
+      }),
+    );
     const snap = new KubeconfigStore({ env: { KUBECONFIG: f }, home }).snapshot();
     expect(snap.byName.get('remote')!.raw.clusterExtensions['kubezilla.dev/ssh-tunnel']).toEqual({ host: 'bastion.example.com', user: 'ops' });
   });

@@ -38,15 +38,21 @@ beforeAll(async () => {
   api = await startFakeApiServer({ ...pki.cert('apiserver', 'IP:127.0.0.1'), token: TOKEN });
   dir = mkdtempSync(join(tmpdir(), 'kz-memory-'));
   const file = join(dir, 'config');
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server: api.url, 'certificate-authority-data': Buffer.from(pki.caPem).toString('base64') } }],
-    users: [{ name: 'u', user: { token: TOKEN } }],
-    contexts: [{ name: 'direct', context: { cluster: 'c', user: 'u' } }],
-    'current-context': 'direct',
-  }));
-  provider = new ClusterProvider({ kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: file }, home: dir }), tunnels: new TunnelRegistry({ agentSocket: '' }) });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: api.url, 'certificate-authority-data': Buffer.from(pki.caPem).toString('base64') } }],
+      users: [{ name: 'u', user: { token: TOKEN } }],
+      contexts: [{ name: 'direct', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'direct',
+    }),
+  );
+  provider = new ClusterProvider({
+    kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: file }, home: dir }),
+    tunnels: new TunnelRegistry({ agentSocket: '' }),
+  });
 });
 
 afterAll(async () => {
@@ -61,13 +67,15 @@ it('20,000 requests with one long-lived signal leave the heap where it was', { t
   const call = new AbortController(); // never fires, like the signal of a long session
   const requests = async (count: number) => {
     const parallel = 16;
-    await Promise.all(Array.from({ length: parallel }, async (_, worker) => {
-      for (let i = worker; i < count; i += parallel) {
-        // Both ways tools reach the API: raw requests and client-node API clients.
-        if (i % 2) await handle.request('/api/v1/namespaces', { signal: call.signal });
-        else await handle.api(CoreV1Api, { signal: call.signal }).listNamespace();
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: parallel }, async (_, worker) => {
+        for (let i = worker; i < count; i += parallel) {
+          // Both ways tools reach the API: raw requests and client-node API clients.
+          if (i % 2) await handle.request('/api/v1/namespaces', { signal: call.signal });
+          else await handle.api(CoreV1Api, { signal: call.signal }).listNamespace();
+        }
+      }),
+    );
     api.seen.length = 0;
   };
   await requests(2_000); // warm: connections, TLS sessions, JIT

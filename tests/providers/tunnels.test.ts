@@ -29,7 +29,9 @@ describe('known_hosts', () => {
   const b64 = blob.toString('base64');
 
   it('parses markers, comments and fields with line numbers', () => {
-    const entries = parseKnownHosts(`# comment\n\nbastion.example.com,10.0.0.1 ssh-ed25519 ${b64} me@host\n@revoked * ssh-ed25519 ${other.toString('base64')}\n@cert-authority *.example.com ssh-rsa AAAA\ngarbage\n`);
+    const entries = parseKnownHosts(
+      `# comment\n\nbastion.example.com,10.0.0.1 ssh-ed25519 ${b64} me@host\n@revoked * ssh-ed25519 ${other.toString('base64')}\n@cert-authority *.example.com ssh-rsa AAAA\ngarbage\n`,
+    );
     expect(entries).toHaveLength(3);
     expect(entries[0]).toMatchObject({ patterns: 'bastion.example.com,10.0.0.1', keyType: 'ssh-ed25519', key: b64, line: 3 });
     expect(entries[1]).toMatchObject({ marker: 'revoked', line: 4 });
@@ -190,7 +192,9 @@ describe('tunnels through a real OpenSSH server', () => {
     const impostor = readFileSync(join(sshd.dir, 'impostor.pub'), 'utf8').trim().split(/\s+/);
     const file = join(sshd.dir, 'known_hosts_changed');
     writeFileSync(file, `# old key\n[127.0.0.1]:${sshd.port} ${impostor[0]} ${impostor[1]}\n`);
-    const err = await newRegistry().connect(tunnel({ knownHostsFile: file })).catch((e) => e);
+    const err = await newRegistry()
+      .connect(tunnel({ knownHostsFile: file }))
+      .catch((e) => e);
     expect(err.kind).toBe('host-key-changed');
     expect(err.message).toContain(`${file}:2`);
     expect(err.message).toContain(sshd.hostKeyFingerprint);
@@ -207,7 +211,9 @@ describe('tunnels through a real OpenSSH server', () => {
 
   it('reports a rejected login', async () => {
     keygen(join(sshd.dir, 'stranger'));
-    const err = await newRegistry().connect(tunnel({ identityFile: join(sshd.dir, 'stranger') })).catch((e) => e);
+    const err = await newRegistry()
+      .connect(tunnel({ identityFile: join(sshd.dir, 'stranger') }))
+      .catch((e) => e);
     expect(err.kind).toBe('auth');
     expect(err.message).toContain(sshd.user);
   });
@@ -215,7 +221,9 @@ describe('tunnels through a real OpenSSH server', () => {
   it('fails fast on a closed port and within the timeout on a silent one', async () => {
     const closed = await freePort();
     let t0 = Date.now();
-    const refused = await newRegistry().connect(tunnel({ port: closed })).catch((e) => e);
+    const refused = await newRegistry()
+      .connect(tunnel({ port: closed }))
+      .catch((e) => e);
     expect(refused.kind).toBe('unreachable');
     expect(refused.message).toContain(`127.0.0.1:${closed}`);
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -224,7 +232,9 @@ describe('tunnels through a real OpenSSH server', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
     t0 = Date.now();
-    const timedOut = await newRegistry({ connectTimeoutMs: 1000 }).connect(tunnel({ port })).catch((e) => e);
+    const timedOut = await newRegistry({ connectTimeoutMs: 1000 })
+      .connect(tunnel({ port }))
+      .catch((e) => e);
     const elapsed = Date.now() - t0;
     silent.close();
     expect(timedOut.kind).toBe('timeout');
@@ -270,7 +280,9 @@ describe('tunnels through a real OpenSSH server', () => {
   });
 
   it('says when neither a key nor an agent is configured', async () => {
-    const err = await newRegistry().connect(tunnel({ identityFile: undefined })).catch((e) => e);
+    const err = await newRegistry()
+      .connect(tunnel({ identityFile: undefined }))
+      .catch((e) => e);
     expect(err.kind).toBe('config');
     expect(err.message).toMatch(/SSH_AUTH_SOCK/);
   });

@@ -143,7 +143,16 @@ describe('apply_yaml', () => {
     const forced = await env.call('apply_yaml', { manifest: configMap('owned', 'applied'), forceConflicts: true });
     expect(forced).toContain('configmap/owned configured');
     expect(await env.kubectl(['get', 'cm', 'owned', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('applied');
-    const owners = await env.kubectl(['get', 'cm', 'owned', '-n', ns, '--show-managed-fields', '-o', 'jsonpath={range .metadata.managedFields[*]}{.manager}={.fieldsV1}{"\\n"}{end}']);
+    const owners = await env.kubectl([
+      'get',
+      'cm',
+      'owned',
+      '-n',
+      ns,
+      '--show-managed-fields',
+      '-o',
+      'jsonpath={range .metadata.managedFields[*]}{.manager}={.fieldsV1}{"\\n"}{end}',
+    ]);
     expect(owners.split('\n').find((l) => l.startsWith('kubezilla-mcp='))).toContain('f:mode');
     expect(owners.split('\n').find((l) => l.startsWith('kubectl-create=')) ?? '').not.toContain('f:mode');
   });
@@ -158,14 +167,22 @@ describe('apply_yaml', () => {
   });
 
   it('reports YAML errors with the document and line, and unknown kinds, before sending anything', async () => {
-    const bad = await env.callRaw('apply_yaml', { manifest: `${configMap('y1', 'a')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: y2\ndata: {}\n`, namespace: ns });
+    const bad = await env.callRaw('apply_yaml', {
+      manifest: `${configMap('y1', 'a')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: y2\ndata: {}\n`,
+      namespace: ns,
+    });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(/nothing was applied/);
     expect(bad.text).toMatch(/document 2 \(from line 10\): YAML error: .* at line 1[0-9], column \d+/);
     expect(await exists('cm', 'y1')).toBe(false);
 
-    const unknown = await env.callRaw('apply_yaml', { manifest: `${configMap('y3', 'a')}---\napiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n`, namespace: ns });
-    expect(unknown.text).toMatch(/Nothing was applied: 1 of 2 objects could not be checked\.\ndocument 2 \(Gizmo .*\): kind Gizmo \(apiVersion example.com\/v1\) is not served/);
+    const unknown = await env.callRaw('apply_yaml', {
+      manifest: `${configMap('y3', 'a')}---\napiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n`,
+      namespace: ns,
+    });
+    expect(unknown.text).toMatch(
+      /Nothing was applied: 1 of 2 objects could not be checked\.\ndocument 2 \(Gizmo .*\): kind Gizmo \(apiVersion example.com\/v1\) is not served/,
+    );
     const wrongVersion = await env.callRaw('apply_yaml', { manifest: deployment('v', 1).replace('apps/v1', 'apps/v1beta9'), namespace: ns });
     expect(wrongVersion.text).toMatch(/apiVersion apps\/v1beta9 does not serve kind Deployment; this cluster serves it as apps\/v1/);
     const noName = await env.callRaw('apply_yaml', { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-}\n', namespace: ns });
@@ -204,11 +221,18 @@ describe('apply_yaml', () => {
   });
 
   it('never shows Secret values, yet says which keys change', async () => {
-    const secret = (token: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: ${ns}}\nstringData:\n  token: ${token}\n  user: admin-user\n`;
+    const secret = (token: string) =>
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: ${ns}}\nstringData:\n  token: ${token}\n  user: admin-user\n`;
     const created = await env.call('apply_yaml', { manifest: secret('s3cr3t-value-one') });
     expect(created).toMatch(/secret\/creds created/);
     const diff = await env.call('apply_yaml', { manifest: secret('s3cr3t-value-two'), diffOnly: true });
-    for (const leaked of ['s3cr3t-value', Buffer.from('s3cr3t-value-one').toString('base64'), Buffer.from('s3cr3t-value-two').toString('base64'), 'admin-user', Buffer.from('admin-user').toString('base64')]) {
+    for (const leaked of [
+      's3cr3t-value',
+      Buffer.from('s3cr3t-value-one').toString('base64'),
+      Buffer.from('s3cr3t-value-two').toString('base64'),
+      'admin-user',
+      Buffer.from('admin-user').toString('base64'),
+    ]) {
       expect(diff).not.toContain(leaked);
     }
     expect(diff).toMatch(/^-  token: "<redacted: 16 bytes>"\n\+  token: "<redacted: 16 bytes, changed>"$/m);
@@ -222,7 +246,11 @@ describe('apply_yaml', () => {
   it('a manifest that creates its namespace: the namespace first, then its objects; undone when one fails', async () => {
     const ok = `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${fresh}}\n---\n${configMap('inside', 'a', fresh)}`;
     const dry = await env.call('apply_yaml', { manifest: ok, dryRun: true });
-    expect(dry).toMatch(new RegExp(`namespace/${fresh} created \\(server dry run\\)\nconfigmap/inside created \\(server dry run skipped: namespace ${fresh} is created by this manifest\\)`));
+    expect(dry).toMatch(
+      new RegExp(
+        `namespace/${fresh} created \\(server dry run\\)\nconfigmap/inside created \\(server dry run skipped: namespace ${fresh} is created by this manifest\\)`,
+      ),
+    );
     expect(await env.kubectl(['get', 'ns', fresh, '--ignore-not-found', '-o', 'name'])).toBe('');
     const text = await env.call('apply_yaml', { manifest: ok });
     expect(text).toBe(`Applied 2 objects (context kz-admin): 2 created.\nnamespace/${fresh} created\nconfigmap/inside created`);
@@ -249,7 +277,11 @@ describe('apply_yaml', () => {
     const restrictedNs = env.info.restrictedNamespace!;
     const r = await env.callRaw('apply_yaml', { manifest: configMap(`${ns}-cm`, 'a', restrictedNs), context: env.info.contexts.restricted! });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(new RegExp(`Nothing was applied: 1 of 1 object failed the server-side dry run.\ndocument 1 .*Forbidden: user "kz-restricted" .*cannot patch configmaps "${ns}-cm" in namespace "${restrictedNs}"`));
+    expect(r.text).toMatch(
+      new RegExp(
+        `Nothing was applied: 1 of 1 object failed the server-side dry run.\ndocument 1 .*Forbidden: user "kz-restricted" .*cannot patch configmaps "${ns}-cm" in namespace "${restrictedNs}"`,
+      ),
+    );
   });
 
   it('asks before changing a protected namespace, named in the arguments or in the manifest', async () => {
@@ -259,7 +291,9 @@ describe('apply_yaml', () => {
     expect(viaManifest.text).toMatch(/Needs confirmation: apply_yaml will change the protected namespace "kube-system" in context kz-admin/);
     expect(await exists('cm', 'kz-never', 'kube-system')).toBe(false);
     // A dry run changes nothing, so it needs no confirmation.
-    expect(await env.call('apply_yaml', { manifest: configMap('kz-never', 'a', 'kube-system'), dryRun: true })).toMatch(/configmap\/kz-never created \(server dry run\)/);
+    expect(await env.call('apply_yaml', { manifest: configMap('kz-never', 'a', 'kube-system'), dryRun: true })).toMatch(
+      /configmap\/kz-never created \(server dry run\)/,
+    );
   });
 
   it('a re-apply that leaves out fields an earlier apply set lists them, and removes them only once confirmed', async () => {

@@ -15,7 +15,10 @@ const external = testCluster().external;
 /** The value after `Key:` on the first line that starts with it (after indentation). */
 function field(text: string, key: string): string | undefined {
   const line = text.split('\n').find((l) => l.trimStart().startsWith(`${key}:`));
-  return line?.trimStart().slice(key.length + 1).trim();
+  return line
+    ?.trimStart()
+    .slice(key.length + 1)
+    .trim();
 }
 
 /** The lines of a section that starts with `title` (up to the next unindented line). */
@@ -34,7 +37,9 @@ async function json(args: string[]): Promise<any> {
 beforeAll(async () => {
   env = await startToolEnv();
   await createNamespaces(env.info, ns);
-  await apply(env.info, `
+  await apply(
+    env.info,
+    `
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg, namespace: ${ns}, labels: {tier: config}}
@@ -92,8 +97,11 @@ spec:
   volumes:
   - {name: conf, configMap: {name: cfg}}
   - {name: scratch, emptyDir: {}}
-`);
-  await apply(env.info, `
+`,
+  );
+  await apply(
+    env.info,
+    `
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: ${ns}}
@@ -146,10 +154,13 @@ spec:
     served: true
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`);
+`,
+  );
   await env.kubectl(['-n', ns, 'create', 'job', '--from=cronjob/nightly', 'nightly-manual']);
   await env.kubectl(['wait', '--for=condition=established', `crd/gadgets.${crdGroup}`, '--timeout=30s']);
-  await apply(env.info, `
+  await apply(
+    env.info,
+    `
 apiVersion: ${crdGroup}/v1
 kind: Gadget
 metadata: {name: g1, namespace: ${ns}}
@@ -157,21 +168,50 @@ spec: {size: 3, color: blue}
 status:
   phase: Degraded
   conditions: [{type: Ready, status: "False", reason: Broken, message: the gadget is broken, lastTransitionTime: "2026-01-01T00:00:00Z"}]
-`);
+`,
+  );
   const ready = await eventually(async () => {
     const d = await json(['-n', ns, 'get', 'deploy', 'web']);
     const p = await json(['-n', ns, 'get', 'pod', 'crashy']);
-    const eps = await env.kubectl(['-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=web', '-o', 'jsonpath={.items[*].endpoints[*].addresses[*]}']);
+    const eps = await env.kubectl([
+      '-n',
+      ns,
+      'get',
+      'endpointslices',
+      '-l',
+      'kubernetes.io/service-name=web',
+      '-o',
+      'jsonpath={.items[*].endpoints[*].addresses[*]}',
+    ]);
     const sts = await json(['-n', ns, 'get', 'sts', 'db']);
     const ds = await json(['-n', ns, 'get', 'ds', 'agent']);
-    return d.status?.readyReplicas === 2 && p.status?.phase === 'Running' && eps.trim().split(' ').length === 2 &&
-      sts.status?.readyReplicas === 2 && ds.status?.numberReady === env.info.nodes.length;
+    return (
+      d.status?.readyReplicas === 2 &&
+      p.status?.phase === 'Running' &&
+      eps.trim().split(' ').length === 2 &&
+      sts.status?.readyReplicas === 2 &&
+      ds.status?.numberReady === env.info.nodes.length
+    );
   }, 60_000);
   expect(ready, 'objects did not become ready').toBe(true);
-  await env.kubectl(['-n', ns, 'patch', 'pod', 'crashy', '--subresource=status', '--type=json', '-p', JSON.stringify([
-    { op: 'replace', path: '/status/containerStatuses/0/restartCount', value: 3 },
-    { op: 'add', path: '/status/containerStatuses/0/lastState', value: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' } } },
-  ])]);
+  await env.kubectl([
+    '-n',
+    ns,
+    'patch',
+    'pod',
+    'crashy',
+    '--subresource=status',
+    '--type=json',
+    '-p',
+    JSON.stringify([
+      { op: 'replace', path: '/status/containerStatuses/0/restartCount', value: 3 },
+      {
+        op: 'add',
+        path: '/status/containerStatuses/0/lastState',
+        value: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' } },
+      },
+    ]),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -204,7 +244,9 @@ describe('describe_resource', () => {
     expect(field(text, 'Mounts')).toContain('/etc/conf from conf (ro)');
     expect(section(text, 'Volumes:')).toEqual(expect.arrayContaining(['  conf: configmap cfg', '  scratch: empty dir']));
     const conditionTypes = pod.status.conditions.map((c: { type: string }) => c.type);
-    const rows = section(text, 'Conditions:').slice(1).map((l) => l.trim().split(/\s{2,}/)[0]);
+    const rows = section(text, 'Conditions:')
+      .slice(1)
+      .map((l) => l.trim().split(/\s{2,}/)[0]);
     expect(rows.sort()).toEqual([...conditionTypes].sort());
     expect(text).toMatch(/Events \(\d+, newest last\):\n\s+LAST SEEN\s+TYPE\s+REASON\s+COUNT\s+MESSAGE\n.*Scheduled\s+1\s+Successfully assigned/);
   });
@@ -214,13 +256,24 @@ describe('describe_resource', () => {
     const d = await json(['-n', ns, 'get', 'deploy', 'web']);
     const text = await env.call('describe_resource', { name: 'deploy/web', namespace: ns });
     expect(field(text, 'Kind')).toBe('Deployment (apps/v1)');
-    expect(field(text, 'Replicas')).toBe(`2 desired | ${d.status.updatedReplicas} updated | ${d.status.replicas} total | ${d.status.readyReplicas} ready | ${d.status.availableReplicas} available | 0 unavailable`);
+    expect(field(text, 'Replicas')).toBe(
+      `2 desired | ${d.status.updatedReplicas} updated | ${d.status.replicas} total | ${d.status.readyReplicas} ready | ${d.status.availableReplicas} available | 0 unavailable`,
+    );
     expect(kd).toMatch(/Replicas:\s+2 desired \| 2 updated \| 2 total \| 2 available \| 0 unavailable/);
     expect(field(text, 'Strategy')).toBe('RollingUpdate (maxSurge 1, maxUnavailable 0)');
     expect(field(text, 'Selector')).toBe('app=web');
     expect(text).toContain('kz-test/note=hello');
-    const condRows = section(text, 'Conditions:').slice(1).map((l) => l.trim().split(/\s{2,}/).slice(0, 3));
-    expect(condRows).toEqual(expect.arrayContaining(d.status.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason])));
+    const condRows = section(text, 'Conditions:')
+      .slice(1)
+      .map((l) =>
+        l
+          .trim()
+          .split(/\s{2,}/)
+          .slice(0, 3),
+      );
+    expect(condRows).toEqual(
+      expect.arrayContaining(d.status.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason])),
+    );
     const newRs = /NewReplicaSet:\s+(\S+)/.exec(kd)![1]!;
     expect(section(text, 'ReplicaSets (newest first):')[1]).toMatch(new RegExp(`^\\s+${newRs}\\s+1\\s+2\\s+2\\s+2\\s`));
     expect(field(text, 'Requests')).toBe('cpu=100m, memory=64Mi');
@@ -229,8 +282,13 @@ describe('describe_resource', () => {
     expect(kd).toContain('Readiness:  http-get http://:8080/healthz delay=0s timeout=1s period=5s #success=1 #failure=3');
     expect(field(text, 'Liveness')).toBe('tcp-socket :8080 delay=10s timeout=1s period=10s #success=1 #failure=3');
     expect(field(text, 'Environment')).toBe('FOO, MODE (from configMap cfg/mode)');
-    const pods = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '--no-headers', '-o', 'custom-columns=N:.metadata.name'])).trim().split('\n').sort();
-    const podRows = section(text, 'Pods (2):').slice(1).map((l) => l.trim().split(/\s{2,}/));
+    const pods = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '--no-headers', '-o', 'custom-columns=N:.metadata.name']))
+      .trim()
+      .split('\n')
+      .sort();
+    const podRows = section(text, 'Pods (2):')
+      .slice(1)
+      .map((l) => l.trim().split(/\s{2,}/));
     expect(podRows.map((r) => r[0]).sort()).toEqual(pods);
     expect(podRows.every((r) => r[1] === '1/1' && r[2] === 'Running')).toBe(true);
     // the deployment's own events, as kubectl describe lists them
@@ -248,9 +306,18 @@ describe('describe_resource', () => {
     const text = await env.call('describe_resource', { kind: 'nodes', name: nodeName });
     expect(field(text, 'Namespace')).toBeUndefined();
     expect(field(text, 'Kind')).toBe('Node (v1)');
-    const condRows = section(text, 'Conditions:').slice(1).map((l) => l.trim().split(/\s{2,}/).slice(0, 3));
+    const condRows = section(text, 'Conditions:')
+      .slice(1)
+      .map((l) =>
+        l
+          .trim()
+          .split(/\s{2,}/)
+          .slice(0, 3),
+      );
     expect(condRows).toEqual(node.status.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason]));
-    const cap = section(text, 'Capacity / allocatable:').slice(1).map((l) => l.trim().split(/\s{2,}/));
+    const cap = section(text, 'Capacity / allocatable:')
+      .slice(1)
+      .map((l) => l.trim().split(/\s{2,}/));
     for (const [name, value] of Object.entries(node.status.capacity as Record<string, string>)) {
       expect(cap).toContainEqual([name, value, node.status.allocatable[name]]);
       expect(kd).toMatch(new RegExp(`${name}:\\s+${value}`));
@@ -272,14 +339,19 @@ describe('describe_resource', () => {
     expect(field(text, 'Cluster IPs')).toBe(svc.spec.clusterIPs.join(', '));
     const kubectlEndpoints = /Endpoints:\s+(\S+)/.exec(kd)![1]!.split(',').sort();
     expect(field(text, 'Endpoints')).toBe('2 ready, 0 not ready');
-    const ours = section(text, 'Endpoints:').filter((l) => /^\s{4}\d/.test(l)).map((l) => l.trim().split(' ')[0]!).sort();
+    const ours = section(text, 'Endpoints:')
+      .filter((l) => /^\s{4}\d/.test(l))
+      .map((l) => l.trim().split(' ')[0]!)
+      .sort();
     expect(ours).toEqual(kubectlEndpoints);
     const orphan = await env.call('describe_resource', { name: 'service/orphan', namespace: ns });
     expect(orphan).toMatch(/Endpoints: <none> — no ready pod matches the selector app=nothing-here/);
   });
 
   it('a PersistentVolumeClaim: status, class, size, the pods that use it, and why it is Pending', async () => {
-    await apply(env.info, `apiVersion: v1
+    await apply(
+      env.info,
+      `apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data, namespace: ${ns}}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}, storageClassName: kz-no-such-class}
@@ -290,7 +362,8 @@ metadata: {name: uses-data, namespace: ${ns}}
 spec:
   containers: [{name: c, image: busybox, volumeMounts: [{name: d, mountPath: /data}]}]
   volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
-`);
+`,
+    );
     const text = await eventually(async () => {
       const t = await env.call('describe_resource', { name: 'pvc/data', namespace: ns });
       return /ProvisioningFailed/.test(t) ? t : '';
@@ -305,8 +378,10 @@ spec:
     expect(text).toMatch(/Warning\s+ProvisioningFailed\s+\d+\s+storageclass\.storage\.k8s\.io "kz-no-such-class" not found/);
   });
 
-  it('an Ingress: class, TLS, and each rule\'s backend with whether its Service has ready endpoints', async () => {
-    await apply(env.info, `apiVersion: networking.k8s.io/v1
+  it("an Ingress: class, TLS, and each rule's backend with whether its Service has ready endpoints", async () => {
+    await apply(
+      env.info,
+      `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: shop, namespace: ${ns}}
 spec:
@@ -318,7 +393,8 @@ spec:
       paths:
       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
       - {path: /api, pathType: Prefix, backend: {service: {name: api-missing, port: {name: http}}}}
-`);
+`,
+    );
     const text = await env.call('describe_resource', { name: 'ingress/shop', namespace: ns });
     const kd = await env.kubectl(['-n', ns, 'describe', 'ingress', 'shop']);
     expect(kd).toMatch(/\/api\s+api-missing:http \(<error: services "api-missing" not found>\)/);
@@ -375,20 +451,32 @@ spec:
   it('a StatefulSet and a DaemonSet: replicas, strategy and pods as kubectl reports them', async () => {
     const sts = await json(['-n', ns, 'get', 'sts', 'db']);
     const text = await env.call('describe_resource', { name: 'sts/db', namespace: ns });
-    expect(field(text, 'Replicas')).toBe(`2 desired | ${sts.status.replicas} current | ${sts.status.updatedReplicas ?? 0} updated | ${sts.status.readyReplicas} ready | ${sts.status.availableReplicas ?? 0} available`);
+    expect(field(text, 'Replicas')).toBe(
+      `2 desired | ${sts.status.replicas} current | ${sts.status.updatedReplicas ?? 0} updated | ${sts.status.readyReplicas} ready | ${sts.status.availableReplicas ?? 0} available`,
+    );
     expect(field(text, 'Update strategy')).toBe('RollingUpdate (partition 0)');
     expect(field(text, 'Service name')).toBe('db');
-    expect(section(text, 'Pods (2):').slice(1).map((l) => l.trim().split(/\s{2,}/)[0]).sort()).toEqual(['db-0', 'db-1']);
+    expect(
+      section(text, 'Pods (2):')
+        .slice(1)
+        .map((l) => l.trim().split(/\s{2,}/)[0])
+        .sort(),
+    ).toEqual(['db-0', 'db-1']);
     const ds = await json(['-n', ns, 'get', 'ds', 'agent']);
     const dt = await env.call('describe_resource', { kind: 'daemonsets', name: 'agent', namespace: ns });
-    expect(field(dt, 'Nodes')).toBe(`${ds.status.desiredNumberScheduled} desired | ${ds.status.currentNumberScheduled} current | ${ds.status.updatedNumberScheduled} up-to-date | ${ds.status.numberReady} ready | ${ds.status.numberAvailable} available | ${ds.status.numberMisscheduled} misscheduled`);
+    expect(field(dt, 'Nodes')).toBe(
+      `${ds.status.desiredNumberScheduled} desired | ${ds.status.currentNumberScheduled} current | ${ds.status.updatedNumberScheduled} up-to-date | ${ds.status.numberReady} ready | ${ds.status.numberAvailable} available | ${ds.status.numberMisscheduled} misscheduled`,
+    );
     const kd = await env.kubectl(['-n', ns, 'describe', 'ds', 'agent']);
     expect(kd).toMatch(new RegExp(`Desired Number of Nodes Scheduled: ${ds.status.desiredNumberScheduled}`));
-    const nodes = section(dt, `Pods (${env.info.nodes.length}):`).slice(1).map((l) => l.trim().split(/\s{2,}/)[5]).sort();
+    const nodes = section(dt, `Pods (${env.info.nodes.length}):`)
+      .slice(1)
+      .map((l) => l.trim().split(/\s{2,}/)[5])
+      .sort();
     expect(nodes).toEqual([...env.info.nodes].sort());
   });
 
-  it('a CronJob: schedule, its Jobs and the newest Job\'s pods', async () => {
+  it("a CronJob: schedule, its Jobs and the newest Job's pods", async () => {
     const text = await env.call('describe_resource', { name: 'cj/nightly', namespace: ns });
     expect(field(text, 'Schedule')).toBe('0 3 * * *');
     expect(field(text, 'Suspended')).toBe('true');
@@ -401,7 +489,9 @@ spec:
     expect(field(text, 'Status')).toBe('Pending (phase Pending)');
     expect(field(text, 'Node')).toBe('<not scheduled>');
     expect(field(text, 'State')).toBe('not created yet');
-    expect(section(text, 'Conditions:').find((l) => l.includes('PodScheduled'))).toMatch(/PodScheduled\s+False\s+Unschedulable\s+\S+\s+0\/\d+ nodes are available/);
+    expect(section(text, 'Conditions:').find((l) => l.includes('PodScheduled'))).toMatch(
+      /PodScheduled\s+False\s+Unschedulable\s+\S+\s+0\/\d+ nodes are available/,
+    );
     const events = await eventually(async () => {
       const t = await env.call('describe_resource', { name: 'pod/stuck', namespace: ns });
       return /Warning\s+FailedScheduling/.test(t) ? t : '';
@@ -419,7 +509,10 @@ spec:
 
   it('a huge object is summarised within the budget, and says where the rest is', async () => {
     const big = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(40)}`).join('\n');
-    await apply(env.info, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: ns }, data: { blob: big, other: 'small' } }));
+    await apply(
+      env.info,
+      JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: ns }, data: { blob: big, other: 'small' } }),
+    );
     const text = await env.call('describe_resource', { name: 'configmap/huge', namespace: ns });
     expect(Buffer.byteLength(text)).toBeLessThan(48 * 1024);
     expect(text).not.toContain('[truncated:');

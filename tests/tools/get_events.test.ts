@@ -11,18 +11,32 @@ let env: ToolEnv;
 /** An external cluster (KUBEZILLA_TEST_KUBECONFIG) has no restricted user and no bastion. */
 const external = testCluster().external;
 
-interface Ev { object: string; reason: string; type: string; message: string; uid: string }
+interface Ev {
+  object: string;
+  reason: string;
+  type: string;
+  message: string;
+  uid: string;
+}
 
 async function kubectlEvents(extra: string[] = []): Promise<Ev[]> {
   const json = JSON.parse(await env.kubectl(['-n', ns, 'get', 'events', '-o', 'json', ...extra])) as { items: Array<Record<string, any>> };
   return json.items.map((e) => ({
     object: `${String(e.involvedObject.kind).toLowerCase()}/${e.involvedObject.name}`,
-    reason: e.reason, type: e.type, message: String(e.message ?? '').replace(/\s+/g, ' ').trim(), uid: e.metadata.uid,
+    reason: e.reason,
+    type: e.type,
+    message: String(e.message ?? '')
+      .replace(/\s+/g, ' ')
+      .trim(),
+    uid: e.metadata.uid,
   }));
 }
 
 /** Rows of the tool's table as {object, reason, type, count, message}. */
-function toolRows(text: string, namespaceColumn = false): Array<{ namespace?: string; object: string; reason: string; type: string; count: string; message: string }> {
+function toolRows(
+  text: string,
+  namespaceColumn = false,
+): Array<{ namespace?: string; object: string; reason: string; type: string; count: string; message: string }> {
   const lines = text.split('\n');
   const header = lines.findIndex((l) => /^(NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+MESSAGE$/.test(l));
   if (header === -1) return [];
@@ -31,7 +45,14 @@ function toolRows(text: string, namespaceColumn = false): Array<{ namespace?: st
   return (end === -1 ? body : body.slice(0, end)).map((l) => {
     const cells = l.split(/\s{2,}/);
     const off = namespaceColumn ? 1 : 0;
-    return { ...(namespaceColumn ? { namespace: cells[0] } : {}), type: cells[off + 1]!, reason: cells[off + 2]!, object: cells[off + 3]!, count: cells[off + 4]!, message: cells.slice(off + 5).join('  ') };
+    return {
+      ...(namespaceColumn ? { namespace: cells[0] } : {}),
+      type: cells[off + 1]!,
+      reason: cells[off + 2]!,
+      object: cells[off + 3]!,
+      count: cells[off + 4]!,
+      message: cells.slice(off + 5).join('  '),
+    };
   });
 }
 
@@ -41,7 +62,9 @@ const sorted = (xs: Array<{ object: string; reason: string; type: string }>) => 
 beforeAll(async () => {
   env = await startToolEnv();
   await createNamespaces(env.info, ns);
-  await apply(env.info, `
+  await apply(
+    env.info,
+    `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
@@ -63,12 +86,17 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg, namespace: ${ns}}
 data: {a: b}
-`);
+`,
+  );
   const ok = await eventually(async () => {
     const evs = await kubectlEvents();
     const reasons = evs.map((e) => e.reason);
-    return reasons.includes('ScalingReplicaSet') && reasons.filter((r) => r === 'SuccessfulCreate').length >= 2 &&
-      reasons.filter((r) => r === 'Scheduled').length >= 2 && reasons.includes('FailedScheduling');
+    return (
+      reasons.includes('ScalingReplicaSet') &&
+      reasons.filter((r) => r === 'SuccessfulCreate').length >= 2 &&
+      reasons.filter((r) => r === 'Scheduled').length >= 2 &&
+      reasons.includes('FailedScheduling')
+    );
   }, 60_000);
   expect(ok, 'the expected events did not appear').toBe(true);
 }, 120_000);
@@ -79,7 +107,7 @@ afterAll(async () => {
 });
 
 describe('get_events', () => {
-  it('lists a namespace\'s events like kubectl get events, newest last', async () => {
+  it("lists a namespace's events like kubectl get events, newest last", async () => {
     const want = await kubectlEvents();
     const text = await env.call('get_events', { namespace: ns });
     expect(text.split('\n')[0]).toBe(`Events in namespace "${ns}": ${want.length}, newest last`);
@@ -137,7 +165,7 @@ describe('get_events', () => {
     expect(all.length).toBeGreaterThan(rows.length);
   });
 
-  it('a workload\'s events include pods that are already gone', async () => {
+  it("a workload's events include pods that are already gone", async () => {
     const victim = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     await env.kubectl(['-n', ns, 'delete', 'pod', victim, '--wait=true']);
     const gone = await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', victim], { allowFail: true })).includes('NotFound'), 30_000);
@@ -148,9 +176,11 @@ describe('get_events', () => {
     expect(sorted(rows.filter((r) => r.object === `pod/${victim}`))).toEqual(sorted(want));
   });
 
-  it('a node\'s events, as kubectl reports them for the node', async () => {
+  it("a node's events, as kubectl reports them for the node", async () => {
     const node = env.info.nodes[0]!;
-    const want = JSON.parse(await env.kubectl(['get', 'events', '-A', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${node}`, '-o', 'json'])).items as Array<Record<string, any>>;
+    const want = JSON.parse(
+      await env.kubectl(['get', 'events', '-A', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${node}`, '-o', 'json']),
+    ).items as Array<Record<string, any>>;
     const text = await env.call('get_events', { object: `node/${node}` });
     expect(text.split('\n')[0]).toMatch(new RegExp(`^Events of node/${node} in all namespaces: ${want.length}, newest last`));
     const rows = toolRows(text, true);

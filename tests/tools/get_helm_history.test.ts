@@ -18,7 +18,14 @@ interface HelmHistoryRow {
 function parse(text: string): HelmHistoryRow[] {
   return tableLines(text).map((line) => {
     const [revision, updated, status, chartName, app, ...description] = line.split(/\s{2,}/);
-    return { revision: Number(revision), updated: updated!, status: status!, chart: chartName!, app_version: app === '<none>' ? '' : app!, description: description.join('  ') };
+    return {
+      revision: Number(revision),
+      updated: updated!,
+      status: status!,
+      chart: chartName!,
+      app_version: app === '<none>' ? '' : app!,
+      description: description.join('  '),
+    };
   });
 }
 
@@ -81,7 +88,9 @@ describe('get_helm_history', () => {
   it('names the releases of the namespace, and where else the release is, when it is not found', async () => {
     const r = await env.callRaw('get_helm_history', { release: 'web5', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain(`Helm release "web5" not found in namespace "${ns}" (context "${env.info.contexts.admin}"). Releases in this namespace: cm4, web3, web4.`);
+    expect(r.text).toContain(
+      `Helm release "web5" not found in namespace "${ns}" (context "${env.info.contexts.admin}"). Releases in this namespace: cm4, web3, web4.`,
+    );
     expect(r.text).toContain('list_helm_releases');
     const elsewhere = await env.callRaw('get_helm_history', { release: 'web3', namespace: 'default' });
     expect(elsewhere.isError).toBe(true);
@@ -93,7 +102,9 @@ describe('get_helm_history', () => {
   });
 
   it('names a damaged record', async () => {
-    await apply(env.info, `apiVersion: v1
+    await apply(
+      env.info,
+      `apiVersion: v1
 kind: Secret
 metadata:
   name: sh.helm.release.v1.mangled.v1
@@ -101,16 +112,21 @@ metadata:
   labels: {owner: helm, name: mangled, version: "1", status: deployed}
 type: helm.sh/release.v1
 data: {release: ${Buffer.from(Buffer.from('{"not": "a release"}').toString('base64')).toString('base64')}}
-`);
+`,
+    );
     const text = await env.call('get_helm_history', { release: 'mangled', namespace: ns });
     expect(parse(text)).toEqual([{ revision: 1, updated: '<none>', status: 'deployed', chart: '<unreadable>', app_version: '', description: '<none>' }]);
-    expect(text).toContain(`Helm release record Secret "sh.helm.release.v1.mangled.v1" in namespace "${ns}" cannot be decoded: the JSON inside is not a Helm release (no name or version).`);
+    expect(text).toContain(
+      `Helm release record Secret "sh.helm.release.v1.mangled.v1" in namespace "${ns}" cannot be decoded: the JSON inside is not a Helm release (no name or version).`,
+    );
   });
 
   it.skipIf(external)('explains a 403 on the release records (kz-restricted may not read Secrets)', async () => {
     const r = await env.callRaw('get_helm_history', { release: 'web3', context: env.info.contexts.restricted, namespace: env.info.restrictedNamespace });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain(`Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`);
+    expect(r.text).toContain(
+      `Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`,
+    );
     expect(r.text).toContain('Helm keeps its release records in Secrets');
   });
 });

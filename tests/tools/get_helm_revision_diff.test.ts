@@ -20,7 +20,11 @@ function section(text: string, title: 'User-supplied values' | 'Manifest'): stri
 /** Both sides of a unified diff whose hunks cover the whole texts. */
 function sides(diff: string): { old: string; new: string } {
   const lines = diff.split('\n').filter((l) => !/^(---|\+\+\+|@@) /.test(l));
-  const pick = (skip: string) => lines.filter((l) => l[0] !== skip).map((l) => l.slice(1)).join('\n');
+  const pick = (skip: string) =>
+    lines
+      .filter((l) => l[0] !== skip)
+      .map((l) => l.slice(1))
+      .join('\n');
   return { old: pick('+'), new: pick('-') };
 }
 
@@ -111,7 +115,9 @@ describe('get_helm_revision_diff', () => {
 
   it('takes from and to, and show: values or manifest', async () => {
     const text = await env.call('get_helm_revision_diff', { release: 'web4', namespace: ns, from: 1, to: 2 });
-    expect(text.split('\n')[0]).toContain('revision 1 (kz-demo-0.1.0, superseded, "Install complete") → revision 2 (kz-demo-0.2.0, superseded, "Upgrade complete")');
+    expect(text.split('\n')[0]).toContain(
+      'revision 1 (kz-demo-0.1.0, superseded, "Install complete") → revision 2 (kz-demo-0.2.0, superseded, "Upgrade complete")',
+    );
     expect(section(text, 'User-supplied values')).toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1 @@\n+greeting: <redacted, added>');
     expect(patched(await manifest(4, 'web4', 1), section(text, 'Manifest'))).toBe(await manifest(4, 'web4', 2));
     const onlyValues = await env.call('get_helm_revision_diff', { release: 'web4', namespace: ns, from: 1, to: 2, show: 'values' });
@@ -134,8 +140,9 @@ describe('get_helm_revision_diff', () => {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(Buffer.from(secret).toString('base64'));
     }
-    expect(section(text, 'User-supplied values'))
-      .toBe('--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: <redacted, added>\n+password: <redacted, added>');
+    expect(section(text, 'User-supplied values')).toBe(
+      '--- values, revision 1\n+++ values, revision 2\n@@ -0,0 +1,2 @@\n+mode: <redacted, added>\n+password: <redacted, added>',
+    );
     const diff = section(text, 'Manifest');
     expect(text).toContain('== Manifest (changed: Secret creds-creds, ConfigMap creds-mode)');
     expect(diff).toContain('-  password: "<redacted>"\n+  password: "<redacted, changed>"');
@@ -164,8 +171,17 @@ describe('get_helm_revision_diff', () => {
       expect(text).not.toContain(Buffer.from(secret).toString('base64'));
     }
     const values = section(text, 'User-supplied values').split('\n');
-    for (const line of ['-  url: <redacted>', '+  url: <redacted, changed>', '-    value: <redacted>', '+    value: <redacted, changed>',
-      '-pwd: <redacted>', '+pwd: <redacted, changed>', '-region: <redacted>', '+tier: <redacted, added>', '   - name: <redacted>']) {
+    for (const line of [
+      '-  url: <redacted>',
+      '+  url: <redacted, changed>',
+      '-    value: <redacted>',
+      '+    value: <redacted, changed>',
+      '-pwd: <redacted>',
+      '+pwd: <redacted, changed>',
+      '-region: <redacted>',
+      '+tier: <redacted, added>',
+      '   - name: <redacted>',
+    ]) {
       expect(values).toContain(line);
     }
     expect(text).toContain('== Manifest (changed: Secret app-env)');
@@ -175,7 +191,7 @@ describe('get_helm_revision_diff', () => {
     expect(text).toContain('Values and Secret data/stringData are redacted: every value of a release is stored in its Secret.');
   });
 
-  it('cuts user values out of helm\'s description of a failed upgrade, in the diff and in get_helm_history', async () => {
+  it("cuts user values out of helm's description of a failed upgrade, in the diff and in get_helm_history", async () => {
     const history = await env.call('get_helm_history', { release: 'app', namespace: ns });
     expect(history).toMatch(/^3 .*failed .*Upgrade "app" failed/m);
     expect(history).toContain('<redacted value>');
@@ -208,7 +224,9 @@ describe('get_helm_revision_diff', () => {
       const text = await small.call('get_helm_revision_diff', { release: 'web4', namespace: ns });
       expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2048);
       expect(section(text, 'User-supplied values')).toContain('-greeting: <redacted>');
-      expect(text).toMatch(/Manifest diff cut after \d+ of \d+ lines to fit the answer budget\. Pass show "values" for the values alone, or read the changed objects with get_resource_yaml\./);
+      expect(text).toMatch(
+        /Manifest diff cut after \d+ of \d+ lines to fit the answer budget\. Pass show "values" for the values alone, or read the changed objects with get_resource_yaml\./,
+      );
     } finally {
       await small.close();
     }
@@ -230,7 +248,11 @@ describe('get_helm_revision_diff', () => {
 
   it('names a damaged record', async () => {
     const garbage = Buffer.from('H4sIAAAAbroken').toString('base64');
-    await apply(env.info, [1, 2].map((v) => `apiVersion: v1
+    await apply(
+      env.info,
+      [1, 2]
+        .map(
+          (v) => `apiVersion: v1
 kind: Secret
 metadata:
   name: sh.helm.release.v1.mangled.v${v}
@@ -238,16 +260,23 @@ metadata:
   labels: {owner: helm, name: mangled, version: "${v}", status: ${v === 2 ? 'deployed' : 'superseded'}}
 type: helm.sh/release.v1
 data: {release: ${garbage}}
-`).join('---\n'));
+`,
+        )
+        .join('---\n'),
+    );
     const r = await env.callRaw('get_helm_revision_diff', { release: 'mangled', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(new RegExp(`Helm release record Secret "sh\\.helm\\.release\\.v1\\.mangled\\.v[12]" in namespace "${ns}" cannot be decoded: not valid gzip`));
+    expect(r.text).toMatch(
+      new RegExp(`Helm release record Secret "sh\\.helm\\.release\\.v1\\.mangled\\.v[12]" in namespace "${ns}" cannot be decoded: not valid gzip`),
+    );
   });
 
   it.skipIf(external)('explains a 403 on the release records (kz-restricted may not read Secrets)', async () => {
     const r = await env.callRaw('get_helm_revision_diff', { release: 'web3', context: env.info.contexts.restricted, namespace: env.info.restrictedNamespace });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain(`Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`);
+    expect(r.text).toContain(
+      `Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`,
+    );
     expect(r.text).toContain('Helm keeps its release records in Secrets');
   });
 });

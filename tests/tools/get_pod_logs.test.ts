@@ -24,22 +24,28 @@ spec:
 ${containers.map((c) => `  - {name: ${c}, image: busybox}`).join('\n')}
 `;
 
-const lines = (text: string) => text.split('\n\n')[0]!.split('\n').filter((l) => l !== '');
+const lines = (text: string) =>
+  text
+    .split('\n\n')[0]!
+    .split('\n')
+    .filter((l) => l !== '');
 
 beforeAll(async () => {
   env = await startToolEnv();
   await createNamespaces(env.info, ns);
-  await apply(env.info, [
-    pod('single', ['app']),
-    pod('multi', ['alpha', 'beta']),
-    pod('multi-default', ['alpha', 'beta'], '  annotations: {kubectl.kubernetes.io/default-container: beta}'),
-    `apiVersion: v1
+  await apply(
+    env.info,
+    [
+      pod('single', ['app']),
+      pod('multi', ['alpha', 'beta']),
+      pod('multi-default', ['alpha', 'beta'], '  annotations: {kubectl.kubernetes.io/default-container: beta}'),
+      `apiVersion: v1
 kind: Pod
 metadata: {name: stuck, namespace: ${ns}}
 spec:
   nodeSelector: {kz-test: no-such-node}
   containers: [{name: app, image: busybox}]`,
-    `apiVersion: apps/v1
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
 spec:
@@ -48,8 +54,8 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: app, image: nginx}]}`,
-    pod('pulling', ['app']),
-    `apiVersion: apps/v1
+      pod('pulling', ['app']),
+      `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: ${ns}}
 spec:
@@ -57,7 +63,7 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec: {containers: [{name: agent, image: busybox}]}`,
-    `apiVersion: apps/v1
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: big, namespace: ${ns}}
 spec:
@@ -66,7 +72,7 @@ spec:
   template:
     metadata: {labels: {app: big}}
     spec: {containers: [{name: app, image: nginx}]}`,
-    `apiVersion: batch/v1
+      `apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly, namespace: ${ns}}
 spec:
@@ -78,7 +84,8 @@ spec:
         spec:
           restartPolicy: Never
           containers: [{name: job, image: busybox}]`,
-  ].join('\n---\n'));
+    ].join('\n---\n'),
+  );
   await env.kubectl(['-n', ns, 'create', 'job', '--from=cronjob/nightly', 'nightly-manual']);
   const ready = await eventually(async () => {
     const out = await env.kubectl(['-n', ns, 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}']);
@@ -141,7 +148,7 @@ describe('get_pod_logs', () => {
     expect(bad.text).toMatch(/filter: .* not a valid regular expression/);
   });
 
-  it('merges a deployment\'s pods in time order, each line prefixed by its pod', async () => {
+  it("merges a deployment's pods in time order, each line prefixed by its pod", async () => {
     const podNames = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(' ').sort();
     expect(podNames).toHaveLength(2);
     const text = await env.call('get_pod_logs', { name: 'deploy/web', namespace: ns, tailLines: 2 });
@@ -164,7 +171,7 @@ describe('get_pod_logs', () => {
     expect(lines(prev).slice(1)).toEqual(podNames.map((p) => `[${p}] kz-fake-log previous container line 2`));
   });
 
-  it('cj/ reads the newest job\'s pods', async () => {
+  it("cj/ reads the newest job's pods", async () => {
     const text = await env.call('get_pod_logs', { name: 'cj/nightly', namespace: ns, tailLines: 1 });
     expect(lines(text)[0]).toMatch(/^cronjob\/nightly \(newest Job nightly-manual\): 1 pod, container "job"/);
     expect(lines(text)[1]).toMatch(/^\[nightly-manual-\S+\] kz-fake-log line 10 of 10$/);
@@ -197,13 +204,28 @@ describe('get_pod_logs', () => {
   });
 
   it('points at previous for a restarted container', async () => {
-    await env.kubectl(['-n', ns, 'patch', 'pod', 'single', '--subresource=status', '--type=json', '-p',
+    await env.kubectl([
+      '-n',
+      ns,
+      'patch',
+      'pod',
+      'single',
+      '--subresource=status',
+      '--type=json',
+      '-p',
       JSON.stringify([
         { op: 'replace', path: '/status/containerStatuses/0/restartCount', value: 4 },
-        { op: 'add', path: '/status/containerStatuses/0/lastState', value: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' } } },
-      ])]);
+        {
+          op: 'add',
+          path: '/status/containerStatuses/0/lastState',
+          value: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' } },
+        },
+      ]),
+    ]);
     const text = await env.call('get_pod_logs', { name: 'single', namespace: ns, tailLines: 1 });
-    expect(text).toMatch(/container "app" of pod single restarted 4 times; last run ended OOMKilled \(exit 137\).*previous=true shows the log of the run before the restart/);
+    expect(text).toMatch(
+      /container "app" of pod single restarted 4 times; last run ended OOMKilled \(exit 137\).*previous=true shows the log of the run before the restart/,
+    );
   });
 
   it('a missing pod names near names; a non-workload kind is refused', async () => {
@@ -243,18 +265,24 @@ describe('get_pod_logs', () => {
     }
   });
 
-  it('reads a DaemonSet\'s pods, and says which pod has not started and why', async () => {
+  it("reads a DaemonSet's pods, and says which pod has not started and why", async () => {
     const pods = (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(' ').sort();
     expect(pods).toHaveLength(env.info.nodes.length);
     const waiting = JSON.stringify([
-      { op: 'replace', path: '/status/containerStatuses/0/state', value: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox"' } } },
+      {
+        op: 'replace',
+        path: '/status/containerStatuses/0/state',
+        value: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox"' } },
+      },
       { op: 'replace', path: '/status/containerStatuses/0/ready', value: false },
     ]);
     await env.kubectl(['-n', ns, 'patch', 'pod', pods[0]!, '--subresource=status', '--type=json', '-p', waiting]);
     const text = await env.call('get_pod_logs', { name: 'ds/agent', namespace: ns, tailLines: 1 });
     expect(lines(text)[0]).toMatch(new RegExp(`^daemonset/agent: ${pods.length} pods, container "agent"`));
     expect(lines(text).slice(1)).toEqual(pods.slice(1).map((p) => `[${p}] kz-fake-log line 10 of 10`));
-    expect(text).toContain(`[skipped pod ${pods[0]} has not started (phase Running): container "agent" is waiting: ImagePullBackOff (Back-off pulling image "busybox")]`);
+    expect(text).toContain(
+      `[skipped pod ${pods[0]} has not started (phase Running): container "agent" is waiting: ImagePullBackOff (Back-off pulling image "busybox")]`,
+    );
 
     await env.kubectl(['-n', ns, 'patch', 'pod', 'pulling', '--subresource=status', '--type=json', '-p', waiting]);
     const single = await env.callRaw('get_pod_logs', { name: 'pulling', namespace: ns });
@@ -263,7 +291,9 @@ describe('get_pod_logs', () => {
   });
 
   it('a workload none of whose pods has started is an error that says why', async () => {
-    await apply(env.info, `apiVersion: apps/v1
+    await apply(
+      env.info,
+      `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: nowhere, namespace: ${ns}}
 spec:
@@ -271,11 +301,17 @@ spec:
   selector: {matchLabels: {app: nowhere}}
   template:
     metadata: {labels: {app: nowhere}}
-    spec: {nodeSelector: {kz-test: no-such-node}, containers: [{name: app, image: nginx}]}`);
-    await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=nowhere', '-o', 'name'])).trim().split('\n').filter(Boolean).length === 2, 30_000);
+    spec: {nodeSelector: {kz-test: no-such-node}, containers: [{name: app, image: nginx}]}`,
+    );
+    await eventually(
+      async () => (await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=nowhere', '-o', 'name'])).trim().split('\n').filter(Boolean).length === 2,
+      30_000,
+    );
     const r = await env.callRaw('get_pod_logs', { name: 'deploy/nowhere', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/No logs from deployment\/nowhere: none of its 2 pods could be read\. pod nowhere-\S+ has not started \(phase Pending\): not scheduled/);
+    expect(r.text).toMatch(
+      /No logs from deployment\/nowhere: none of its 2 pods could be read\. pod nowhere-\S+ has not started \(phase Pending\): not scheduled/,
+    );
   });
 
   it('caps a large workload at 10 pods and says so', async () => {
@@ -286,21 +322,36 @@ spec:
   });
 
   it('names a running init container when the main one waits for it', async () => {
-    await apply(env.info, `apiVersion: v1
+    await apply(
+      env.info,
+      `apiVersion: v1
 kind: Pod
 metadata: {name: initpod, namespace: ${ns}}
 spec:
   initContainers: [{name: setup, image: busybox}]
-  containers: [{name: app, image: busybox}]`);
+  containers: [{name: app, image: busybox}]`,
+    );
     await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', 'initpod', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
-    await env.kubectl(['-n', ns, 'patch', 'pod', 'initpod', '--subresource=status', '--type=json', '-p', JSON.stringify([
-      { op: 'replace', path: '/status/phase', value: 'Pending' },
-      { op: 'replace', path: '/status/initContainerStatuses/0/state', value: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
-      { op: 'replace', path: '/status/containerStatuses/0/state', value: { waiting: { reason: 'PodInitializing' } } },
-    ])]);
+    await env.kubectl([
+      '-n',
+      ns,
+      'patch',
+      'pod',
+      'initpod',
+      '--subresource=status',
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/status/phase', value: 'Pending' },
+        { op: 'replace', path: '/status/initContainerStatuses/0/state', value: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
+        { op: 'replace', path: '/status/containerStatuses/0/state', value: { waiting: { reason: 'PodInitializing' } } },
+      ]),
+    ]);
     const r = await env.callRaw('get_pod_logs', { name: 'initpod', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/pod initpod has not started \(phase Pending\): container "app" is waiting: PodInitializing; init container "setup" is running; read its log with container "setup"/);
+    expect(r.text).toMatch(
+      /pod initpod has not started \(phase Pending\): container "app" is waiting: PodInitializing; init container "setup" is running; read its log with container "setup"/,
+    );
     const init = await env.call('get_pod_logs', { name: 'initpod', namespace: ns, container: 'setup', tailLines: 1 });
     expect(lines(init)).toEqual([(await env.kubectl(['-n', ns, 'logs', 'initpod', '-c', 'setup', '--tail', '1'])).trim()]);
   });
@@ -308,7 +359,9 @@ spec:
   it('skips, with a note, a workload pod that lacks the container', async () => {
     await apply(env.info, `${pod('mixed-b', ['other'], '  labels: {app: mixed}')}`);
     await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', 'mixed-b', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
-    await apply(env.info, `apiVersion: apps/v1
+    await apply(
+      env.info,
+      `apiVersion: apps/v1
 kind: ReplicaSet
 metadata: {name: mixed, namespace: ${ns}}
 spec:
@@ -316,9 +369,19 @@ spec:
   selector: {matchLabels: {app: mixed}}
   template:
     metadata: {labels: {app: mixed}}
-    spec: {containers: [{name: main, image: busybox}]}`);
+    spec: {containers: [{name: main, image: busybox}]}`,
+    );
     const adopted = await eventually(async () => {
-      const out = await env.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=mixed', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences[0].name}={.status.phase} {end}']);
+      const out = await env.kubectl([
+        '-n',
+        ns,
+        'get',
+        'pods',
+        '-l',
+        'app=mixed',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.metadata.ownerReferences[0].name}={.status.phase} {end}',
+      ]);
       const parts = out.trim().split(' ').filter(Boolean);
       return parts.length === 2 && parts.every((p) => p.endsWith('=mixed=Running')) ? parts.map((p) => p.split('=')[0]!) : undefined;
     }, 30_000);

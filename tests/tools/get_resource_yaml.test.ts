@@ -28,7 +28,9 @@ describe('get_resource_yaml', () => {
   beforeAll(async () => {
     env = await startToolEnv();
     await createNamespaces(env.info, ns);
-    await apply(env.info, `apiVersion: v1
+    await apply(
+      env.info,
+      `apiVersion: v1
 kind: ConfigMap
 metadata: {name: app-config, namespace: ${ns}, labels: {app: web}, annotations: {team: blue}}
 data: {mode: production, retries: "3"}
@@ -49,7 +51,8 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx:1.27}]}
-`);
+`,
+    );
   });
   afterAll(async () => {
     if (env) {

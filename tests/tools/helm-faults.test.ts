@@ -63,7 +63,9 @@ describe('a helm that hangs', () => {
     const hung = hungHelm();
     process.env.KUBEZILLA_HELM = hung.path;
     const stop = new AbortController();
-    const call = env.client.callTool({ name: 'helm_install', arguments: { release: 'never', chart: chart(info, '0.1.0'), namespace: ns } }, undefined, { signal: stop.signal });
+    const call = env.client.callTool({ name: 'helm_install', arguments: { release: 'never', chart: chart(info, '0.1.0'), namespace: ns } }, undefined, {
+      signal: stop.signal,
+    });
     setTimeout(() => stop.abort(), 300);
     const started = Date.now();
     await expect(call).rejects.toThrow();

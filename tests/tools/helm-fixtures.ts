@@ -46,10 +46,21 @@ export function helmSwitch(info: () => ClusterInfo): (major: HelmMajor) => void 
   };
 }
 
-export interface HistoryRow { revision: number; status: string; chart: string; description: string }
+export interface HistoryRow {
+  revision: number;
+  status: string;
+  chart: string;
+  description: string;
+}
 
 /** `helm history -o json` of a release, as helm itself reports it. */
-export async function helmHistory(info: ClusterInfo, major: HelmMajor, ns: string, release: string, driver: 'secret' | 'configmap' = 'secret'): Promise<HistoryRow[]> {
+export async function helmHistory(
+  info: ClusterInfo,
+  major: HelmMajor,
+  ns: string,
+  release: string,
+  driver: 'secret' | 'configmap' = 'secret',
+): Promise<HistoryRow[]> {
   return JSON.parse(await h(info, major, ['history', release, '-n', ns, '-o', 'json'], { driver })) as HistoryRow[];
 }
 
@@ -61,7 +72,13 @@ export function chart(info: ClusterInfo, version: '0.1.0' | '0.2.0'): string {
 }
 
 /** Install 0.1.0, upgrade to 0.2.0 with a changed greeting, roll back to revision 1: three revisions. */
-export async function installUpgradeRollback(info: ClusterInfo, major: HelmMajor, ns: string, release: string, driver: 'secret' | 'configmap' = 'secret'): Promise<void> {
+export async function installUpgradeRollback(
+  info: ClusterInfo,
+  major: HelmMajor,
+  ns: string,
+  release: string,
+  driver: 'secret' | 'configmap' = 'secret',
+): Promise<void> {
   await h(info, major, ['install', release, chart(info, '0.1.0'), '-n', ns], { driver });
   await h(info, major, ['upgrade', release, chart(info, '0.2.0'), '-n', ns, '--set', `greeting=changed by helm ${major}`], { driver });
   await h(info, major, ['rollback', release, '1', '-n', ns], { driver });

@@ -79,7 +79,12 @@ describe('helm_install', () => {
     it(`installs a local chart path with values with helm ${major}`, async () => {
       useHelm(major);
       const release = `local${major}`;
-      const text = await env.call('helm_install', { release, chart: chart(env.info, '0.2.0'), namespace: ns, values: 'replicaCount: 1\ngreeting: "local values"\n' });
+      const text = await env.call('helm_install', {
+        release,
+        chart: chart(env.info, '0.2.0'),
+        namespace: ns,
+        values: 'replicaCount: 1\ngreeting: "local values"\n',
+      });
       expect(text).toContain('revision: 1\nstatus: deployed\nchart: kz-demo-0.2.0');
       expect(await env.kubectl(['get', 'deploy', `${release}-kz-demo`, '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
       expect(await env.kubectl(['get', 'cm', `${release}-kz-demo`, '-n', ns, '-o', 'jsonpath={.data.greeting}'])).toBe('local values');
@@ -94,13 +99,19 @@ describe('helm_install', () => {
       const release = `wait${major}`;
       const messages: string[] = [];
       const result = await env.client.callTool(
-        { name: 'helm_install', arguments: { release, chart: chart(env.info, '0.1.0'), namespace: ns, wait: true, timeoutSeconds: 60, values: 'greeting: s3cr3t-greeting\n' } },
+        {
+          name: 'helm_install',
+          arguments: { release, chart: chart(env.info, '0.1.0'), namespace: ns, wait: true, timeoutSeconds: 60, values: 'greeting: s3cr3t-greeting\n' },
+        },
         undefined,
         { timeout: 90_000, onprogress: (p) => void (p.message && messages.push(p.message)) },
       );
       expect(result.isError).toBeFalsy();
       expect(textOf(result)).toContain('Its resources are ready (--wait).');
-      expect(messages.some((m) => /creating (3 )?resource\(s\)/.test(m)), messages.join('\n')).toBe(true);
+      expect(
+        messages.some((m) => /creating (3 )?resource\(s\)/.test(m)),
+        messages.join('\n'),
+      ).toBe(true);
       for (const m of messages) {
         expect(m).not.toContain('s3cr3t');
         expect(m).not.toMatch(/kubezilla-kubeconfig|\[debug\]|level=DEBUG/);
@@ -171,11 +182,12 @@ describe('helm_install', () => {
       useHelm(major);
       const release = `stuck${major}`;
       const controller = new AbortController();
-      const call = env.client.callTool(
-        { name: 'helm_install', arguments: { release, chart: neverReadyChart(), namespace: ns, wait: true, timeoutSeconds: 600 } },
-        undefined,
-        { signal: controller.signal, timeout: 60_000 },
-      ).catch((err: unknown) => err);
+      const call = env.client
+        .callTool({ name: 'helm_install', arguments: { release, chart: neverReadyChart(), namespace: ns, wait: true, timeoutSeconds: 600 } }, undefined, {
+          signal: controller.signal,
+          timeout: 60_000,
+        })
+        .catch((err: unknown) => err);
       expect(await eventually(async () => processesWith(`install ${release} `).length > 0, 20_000, 200)).toBe(true);
       await new Promise((r) => setTimeout(r, 1_000));
       controller.abort();
@@ -188,7 +200,12 @@ describe('helm_install', () => {
     const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'helm_install');
     expect(audit.find((e) => e.target === 'repo4' && e.outcome === 'ok' && e.namespace === ns && e.summary.startsWith('Installed repo4'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'nochart' && e.outcome === 'error')).toBeTruthy();
-    expect(audit.find((e) => e.target === 'stuck4' && e.outcome === 'cancelled' && e.summary.startsWith('Error: Cancelled: helm was stopped before it finished (install stuck4'))).toBeTruthy();
+    expect(
+      audit.find(
+        (e) =>
+          e.target === 'stuck4' && e.outcome === 'cancelled' && e.summary.startsWith('Error: Cancelled: helm was stopped before it finished (install stuck4'),
+      ),
+    ).toBeTruthy();
     for (const e of audit) expect(JSON.stringify(e)).not.toMatch(/local values|s3cr3t/);
   });
 });

@@ -80,7 +80,11 @@ describe('helm_rollback', () => {
     useHelm(3);
     const text = await env.call('helm_rollback', { release: 'cm3', namespace: ns });
     expect(text).toContain('revision 2 (kz-demo-0.2.0) → revision 3, a copy of revision 1 (kz-demo-0.1.0).');
-    expect((await history(3, 'cm3', 'configmap')).map((r) => [r.revision, r.status])).toEqual([[1, 'superseded'], [2, 'superseded'], [3, 'deployed']]);
+    expect((await history(3, 'cm3', 'configmap')).map((r) => [r.revision, r.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'superseded'],
+      [3, 'deployed'],
+    ]);
   });
 
   it('says clearly when helm is missing', async () => {

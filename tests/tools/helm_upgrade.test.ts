@@ -38,7 +38,12 @@ describe('helm_upgrade', () => {
       const release = `web${major}`;
       expect(await deploy(release, '{.spec.replicas}')).toBe('2');
       const text = await env.call('helm_upgrade', {
-        release, chart: 'kz-demo', repo: env.info.charts.repoUrl, version: '0.2.0', namespace: ns, values: 'replicaCount: 4\ngreeting: upgraded\n',
+        release,
+        chart: 'kz-demo',
+        repo: env.info.charts.repoUrl,
+        version: '0.2.0',
+        namespace: ns,
+        values: 'replicaCount: 4\ngreeting: upgraded\n',
       });
       expect(text).toContain(`Upgraded ${release}: revision 1 (deployed) → 2 (helm v${major}.`);
       expect(text).toContain('revision: 2\nstatus: deployed\nchart: kz-demo-0.2.0');
@@ -69,7 +74,10 @@ describe('helm_upgrade', () => {
     useHelm(4);
     const text = await env.call('helm_upgrade', { release: 'cm4', chart: chart(env.info, '0.2.0'), namespace: ns });
     expect(text).toContain('revision 1 (deployed) → 2');
-    expect((await history(4, 'cm4', 'configmap')).map((r) => [r.revision, r.status])).toEqual([[1, 'superseded'], [2, 'deployed']]);
+    expect((await history(4, 'cm4', 'configmap')).map((r) => [r.revision, r.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'deployed'],
+    ]);
     expect(await env.kubectl(['get', 'secrets', '-n', ns, '-l', 'owner=helm,name=cm4', '-o', 'name'])).toBe('');
   });
 

@@ -83,11 +83,7 @@ export function confirmationToken(text: string): string | undefined {
 }
 
 /** kubectl against the test kubeconfig (admin context unless `context`); throws on failure unless `allowFail`. */
-export async function kubectl(
-  info: ClusterInfo,
-  args: string[],
-  opts: { context?: string; input?: string; allowFail?: boolean } = {},
-): Promise<string> {
+export async function kubectl(info: ClusterInfo, args: string[], opts: { context?: string; input?: string; allowFail?: boolean } = {}): Promise<string> {
   const r = await runKubectl(info, args, { context: opts.context, input: opts.input });
   if (r.code !== 0 && !opts.allowFail) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.code === 0 ? r.stdout : r.stdout + r.stderr;
@@ -116,7 +112,10 @@ export async function apply(info: ClusterInfo, yaml: string): Promise<string> {
 
 /** Rows of `kubectl get ... --no-headers` split on whitespace. */
 export function rows(output: string): string[][] {
-  return output.split('\n').filter((l) => l.trim()).map((l) => l.trim().split(/\s{2,}|\s+/));
+  return output
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => l.trim().split(/\s{2,}|\s+/));
 }
 
 /** Lines of a tool's table output, without the header and any trailing notes (lines after a blank line). */

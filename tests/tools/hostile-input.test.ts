@@ -25,10 +25,17 @@ beforeAll(async () => {
 kind: Secret
 metadata: {name: db-credentials, namespace: ${namespace}}
 data: {password: ${Buffer.from(password).toString('base64')}}`;
-  await apply(env.info, [secret(ns), secret(other), `apiVersion: v1
+  await apply(
+    env.info,
+    [
+      secret(ns),
+      secret(other),
+      `apiVersion: v1
 kind: Pod
 metadata: {name: single, namespace: ${ns}}
-spec: {containers: [{name: app, image: busybox}]}`].join('\n---\n'));
+spec: {containers: [{name: app, image: busybox}]}`,
+    ].join('\n---\n'),
+  );
   await eventually(async () => (await env.kubectl(['-n', ns, 'get', 'pod', 'single', '-o', 'jsonpath={.status.phase}'])) === 'Running', 60_000);
 });
 
@@ -76,7 +83,7 @@ describe('the event loop stays free', () => {
     expect(slowestMs).toBeLessThan(1000);
   });
 
-  it('a lookaround filter is refused with RE2\'s rule, naming the argument', async () => {
+  it("a lookaround filter is refused with RE2's rule, naming the argument", async () => {
     const r = await env.callRaw('get_pod_logs', { name: 'single', namespace: ns, filter: '/line(?=5)/' });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/filter: "line\(\?=5\)" is not a valid regular expression .*no lookaround/s);

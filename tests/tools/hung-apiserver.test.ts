@@ -29,13 +29,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
   const port = (hung.address() as { port: number }).port;
   const file = join(mkdtempSync(join(tmpdir(), 'kz-hung-')), 'config');
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'hung', cluster: { server: `https://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 'kz-hung-token' } }],
-    contexts: [{ name: 'hung', context: { cluster: 'hung', user: 'u' } }],
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'hung', cluster: { server: `https://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 'kz-hung-token' } }],
+      contexts: [{ name: 'hung', context: { cluster: 'hung', user: 'u' } }],
+    }),
+  );
   savedTimeout = process.env.KUBEZILLA_REQUEST_TIMEOUT_MS;
   process.env.KUBEZILLA_REQUEST_TIMEOUT_MS = '1500';
   env = await startToolEnv({ kubeconfigPaths: [info.kubeconfig, file] });
@@ -74,7 +77,7 @@ describe('a hung API server', () => {
     expect(sockets).toHaveLength(2);
   });
 
-  it('a call that joined another call\'s discovery keeps its own deadline and says so truthfully', async () => {
+  it("a call that joined another call's discovery keeps its own deadline and says so truthfully", async () => {
     const args = { context: 'hung', kind: 'pod', name: 'web', namespace: 'default' };
     const first = env.callRaw('get_resource_yaml', args);
     await new Promise((r) => setTimeout(r, 700));

@@ -23,13 +23,17 @@ describe('the investigate prompt', () => {
   });
 
   const complete = async (name: string, value: string, args: Record<string, string> = {}) =>
-    (await env.client.complete({ ref: { type: 'ref/prompt', name: 'investigate' }, argument: { name, value }, context: { arguments: args } })).completion.values;
+    (await env.client.complete({ ref: { type: 'ref/prompt', name: 'investigate' }, argument: { name, value }, context: { arguments: args } })).completion
+      .values;
 
   it('completes contexts, namespaces and targets from the cluster, as kubectl would list them', async () => {
     expect(await complete('context', 'kz-')).toEqual(expect.arrayContaining(['kz-admin', 'kz-restricted', 'kz-ssh']));
     expect(await complete('namespace', ns.slice(0, -2))).toEqual([ns]);
     expect(await complete('target', 'st')).toEqual(['sts/']);
-    const kubectl = (await env.kubectl(['get', 'deploy', '-n', ns, '-o', 'name'])).trim().split('\n').map((n) => n.replace('deployment.apps/', 'deploy/'));
+    const kubectl = (await env.kubectl(['get', 'deploy', '-n', ns, '-o', 'name']))
+      .trim()
+      .split('\n')
+      .map((n) => n.replace('deployment.apps/', 'deploy/'));
     expect((await complete('target', 'deploy/', { namespace: ns })).sort()).toEqual(kubectl.sort());
     expect((await complete('target', 'deploy/web', { namespace: ns })).sort()).toEqual(['deploy/web-back', 'deploy/web-front']);
     // A context the user may not read from gives no suggestions rather than an error.

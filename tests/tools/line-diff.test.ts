@@ -27,7 +27,9 @@ function gnuChanges(a: string, b: string): number {
     execFileSync('diff', [join(dir, 'a'), join(dir, 'b')]);
     return 0;
   } catch (err) {
-    return String((err as { stdout: Buffer }).stdout).split('\n').filter((l) => /^[<>] /.test(l)).length;
+    return String((err as { stdout: Buffer }).stdout)
+      .split('\n')
+      .filter((l) => /^[<>] /.test(l)).length;
   }
 }
 

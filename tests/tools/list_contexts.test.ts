@@ -44,7 +44,9 @@ describe('list_contexts', () => {
     try {
       const text = await ro.call('list_contexts');
       expect(text).toContain(`context ${info.contexts.ssh}: read-only on this server (listed in policy.readOnlyContexts); dry runs still work`);
-      expect(text).toContain(`context ${info.contexts.admin}: read-only on this server (it reaches the same API server as the read-only context ${info.contexts.ssh}); dry runs still work`);
+      expect(text).toContain(
+        `context ${info.contexts.admin}: read-only on this server (it reaches the same API server as the read-only context ${info.contexts.ssh}); dry runs still work`,
+      );
     } finally {
       await ro.close();
     }
@@ -78,12 +80,18 @@ describe('list_contexts', () => {
     const silentPort = (silent.address() as { port: number }).port;
     const dir = mkdtempSync(join(tmpdir(), 'kz-t-lc-dead-'));
     const dead = join(dir, 'dead.yaml');
-    writeFileSync(dead, [
-      'apiVersion: v1', 'kind: Config', 'current-context: dead',
-      `clusters: [{name: dead, cluster: {server: "https://127.0.0.1:${closed}"}}, {name: silent, cluster: {server: "https://127.0.0.1:${silentPort}"}}]`,
-      'users: [{name: nobody, user: {token: abc}}]',
-      'contexts: [{name: dead, context: {cluster: dead, user: nobody}}, {name: silent, context: {cluster: silent, user: nobody}}]', '',
-    ].join('\n'));
+    writeFileSync(
+      dead,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: dead',
+        `clusters: [{name: dead, cluster: {server: "https://127.0.0.1:${closed}"}}, {name: silent, cluster: {server: "https://127.0.0.1:${silentPort}"}}]`,
+        'users: [{name: nobody, user: {token: abc}}]',
+        'contexts: [{name: dead, context: {cluster: dead, user: nobody}}, {name: silent, context: {cluster: silent, user: nobody}}]',
+        '',
+      ].join('\n'),
+    );
     const other = await startToolEnv({ kubeconfigPaths: [dead, env.info.kubeconfig] });
     try {
       const started = Date.now();

@@ -20,7 +20,15 @@ interface HelmListRow {
 function parse(text: string): HelmListRow[] {
   return tableLines(text).map((line) => {
     const [name, namespace, revision, updated, status, chartName, app] = line.split(/\s{2,}/);
-    return { name: name!, namespace: namespace!, revision: revision!, updated: updated!, status: status!, chart: chartName!, app_version: app === '<none>' ? '' : app! };
+    return {
+      name: name!,
+      namespace: namespace!,
+      revision: revision!,
+      updated: updated!,
+      status: status!,
+      chart: chartName!,
+      app_version: app === '<none>' ? '' : app!,
+    };
   });
 }
 
@@ -115,7 +123,9 @@ describe('list_helm_releases', () => {
     await createNamespaces(env.info, damaged);
     try {
       await h(env.info, 4, ['install', 'fine', chart(env.info, '0.1.0'), '-n', damaged]);
-      await apply(env.info, `apiVersion: v1
+      await apply(
+        env.info,
+        `apiVersion: v1
 kind: Secret
 metadata:
   name: sh.helm.release.v1.mangled.v1
@@ -123,10 +133,14 @@ metadata:
   labels: {owner: helm, name: mangled, version: "1", status: deployed}
 type: helm.sh/release.v1
 data: {release: ${Buffer.from('bm90IGd6aXA=').toString('base64')}}
-`);
+`,
+      );
       const text = await env.call('list_helm_releases', { namespace: damaged });
       const rows = parse(text);
-      expect(rows.map((r) => [r.name, r.status, r.chart])).toEqual([['fine', 'deployed', 'kz-demo-0.1.0'], ['mangled', 'deployed', '<unreadable>']]);
+      expect(rows.map((r) => [r.name, r.status, r.chart])).toEqual([
+        ['fine', 'deployed', 'kz-demo-0.1.0'],
+        ['mangled', 'deployed', '<unreadable>'],
+      ]);
       expect(text).toContain(`Helm release record Secret "sh.helm.release.v1.mangled.v1" in namespace "${damaged}" cannot be decoded`);
     } finally {
       await deleteNamespaces(env.info, damaged);
@@ -136,7 +150,9 @@ data: {release: ${Buffer.from('bm90IGd6aXA=').toString('base64')}}
   it.skipIf(external)('explains a 403 on the release records (kz-restricted may not read Secrets)', async () => {
     const r = await env.callRaw('list_helm_releases', { context: env.info.contexts.restricted, namespace: env.info.restrictedNamespace });
     expect(r.isError).toBe(true);
-    expect(r.text).toContain(`Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`);
+    expect(r.text).toContain(
+      `Forbidden: user "kz-restricted" (context "${env.info.contexts.restricted}") cannot list secrets in namespace "${env.info.restrictedNamespace}"`,
+    );
     expect(r.text).toContain('Helm keeps its release records in Secrets');
     const all = await env.callRaw('list_helm_releases', { context: env.info.contexts.restricted, allNamespaces: true });
     expect(all.isError).toBe(true);

@@ -25,7 +25,9 @@ describe('list_kinds', () => {
 
   beforeAll(async () => {
     env = await startToolEnv();
-    await apply(env.info, `apiVersion: apiextensions.k8s.io/v1
+    await apply(
+      env.info,
+      `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: ${crd}}
 spec:
@@ -35,7 +37,8 @@ spec:
   versions:
   - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
   - {name: v1beta1, served: true, storage: false, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
-`);
+`,
+    );
     await env.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']);
     await eventually(async () => (await env.kubectl(['api-resources', '--api-group', group, '--no-headers'], { allowFail: true })).includes('gadgets'), 20_000);
   });

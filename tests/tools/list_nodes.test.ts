@@ -32,16 +32,26 @@ describe('list_nodes', () => {
 
   it('shows allocatable CPU, memory and pods, and taints, as the Node objects have them', async () => {
     const text = await env.call('list_nodes');
-    const json = JSON.parse(await env.kubectl(['get', 'nodes', '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status: { allocatable: Record<string, string> } }> };
+    const json = JSON.parse(await env.kubectl(['get', 'nodes', '-o', 'json'])) as {
+      items: Array<{ metadata: { name: string }; status: { allocatable: Record<string, string> } }>;
+    };
     for (const n of json.items) {
-      const row = tableLines(text).map(cells).find((r) => r[0] === n.metadata.name)!;
+      const row = tableLines(text)
+        .map(cells)
+        .find((r) => r[0] === n.metadata.name)!;
       expect(row[6]).toBe(n.status.allocatable.cpu);
       expect(row[7]).toBe(memory(n.status.allocatable.memory!));
       expect(row[8]).toBe(n.status.allocatable.pods);
     }
-    const row = tableLines(text).map(cells).find((r) => r[0] === tainted)!;
+    const row = tableLines(text)
+      .map(cells)
+      .find((r) => r[0] === tainted)!;
     expect(row[9]).toContain(`${key}=yes:PreferNoSchedule`);
-    expect(tableLines(text).map(cells).find((r) => r[0] === 'kwok-node-0')![9]).not.toContain(key);
+    expect(
+      tableLines(text)
+        .map(cells)
+        .find((r) => r[0] === 'kwok-node-0')![9],
+    ).not.toContain(key);
   });
 
   it('filters by label selector and pages', async () => {
@@ -64,8 +74,18 @@ describe('list_nodes', () => {
     const now = Date.parse('2026-01-02T00:00:00Z');
     const row = nodeRow(
       {
-        metadata: { name: 'n1', creationTimestamp: '2026-01-01T00:00:00Z', labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/worker': '' } },
-        spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' }, { key: 'dedicated', value: 'gpu', effect: 'NoExecute' }] },
+        metadata: {
+          name: 'n1',
+          creationTimestamp: '2026-01-01T00:00:00Z',
+          labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/worker': '' },
+        },
+        spec: {
+          unschedulable: true,
+          taints: [
+            { key: 'node.kubernetes.io/memory-pressure', effect: 'NoSchedule' },
+            { key: 'dedicated', value: 'gpu', effect: 'NoExecute' },
+          ],
+        },
         status: {
           conditions: [
             { type: 'Ready', status: 'False' },
@@ -73,7 +93,10 @@ describe('list_nodes', () => {
             { type: 'DiskPressure', status: 'False' },
             { type: 'PIDPressure', status: 'True' },
           ],
-          addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '10.0.0.5' }],
+          addresses: [
+            { type: 'Hostname', address: 'n1' },
+            { type: 'InternalIP', address: '10.0.0.5' },
+          ],
           allocatable: { cpu: '3920m', memory: '16318620Ki', pods: '110' },
           nodeInfo: { kubeletVersion: 'v1.34.1' },
         },
@@ -81,8 +104,17 @@ describe('list_nodes', () => {
       now,
     );
     expect(row).toEqual([
-      'n1', 'NotReady,SchedulingDisabled', 'control-plane,worker', '24h', 'v1.34.1', '10.0.0.5', '3920m', '15.6Gi', '110',
-      'node.kubernetes.io/memory-pressure:NoSchedule,dedicated=gpu:NoExecute', 'MemoryPressure,PIDPressure',
+      'n1',
+      'NotReady,SchedulingDisabled',
+      'control-plane,worker',
+      '24h',
+      'v1.34.1',
+      '10.0.0.5',
+      '3920m',
+      '15.6Gi',
+      '110',
+      'node.kubernetes.io/memory-pressure:NoSchedule,dedicated=gpu:NoExecute',
+      'MemoryPressure,PIDPressure',
     ]);
     expect(nodeRow({ metadata: { name: 'n2' } })[1]).toBe('Unknown');
     expect([memory('256Gi'), memory('512Mi'), memory('1073741824'), memory('2G'), memory('weird')]).toEqual(['256Gi', '512Mi', '1Gi', '1.9Gi', 'weird']);

@@ -25,7 +25,9 @@ spec: {containers: [{name: main, image: busybox:1.36}]}
 `;
     await apply(info, [pod('web-1', ns1), pod('web-2', ns1), pod('db-1', ns1), pod('web-1', ns2), pod('cache-1', ns2)].join(''));
     for (let i = 0; i < 5; i++) await kubectl(info, ['create', 'configmap', `cm-${i}`, '-n', ns1, '--from-literal', `k=${i}`]);
-    await apply(info, `apiVersion: apiextensions.k8s.io/v1
+    await apply(
+      info,
+      `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: ${crd}}
 spec:
@@ -45,10 +47,18 @@ spec:
     - {name: Size, type: integer, jsonPath: .spec.size}
     - {name: Color, type: string, jsonPath: .spec.color}
     - {name: Owner, type: string, jsonPath: .spec.owner, priority: 1}
-`);
+`,
+    );
     await kubectl(info, ['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']);
-    await eventually(async () => (await kubectl(info, ['get', crd, '-n', ns1], { allowFail: true })).includes('No resources') || (await kubectl(info, ['get', crd, '-n', ns1], { allowFail: true })) === '', 15_000);
-    await apply(info, `apiVersion: ${group}/v1
+    await eventually(
+      async () =>
+        (await kubectl(info, ['get', crd, '-n', ns1], { allowFail: true })).includes('No resources') ||
+        (await kubectl(info, ['get', crd, '-n', ns1], { allowFail: true })) === '',
+      15_000,
+    );
+    await apply(
+      info,
+      `apiVersion: ${group}/v1
 kind: Widget
 metadata: {name: small, namespace: ${ns1}}
 spec: {size: 1, color: red, owner: alice}
@@ -57,11 +67,15 @@ apiVersion: ${group}/v1
 kind: Widget
 metadata: {name: large, namespace: ${ns1}}
 spec: {size: 10, color: blue, owner: bob}
-`);
+`,
+    );
     // A brand-new CRD's list can lag its writes briefly on a busy API server (watch cache warming up).
     await eventually(async () => rows(await kubectl(info, ['get', crd, '-n', ns1, '--no-headers'], { allowFail: true })).length === 2, 20_000);
     // Wait until the fake kubelet reports the pods Running, so statuses are settled.
-    await eventually(async () => rows(await kubectl(info, ['get', 'pods', '-A', '-l', `kz-test=${id}`, '--no-headers'])).every((r) => r[3] === 'Running'), 30_000);
+    await eventually(
+      async () => rows(await kubectl(info, ['get', 'pods', '-A', '-l', `kz-test=${id}`, '--no-headers'])).every((r) => r[3] === 'Running'),
+      30_000,
+    );
   });
 
   afterAll(async () => {
@@ -129,7 +143,10 @@ spec: {size: 10, color: blue, owner: bob}
     expect(text.split('\n')[0]!.split(/\s+/)).toEqual((await env.kubectl(['get', crd, '-n', ns1])).split('\n')[0]!.trim().split(/\s+/));
     const expected = rows(await env.kubectl(['get', crd, '-n', ns1, '--no-headers']));
     expect(tableLines(text).map((l) => l.split(/\s+/).slice(0, 3))).toEqual(expected.map((r) => r.slice(0, 3)));
-    expect(tableLines(text).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([['large', '10', 'blue'], ['small', '1', 'red']]);
+    expect(tableLines(text).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+      ['large', '10', 'blue'],
+      ['small', '1', 'red'],
+    ]);
     const wide = await env.call('list_resources', { kind: crd, namespace: ns1, wide: true });
     expect(wide.split('\n')[0]).toMatch(/^NAME\s+SIZE\s+COLOR\s+OWNER$/);
     expect(wide).toMatch(/small\s+1\s+red\s+alice/);
@@ -174,7 +191,12 @@ spec: {size: 10, color: blue, owner: bob}
   });
 
   it('a category lists each of its kinds like kubectl get all, names written kind/name', async () => {
-    const named = (text: string) => text.split('\n').filter((l) => /^\S+\/\S+\s/.test(l)).map((l) => l.split(/\s+/)[0]).sort();
+    const named = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^\S+\/\S+\s/.test(l))
+        .map((l) => l.split(/\s+/)[0])
+        .sort();
     const text = await env.call('list_resources', { kind: 'all', namespace: ns1 });
     const kube = (await env.kubectl(['get', 'all', '-n', ns1, '-o', 'name'])).trim().split('\n').sort();
     expect(kube).toEqual(['pod/db-1', 'pod/web-1', 'pod/web-2']);
@@ -198,7 +220,11 @@ spec: {size: 10, color: blue, owner: bob}
     const r = await env.callRaw('list_resources', { kind: 'all', namespace: ns1, context: env.info.contexts.restricted! });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(new RegExp(`No kind of the category "all".* could be listed in namespace "${ns1}" \\(context "kz-restricted"\\)`));
-    expect(r.text).toMatch(new RegExp(`\\ndeployments\\.apps: Forbidden: user "kz-restricted" \\(context "kz-restricted"\\) cannot list deployments\\.apps in namespace "${ns1}"\\.\\n`));
+    expect(r.text).toMatch(
+      new RegExp(
+        `\\ndeployments\\.apps: Forbidden: user "kz-restricted" \\(context "kz-restricted"\\) cannot list deployments\\.apps in namespace "${ns1}"\\.\\n`,
+      ),
+    );
   });
 
   it('403 from the restricted context names the user, verb, resource and namespace', async () => {
@@ -266,12 +292,17 @@ spec: {size: 10, color: blue, owner: bob}
     });
     const dir = mkdtempSync(join(tmpdir(), 'kz-t-lr-dead-'));
     const file = join(dir, 'dead.yaml');
-    writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config',
-      `clusters: [{name: dead, cluster: {server: "https://127.0.0.1:${port}"}}]`,
-      'users: [{name: nobody, user: {token: abc}}]',
-      'contexts: [{name: dead, context: {cluster: dead, user: nobody}}]', '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: dead, cluster: {server: "https://127.0.0.1:${port}"}}]`,
+        'users: [{name: nobody, user: {token: abc}}]',
+        'contexts: [{name: dead, context: {cluster: dead, user: nobody}}]',
+        '',
+      ].join('\n'),
+    );
     const other = await startToolEnv({ kubeconfigPaths: [env.info.kubeconfig, file] });
     try {
       const started = Date.now();

@@ -38,7 +38,7 @@ describe('the pods_by_phase example module', () => {
     );
   });
 
-  it('shares the built-in tools\' argument texts, so tools/list explains them once, in the instructions', async () => {
+  it("shares the built-in tools' argument texts, so tools/list explains them once, in the instructions", async () => {
     const { tools } = await env.client.listTools();
     const mine = tools.find((t) => t.name === 'pods_by_phase')!;
     const builtIn = tools.find((t) => t.name === 'list_resources')!;
@@ -49,7 +49,7 @@ describe('the pods_by_phase example module', () => {
     }
   });
 
-  it('gets the kernel\'s explained Kubernetes errors', async () => {
+  it("gets the kernel's explained Kubernetes errors", async () => {
     const r = await env.callRaw('pods_by_phase', { namespace: ns, context: env.info.contexts.restricted! });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(new RegExp(`Forbidden: user "kz-restricted" \\(context "kz-restricted"\\) cannot list pods in namespace "${ns}"`));

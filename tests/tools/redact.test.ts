@@ -36,7 +36,10 @@ describe('Secret redaction', () => {
   });
 
   it('redacts the objects a Table embeds, and a kind-less answer to a request for a Secret', () => {
-    const rows = [{ cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) }, { cells: ['t'], object: secret() }];
+    const rows = [
+      { cells: ['s'], object: secret({ apiVersion: 'v1', kind: 'Secret' }) },
+      { cells: ['t'], object: secret() },
+    ];
     const table = { apiVersion: 'meta.k8s.io/v1', kind: 'Table', rows };
     const cleaned = cleanObject(table, { requestedSecret: true });
     expect(cleaned.redacted).toBe(true);

@@ -9,8 +9,17 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { parseSettings } from '../../src/providers/config/settings.js';
 
 const READ_TOOLS = [
-  'describe_resource', 'get_events', 'get_helm_history', 'get_helm_revision_diff', 'get_pod_logs',
-  'get_resource_yaml', 'list_contexts', 'list_helm_releases', 'list_kinds', 'list_namespaces', 'list_nodes',
+  'describe_resource',
+  'get_events',
+  'get_helm_history',
+  'get_helm_revision_diff',
+  'get_pod_logs',
+  'get_resource_yaml',
+  'list_contexts',
+  'list_helm_releases',
+  'list_kinds',
+  'list_namespaces',
+  'list_nodes',
   'list_resources',
 ];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
@@ -46,8 +55,18 @@ describe('every built-in tool', () => {
     } as const;
     const SPEC_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const wire = JSON.parse(JSON.stringify(new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' })).list())) as Array<{
-      name: string; annotations?: Record<string, unknown>;
+    const wire = JSON.parse(
+      JSON.stringify(
+        new ToolCalls(
+          registry,
+          () => settings.policy,
+          () => ({}),
+          createLogger({ level: 'error' }),
+        ).list(),
+      ),
+    ) as Array<{
+      name: string;
+      annotations?: Record<string, unknown>;
     }>;
     expect(wire).toHaveLength(tools.length);
     for (const listed of wire) {
@@ -55,7 +74,12 @@ describe('every built-in tool', () => {
       const effective = { ...SPEC_DEFAULTS, ...listed.annotations };
       expect(effective, listed.name).toMatchObject({ ...EXPECTED[module.safety], ...(module.openWorld === false ? { openWorldHint: false } : {}) });
     }
-    expect(wire.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name).sort()).toEqual(READ_TOOLS);
+    expect(
+      wire
+        .filter((t) => t.annotations?.readOnlyHint === true)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(READ_TOOLS);
   });
 
   it('takes an optional `context` when it talks to a cluster, and documents every argument', () => {
@@ -73,7 +97,12 @@ describe('every built-in tool', () => {
 
   it('is explained to the model in tools/list or, when several tools share the argument, once in the instructions', () => {
     const settings = parseSettings({ policy: { enabledClasses: ['read', 'safe-mutation', 'destructive'] } }, 'test');
-    const toolCalls = new ToolCalls(registry, () => settings.policy, () => ({}), createLogger({ level: 'error' }));
+    const toolCalls = new ToolCalls(
+      registry,
+      () => settings.policy,
+      () => ({}),
+      createLogger({ level: 'error' }),
+    );
     const instructions = serverInstructions(toolCalls);
     const listed = toolCalls.list();
     expect(listed.map((tool) => tool.name).sort()).toEqual(tools.map(({ module }) => module.name).sort());
@@ -111,7 +140,10 @@ describe('every built-in prompt', () => {
       expect(tool, `${name} is a tool`).toBeDefined();
       if (!json) continue;
       const args = JSON.parse(json) as Record<string, unknown>;
-      expect(Object.keys(args).every((arg) => arg in tool!.module.input.properties), `${name} takes ${Object.keys(args).join(', ')}`).toBe(true);
+      expect(
+        Object.keys(args).every((arg) => arg in tool!.module.input.properties),
+        `${name} takes ${Object.keys(args).join(', ')}`,
+      ).toBe(true);
       expect(args).toMatchObject({ namespace: 'shop', context: 'prod' });
     }
     for (const name of text.matchAll(/`([a-z]+_[a-z_]+)`/g)) expect(registry.tools.has(name[1]!), name[1]).toBe(true);

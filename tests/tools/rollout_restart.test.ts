@@ -58,7 +58,11 @@ describe('rollout_restart', () => {
     const before = await replicaSets('web');
     expect(before).toHaveLength(1);
     const text = await env.call('rollout_restart', { resource: 'deploy/web', namespace: ns });
-    expect(text).toMatch(new RegExp(`^deployment/web restarted \\(namespace ${ns}, context kz-admin; kubectl.kubernetes.io/restartedAt=\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, generation 2\\)`));
+    expect(text).toMatch(
+      new RegExp(
+        `^deployment/web restarted \\(namespace ${ns}, context kz-admin; kubectl.kubernetes.io/restartedAt=\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, generation 2\\)`,
+      ),
+    );
     const stamp = text.match(/restartedAt=(\S+?),/)![1]!;
     expect(Math.abs(Date.parse(stamp) - Date.now())).toBeLessThan(60_000);
     expect(await restartedAt('deploy', 'web')).toBe(stamp);

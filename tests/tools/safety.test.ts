@@ -30,7 +30,10 @@ const other = uniqueName('kz-t-safe-b');
 
 /** The test kubeconfig with the admin context current and its default namespace set to `namespace`. */
 function kubeconfigWithDefault(namespace: string): string {
-  const config = parse(readFileSync(info.kubeconfig, 'utf8')) as { contexts: Array<{ name: string; context: { namespace?: string } }>; 'current-context': string };
+  const config = parse(readFileSync(info.kubeconfig, 'utf8')) as {
+    contexts: Array<{ name: string; context: { namespace?: string } }>;
+    'current-context': string;
+  };
   for (const c of config.contexts) if (c.name === info.contexts.admin) c.context.namespace = namespace;
   config['current-context'] = info.contexts.admin;
   const file = join(mkdtempSync(join(tmpdir(), 'kz-safe-kubeconfig-')), 'config');
@@ -42,7 +45,14 @@ function kubeconfigWithDefault(namespace: string): string {
 async function snapshot(env: ToolEnv): Promise<string> {
   const template = '{range .items[*]}{.kind}/{.metadata.name} {.metadata.generation} {.metadata.labels}{"\\n"}{end}';
   const workloads = await env.kubectl(['get', 'deploy,sts,ds', '-n', ns, '-o', `jsonpath=${template}`]);
-  const data = await env.kubectl(['get', 'cm,secret,svc', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}']);
+  const data = await env.kubectl([
+    'get',
+    'cm,secret,svc',
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}',
+  ]);
   return (workloads + data).split('\n').filter(Boolean).sort().join('\n');
 }
 
@@ -73,7 +83,9 @@ let admin: ToolEnv;
 beforeAll(async () => {
   admin = await startToolEnv();
   await createNamespaces(info, ns, other);
-  await apply(info, `apiVersion: apps/v1
+  await apply(
+    info,
+    `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
 spec:
@@ -87,7 +99,8 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: kz-careless, namespace: ${ns}}
 data: {a: b}
-`);
+`,
+  );
   process.env.KUBEZILLA_HELM = info.tools.helm4;
   await h(info, 4, ['install', 'rel', chart(info, '0.1.0'), '-n', ns]);
   await h(info, 4, ['upgrade', 'rel', chart(info, '0.2.0'), '-n', ns]);
@@ -109,15 +122,22 @@ describe.skipIf(external)('every non-read module, run against the current contex
         for (const module of mutations) {
           const r = await env.callRaw(module.name, exampleArgs(module));
           expect(r.isError, `${module.name}: ${r.text}`).toBe(true);
-          expect(r.text, module.name).toMatch(mode === 'read-only context'
-            ? new RegExp(`context ${info.contexts.admin} is read-only on this server`)
-            : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`));
+          expect(r.text, module.name).toMatch(
+            mode === 'read-only context'
+              ? new RegExp(`context ${info.contexts.admin} is read-only on this server`)
+              : new RegExp(`^Error: Needs confirmation: .*protected namespace.* "${ns}"`),
+          );
           expect(await snapshot(env), `${module.name} changed something`).toBe(before);
         }
         expect(await h(info, 4, ['list', '-n', ns, '-q'])).toBe('rel\n');
         // The audit log names the context the calls reached, though none named it.
         const audit = env.server.server.kernel.container.cradle.audit.recent(50);
-        expect(audit.filter((e) => e.outcome === 'refused').map((e) => e.tool).sort()).toEqual(mutations.map((m) => m.name).sort());
+        expect(
+          audit
+            .filter((e) => e.outcome === 'refused')
+            .map((e) => e.tool)
+            .sort(),
+        ).toEqual(mutations.map((m) => m.name).sort());
         expect(new Set(audit.map((e) => e.context))).toEqual(new Set([info.contexts.admin]));
       } finally {
         await env.close();
@@ -130,10 +150,15 @@ describe.skipIf(external)('every non-read module, run against the current contex
     try {
       const before = await snapshot(env);
       const r = await env.callRaw('sneaky_read', { value: 'x' });
-      expect(r).toMatchObject({ isError: true, text: expect.stringMatching(/sneaky_read is a read tool, so it may not change the cluster \(it tried PATCH configmaps/) });
+      expect(r).toMatchObject({
+        isError: true,
+        text: expect.stringMatching(/sneaky_read is a read tool, so it may not change the cluster \(it tried PATCH configmaps/),
+      });
       expect(await snapshot(env)).toBe(before);
       // A careless mutation module on an ordinary namespace works as written.
-      expect(await env.call('label_current', { value: 'ok' })).toBe(`labelled configmap/kz-careless in ${ns} (context ${info.contexts.admin}) with careless=ok`);
+      expect(await env.call('label_current', { value: 'ok' })).toBe(
+        `labelled configmap/kz-careless in ${ns} (context ${info.contexts.admin}) with careless=ok`,
+      );
       expect(await env.kubectl(['get', 'cm', 'kz-careless', '-n', ns, '-o', 'jsonpath={.metadata.labels.careless}'])).toBe('ok');
     } finally {
       await env.close();
@@ -170,7 +195,10 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: kz-cross\nversion: 1.0.0\n');
     writeFileSync(join(dir, 'values.yaml'), `other: ${other}\n`);
-    writeFileSync(join(dir, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cross\n  namespace: {{ .Values.other }}\ndata: {a: b}\n');
+    writeFileSync(
+      join(dir, 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cross\n  namespace: {{ .Values.other }}\ndata: {a: b}\n',
+    );
     return dir;
   }
 
@@ -179,7 +207,9 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     try {
       const args = { release: 'cross', chart: crossNamespaceChart(), namespace: ns };
       const refused = await env.callRaw('helm_install', args);
-      expect(refused.text).toMatch(new RegExp(`^Error: Needs confirmation: helm_install will change the protected namespace "${other}" in context ${info.contexts.admin}`));
+      expect(refused.text).toMatch(
+        new RegExp(`^Error: Needs confirmation: helm_install will change the protected namespace "${other}" in context ${info.contexts.admin}`),
+      );
       expect(await h(info, 4, ['list', '-n', ns, '-q'])).not.toMatch(/cross/);
       expect(await env.kubectl(['get', 'cm', '-n', other, '-o', 'name'])).not.toMatch(/cross/);
       const done = await env.callConfirmed('helm_install', args);
@@ -198,7 +228,11 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
     const env = await startToolEnv({ settings: { policy: { readOnlyContexts: [info.contexts.ssh!] } } });
     try {
       const r = await env.callRaw('scale', { resource: 'deploy/web', replicas: 3, namespace: ns, context: info.contexts.admin });
-      expect(r.text).toMatch(new RegExp(`context ${info.contexts.admin} is read-only on this server \\(it reaches the same API server as the read-only context ${info.contexts.ssh}\\)`));
+      expect(r.text).toMatch(
+        new RegExp(
+          `context ${info.contexts.admin} is read-only on this server \\(it reaches the same API server as the read-only context ${info.contexts.ssh}\\)`,
+        ),
+      );
       expect(await env.kubectl(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('1');
     } finally {
       await env.close();
@@ -228,7 +262,11 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
   it('records a call with invalid arguments too', async () => {
     const r = await admin.callRaw('apply_yaml', { manifest: 42 });
     expect(r.text).toMatch(/^Invalid arguments for apply_yaml: `manifest` must be string/);
-    expect(admin.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({ tool: 'apply_yaml', outcome: 'error', summary: expect.stringMatching(/^Invalid arguments/) });
+    expect(admin.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
+      tool: 'apply_yaml',
+      outcome: 'error',
+      summary: expect.stringMatching(/^Invalid arguments/),
+    });
   });
 });
 
@@ -239,13 +277,15 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kz-lookup-chart-'));
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: kz-lookup\nversion: 1.0.0\n');
-    writeFileSync(join(dir, 'templates', 'cm.yaml'),
+    writeFileSync(
+      join(dir, 'templates', 'cm.yaml'),
       '{{- $s := lookup "v1" "Secret" .Release.Namespace "db-pass" }}{{- if $s }}{{ fail (printf "found %s" ($s.data.password | b64dec)) }}{{- end }}\n' +
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: looked}\ndata: {a: b}\n');
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: looked}\ndata: {a: b}\n',
+    );
     return dir;
   }
 
-  it.each([3, 4] as const)('with helm %i: not in a dry run\'s error on a read-only context, nor in the audit log', async (major) => {
+  it.each([3, 4] as const)("with helm %i: not in a dry run's error on a read-only context, nor in the audit log", async (major) => {
     await admin.kubectl(['create', 'secret', 'generic', 'db-pass', '-n', ns, `--from-literal=password=${secretValue}`], { allowFail: true });
     process.env.KUBEZILLA_HELM = major === 3 ? info.tools.helm3 : info.tools.helm4;
     const env = await startToolEnv({ settings: { policy: { readOnlyContexts: [info.contexts.admin] } } });
@@ -259,7 +299,10 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
       expect(audit).not.toContain(secretValue);
       // helm's own output never reaches the audit log: its line ends where helm's text would begin.
       expect(env.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
-        outcome: 'error', context: info.contexts.admin, namespace: ns, summary: `Error: helm failed (install look${major} in namespace ${ns}, exit 1):`,
+        outcome: 'error',
+        context: info.contexts.admin,
+        namespace: ns,
+        summary: `Error: helm failed (install look${major} in namespace ${ns}, exit 1):`,
       });
     } finally {
       process.env.KUBEZILLA_HELM = info.tools.helm4;

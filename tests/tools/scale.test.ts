@@ -39,7 +39,10 @@ describe('scale', () => {
   beforeAll(async () => {
     env = await startToolEnv();
     await createNamespaces(env.info, ns);
-    await apply(env.info, deployment('web', ns, 1) + `---
+    await apply(
+      env.info,
+      deployment('web', ns, 1) +
+        `---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: ${ns}}
@@ -59,7 +62,8 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec: {containers: [{name: c, image: busybox}]}
-`);
+`,
+    );
   });
   afterAll(async () => {
     if (env) {
@@ -86,7 +90,10 @@ spec:
   });
 
   it('says when a HorizontalPodAutoscaler manages the workload, since it will set the replicas again', async () => {
-    await apply(env.info, deployment('auto', ns, 1) + `---
+    await apply(
+      env.info,
+      deployment('auto', ns, 1) +
+        `---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: auto-hpa, namespace: ${ns}}
@@ -95,7 +102,8 @@ spec:
   minReplicas: 1
   maxReplicas: 3
   metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]
-`);
+`,
+    );
     const text = await env.call('scale', { resource: 'deploy/auto', replicas: 2, namespace: ns });
     expect(text).toMatch(/^deployment\/auto scaled: 1 → 2 /);
     expect(text).toContain('\nNote: hpa/auto-hpa (min 1, max 3) scales deployment/auto itself and will set its replicas again at its next sync;');
@@ -108,7 +116,7 @@ spec:
     expect(await eventually(async () => (await runningPods('db')) === 2, 45_000)).toBe(true);
   });
 
-  it('scaling to 0 needs confirmation; repeated with the refusal\'s token it happens', async () => {
+  it("scaling to 0 needs confirmation; repeated with the refusal's token it happens", async () => {
     await env.call('scale', { resource: 'sts/db', replicas: 1, namespace: ns });
     const refused = await env.callRaw('scale', { resource: 'sts/db', replicas: 0, namespace: ns });
     expect(refused.isError).toBe(true);

@@ -11,7 +11,9 @@ beforeAll(async () => {
 afterAll(async () => kz.close());
 
 const INIT = JSON.stringify({
-  jsonrpc: '2.0', id: 0, method: 'initialize',
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 });
 
@@ -19,13 +21,20 @@ const INIT = JSON.stringify({
 async function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
   const { request } = await import('node:http');
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = request(url, {
-      method: init.method ?? 'POST',
-      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...init.headers },
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = request(
+      url,
+      {
+        method: init.method ?? 'POST',
+        headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...init.headers },
+      },
+      (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (body += chunk))
+          .on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(init.body ?? (init.method && init.method !== 'POST' ? undefined : INIT));
   });

@@ -25,7 +25,12 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     const response = await fetch(kz.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'old', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'old', version: '1' } },
+      }),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('"protocolVersion":"2025-03-26"');
@@ -108,8 +113,11 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
       method: 'POST',
       signal: hangUp.signal,
       headers: {
-        authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
-        'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25',
+        authorization: `Bearer ${kz.token}`,
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-session-id': transport.sessionId!,
+        'mcp-protocol-version': '2025-11-25',
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 77, method: 'tools/call', params: { name: 'fixture_slow', arguments: { steps: 200 } } }),
     }).then((r) => r.text());
@@ -134,8 +142,11 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
       const evicted = await fetch(small.url, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${small.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
-          'mcp-session-id': second.transport.sessionId!, 'mcp-protocol-version': '2025-11-25',
+          authorization: `Bearer ${small.token}`,
+          accept: 'application/json, text/event-stream',
+          'content-type': 'application/json',
+          'mcp-session-id': second.transport.sessionId!,
+          'mcp-protocol-version': '2025-11-25',
         },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
       });
@@ -182,7 +193,10 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     expect(first).toMatchObject({ isError: true, text: expect.stringMatching(/^Error: Needs confirmation: Really write the risky note\?/) });
     const token = /"confirm": "(kzc_[\w-]+)"/.exec(first.text)![1]!;
     // The token does not carry over to other arguments, and is used up by the attempt.
-    expect(await call({ note: 'risky', namespace: 'prod', confirm: token })).toMatchObject({ isError: true, text: expect.stringMatching(/issued for another call/) });
+    expect(await call({ note: 'risky', namespace: 'prod', confirm: token })).toMatchObject({
+      isError: true,
+      text: expect.stringMatching(/issued for another call/),
+    });
     expect(await call({ note: 'risky', confirm: token })).toMatchObject({ isError: true, text: expect.stringMatching(/unknown, already used or expired/) });
     const fresh = /"confirm": "(kzc_[\w-]+)"/.exec((await call({ note: 'risky' })).text)![1]!;
     expect(await call({ note: 'risky', confirm: fresh })).toEqual({ isError: false, text: 'noted "risky" in default' });
@@ -204,7 +218,13 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.callTool({ name: 'fixture_note', arguments: { note: 42 } });
     const mine = kz.server.kernel.container.cradle.audit.recent(50).filter((e) => e.session === transport.sessionId);
     expect(mine.map(({ tool, context, namespace, outcome, summary }) => ({ tool, context, namespace, outcome, summary }))).toEqual([
-      { tool: 'fixture_note', context: '(none)', namespace: '', outcome: 'error', summary: expect.stringMatching(/^Invalid arguments for fixture_note: `note` must be string/) },
+      {
+        tool: 'fixture_note',
+        context: '(none)',
+        namespace: '',
+        outcome: 'error',
+        summary: expect.stringMatching(/^Invalid arguments for fixture_note: `note` must be string/),
+      },
       { tool: 'fixture_note', context: '(none)', namespace: 'team-a', outcome: 'refused', summary: expect.stringMatching(/^Error: Needs confirmation/) },
       { tool: 'fixture_note', context: '(none)', namespace: 'team-a', outcome: 'ok', summary: 'noted "audited" in team-a' },
     ]);
@@ -216,10 +236,13 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     const { prompts } = await client.listPrompts();
     expect(prompts.map((p) => p.name)).toEqual(['investigate', 'fixture_greeting']); // built-in first, then --tools-dir
     expect(prompts[1]).toEqual(
-      expect.objectContaining({ name: 'fixture_greeting', arguments: [
-        { name: 'who', description: 'Who to greet.', required: true },
-        { name: 'colour', description: undefined, required: false },
-      ] }),
+      expect.objectContaining({
+        name: 'fixture_greeting',
+        arguments: [
+          { name: 'who', description: 'Who to greet.', required: true },
+          { name: 'colour', description: undefined, required: false },
+        ],
+      }),
     );
     const prompt = await client.getPrompt({ name: 'fixture_greeting', arguments: { who: 'Ada', colour: 'red' } });
     expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Greet Ada in red.' });
@@ -248,8 +271,11 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     const after = await fetch(kz.url, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${kz.token}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json',
-        'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25',
+        authorization: `Bearer ${kz.token}`,
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': '2025-11-25',
       },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });

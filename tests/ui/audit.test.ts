@@ -58,7 +58,17 @@ describe('AuditLog', () => {
 
   it('reads only the tail of a large log', () => {
     const audit = new AuditLog(dir());
-    const filler = JSON.stringify({ time: '2026-01-01T00:00:00Z', session: '', tool: 'scale', context: '', namespace: '', target: 'x'.repeat(200), outcome: 'ok', summary: '' }) + '\n';
+    const filler =
+      JSON.stringify({
+        time: '2026-01-01T00:00:00Z',
+        session: '',
+        tool: 'scale',
+        context: '',
+        namespace: '',
+        target: 'x'.repeat(200),
+        outcome: 'ok',
+        summary: '',
+      }) + '\n';
     writeFileSync(audit.file, filler.repeat(8000), { mode: 0o600 }); // ~2 MB
     audit.record({ tool: 'helm_upgrade', target: 'release/last', outcome: 'ok' });
     const recent = audit.recent(3);

@@ -189,7 +189,11 @@ describe('the API drives the running server', () => {
 
     const container = ui.server.kernel.container;
     const original = container.registrations.clusters!;
-    container.register({ clusters: asFunction(() => { throw new Error('kubeconfig store exploded'); }) });
+    container.register({
+      clusters: asFunction(() => {
+        throw new Error('kubeconfig store exploded');
+      }),
+    });
     try {
       const broken = await api('/api/clusters');
       expect(broken.status).toBe(200);
@@ -204,7 +208,13 @@ describe('the API drives the running server', () => {
     const audit = ui.server.kernel.container.resolve('audit');
     for (let i = 0; i < 30; i++) audit.record({ tool: 'scale', target: `deploy/app-${i}`, outcome: 'ok', summary: `replicas → ${i}` });
     const answer = await api('/api/audit?limit=5');
-    expect(answer.json.entries.map((e: { target: string }) => e.target)).toEqual(['deploy/app-29', 'deploy/app-28', 'deploy/app-27', 'deploy/app-26', 'deploy/app-25']);
+    expect(answer.json.entries.map((e: { target: string }) => e.target)).toEqual([
+      'deploy/app-29',
+      'deploy/app-28',
+      'deploy/app-27',
+      'deploy/app-26',
+      'deploy/app-25',
+    ]);
     expect(answer.json.file).toBe(join(ui.configDir, 'audit.log'));
   });
 });
@@ -219,7 +229,10 @@ describe('the listener', () => {
   it('says so when its port is taken', async () => {
     const taken = Number(new URL(ui.pageUrl).port);
     const page = new SettingsPage(ui.server, createLogger({ write: () => undefined }));
-    await expect(page.start({ bind: '127.0.0.1', port: taken })).rejects.toMatchObject({ code: 'PORT_IN_USE', message: expect.stringContaining('settings page port') });
+    await expect(page.start({ bind: '127.0.0.1', port: taken })).rejects.toMatchObject({
+      code: 'PORT_IN_USE',
+      message: expect.stringContaining('settings page port'),
+    });
   });
 
   it('stays up while MCP is off, and close() stops it', async () => {

@@ -12,17 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectOutcome,
-  freePort,
-  initialize,
-  launchChromium,
-  sessionRequest,
-  shot,
-  startHostileSite,
-  startUiServer,
-  type UiServer,
-} from './helpers.js';
+import { connectOutcome, freePort, initialize, launchChromium, sessionRequest, shot, startHostileSite, startUiServer, type UiServer } from './helpers.js';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -36,11 +26,9 @@ const bindInput = () => page.getByLabel('Bind address');
 const portInput = () => page.getByLabel('Port', { exact: true });
 
 async function waitStatus(pattern: RegExp): Promise<string> {
-  await page.waitForFunction(
-    (source) => new RegExp(source).test(document.getElementById('mcp-status-text')?.textContent ?? ''),
-    pattern.source,
-    { timeout: 10_000 },
-  );
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('mcp-status-text')?.textContent ?? ''), pattern.source, {
+    timeout: 10_000,
+  });
   return (await statusText().textContent()) ?? '';
 }
 
@@ -91,10 +79,21 @@ beforeAll(async () => {
   firstPort = await freePort();
   ui = await startUiServer(firstPort);
   ui.server.kernel.container.resolve('audit').record({
-    session: 'a1b2c3', tool: 'scale', context: 'dev', namespace: 'web', target: 'deploy/frontend', outcome: 'ok', summary: 'replicas 2 → 4',
+    session: 'a1b2c3',
+    tool: 'scale',
+    context: 'dev',
+    namespace: 'web',
+    target: 'deploy/frontend',
+    outcome: 'ok',
+    summary: 'replicas 2 → 4',
   });
   ui.server.kernel.container.resolve('audit').record({
-    session: 'a1b2c3', tool: 'apply_yaml', context: 'staging', namespace: 'default', target: '2 documents', outcome: 'refused',
+    session: 'a1b2c3',
+    tool: 'apply_yaml',
+    context: 'staging',
+    namespace: 'default',
+    target: '2 documents',
+    outcome: 'refused',
     summary: 'Server-side dry run failed for ConfigMap/settings: metadata.name: Invalid value',
   });
   context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -242,13 +241,10 @@ describe('the settings page in Chromium', () => {
 
     await page.getByRole('button', { name: 'Regenerate token…' }).click();
     await dialog.getByRole('button', { name: 'Regenerate' }).click();
-    await page.waitForFunction(
-      (before) => {
-        const now = document.getElementById('token-fingerprint')?.textContent;
-        return now && now !== before && now.startsWith('sha256:');
-      },
-      oldFingerprint,
-    );
+    await page.waitForFunction((before) => {
+      const now = document.getElementById('token-fingerprint')?.textContent;
+      return now && now !== before && now.startsWith('sha256:');
+    }, oldFingerprint);
     const newToken = ui.server.tokens.ensure();
     expect(newToken).not.toBe(oldToken);
     expect(await page.locator('#token-fingerprint').textContent()).toBe(ui.server.tokens.fingerprint());
@@ -285,12 +281,14 @@ describe('the settings page in Chromium', () => {
     await page.locator('body').focus();
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
-      reached.push(await page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        if (!el) return '';
-        const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : '';
-        return `${el.tagName.toLowerCase()}#${el.id}|${(label || el.textContent || '').trim()}`;
-      }));
+      reached.push(
+        await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el) return '';
+          const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : '';
+          return `${el.tagName.toLowerCase()}#${el.id}|${(label || el.textContent || '').trim()}`;
+        }),
+      );
     }
     const ids = reached.map((r) => r.split('|')[0]);
     // Bind and port are skipped while running (disabled), as they should be.
@@ -332,7 +330,7 @@ describe('pages from other origins', () => {
     try {
       await hostile.goto(url);
       await hostile.waitForFunction(() => document.title === 'done', undefined, { timeout: 15_000 });
-      return (await hostile.evaluate(() => (window as unknown as { __results: Record<string, string> }).__results));
+      return await hostile.evaluate(() => (window as unknown as { __results: Record<string, string> }).__results);
     } finally {
       await hostile.close();
     }

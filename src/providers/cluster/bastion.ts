@@ -83,7 +83,6 @@ export interface TunnelRegistryOptions {
   home?: string;
 }
 
-
 /** Options as the registry resolved them. */
 export type BastionOptions = Required<Omit<TunnelRegistryOptions, 'logger' | 'agentSocket'>> & { agentSocket?: string; logger?: Logger };
 
@@ -171,17 +170,31 @@ export class Bastion {
     try {
       entries = existsSync(knownHostsFile) ? parseKnownHosts(readFileSync(knownHostsFile, 'utf8')) : [];
     } catch (err) {
-      return this.#fail(new TunnelError('config', `cannot read known_hosts ${knownHostsFile}: ${(err as Error).message}`, 'Fix the file permissions or set knownHostsFile.'));
+      return this.#fail(
+        new TunnelError('config', `cannot read known_hosts ${knownHostsFile}: ${(err as Error).message}`, 'Fix the file permissions or set knownHostsFile.'),
+      );
     }
     let privateKey: Buffer | undefined;
     if (config.identityFile) {
       try {
         privateKey = readFileSync(expand(config.identityFile));
       } catch (err) {
-        return this.#fail(new TunnelError('config', `cannot read identity file ${config.identityFile}: ${(err as Error).message}`, 'Fix identityFile, or remove it to use the SSH agent.'));
+        return this.#fail(
+          new TunnelError(
+            'config',
+            `cannot read identity file ${config.identityFile}: ${(err as Error).message}`,
+            'Fix identityFile, or remove it to use the SSH agent.',
+          ),
+        );
       }
     } else if (!options.agentSocket) {
-      return this.#fail(new TunnelError('config', `bastion ${this.key} has no identityFile and no SSH agent is running (SSH_AUTH_SOCK is not set)`, 'Set identityFile in the tunnel settings, or start ssh-agent and add your key.'));
+      return this.#fail(
+        new TunnelError(
+          'config',
+          `bastion ${this.key} has no identityFile and no SSH agent is running (SSH_AUTH_SOCK is not set)`,
+          'Set identityFile in the tunnel settings, or start ssh-agent and add your key.',
+        ),
+      );
     }
     const knownTypes = [...new Set(entries.filter((e) => e.marker === undefined && hostMatches(e.patterns, config.host, config.port)).map((e) => e.keyType))];
     let verdict: HostKeyVerdict | undefined;
@@ -236,7 +249,10 @@ export class Bastion {
           this.#client = undefined;
           if (keepalivesLost) {
             const { keepaliveCountMax: count, keepaliveIntervalMs: every } = this.options;
-            this.#set('degraded', `bastion ${this.key} stopped answering SSH keep-alives (${count} in a row, every ${every / 1000}s), so the connection was dropped; the next call reconnects`);
+            this.#set(
+              'degraded',
+              `bastion ${this.key} stopped answering SSH keep-alives (${count} in a row, every ${every / 1000}s), so the connection was dropped; the next call reconnects`,
+            );
           } else if (this.status === 'connected' || this.status === 'degraded') {
             this.#set('idle', 'connection closed; the next call reconnects');
           }
@@ -253,8 +269,16 @@ export class Bastion {
         client.connect(connectConfig);
       } catch (err) {
         settled = true;
-        const failure = err instanceof TunnelError ? err : new TunnelError('config', `cannot connect to bastion ${this.key}: ${(err as Error).message}`,
-          (err as Error).message.includes('passphrase') ? 'Load the key into ssh-agent and remove identityFile, or use a key without a passphrase.' : undefined);
+        const failure =
+          err instanceof TunnelError
+            ? err
+            : new TunnelError(
+                'config',
+                `cannot connect to bastion ${this.key}: ${(err as Error).message}`,
+                (err as Error).message.includes('passphrase')
+                  ? 'Load the key into ssh-agent and remove identityFile, or use a key without a passphrase.'
+                  : undefined,
+              );
         this.#set('failed', failure.message);
         rejectP(failure);
       }
@@ -277,16 +301,22 @@ export class Bastion {
       lastHeard = Date.now();
       if (this.#client === client && this.status === 'degraded') this.#set('connected');
     });
-    const timer = setInterval(() => {
-      if (this.#client !== client) {
-        clearInterval(timer);
-        return;
-      }
-      const silentMs = Date.now() - lastHeard;
-      if (silentMs > grace && this.status === 'connected') {
-        this.#set('degraded', `bastion ${this.key} has not answered SSH keep-alives for ${Math.round(silentMs / 100) / 10}s; calls through it wait until it answers or the connection is dropped`);
-      }
-    }, Math.max(100, every / 2));
+    const timer = setInterval(
+      () => {
+        if (this.#client !== client) {
+          clearInterval(timer);
+          return;
+        }
+        const silentMs = Date.now() - lastHeard;
+        if (silentMs > grace && this.status === 'connected') {
+          this.#set(
+            'degraded',
+            `bastion ${this.key} has not answered SSH keep-alives for ${Math.round(silentMs / 100) / 10}s; calls through it wait until it answers or the connection is dropped`,
+          );
+        }
+      },
+      Math.max(100, every / 2),
+    );
     timer.unref();
   }
 
@@ -299,15 +329,34 @@ export class Bastion {
     if (verdict && !verdict.ok) return new TunnelError(verdict.kind, verdict.message, verdict.hint);
     const where = `bastion ${this.key}`;
     if (err.level === 'client-authentication') {
-      return new TunnelError('auth', `${where} rejected the SSH login for user "${this.config.user}" (all authentication methods failed)`,
-        this.config.identityFile ? `Check that ${this.config.identityFile} is authorized for ${this.config.user} on the bastion.` : 'Check that the SSH agent holds a key authorized on the bastion (ssh-add -l).');
+      return new TunnelError(
+        'auth',
+        `${where} rejected the SSH login for user "${this.config.user}" (all authentication methods failed)`,
+        this.config.identityFile
+          ? `Check that ${this.config.identityFile} is authorized for ${this.config.user} on the bastion.`
+          : 'Check that the SSH agent holds a key authorized on the bastion (ssh-add -l).',
+      );
     }
     if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
-      return new TunnelError('timeout', `${where} did not complete the SSH handshake within ${Math.round(this.options.connectTimeoutMs / 1000)}s`,
-        'Check that the bastion is up and reachable from here (VPN, firewall), and the host and port in the tunnel settings.');
+      return new TunnelError(
+        'timeout',
+        `${where} did not complete the SSH handshake within ${Math.round(this.options.connectTimeoutMs / 1000)}s`,
+        'Check that the bastion is up and reachable from here (VPN, firewall), and the host and port in the tunnel settings.',
+      );
     }
-    if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'ECONNRESET') {
-      return new TunnelError('unreachable', `cannot reach ${where}: ${err.code} (${err.message})`, 'Check the bastion host and port, and that sshd is running there.');
+    if (
+      err.code === 'ECONNREFUSED' ||
+      err.code === 'EHOSTUNREACH' ||
+      err.code === 'ENETUNREACH' ||
+      err.code === 'ENOTFOUND' ||
+      err.code === 'EAI_AGAIN' ||
+      err.code === 'ECONNRESET'
+    ) {
+      return new TunnelError(
+        'unreachable',
+        `cannot reach ${where}: ${err.code} (${err.message})`,
+        'Check the bastion host and port, and that sshd is running there.',
+      );
     }
     return new TunnelError('unreachable', `SSH connection to ${where} failed: ${err.message}`);
   }
@@ -381,10 +430,16 @@ export class Bastion {
           socket.destroy();
           return;
         }
-        this.connect().then((fresh) => open(fresh, false), () => socket.destroy());
+        this.connect().then(
+          (fresh) => open(fresh, false),
+          () => socket.destroy(),
+        );
       }
     };
-    this.connect().then((client) => open(client, true), () => socket.destroy());
+    this.connect().then(
+      (client) => open(client, true),
+      () => socket.destroy(),
+    );
   }
 
   #forget(client: SshClient, reason: string) {
@@ -429,7 +484,12 @@ export class Bastion {
       status: this.status,
       ...(this.reason ? { reason: this.reason } : {}),
       since: this.since.toISOString(),
-      forwards: [...this.forwards.values()].map((f) => ({ localPort: f.localPort, target: f.target, openChannels: f.openChannels, ...(f.lastError ? { lastError: f.lastError } : {}) })),
+      forwards: [...this.forwards.values()].map((f) => ({
+        localPort: f.localPort,
+        target: f.target,
+        openChannels: f.openChannels,
+        ...(f.lastError ? { lastError: f.lastError } : {}),
+      })),
       connectionsOpened: this.connectionsOpened,
     };
   }
@@ -459,4 +519,3 @@ export class Bastion {
     this.forwards.clear();
   }
 }
-

@@ -169,7 +169,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** A Kubernetes Status object, so helm reports the reason as it would the API server's own. */
 function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
-  res.writeHead(code, { 'content-type': 'application/json' }).end(
-    JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }),
-  );
+  res
+    .writeHead(code, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
 }

@@ -80,7 +80,8 @@ export function tunnelFor(
   if (!fromSettings && ext === undefined) return undefined;
   let fromExt: Partial<TunnelConfig> | undefined;
   if (ext !== undefined) {
-    if (!ext || typeof ext !== 'object' || Array.isArray(ext)) return { error: `the ${TUNNEL_EXTENSION} extension of cluster "${ctx.clusterName}" is not a mapping` };
+    if (!ext || typeof ext !== 'object' || Array.isArray(ext))
+      return { error: `the ${TUNNEL_EXTENSION} extension of cluster "${ctx.clusterName}" is not a mapping` };
     const e = ext as Record<string, unknown>;
     const allowed = ['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'remoteServer', 'idleTimeoutSeconds', 'apiVersion', 'kind'];
     const unknown = Object.keys(e).filter((k) => !allowed.includes(k));
@@ -228,7 +229,11 @@ export class ClusterProvider implements ClusterTargets {
         'Call list_contexts to see every context and its source.',
       );
     }
-    if (ctx.problem) throw new ToolError(`Context "${ctx.name}" (${ctx.source}) cannot be used: ${ctx.problem}.`, 'Fix the kubeconfig; list_contexts shows each context and its source.');
+    if (ctx.problem)
+      throw new ToolError(
+        `Context "${ctx.name}" (${ctx.source}) cannot be used: ${ctx.problem}.`,
+        'Fix the kubeconfig; list_contexts shows each context and its source.',
+      );
     const t = tunnelFor(ctx, this.#tunnelSettings());
     if (t && 'error' in t) throw new ToolError(`Context "${ctx.name}": ${t.error}.`, 'See docs/ssh-tunnels.md for the tunnel format.');
     const key = `${ctx.fingerprint}|${t ? JSON.stringify(t.config) : ''}|${tokenFileVersion(ctx)}`;
@@ -236,7 +241,10 @@ export class ClusterProvider implements ClusterTargets {
     const cached = this.#handles.get(ctx.name);
     if (cached && cached.key === key) return cached.handle;
     if (cached) {
-      cached.handle.then((h) => h.dispose(), () => undefined);
+      cached.handle.then(
+        (h) => h.dispose(),
+        () => undefined,
+      );
       this.#logger?.info('context changed; client rebuilt', { context: ctx.name });
     }
     const resolved = ctx;
@@ -250,7 +258,11 @@ export class ClusterProvider implements ClusterTargets {
         tunnel = { config: t.config, localPort };
       }
       const k8s = await loadClientNode();
-      return new ClusterHandle(resolved, { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, k8s, ...(this.#logger ? { logger: this.#logger } : {}) }, tunnel);
+      return new ClusterHandle(
+        resolved,
+        { tunnels: this.tunnels, requestTimeoutMs: this.#requestTimeoutMs, k8s, ...(this.#logger ? { logger: this.#logger } : {}) },
+        tunnel,
+      );
     })();
     this.#handles.set(ctx.name, { key, handle });
     handle.catch(() => {
@@ -282,8 +294,13 @@ export class ClusterProvider implements ClusterTargets {
     if (names.some((n) => readOnlyContexts.includes(n))) return 'listed in policy.readOnlyContexts';
     const server = ctx?.server && normalizeServer(ctx.server);
     if (!server) return undefined;
-    const twin = snap.contexts.find((c) => c.name !== ctx.name && (readOnlyContexts.includes(c.name) || readOnlyContexts.includes(c.originalName)) &&
-      c.server !== undefined && normalizeServer(c.server) === server);
+    const twin = snap.contexts.find(
+      (c) =>
+        c.name !== ctx.name &&
+        (readOnlyContexts.includes(c.name) || readOnlyContexts.includes(c.originalName)) &&
+        c.server !== undefined &&
+        normalizeServer(c.server) === server,
+    );
     return twin ? `it reaches the same API server as the read-only context ${twin.name}` : undefined;
   }
 
@@ -294,7 +311,10 @@ export class ClusterProvider implements ClusterTargets {
     for (const [name, entry] of this.#handles) {
       if (byName.has(name)) continue;
       this.#handles.delete(name);
-      entry.handle.then((h) => h.dispose(), () => undefined);
+      entry.handle.then(
+        (h) => h.dispose(),
+        () => undefined,
+      );
     }
   }
 
@@ -311,7 +331,11 @@ export class ClusterProvider implements ClusterTargets {
   }
 
   async close(): Promise<void> {
-    for (const { handle } of this.#handles.values()) handle.then((h) => h.dispose(), () => undefined);
+    for (const { handle } of this.#handles.values())
+      handle.then(
+        (h) => h.dispose(),
+        () => undefined,
+      );
     this.#handles.clear();
     await this.tunnels.close();
   }

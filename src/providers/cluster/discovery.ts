@@ -36,7 +36,6 @@ export interface ResolvedKind {
 /** GET a discovery path; resolves with status and text. Throws only for transport failures. */
 export type DiscoveryFetch = (path: string, accept: string, signal?: AbortSignal) => Promise<{ status: number; contentType: string; body: string }>;
 
-
 interface AggregatedList {
   kind?: string;
   items?: Array<{
@@ -85,7 +84,15 @@ function parseAggregated(list: AggregatedList, out: ResolvedKind[]): void {
 
 interface LegacyResourceList {
   groupVersion?: string;
-  resources?: Array<{ name: string; singularName?: string; namespaced?: boolean; kind: string; verbs?: string[]; shortNames?: string[]; categories?: string[] }>;
+  resources?: Array<{
+    name: string;
+    singularName?: string;
+    namespaced?: boolean;
+    kind: string;
+    verbs?: string[];
+    shortNames?: string[];
+    categories?: string[];
+  }>;
 }
 
 function parseLegacy(list: LegacyResourceList, group: string, version: string, preferred: boolean, out: ResolvedKind[]): void {
@@ -135,10 +142,16 @@ function jsonOf<T>(res: { status: number; body: string }, path: string): T {
 }
 
 /** Fetches every served resource. Exported for tests. */
-export async function fetchDiscovery(fetch: DiscoveryFetch, signal?: AbortSignal): Promise<{ kinds: ResolvedKind[]; aggregated: boolean; failedGroups: string[] }> {
+export async function fetchDiscovery(
+  fetch: DiscoveryFetch,
+  signal?: AbortSignal,
+): Promise<{ kinds: ResolvedKind[]; aggregated: boolean; failedGroups: string[] }> {
   const [core, apis] = await Promise.all([fetch('/api', AGGREGATED_DISCOVERY_ACCEPT, signal), fetch('/apis', AGGREGATED_DISCOVERY_ACCEPT, signal)]);
   const coreJson = jsonOf<AggregatedList & { versions?: string[] }>(core, '/api');
-  const apisJson = jsonOf<AggregatedList & { groups?: Array<{ name: string; versions: Array<{ version: string }>; preferredVersion?: { version: string } }> }>(apis, '/apis');
+  const apisJson = jsonOf<AggregatedList & { groups?: Array<{ name: string; versions: Array<{ version: string }>; preferredVersion?: { version: string } }> }>(
+    apis,
+    '/apis',
+  );
   const kinds: ResolvedKind[] = [];
   if (coreJson.kind === 'APIGroupDiscoveryList' && apisJson.kind === 'APIGroupDiscoveryList') {
     parseAggregated(coreJson, kinds);
@@ -147,10 +160,12 @@ export async function fetchDiscovery(fetch: DiscoveryFetch, signal?: AbortSignal
   }
   // Legacy discovery: one request per group-version.
   const jobs: Array<{ path: string; group: string; version: string; preferred: boolean; order: number }> = [];
-  for (const v of coreJson.versions ?? ['v1']) jobs.push({ path: `/api/${v}`, group: '', version: v, preferred: v === (coreJson.versions ?? ['v1'])[0], order: jobs.length });
+  for (const v of coreJson.versions ?? ['v1'])
+    jobs.push({ path: `/api/${v}`, group: '', version: v, preferred: v === (coreJson.versions ?? ['v1'])[0], order: jobs.length });
   for (const g of apisJson.groups ?? []) {
     const preferred = g.preferredVersion?.version ?? g.versions[0]?.version;
-    for (const v of g.versions) jobs.push({ path: `/apis/${g.name}/${v.version}`, group: g.name, version: v.version, preferred: v.version === preferred, order: jobs.length });
+    for (const v of g.versions)
+      jobs.push({ path: `/apis/${g.name}/${v.version}`, group: g.name, version: v.version, preferred: v.version === preferred, order: jobs.length });
   }
   const results: ResolvedKind[][] = jobs.map(() => []);
   const failedGroups: string[] = [];
@@ -281,7 +296,10 @@ export function levenshtein(a: string, b: string, max = Number.POSITIVE_INFINITY
  * namespaceSegment), so a blank or `..` can never turn a request for one object into a list or
  * another resource.
  */
-export function resourcePath(k: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'>, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
+export function resourcePath(
+  k: Pick<ResolvedKind, 'group' | 'version' | 'plural' | 'namespaced'>,
+  opts: { namespace?: string; name?: string; subresource?: string } = {},
+): string {
   const base = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
   const ns = k.namespaced && opts.namespace !== undefined ? `/namespaces/${namespaceSegment(opts.namespace)}` : '';
   const name = opts.name !== undefined ? `/${objectNameSegment(opts.name)}` : '';
@@ -438,10 +456,16 @@ export class DiscoveryCache {
       if (signal?.aborted) return rejectP(signal.reason);
       const onAbort = () => rejectP(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = deadline === undefined ? undefined : setTimeout(() => {
-        const ms = this.options.timeoutMs!;
-        rejectP(this.options.timeoutError?.(ms) ?? new DOMException(`discovery did not answer within ${ms} ms`, 'TimeoutError'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(
+              () => {
+                const ms = this.options.timeoutMs!;
+                rejectP(this.options.timeoutError?.(ms) ?? new DOMException(`discovery did not answer within ${ms} ms`, 'TimeoutError'));
+              },
+              Math.max(0, deadline - Date.now()),
+            );
       timer?.unref?.();
       pending.then(resolveP, rejectP).finally(() => {
         signal?.removeEventListener('abort', onAbort);
@@ -452,7 +476,8 @@ export class DiscoveryCache {
 
   /** Resolves a kind as typed to kubectl; refreshes once on a miss; ToolError with suggestions. */
   async resolveKind(text: string, signal?: AbortSignal): Promise<ResolvedKind> {
-    if (typeof text !== 'string' || text.trim() === '') throw new ToolError('No kind given.', 'Pass a kind such as "pods", "deploy" or "Deployment"; list_kinds shows them all.');
+    if (typeof text !== 'string' || text.trim() === '')
+      throw new ToolError('No kind given.', 'Pass a kind such as "pods", "deploy" or "Deployment"; list_kinds shows them all.');
     let index = await this.#get(signal);
     let found = index.resolve(text);
     if (!found && Date.now() - this.#fetchedAt >= this.#minRefreshMs) {
@@ -488,11 +513,17 @@ export class DiscoveryCache {
   async resolveWorkload(ref: string, signal?: AbortSignal): Promise<{ kind: ResolvedKind; name: string }> {
     const slash = typeof ref === 'string' ? ref.indexOf('/') : -1;
     if (slash <= 0 || slash === ref.length - 1 || ref.indexOf('/', slash + 1) !== -1) {
-      throw new ToolError(`"${ref}" is not a workload reference.`, 'Write it as <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, pod/web-0, job/backup, cj/nightly.');
+      throw new ToolError(
+        `"${ref}" is not a workload reference.`,
+        'Write it as <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, pod/web-0, job/backup, cj/nightly.',
+      );
     }
     const kind = await this.resolveKind(ref.slice(0, slash), signal);
     if (!WORKLOADS.has(`${kind.group}/${kind.kind}`)) {
-      throw new ToolError(`${kind.kind} is not a workload kind (in "${ref}").`, 'Workload references name a Deployment (deploy/), StatefulSet (sts/), DaemonSet (ds/), ReplicaSet (rs/), Pod (pod/), Job (job/) or CronJob (cj/).');
+      throw new ToolError(
+        `${kind.kind} is not a workload kind (in "${ref}").`,
+        'Workload references name a Deployment (deploy/), StatefulSet (sts/), DaemonSet (ds/), ReplicaSet (rs/), Pod (pod/), Job (job/) or CronJob (cj/).',
+      );
     }
     return { kind, name: ref.slice(slash + 1) };
   }

@@ -26,15 +26,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type {
-  ApiConstructor,
-  ApiType,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  KubeConfig,
-  RequestContext,
-  ResponseContext,
-} from '@kubernetes/client-node';
+import type { ApiConstructor, ApiType, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { currentCall, type CallScope } from '../../kernel/call-scope.js';
 import { proxyKubeconfig } from './call-proxy.js';
@@ -269,22 +261,30 @@ export class ClusterHandle {
     if (name === 'AbortError') return new ToolError(`The call to context "${this.context}" was cancelled.`);
     if (!exec?.command) {
       if (name === 'TimeoutError') return new ToolError(`context "${this.context}": getting credentials took longer than ${timeoutMs / 1000}s.`);
-      return new ToolError(`context "${this.context}": cannot load the credentials of user "${this.user ?? ''}": ${(err as Error)?.message ?? String(err)}`,
-        'Check the files and fields of this user in the kubeconfig (client-certificate, client-key, token-file).');
+      return new ToolError(
+        `context "${this.context}": cannot load the credentials of user "${this.user ?? ''}": ${(err as Error)?.message ?? String(err)}`,
+        'Check the files and fields of this user in the kubeconfig (client-certificate, client-key, token-file).',
+      );
     }
     const command = [exec.command, ...(exec.args ?? [])].join(' ');
     const tryIt = `Run it by hand to see why: ${command}`;
     if (name === 'TimeoutError') {
-      return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" did not answer within ${timeoutMs / 1000}s (is it waiting for an interactive login?).`,
-        `Log in first (for example \`aws sso login\`, \`gcloud auth login\`, \`az login\`, \`kubelogin\`), then retry. ${tryIt}`);
+      return new ToolError(
+        `context "${this.context}": the credential plugin "${exec.command}" did not answer within ${timeoutMs / 1000}s (is it waiting for an interactive login?).`,
+        `Log in first (for example \`aws sso login\`, \`gcloud auth login\`, \`az login\`, \`kubelogin\`), then retry. ${tryIt}`,
+      );
     }
     if ((err as { code?: string })?.code === 'ENOENT') {
-      return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" is not installed or not on the PATH of the server process.`,
-        'Install it, or put its absolute path in the kubeconfig user\'s exec.command.');
+      return new ToolError(
+        `context "${this.context}": the credential plugin "${exec.command}" is not installed or not on the PATH of the server process.`,
+        "Install it, or put its absolute path in the kubeconfig user's exec.command.",
+      );
     }
     const message = ((err as Error)?.message ?? String(err)).trim().split('\n').slice(-5).join(' ').slice(0, 500);
-    return new ToolError(`context "${this.context}": the credential plugin "${exec.command}" failed${message ? `: ${message}` : ''}.`,
-      `Is it logged in, with access to this cluster? ${tryIt}`);
+    return new ToolError(
+      `context "${this.context}": the credential plugin "${exec.command}" failed${message ? `: ${message}` : ''}.`,
+      `Is it logged in, with access to this cluster? ${tryIt}`,
+    );
   }
 
   /** Sends a prepared RequestContext with the deadline, the tunnel and error mapping. */
@@ -346,10 +346,12 @@ export class ClusterHandle {
       const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
       const tunnel = this.tunnelState();
       if (cause === reason && tunnel?.status === 'degraded') {
-        throw this.#noAnswer(new ToolError(
-          `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
-          'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
-        ));
+        throw this.#noAnswer(
+          new ToolError(
+            `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
+            'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
+          ),
+        );
       }
       const behindBastion = !reason && this.#forwardError();
       if (behindBastion) {
@@ -368,7 +370,12 @@ export class ClusterHandle {
   }
 
   async #send(path: string, opts: RequestOptions, stream: false): Promise<KubeResponse>;
-  async #send(path: string, opts: RequestOptions, stream: true, passthrough?: boolean): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }>;
+  async #send(
+    path: string,
+    opts: RequestOptions,
+    stream: true,
+    passthrough?: boolean,
+  ): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }>;
   async #send(path: string, opts: RequestOptions, stream: boolean, passthrough = false): Promise<unknown> {
     const method = (opts.method ?? 'GET') as HttpMethod;
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
@@ -384,7 +391,12 @@ export class ClusterHandle {
     await this.#authenticate(rc, opts);
     if (stream) {
       // The deadline covers connecting and the headers; the body is bounded by the caller's signal.
-      const res = await this.#dispatch(rc, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }, info, passthrough);
+      const res = await this.#dispatch(
+        rc,
+        { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
+        info,
+        passthrough,
+      );
       const body = res.body.stream();
       if (!body && passthrough) return { status: res.httpStatusCode, headers: res.headers, body: undefined };
       if (!body) throw new ToolError(`${this.context}: the API server sent no body for ${path}`);
@@ -486,8 +498,10 @@ export class ClusterHandle {
     // ctx.guardWrites before they start one).
     const call = currentCall();
     if (call?.safety === 'read') {
-      throw new ToolError(`${call.tool} is a read tool, so it gets no kubeconfig file (a subprocess could change the cluster with it).`,
-        'This is a fault in the tool module: read through the cluster client instead.');
+      throw new ToolError(
+        `${call.tool} is a read tool, so it gets no kubeconfig file (a subprocess could change the cluster with it).`,
+        'This is a fault in the tool module: read through the cluster client instead.',
+      );
     }
     call?.checkContext(this.context);
     if (this.tunnel) {

@@ -181,16 +181,28 @@ function describeHttp(code: number, status: K8sStatus | undefined, info: KubeCal
     case 400:
       return new ToolError(`Bad request for ${target(info)} (${ctx}).${serverSays}`, 'Check the arguments (selectors, field names, YAML).');
     case 405:
-      return new ToolError(`${ctx}: the API server does not allow ${info.verb ?? 'this operation'} on ${target(info)} (405).${serverSays}`, 'Use list_kinds to see the verbs this kind supports.');
+      return new ToolError(
+        `${ctx}: the API server does not allow ${info.verb ?? 'this operation'} on ${target(info)} (405).${serverSays}`,
+        'Use list_kinds to see the verbs this kind supports.',
+      );
     case 410:
-      return new ToolError(`${ctx}: the continue token or resourceVersion expired (410 Gone).${serverSays}`, 'Start the list again without the continue token.');
+      return new ToolError(
+        `${ctx}: the continue token or resourceVersion expired (410 Gone).${serverSays}`,
+        'Start the list again without the continue token.',
+      );
     case 429:
-      return new ToolError(`${ctx}: the API server is throttling requests (429).${serverSays}`, 'Wait a few seconds and retry; narrow the query with a namespace or label selector.');
+      return new ToolError(
+        `${ctx}: the API server is throttling requests (429).${serverSays}`,
+        'Wait a few seconds and retry; narrow the query with a namespace or label selector.',
+      );
     case 504:
     case 503:
     case 502:
     case 500:
-      return new ToolError(`${where(info)}: the API server failed with ${code}.${serverSays}`, 'This is on the server side: retry shortly; if it persists check the control plane (or an aggregated API such as metrics-server).');
+      return new ToolError(
+        `${where(info)}: the API server failed with ${code}.${serverSays}`,
+        'This is on the server side: retry shortly; if it persists check the control plane (or an aggregated API such as metrics-server).',
+      );
     default:
       return new ToolError(`${where(info)}: request failed with HTTP ${code}.${serverSays}`);
   }
@@ -209,7 +221,9 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
     const secs = info.timeoutMs ? ` within ${Math.round(info.timeoutMs / 100) / 10}s` : ' in time';
     return new ToolError(
       `${where(info)} did not answer${secs}.`,
-      'The cluster may be down or unreachable from here (VPN, firewall, bastion). Other contexts are not affected; retry, or check it with `kubectl get --raw /readyz' + ctxFlag + '`.',
+      'The cluster may be down or unreachable from here (VPN, firewall, bastion). Other contexts are not affected; retry, or check it with `kubectl get --raw /readyz' +
+        ctxFlag +
+        '`.',
     );
   }
   if (name === 'AbortError') {
@@ -218,7 +232,10 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
   const code = causeCode(err);
   const msg = causeMessage(err);
   if (code === 'ECONNREFUSED') {
-    return new ToolError(`Cannot connect to ${where(info)}: connection refused.`, 'Nothing is listening at that address: is the cluster running, and is this the right server (VPN, port-forward or bastion needed)?');
+    return new ToolError(
+      `Cannot connect to ${where(info)}: connection refused.`,
+      'Nothing is listening at that address: is the cluster running, and is this the right server (VPN, port-forward or bastion needed)?',
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new ToolError(`Cannot resolve the API server host of ${where(info)} (${code}).`, 'Check the server name in the kubeconfig and your DNS/VPN.');
@@ -227,7 +244,10 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
     return new ToolError(`Cannot reach ${where(info)} (${code}).`, 'The network path to the cluster is down (VPN, firewall, bastion).');
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-    return new ToolError(`The connection to ${where(info)} was reset (${msg}).`, 'Retry; if it keeps happening, check proxies, load balancers or the SSH bastion in between.');
+    return new ToolError(
+      `The connection to ${where(info)} was reset (${msg}).`,
+      'Retry; if it keeps happening, check proxies, load balancers or the SSH bastion in between.',
+    );
   }
   if (code && TLS_CODES.has(code)) {
     return new ToolError(
@@ -236,7 +256,10 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
     );
   }
   if (/exec|credential|plugin/i.test(msg)) {
-    return new ToolError(`${ctx}: getting credentials failed: ${msg}`, 'The kubeconfig user runs a credential plugin; run it by hand to see why (is it installed and logged in?).');
+    return new ToolError(
+      `${ctx}: getting credentials failed: ${msg}`,
+      'The kubeconfig user runs a credential plugin; run it by hand to see why (is it installed and logged in?).',
+    );
   }
   return new ToolError(`${where(info)}: ${msg}`);
 }
@@ -268,6 +291,22 @@ export function describeApiPath(path: string, method: string): Pick<KubeCallInfo
   const m = method.toUpperCase();
   const watch = /(^|&)watch=(true|1)/.test(query);
   const verb =
-    m === 'GET' ? (watch ? 'watch' : name ? 'get' : 'list') : m === 'POST' ? 'create' : m === 'PUT' ? 'update' : m === 'PATCH' ? 'patch' : m === 'DELETE' ? (name ? 'delete' : 'deletecollection') : m.toLowerCase();
+    m === 'GET'
+      ? watch
+        ? 'watch'
+        : name
+          ? 'get'
+          : 'list'
+      : m === 'POST'
+        ? 'create'
+        : m === 'PUT'
+          ? 'update'
+          : m === 'PATCH'
+            ? 'patch'
+            : m === 'DELETE'
+              ? name
+                ? 'delete'
+                : 'deletecollection'
+              : m.toLowerCase();
   return { verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
 }

@@ -152,7 +152,9 @@ export function discoverSources(inputs: KubeconfigInputs): { specs: SourceSpec[]
     if (stats?.isDirectory()) {
       let names: string[] = [];
       try {
-        names = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+        names = readdirSync(path)
+          .filter((n) => !n.startsWith('.'))
+          .sort();
       } catch (err) {
         problems.push({ source: path, message: `cannot list directory: ${(err as Error).message}` });
       }
@@ -376,7 +378,7 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
     if (current === undefined && p.currentContext !== undefined) {
       // current-context names a context by its in-file name; map it to this file's unique name.
       const own = p.contexts.find((c) => c.name === p.currentContext);
-      current = own ? names.get(own) ?? p.currentContext : p.currentContext;
+      current = own ? (names.get(own) ?? p.currentContext) : p.currentContext;
     }
     const ownClusters = new Map(p.clusters.map((c) => [c.name, c]));
     const ownUsers = new Map(p.users.map((u) => [u.name, u]));
@@ -386,7 +388,7 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
       const clusterName = c.body.cluster as string;
       const userName = typeof c.body.user === 'string' && c.body.user !== '' ? c.body.user : undefined;
       const cluster = ownClusters.get(clusterName) ?? clusters.get(clusterName);
-      const user = userName ? ownUsers.get(userName) ?? users.get(userName) : undefined;
+      const user = userName ? (ownUsers.get(userName) ?? users.get(userName)) : undefined;
       let problem: string | undefined;
       if (!cluster) problem = `cluster "${clusterName}" is not defined in any kubeconfig`;
       else if (userName && !user) problem = `user "${userName}" is not defined in any kubeconfig`;
@@ -414,7 +416,10 @@ export function mergeSources(parsed: ParsedSource[]): Omit<KubeconfigSnapshot, '
     }
   }
   if (current !== undefined && !byName.has(current)) {
-    problems.push({ source: parsed.find((p) => p.currentContext !== undefined)?.spec.id ?? 'kubeconfig', message: `current-context "${current}" does not exist` });
+    problems.push({
+      source: parsed.find((p) => p.currentContext !== undefined)?.spec.id ?? 'kubeconfig',
+      message: `current-context "${current}" does not exist`,
+    });
     current = undefined;
   }
   return {
@@ -446,7 +451,16 @@ export class KubeconfigStore {
       keyParts.push(`${spec.origin}|${spec.id}|${signature ?? 'missing'}`);
       if (signature === undefined) {
         if (spec.required) {
-          parsed.push({ spec, signature: 'missing', problems: [{ source: spec.id, message: 'file not found' }], clusters: [], users: [], contexts: [], currentContext: undefined, ok: false });
+          parsed.push({
+            spec,
+            signature: 'missing',
+            problems: [{ source: spec.id, message: 'file not found' }],
+            clusters: [],
+            users: [],
+            contexts: [],
+            currentContext: undefined,
+            ok: false,
+          });
         }
         continue;
       }
@@ -541,7 +555,16 @@ export class KubeconfigStore {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const message = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-        return { spec, signature, problems: [{ source: spec.id, message: `cannot read: ${message}` }], clusters: [], users: [], contexts: [], currentContext: undefined, ok: false };
+        return {
+          spec,
+          signature,
+          problems: [{ source: spec.id, message: `cannot read: ${message}` }],
+          clusters: [],
+          users: [],
+          contexts: [],
+          currentContext: undefined,
+          ok: false,
+        };
       }
     }
     return { ...parseKubeconfigText(text, spec), signature };

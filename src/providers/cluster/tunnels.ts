@@ -18,7 +18,16 @@ import { homedir } from 'node:os';
 import { Bastion, type BastionOptions, type TunnelConfig, type TunnelRegistryOptions, type TunnelState } from './bastion.js';
 
 export { TunnelError, type TunnelConfig, type TunnelErrorKind, type TunnelRegistryOptions, type TunnelState, type TunnelStatus } from './bastion.js';
-export { checkHostKey, fingerprintOf, hostMatches, keyTypeOf, knownHostsName, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './known-hosts.js';
+export {
+  checkHostKey,
+  fingerprintOf,
+  hostMatches,
+  keyTypeOf,
+  knownHostsName,
+  parseKnownHosts,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+} from './known-hosts.js';
 
 /** The kubeconfig cluster extension that marks a cluster as reached through a bastion. */
 export const TUNNEL_EXTENSION = 'kubezilla.dev/ssh-tunnel';

@@ -62,7 +62,9 @@ const auditFileLabel = (file: string): PrivateFileLabel => ({
 });
 
 function clean(value: unknown, limit: number): string {
-  const text = scrub(String(value ?? '')).replace(/[\r\n\t]+/g, ' ').trim();
+  const text = scrub(String(value ?? ''))
+    .replace(/[\r\n\t]+/g, ' ')
+    .trim();
   return text.length > limit ? text.slice(0, limit - 1) + '…' : text;
 }
 

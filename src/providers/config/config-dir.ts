@@ -12,8 +12,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync,
-  unlinkSync, writeSync, type Stats,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -55,11 +67,13 @@ export function ensurePrivateDir(dir: string): void {
   if (lstatSync(dir).isSymbolicLink()) {
     const target = statSync(dir);
     if (!target.isDirectory() || !ownedByUs(target) || (target.mode & 0o077) !== 0) {
-      throw new KubezillaError('CONFIG_DIR_UNUSABLE',
+      throw new KubezillaError(
+        'CONFIG_DIR_UNUSABLE',
         `config directory ${dir} is a symbolic link to ${target.isDirectory() ? 'a directory' : 'something'} that is ` +
           `${!target.isDirectory() ? 'not a directory' : !ownedByUs(target) ? 'owned by another user' : 'readable by other users'}`,
         'A linked config directory must point to a directory you own with mode 0700 (`chmod 700` the target), ' +
-          'or remove the link and let Kubezilla create a real directory.');
+          'or remove the link and let Kubezilla create a real directory.',
+      );
     }
     return;
   }
@@ -68,8 +82,11 @@ export function ensurePrivateDir(dir: string): void {
   try {
     const stats = fstatSync(fd);
     if (!ownedByUs(stats)) {
-      throw new KubezillaError('CONFIG_DIR_UNUSABLE', `config directory ${dir} is owned by another user (uid ${stats.uid})`,
-        'It holds your MCP token: use a directory you own (--config-dir or KUBEZILLA_CONFIG_DIR).');
+      throw new KubezillaError(
+        'CONFIG_DIR_UNUSABLE',
+        `config directory ${dir} is owned by another user (uid ${stats.uid})`,
+        'It holds your MCP token: use a directory you own (--config-dir or KUBEZILLA_CONFIG_DIR).',
+      );
     }
     if ((stats.mode & 0o077) !== 0) fchmodSync(fd, 0o700);
   } finally {
@@ -86,9 +103,12 @@ export interface PrivateFileLabel {
 }
 
 function refuseLink(file: string, label: PrivateFileLabel): never {
-  throw new KubezillaError(label.code,
+  throw new KubezillaError(
+    label.code,
     `${file} is a symbolic link; Kubezilla does not follow links for its token, settings or audit log, ` +
-      'because a link lets another program choose where they are read from or written to', label.fix);
+      'because a link lets another program choose where they are read from or written to',
+    label.fix,
+  );
 }
 
 function checkOurs(file: string, stats: Stats, label: PrivateFileLabel): void {

@@ -21,9 +21,7 @@ const TunnelSchema = Type.Object(
     user: Type.String({ minLength: 1 }),
     identityFile: Type.Optional(Type.String({ description: 'Private key file; omit to use the SSH agent (SSH_AUTH_SOCK).' })),
     knownHostsFile: Type.Optional(Type.String({ description: 'Defaults to ~/.ssh/known_hosts.' })),
-    remoteServer: Type.Optional(
-      Type.String({ description: 'API server URL as seen from the bastion, when it differs from the kubeconfig.' }),
-    ),
+    remoteServer: Type.Optional(Type.String({ description: 'API server URL as seen from the bastion, when it differs from the kubeconfig.' })),
     idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -57,10 +55,7 @@ export const SettingsSchema = Type.Object(
     kubeconfig: Type.Object(
       {
         files: Type.Array(Type.String(), { default: [] }),
-        inline: Type.Array(
-          Type.Object({ name: Type.String({ minLength: 1 }), content: Type.String() }, { additionalProperties: false }),
-          { default: [] },
-        ),
+        inline: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), content: Type.String() }, { additionalProperties: false }), { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -81,13 +76,19 @@ export function parseSettings(raw: unknown, source: string): Settings {
   // and replacing it with defaults would throw away the person's configuration without a word.
   if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
     const found = raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
-    throw new KubezillaError('SETTINGS_INVALID', `${source} must hold a JSON object of settings, not ${found}`,
-      'Restore the file from a backup, or move it away to start from defaults, and start again.');
+    throw new KubezillaError(
+      'SETTINGS_INVALID',
+      `${source} must hold a JSON object of settings, not ${found}`,
+      'Restore the file from a backup, or move it away to start from defaults, and start again.',
+    );
   }
   const copy = structuredClone(raw ?? {});
   if (!validateSettings(copy)) {
-    throw new KubezillaError('SETTINGS_INVALID', `${source} is not valid: ${formatAjvErrors(validateSettings.errors, copy)}`,
-      'Fix the named fields (or move the file away to start from defaults) and start again.');
+    throw new KubezillaError(
+      'SETTINGS_INVALID',
+      `${source} is not valid: ${formatAjvErrors(validateSettings.errors, copy)}`,
+      'Fix the named fields (or move the file away to start from defaults) and start again.',
+    );
   }
   return copy;
 }
@@ -96,7 +97,8 @@ type Listener = (settings: Settings) => void;
 
 const settingsFileLabel = (file: string): PrivateFileLabel => ({
   code: 'SETTINGS_UNREADABLE',
-  fix: `Replace it with a regular file you own: \`cp --remove-destination "$(readlink -f '${file}')" '${file}'\` keeps what it ` +
+  fix:
+    `Replace it with a regular file you own: \`cp --remove-destination "$(readlink -f '${file}')" '${file}'\` keeps what it ` +
     'pointed to, or move it away to start from defaults.',
 });
 
@@ -154,16 +156,22 @@ export class SettingsStore {
       text = readPrivateFile(this.file, settingsFileLabel(this.file));
     } catch (err) {
       if (err instanceof KubezillaError) throw err;
-      throw new KubezillaError('SETTINGS_UNREADABLE', `cannot read ${this.file}: ${(err as Error).message}`,
-        'Check the file permissions or pass --config-dir.');
+      throw new KubezillaError(
+        'SETTINGS_UNREADABLE',
+        `cannot read ${this.file}: ${(err as Error).message}`,
+        'Check the file permissions or pass --config-dir.',
+      );
     }
     if (text === undefined) return parseSettings({}, 'defaults');
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new KubezillaError('SETTINGS_INVALID', `${this.file} is not valid JSON: ${(err as Error).message}`,
-        'Fix the JSON (or move the file away to start from defaults); it was left untouched.');
+      throw new KubezillaError(
+        'SETTINGS_INVALID',
+        `${this.file} is not valid JSON: ${(err as Error).message}`,
+        'Fix the JSON (or move the file away to start from defaults); it was left untouched.',
+      );
     }
     return parseSettings(raw, this.file);
   }

@@ -124,13 +124,19 @@ export class TokenStore {
       text = readPrivateFile(this.file, tokenFileLabel(this.file))?.trim();
     } catch (err) {
       if (err instanceof KubezillaError) throw err;
-      throw new KubezillaError('TOKEN_UNREADABLE', `cannot read ${this.file}: ${(err as NodeJS.ErrnoException).code}`,
-        'Fix its permissions (it should be 0600 and owned by you) or run `kubezilla-mcp token --regenerate`.');
+      throw new KubezillaError(
+        'TOKEN_UNREADABLE',
+        `cannot read ${this.file}: ${(err as NodeJS.ErrnoException).code}`,
+        'Fix its permissions (it should be 0600 and owned by you) or run `kubezilla-mcp token --regenerate`.',
+      );
     }
     if (text === undefined) return undefined;
     if (!TOKEN_SHAPE.test(text)) {
-      throw new KubezillaError('TOKEN_UNREADABLE', `${this.file} does not hold a Kubezilla token`,
-        'Run `kubezilla-mcp token --regenerate` to write a new one.');
+      throw new KubezillaError(
+        'TOKEN_UNREADABLE',
+        `${this.file} does not hold a Kubezilla token`,
+        'Run `kubezilla-mcp token --regenerate` to write a new one.',
+      );
     }
     return text;
   }

@@ -80,10 +80,7 @@ function collectionPath(driver: HelmDriver, namespace: string | undefined): stri
  * optionally of one release, from metadata only. A driver whose records cannot be read is
  * reported in `errors`, not thrown, so the other driver's releases still show.
  */
-export async function listRecords(
-  handle: ClusterHandle,
-  opts: { namespace: string | undefined; release?: string; signal?: AbortSignal },
-): Promise<RecordList> {
+export async function listRecords(handle: ClusterHandle, opts: { namespace: string | undefined; release?: string; signal?: AbortSignal }): Promise<RecordList> {
   const selector = `owner=helm${opts.release ? `,name=${opts.release}` : ''}`;
   const records: RecordRef[] = [];
   const errors: RecordList['errors'] = {};
@@ -98,7 +95,10 @@ export async function listRecords(
             query: { labelSelector: selector, limit: 500, continue: token },
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
-          const body = res.json<{ items?: Array<{ metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }>; metadata?: { continue?: string } }>();
+          const body = res.json<{
+            items?: Array<{ metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }>;
+            metadata?: { continue?: string };
+          }>();
           for (const item of body.items ?? []) {
             const ref = toRef(driver, item.metadata ?? {});
             if (ref) records.push(ref);
@@ -114,7 +114,9 @@ export async function listRecords(
       }
     }),
   );
-  records.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.release.localeCompare(b.release) || a.revision - b.revision || a.driver.localeCompare(b.driver));
+  records.sort(
+    (a, b) => a.namespace.localeCompare(b.namespace) || a.release.localeCompare(b.release) || a.revision - b.revision || a.driver.localeCompare(b.driver),
+  );
   return { records, errors };
 }
 
@@ -185,7 +187,13 @@ export function decodeRecord(ref: Pick<RecordRef, 'driver' | 'object' | 'namespa
   } catch (err) {
     if (err instanceof CorruptRecordError) throw err;
     const message = (err as Error).message ?? String(err);
-    throw fail(/JSON/.test(message) ? `${message.replace(/\.$/, '')}` : /incorrect header|invalid|unexpected end|buffer/i.test(message) ? `not valid gzip (${message})` : message);
+    throw fail(
+      /JSON/.test(message)
+        ? `${message.replace(/\.$/, '')}`
+        : /incorrect header|invalid|unexpected end|buffer/i.test(message)
+          ? `not valid gzip (${message})`
+          : message,
+    );
   }
 }
 
@@ -261,7 +269,10 @@ const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 export async function releaseRecords(handle: ClusterHandle, release: string, namespace: string, signal?: AbortSignal): Promise<RecordRef[]> {
   const where = `namespace "${namespace}" (context "${handle.context}")`;
   if (!RELEASE_NAME.test(release)) {
-    throw new ToolError(`release: "${release}" is not a valid Helm release name (lower case letters, digits, "-" and ".").`, `List the releases with list_helm_releases {"namespace": "${namespace}"}.`);
+    throw new ToolError(
+      `release: "${release}" is not a valid Helm release name (lower case letters, digits, "-" and ".").`,
+      `List the releases with list_helm_releases {"namespace": "${namespace}"}.`,
+    );
   }
   const { records, errors } = await listRecords(handle, { namespace, release, signal });
   if (!records.length && errors.secret) {
@@ -275,10 +286,14 @@ export async function releaseRecords(handle: ClusterHandle, release: string, nam
     ]);
     const names = releaseNames(here?.records ?? []);
     const others = [...new Set((elsewhere?.records ?? []).map((r) => r.namespace))].filter((ns) => ns !== namespace).sort();
-    const found = names.length ? ` Releases in this namespace: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}.` : ' There are no Helm releases in this namespace.';
+    const found = names.length
+      ? ` Releases in this namespace: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}.`
+      : ' There are no Helm releases in this namespace.';
     throw new ToolError(
       `Helm release "${release}" not found in ${where}.${found}${others.length ? ` A release "${release}" exists in namespace${others.length > 1 ? 's' : ''} ${others.map((n) => `"${n}"`).join(', ')}.` : ''}`,
-      others.length ? `Pass "namespace": "${others[0]}".` : 'Find releases in every namespace with list_helm_releases {"allNamespaces": true, "status": "all"}.',
+      others.length
+        ? `Pass "namespace": "${others[0]}".`
+        : 'Find releases in every namespace with list_helm_releases {"allNamespaces": true, "status": "all"}.',
     );
   }
   // Both drivers holding the same release is unusual; follow the one with the newest revision.

@@ -58,10 +58,12 @@ async function probe(path: string): Promise<HelmBinary> {
     }
     const hung = setTimeout(() => {
       killGroup(child.pid, 'SIGKILL');
-      reject(new ToolError(
-        `helm hangs: "${path} version" did not answer within ${PROBE_TIMEOUT_MS / 1000} s and was stopped (${named}).`,
-        'Ask the person to check the helm binary (run it by hand: a wrapper waiting for input or a lock?), then try again.',
-      ));
+      reject(
+        new ToolError(
+          `helm hangs: "${path} version" did not answer within ${PROBE_TIMEOUT_MS / 1000} s and was stopped (${named}).`,
+          'Ask the person to check the helm binary (run it by hand: a wrapper waiting for input or a lock?), then try again.',
+        ),
+      );
     }, PROBE_TIMEOUT_MS);
     child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
     child.on('error', () => {
@@ -77,7 +79,10 @@ async function probe(path: string): Promise<HelmBinary> {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(out);
   const major = Number(m?.[1]);
   if (major !== 3 && major !== 4) {
-    throw new ToolError(`helm at "${path}" reports version "${out.slice(0, 60)}"; Kubezilla supports helm 3 and helm 4.`, 'Install helm 3 or 4, or point KUBEZILLA_HELM at one.');
+    throw new ToolError(
+      `helm at "${path}" reports version "${out.slice(0, 60)}"; Kubezilla supports helm 3 and helm 4.`,
+      'Install helm 3 or 4, or point KUBEZILLA_HELM at one.',
+    );
   }
   return { path, major, minor: Number(m?.[2]), version: out.split('+')[0]! };
 }
@@ -241,14 +246,21 @@ function spawnHelm(
       cleanup();
       if (partial) emit(partial);
       if (stopped === 'cancelled') {
-        reject(new ToolError(
-          `Cancelled: helm was stopped before it finished (${what}).`,
-          'The release may be left pending or failed: check it with get_helm_history before trying again.',
-        ));
+        reject(
+          new ToolError(
+            `Cancelled: helm was stopped before it finished (${what}).`,
+            'The release may be left pending or failed: check it with get_helm_history before trying again.',
+          ),
+        );
         return;
       }
       if (stopped === 'timeout') {
-        reject(new ToolError(`helm did not finish within ${Math.round(overallMs / 1000)} s and was stopped (${what}).`, 'Check the release with get_helm_history and its pods with list_resources; retry with a larger timeoutSeconds if it was still working.'));
+        reject(
+          new ToolError(
+            `helm did not finish within ${Math.round(overallMs / 1000)} s and was stopped (${what}).`,
+            'Check the release with get_helm_history and its pods with list_resources; retry with a larger timeoutSeconds if it was still working.',
+          ),
+        );
         return;
       }
       if (code === 0) {
@@ -278,14 +290,19 @@ export function progressLine(line: string): string | undefined {
 }
 
 function helmError(scrub: (line: string) => string, stderr: string, code: number | null, signal: NodeJS.Signals | null, what: string): ToolError {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errLine = [...lines].reverse().find((l) => /^Error:/.test(l)) ?? lines[lines.length - 1] ?? `exit ${code ?? signal}`;
   const quoted = scrub(errLine.replace(/^Error:\s*/, ''));
-  let hint = 'Fix what helm names and try again; get_helm_history shows the release\'s revisions.';
+  let hint = "Fix what helm names and try again; get_helm_history shows the release's revisions.";
   if (/cannot re-use a name that is still in use/.test(quoted)) hint = 'The release exists: use helm_upgrade to change it.';
   else if (/has no deployed releases|not found/.test(quoted) && /release/.test(quoted)) hint = 'Check the release name and namespace with list_helm_releases.';
-  else if (/chart .*not found|no chart|failed to download|path .* not found|repo .* not found|could not find/i.test(quoted)) hint = 'Check the chart name, version and repo URL (or the local chart path).';
-  else if (/timed out|context deadline exceeded/i.test(quoted)) hint = 'The resources did not become ready in time: look at the pods with list_resources and get_events, then retry or roll back with helm_rollback.';
+  else if (/chart .*not found|no chart|failed to download|path .* not found|repo .* not found|could not find/i.test(quoted))
+    hint = 'Check the chart name, version and repo URL (or the local chart path).';
+  else if (/timed out|context deadline exceeded/i.test(quoted))
+    hint = 'The resources did not become ready in time: look at the pods with list_resources and get_events, then retry or roll back with helm_rollback.';
   else if (/forbidden/i.test(quoted)) hint = 'The context may not do this; use a context with the needed rights.';
   // helm's own words go on their own line: the audit log keeps a result's first line only, and
   // what helm prints (a chart's error text) is the chart's, not ours to record.

@@ -32,17 +32,11 @@ export const ReleaseArg = Type.String({ minLength: 1, description: 'Helm release
 /** apply_yaml and the Helm mutations: the API server checks everything and stores nothing. */
 export const DryRunArg = Type.Optional(Type.Boolean({ description: 'Server-side dry run: check everything, change nothing.' }));
 
-export const AllNamespacesArg = Type.Optional(
-  Type.Boolean({ description: 'Every namespace (kubectl -A).' }),
-);
+export const AllNamespacesArg = Type.Optional(Type.Boolean({ description: 'Every namespace (kubectl -A).' }));
 
-export const LabelSelectorArg = Type.Optional(
-  Type.String({ description: 'Label selector as for kubectl -l, e.g. "app=web,tier!=db".' }),
-);
+export const LabelSelectorArg = Type.Optional(Type.String({ description: 'Label selector as for kubectl -l, e.g. "app=web,tier!=db".' }));
 
-export const FieldSelectorArg = Type.Optional(
-  Type.String({ description: 'As for kubectl --field-selector, e.g. "status.phase=Running".' }),
-);
+export const FieldSelectorArg = Type.Optional(Type.String({ description: 'As for kubectl --field-selector, e.g. "status.phase=Running".' }));
 
 /**
  * `limit` and `continue` for a paged list, as the API server pages it (kubectl --chunk-size). The
@@ -53,8 +47,6 @@ export function pageArgs(defaultLimit: number) {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: defaultLimit, description: 'Rows per page.' })),
     // The API server's token (base64 of a storage key, which a long CRD group and name can take
     // near the kernel's default bound for strings), so it declares a larger bound of its own.
-    continue: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 4096, description: 'The value a cut list ends with, to get its next page.' }),
-    ),
+    continue: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'The value a cut list ends with, to get its next page.' })),
   };
 }

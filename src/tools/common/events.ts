@@ -91,10 +91,7 @@ export interface RenderOptions {
 export function renderEvents(events: readonly KEvent[], opts: RenderOptions): { text: string; dropped: number } {
   const sorted = [...events].sort(byLastSeen);
   const withObject = opts.objectColumn !== false;
-  const headers = [
-    ...(opts.namespaceColumn ? ['NAMESPACE'] : []),
-    'LAST SEEN', 'TYPE', 'REASON', ...(withObject ? ['OBJECT'] : []), 'COUNT', 'MESSAGE',
-  ];
+  const headers = [...(opts.namespaceColumn ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', ...(withObject ? ['OBJECT'] : []), 'COUNT', 'MESSAGE'];
   const rows = sorted.map((e) => [
     ...(opts.namespaceColumn ? [e.metadata.namespace ?? e.involvedObject.namespace ?? ''] : []),
     age(lastSeen(e) || undefined, opts.now),

@@ -8,7 +8,10 @@ export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyAr
   const cells = rows.map((row) => headers.map((_, i) => cellText(row[i])));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: readonly string[]) =>
-    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('   ').trimEnd();
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return [line(headers), ...cells.map(line)].join('\n');
 }
 

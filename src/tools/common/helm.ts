@@ -14,7 +14,7 @@ import { parseYamlDocuments, yamlToJS } from './yaml-input.js';
 
 // Short on purpose: every byte here is in every tools/list.
 export const ChartArg = Type.String({ description: 'Chart name (in `repo`), oci:// reference or local path.' });
-export const WaitArg = Type.Optional(Type.Boolean({ description: 'Wait until the release\'s resources are ready (helm --wait).' }));
+export const WaitArg = Type.Optional(Type.Boolean({ description: "Wait until the release's resources are ready (helm --wait)." }));
 export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'helm --timeout in seconds (default 300).' }));
 /** A values file can be big, so it declares its own bound above the kernel's default for strings. */
 export const ValuesArg = Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'Chart values as YAML text, like a values.yaml file.' }));
@@ -27,7 +27,10 @@ const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 
 export function checkReleaseName(release: string): void {
   if (release.length > 53 || !RELEASE_NAME.test(release)) {
-    throw new ToolError(`release: "${release}" is not a valid Helm release name (at most 53 lower case letters, digits, "-" and ".").`, 'Pick a name like "web" or "my-app".');
+    throw new ToolError(
+      `release: "${release}" is not a valid Helm release name (at most 53 lower case letters, digits, "-" and ".").`,
+      'Pick a name like "web" or "my-app".',
+    );
   }
 }
 
@@ -37,7 +40,11 @@ function checkValues(values: string | undefined): void {
   const docs = parseYamlDocuments(values, { field: 'values' });
   const doc = docs[0];
   const err = docs.flatMap((d) => d.errors)[0];
-  if (err) throw new ToolError(`values is not valid YAML: ${err.message.split('\n')[0]}`, 'Pass values as a YAML mapping, e.g. "replicaCount: 2\\nimage:\\n  tag: \\"1.2\\"".');
+  if (err)
+    throw new ToolError(
+      `values is not valid YAML: ${err.message.split('\n')[0]}`,
+      'Pass values as a YAML mapping, e.g. "replicaCount: 2\\nimage:\\n  tag: \\"1.2\\"".',
+    );
   // Bounded like a manifest: helm would otherwise expand an alias bomb in the values itself.
   const data = doc ? yamlToJS(doc, { field: 'values' }) : undefined;
   if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
@@ -156,7 +163,12 @@ export interface ChartSource {
  */
 export function checkChartSource(source: ChartSource, allowedSources: readonly string[] = []): void {
   checkReleaseName(source.release);
-  for (const [field, value] of [['chart', source.chart], ['version', source.version], ['repo', source.repo]] as const) checkWord(field, value);
+  for (const [field, value] of [
+    ['chart', source.chart],
+    ['version', source.version],
+    ['repo', source.repo],
+  ] as const)
+    checkWord(field, value);
   checkValues(source.values);
   if (allowedSources.length) checkAllowedSource(source, allowedSources);
 }
@@ -245,6 +257,9 @@ export function helmChartCommand(command: 'install' | 'upgrade', source: ChartSo
 /** A chart, version or repo argument must not look like a flag to helm. */
 function checkWord(field: string, value: string | undefined): void {
   if (value !== undefined && (value.trim() === '' || value.startsWith('-') || /[\r\n\0]/.test(value))) {
-    throw new ToolError(`${field}: "${value.slice(0, 80)}" is not a valid ${field} (it may not be empty, start with "-" or hold line breaks).`, `Pass a plain ${field}.`);
+    throw new ToolError(
+      `${field}: "${value.slice(0, 80)}" is not a valid ${field} (it may not be empty, start with "-" or hold line breaks).`,
+      `Pass a plain ${field}.`,
+    );
   }
 }

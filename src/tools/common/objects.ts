@@ -68,7 +68,10 @@ export async function getObject<T = unknown>(
   const ns = kind.namespaced ? namespace : undefined;
   let answer: T;
   try {
-    const res = await handle.request(resourcePath(kind, { ...(ns ? { namespace: ns } : {}), name, ...(subresource ? { subresource } : {}) }), signal ? { signal } : {});
+    const res = await handle.request(
+      resourcePath(kind, { ...(ns ? { namespace: ns } : {}), name, ...(subresource ? { subresource } : {}) }),
+      signal ? { signal } : {},
+    );
     answer = res.json<T>();
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) throw await notFound(handle, kind, ns, name, signal);
@@ -95,7 +98,13 @@ export function checkAnswerIsObject(answer: unknown, kind: ResolvedKind, name: s
 }
 
 /** The not-found error for kind/name, with near names when a cheap list finds some. */
-export async function notFound(handle: ClusterHandle, kind: ResolvedKind, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<ToolError> {
+export async function notFound(
+  handle: ClusterHandle,
+  kind: ResolvedKind,
+  namespace: string | undefined,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ToolError> {
   const near = await nearNames(handle, kind, namespace, name, signal);
   const inNamespace = kind.namespaced && namespace !== undefined;
   const where = inNamespace ? ` in namespace "${namespace}"` : '';

@@ -33,14 +33,17 @@ export interface PatternOptions {
 /** A linear-time `test` for `source`, or a ToolError naming the argument and what RE2 does not accept. */
 export function compilePattern(source: string, options: PatternOptions): (text: string) => boolean {
   const { field, flags = '' } = options;
-  const rules = 'Patterns use RE2 syntax, which always runs in linear time: no lookaround ((?=…), (?!…)) and no backreferences (\\1).' +
+  const rules =
+    'Patterns use RE2 syntax, which always runs in linear time: no lookaround ((?=…), (?!…)) and no backreferences (\\1).' +
     (options.alternative ? ` ${options.alternative}` : '');
   let bits = 0;
   for (const flag of flags) {
     if (FLAG_BITS[flag] !== undefined) bits |= FLAG_BITS[flag];
     else if (!IGNORED_FLAGS.has(flag)) {
-      throw new ToolError(`${field}: unknown regular expression flag "${flag}" in ${JSON.stringify(source)}.`,
-        'Use i (ignore case), m (multi-line) or s (dot matches newlines).');
+      throw new ToolError(
+        `${field}: unknown regular expression flag "${flag}" in ${JSON.stringify(source)}.`,
+        'Use i (ignore case), m (multi-line) or s (dot matches newlines).',
+      );
     }
   }
   let pattern: RE2JS;

@@ -42,7 +42,10 @@ export interface RenderOptions {
 
 /** Which columns show, in order: priority 0 always, the others only when wide. */
 export function visibleColumns(t: KubeTable, wide = false): number[] {
-  return t.columnDefinitions.map((c, i) => ({ c, i })).filter(({ c }) => wide || !c.priority).map(({ i }) => i);
+  return t.columnDefinitions
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => wide || !c.priority)
+    .map(({ i }) => i);
 }
 
 /** Header row texts as kubectl prints them (upper case). */
@@ -54,17 +57,17 @@ export function headersOf(t: KubeTable, opts: RenderOptions = {}): string[] {
 /** One row's cells as strings, aligned with headersOf. */
 export function rowCells(t: KubeTable, row: TableRow, opts: RenderOptions = {}): string[] {
   const cols = visibleColumns(t, opts.wide);
-  return [
-    ...(opts.namespaceColumn ? [row.object?.metadata?.namespace ?? ''] : []),
-    ...cols.map((i) => cellText(row.cells[i], t.columnDefinitions[i]!)),
-  ];
+  return [...(opts.namespaceColumn ? [row.object?.metadata?.namespace ?? ''] : []), ...cols.map((i) => cellText(row.cells[i], t.columnDefinitions[i]!))];
 }
 
 /** The whole table as aligned text (header first); '' when there are no rows. */
 export function renderTable(t: KubeTable, opts: RenderOptions = {}): string {
   const rows = t.rows ?? [];
   if (!rows.length) return '';
-  return table(headersOf(t, opts), rows.map((r) => rowCells(t, r, opts)));
+  return table(
+    headersOf(t, opts),
+    rows.map((r) => rowCells(t, r, opts)),
+  );
 }
 
 function cellText(value: unknown, column: TableColumn): string {

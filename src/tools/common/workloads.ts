@@ -42,7 +42,9 @@ export interface KList {
 }
 
 /** A LabelSelector object (matchLabels + matchExpressions) as `kubectl -l` text. */
-export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined): string {
+export function selectorString(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined,
+): string {
   if (!selector) return '';
   const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector.matchExpressions ?? []) {
@@ -55,8 +57,7 @@ export function selectorString(selector: { matchLabels?: Record<string, string>;
   return parts.join(',');
 }
 
-export const WORKLOAD_REF_HELP =
-  'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
+export const WORKLOAD_REF_HELP = 'a pod name, or <kind>/<name>: deploy/web, sts/db, ds/agent, rs/web-5d4f, job/backup, cj/nightly (its newest Job), pod/web-0';
 
 export interface Workload {
   /** The kind the reference named (Pod for a bare pod name). */
@@ -81,7 +82,13 @@ function ownedBy(obj: KObject, uids: Set<string>): boolean {
   return (obj.metadata.ownerReferences ?? []).some((o) => uids.has(o.uid));
 }
 
-async function list(handle: ClusterHandle, path: string, selector: string, signal?: AbortSignal, what?: { resource: string; namespace: string }): Promise<KObject[]> {
+async function list(
+  handle: ClusterHandle,
+  path: string,
+  selector: string,
+  signal?: AbortSignal,
+  what?: { resource: string; namespace: string },
+): Promise<KObject[]> {
   try {
     const res = await handle.request(path, { query: { labelSelector: selector || undefined }, ...(signal ? { signal } : {}) });
     return res.json<KList>().items ?? [];
@@ -93,8 +100,18 @@ async function list(handle: ClusterHandle, path: string, selector: string, signa
 /** Resolves a kind known to exist on every cluster (pods, replicasets.apps, jobs.batch). */
 function builtin(kind: string, group: string, plural: string): ResolvedKind {
   return {
-    group, version: 'v1', apiVersion: group ? `${group}/v1` : 'v1', kind, plural, singular: kind.toLowerCase(),
-    namespaced: true, verbs: ['get', 'list', 'watch'], shortNames: [], categories: [], subresources: [], preferred: true,
+    group,
+    version: 'v1',
+    apiVersion: group ? `${group}/v1` : 'v1',
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced: true,
+    verbs: ['get', 'list', 'watch'],
+    shortNames: [],
+    categories: [],
+    subresources: [],
+    preferred: true,
   };
 }
 

@@ -34,8 +34,10 @@ export function parseYamlDocuments(text: string, options: YamlParseOptions): Doc
   const bytes = text.length > MAX_YAML_BYTES ? Buffer.byteLength(text) : 0;
   if (bytes > MAX_YAML_BYTES) {
     if (options.tooLarge === 'none') return [];
-    throw new ToolError(`${options.field} is ${bytes} bytes of YAML; at most ${MAX_YAML_BYTES} bytes (1 MiB) are accepted.`,
-      'Split it into several calls (for example one per component).');
+    throw new ToolError(
+      `${options.field} is ${bytes} bytes of YAML; at most ${MAX_YAML_BYTES} bytes (1 MiB) are accepted.`,
+      'Split it into several calls (for example one per component).',
+    );
   }
   const parsed = parseAllDocuments(text, { ...(options.lineCounter ? { lineCounter: options.lineCounter } : {}), uniqueKeys: options.uniqueKeys ?? true });
   return Array.isArray(parsed) ? parsed : [];

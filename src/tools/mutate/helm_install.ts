@@ -8,8 +8,16 @@ import { Type } from '@sinclair/typebox';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../common/arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, manifestObjects,
-  parseHelmJson, TimeoutArg, WaitArg,
+  helmChartCommand,
+  ChartSourceArgs,
+  checkChartSource,
+  describeOutcome,
+  dryRunFlags,
+  guardChartWrites,
+  manifestObjects,
+  parseHelmJson,
+  TimeoutArg,
+  WaitArg,
 } from '../common/helm.js';
 import { listRecords } from '../../providers/helm/release-store.js';
 
@@ -60,7 +68,9 @@ export default defineTool({
       return [
         `Dry run (helm ${bin.version}, nothing changed): installing ${input.release} would create ${objects.length} object${objects.length === 1 ? '' : 's'}:`,
         ...objects.map((o) => `- ${o}`),
-        describeOutcome(rel, where).split('\n').filter((l) => l.startsWith('chart:'))[0]!,
+        describeOutcome(rel, where)
+          .split('\n')
+          .filter((l) => l.startsWith('chart:'))[0]!,
       ].join('\n');
     }
     const after = input.wait

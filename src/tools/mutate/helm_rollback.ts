@@ -37,9 +37,8 @@ export default defineTool({
     const records = await releaseRecords(handle, input.release, namespace, ctx.signal);
     const current = records[records.length - 1]!;
     const stored = records.map((r) => r.revision);
-    const target = input.revision !== undefined
-      ? records.find((r) => r.revision === input.revision)
-      : [...records].reverse().find((r) => r.revision < current.revision);
+    const target =
+      input.revision !== undefined ? records.find((r) => r.revision === input.revision) : [...records].reverse().find((r) => r.revision < current.revision);
     if (!target) {
       throw new ToolError(
         input.revision !== undefined
@@ -48,17 +47,27 @@ export default defineTool({
         `See the revisions with get_helm_history {"release": "${input.release}", "namespace": "${namespace}"}.`,
       );
     }
-    const { releases: [fromRel, toRel] } = await readRecords(handle, [current, target], ctx.signal);
+    const {
+      releases: [fromRel, toRel],
+    } = await readRecords(handle, [current, target], ctx.signal);
     // The revision rolled back to says where its objects go: judged before helm changes anything.
     await ctx.guardWrites(handle.context, manifestNamespaces([toRel?.manifest], namespace));
 
     await ctx.helm.run(ctx, bin, ['rollback', input.release, String(target.revision)], {
-      handle, namespace, what, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true, driver: current.driver,
+      handle,
+      namespace,
+      what,
+      wait: input.wait,
+      timeoutSeconds: input.timeoutSeconds,
+      waitFlags: true,
+      driver: current.driver,
     });
 
     const after = (await listRecords(handle, { namespace, release: input.release, signal: ctx.signal })).records.filter((r) => r.driver === current.driver);
     const newest = after[after.length - 1];
-    const { releases: [newRel] } = newest ? await readRecords(handle, [newest], ctx.signal) : { releases: [undefined] };
+    const {
+      releases: [newRel],
+    } = newest ? await readRecords(handle, [newest], ctx.signal) : { releases: [undefined] };
     const chart = (rel: typeof fromRel) => chartOf(rel) ?? 'chart unknown';
     return [
       `Rolled back ${input.release} (helm ${bin.version}): revision ${current.revision} (${chart(fromRel)}) → revision ${newest?.revision ?? '?'}, a copy of revision ${target.revision} (${chart(toRel)}).`,
@@ -67,7 +76,9 @@ export default defineTool({
       `revision: ${newest?.revision ?? '?'}`,
       `status: ${newRel?.info?.status ?? newest?.status ?? 'unknown'}`,
       `chart: ${chart(newRel ?? toRel)}`,
-      input.wait ? 'Its resources are ready (--wait).' : `Pods follow in the background: watch with list_resources {"kind": "pods", "namespace": "${namespace}"}.`,
+      input.wait
+        ? 'Its resources are ready (--wait).'
+        : `Pods follow in the background: watch with list_resources {"kind": "pods", "namespace": "${namespace}"}.`,
     ].join('\n');
   },
 });

@@ -8,8 +8,16 @@ import { Type } from '@sinclair/typebox';
 import { defineTool } from '../../kernel/contract.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../common/arguments.js';
 import {
-  helmChartCommand, ChartSourceArgs, checkChartSource, describeOutcome, dryRunFlags, guardChartWrites, manifestObjects, parseHelmJson,
-  TimeoutArg, WaitArg,
+  helmChartCommand,
+  ChartSourceArgs,
+  checkChartSource,
+  describeOutcome,
+  dryRunFlags,
+  guardChartWrites,
+  manifestObjects,
+  parseHelmJson,
+  TimeoutArg,
+  WaitArg,
 } from '../common/helm.js';
 import { listRecords, releaseRecords, type RecordRef } from '../../providers/helm/release-store.js';
 
@@ -53,7 +61,13 @@ export default defineTool({
     if (input.reuseValues) args.push('--reuse-values');
     if (input.install) args.push('--install');
     const run = {
-      handle, namespace, what, values: input.values, wait: input.wait, timeoutSeconds: input.timeoutSeconds, waitFlags: true,
+      handle,
+      namespace,
+      what,
+      values: input.values,
+      wait: input.wait,
+      timeoutSeconds: input.timeoutSeconds,
+      waitFlags: true,
       ...(from ? { driver: from.driver } : {}),
     };
     if (input.dryRun) args.push(...dryRunFlags(bin));

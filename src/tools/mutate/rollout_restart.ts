@@ -21,8 +21,7 @@ interface Workload {
 export default defineTool({
   name: 'rollout_restart',
   title: 'Restart a workload',
-  description:
-    'kubectl rollout restart: new pods for a Deployment, StatefulSet or DaemonSet, by its strategy. Example: {"resource":"deploy/web"}',
+  description: 'kubectl rollout restart: new pods for a Deployment, StatefulSet or DaemonSet, by its strategy. Example: {"resource":"deploy/web"}',
   safety: 'safe-mutation',
   needs: ['clusters'],
   input: Type.Object(
@@ -53,7 +52,10 @@ export default defineTool({
 
     const object = await getObject<Workload>(handle, kind, namespace, name, ctx.signal);
     if (object.spec?.paused) {
-      throw new ToolError(`${ref} is paused, so a restart would not roll out (${where}); nothing was changed.`, 'Resume it first (kubectl rollout resume), then restart.');
+      throw new ToolError(
+        `${ref} is paused, so a restart would not roll out (${where}); nothing was changed.`,
+        'Resume it first (kubectl rollout resume), then restart.',
+      );
     }
     // RFC 3339 in UTC, to the second, as kubectl writes it.
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

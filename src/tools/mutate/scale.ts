@@ -59,7 +59,10 @@ export default defineTool({
     if (input.replicas === 0 && from > 0) {
       await requireConfirmation(ctx.confirm, `Scale ${ref} (${where}) from ${from} to 0 replicas? It stops all its pods.`);
     } else if (input.replicas > from && input.replicas >= 10 * Math.max(from, 1)) {
-      await requireConfirmation(ctx.confirm, `Scale ${ref} (${where}) from ${from} to ${input.replicas} replicas (a ${from ? `${Math.round(input.replicas / from)}×` : 'large'} jump)?`);
+      await requireConfirmation(
+        ctx.confirm,
+        `Scale ${ref} (${where}) from ${from} to ${input.replicas} replicas (a ${from ? `${Math.round(input.replicas / from)}×` : 'large'} jump)?`,
+      );
     }
 
     // The resourceVersion makes the patch apply to the replica count that was confirmed. Status
@@ -72,9 +75,12 @@ export default defineTool({
         break;
       } catch (err) {
         if ((err as { code?: number }).code !== 409) throw handle.describeError(err, { verb: 'patch', ...info });
-        const again = await handle.request(path, { signal: ctx.signal }).then((r) => r.json<Scale>(), (e) => {
-          throw handle.describeError(e, { verb: 'get', ...info });
-        });
+        const again = await handle.request(path, { signal: ctx.signal }).then(
+          (r) => r.json<Scale>(),
+          (e) => {
+            throw handle.describeError(e, { verb: 'get', ...info });
+          },
+        );
         if ((again.spec?.replicas ?? 0) !== from || attempt >= 5) {
           const now = again.spec?.replicas ?? 0;
           throw new ToolError(
@@ -106,7 +112,13 @@ interface Autoscaler {
  * workload only lasts until the HPA's next sync, which kubectl does not say and a model should
  * know. Best effort: without the rights to list HPAs (or the API) there is simply no note.
  */
-async function autoscalerOf(handle: ClusterHandle, kind: ResolvedKind, namespace: string, name: string, signal: AbortSignal): Promise<{ name: string; min: number; max: number } | undefined> {
+async function autoscalerOf(
+  handle: ClusterHandle,
+  kind: ResolvedKind,
+  namespace: string,
+  name: string,
+  signal: AbortSignal,
+): Promise<{ name: string; min: number; max: number } | undefined> {
   try {
     const hpaKind = await handle.resolveKind('horizontalpodautoscalers.autoscaling', signal);
     const list = await handle.request(handle.pathFor(hpaKind, { namespace }), { signal, timeoutMs: 3000 });

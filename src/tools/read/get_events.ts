@@ -39,8 +39,7 @@ export default defineTool({
   name: 'get_events',
   title: 'Kubernetes events',
   description:
-    'Events (kubectl get events), newest last; for a workload also its ReplicaSets\', Jobs\' and pods\'. ' +
-    'Example: {"object":"deploy/web","type":"Warning"}',
+    "Events (kubectl get events), newest last; for a workload also its ReplicaSets', Jobs' and pods'. " + 'Example: {"object":"deploy/web","type":"Warning"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,
@@ -65,7 +64,8 @@ export default defineTool({
       }
       const kind = await handle.resolveKind(args.object.slice(0, slash), ctx.signal);
       const name = args.object.slice(slash + 1);
-      if (args.allNamespaces) notes.push('allNamespaces is ignored with object: the object is looked up in namespace ' + (kind.namespaced ? `"${namespace}"` : '(cluster-scoped)'));
+      if (args.allNamespaces)
+        notes.push('allNamespaces is ignored with object: the object is looked up in namespace ' + (kind.namespaced ? `"${namespace}"` : '(cluster-scoped)'));
       if (WORKLOAD_KINDS.has(`${kind.group}/${kind.kind}`)) {
         const w = await resolveWorkloadPods(handle, args.object, namespace, ctx.signal);
         const exact = new Set<string>([`${kind.kind}/${name}`]);
@@ -114,7 +114,11 @@ export default defineTool({
         if (events.length === 0) await getObject(handle, kind, namespace, name, ctx.signal); // a missing object is an error, with near names
       }
     } else {
-      ({ events, capped } = await listEvents(handle, { ...(listNamespace ? { namespace: listNamespace } : {}), fieldSelector: typeSelector, signal: ctx.signal }));
+      ({ events, capped } = await listEvents(handle, {
+        ...(listNamespace ? { namespace: listNamespace } : {}),
+        fieldSelector: typeSelector,
+        signal: ctx.signal,
+      }));
     }
 
     const total = events.length;
@@ -139,7 +143,9 @@ export default defineTool({
     }
     const { text, dropped } = renderEvents(events, { budget: bodyBudget(ctx.settings, 1536), namespaceColumn: !listNamespace });
     if (dropped + limited > 0) {
-      notes.push(`left out the ${dropped + limited} oldest of ${events.length + limited} events${dropped ? ' to fit the output budget' : ''}; narrow with type, sinceSeconds or object`);
+      notes.push(
+        `left out the ${dropped + limited} oldest of ${events.length + limited} events${dropped ? ' to fit the output budget' : ''}; narrow with type, sinceSeconds or object`,
+      );
     }
     return [`${what}: ${events.length + limited}, newest last`, text, ...(notes.length ? ['', ...notes.map((n) => `[${n}]`)] : [])].join('\n');
   },

@@ -15,8 +15,7 @@ const MAX_DESCRIPTION = 400;
 export default defineTool({
   name: 'get_helm_history',
   title: 'Helm release history',
-  description:
-    'Revisions of a Helm release with status, chart and description (helm history). Example: {"release":"web"}',
+  description: 'Revisions of a Helm release with status, chart and description (helm history). Example: {"release":"web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -52,7 +51,8 @@ export default defineTool({
       }),
     );
     const notes: string[] = [];
-    if (refs.length > shown.length) notes.push(`Showing the newest ${shown.length} of ${refs.length} revisions (oldest stored: ${refs[0]!.revision}); pass max to see more.`);
+    if (refs.length > shown.length)
+      notes.push(`Showing the newest ${shown.length} of ${refs.length} revisions (oldest stored: ${refs[0]!.revision}); pass max to see more.`);
     if (refs[0]!.driver === 'configmap') notes.push('Stored in ConfigMaps (HELM_DRIVER=configmap).');
     notes.push(...problems);
     return notes.length ? `${text}\n\n${notes.join('\n')}` : text;

@@ -16,7 +16,15 @@ import { Type } from '@sinclair/typebox';
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
-import { chartOf, forbiddenHint, readRecord, releaseDescription, releaseRecords, type HelmRelease, type RecordRef } from '../../providers/helm/release-store.js';
+import {
+  chartOf,
+  forbiddenHint,
+  readRecord,
+  releaseDescription,
+  releaseRecords,
+  type HelmRelease,
+  type RecordRef,
+} from '../../providers/helm/release-store.js';
 import { unifiedDiff } from '../common/line-diff.js';
 import { bodyBudget } from '../common/budget.js';
 
@@ -25,8 +33,7 @@ const SHOW = ['manifest', 'values', 'both'] as const;
 export default defineTool({
   name: 'get_helm_revision_diff',
   title: 'Diff two Helm revisions',
-  description:
-    'Diff of two revisions of a Helm release: manifests and user-supplied values. Example: {"release":"web","to":4}',
+  description: 'Diff of two revisions of a Helm release: manifests and user-supplied values. Example: {"release":"web","to":4}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -48,7 +55,11 @@ export default defineTool({
     const storedText = `Stored revisions: ${stored.join(', ')} (helm keeps --history-max of them, 10 by default).`;
     const pick = (revision: number, arg: 'from' | 'to'): RecordRef => {
       const ref = refs.find((r) => r.revision === revision);
-      if (!ref) throw new ToolError(`${arg}: release "${input.release}" has no revision ${revision} in namespace "${namespace}". ${storedText}`, `See them with get_helm_history {"release": "${input.release}", "namespace": "${namespace}"}.`);
+      if (!ref)
+        throw new ToolError(
+          `${arg}: release "${input.release}" has no revision ${revision} in namespace "${namespace}". ${storedText}`,
+          `See them with get_helm_history {"release": "${input.release}", "namespace": "${namespace}"}.`,
+        );
       return ref;
     };
     const toRef = pick(input.to ?? stored[stored.length - 1]!, 'to');
@@ -59,12 +70,15 @@ export default defineTool({
       if (!before.length) {
         throw new ToolError(
           `Release "${input.release}" has no revision before ${toRef.revision} to compare with. ${storedText}`,
-          stored.length > 1 ? 'Pass from (and to) explicitly.' : `A release with one revision has nothing to compare; get_helm_history {"release": "${input.release}", "namespace": "${namespace}"} shows it.`,
+          stored.length > 1
+            ? 'Pass from (and to) explicitly.'
+            : `A release with one revision has nothing to compare; get_helm_history {"release": "${input.release}", "namespace": "${namespace}"} shows it.`,
         );
       }
       fromRef = before[before.length - 1]!;
     }
-    if (fromRef.revision === toRef.revision) throw new ToolError(`from and to are both revision ${toRef.revision}: nothing to compare.`, 'Pass two different revisions.');
+    if (fromRef.revision === toRef.revision)
+      throw new ToolError(`from and to are both revision ${toRef.revision}: nothing to compare.`, 'Pass two different revisions.');
 
     let from: HelmRelease;
     let to: HelmRelease;
@@ -90,8 +104,14 @@ export default defineTool({
       const a = redactValues(from.config, undefined, reveal);
       const b = redactValues(to.config, { of: from.config }, reveal);
       redacted ||= a.redacted || b.redacted;
-      const diff = unifiedDiff(valuesText(a.value), valuesText(b.value), { fromLabel: `values, revision ${fromRef.revision}`, toLabel: `values, revision ${toRef.revision}` });
-      sections.push({ title: 'User-supplied values', diff: diff || (isEmpty(from.config) && isEmpty(to.config) ? '(none in either revision)' : '(unchanged)') });
+      const diff = unifiedDiff(valuesText(a.value), valuesText(b.value), {
+        fromLabel: `values, revision ${fromRef.revision}`,
+        toLabel: `values, revision ${toRef.revision}`,
+      });
+      sections.push({
+        title: 'User-supplied values',
+        diff: diff || (isEmpty(from.config) && isEmpty(to.config) ? '(none in either revision)' : '(unchanged)'),
+      });
     }
     if (show !== 'values') {
       const a = redactManifest(from.manifest ?? '', undefined, reveal);
@@ -102,8 +122,10 @@ export default defineTool({
       sections.push({ title: `Manifest${summary ? ` (${summary})` : ''}`, diff: diff || '(unchanged)' });
     }
     if (redacted) {
-      notes.push('Values and Secret data/stringData are redacted: every value of a release is stored in its Secret. "changed" and "added" mark '
-        + 'what differs from the older revision; the server setting policy.revealSecrets shows them.');
+      notes.push(
+        'Values and Secret data/stringData are redacted: every value of a release is stored in its Secret. "changed" and "added" mark ' +
+          'what differs from the older revision; the server setting policy.revealSecrets shows them.',
+      );
     }
 
     // Keep to the budget: values first (small, and what people change), then the manifest diff.
@@ -201,7 +223,11 @@ const MAYBE_SECRET = /^\s*kind:\s*["']?Secret["']?\s*$/m;
  * documents are re-rendered; the rest stay as Helm stored them). `previous` maps
  * `<doc key>/<field>/<key>` to the old revision's value, to mark changed ones.
  */
-function redactManifest(manifest: string, previous: Map<string, unknown> | undefined, reveal: boolean): { text: string; docs: ManifestDoc[]; secrets: Map<string, unknown>; redacted: boolean } {
+function redactManifest(
+  manifest: string,
+  previous: Map<string, unknown> | undefined,
+  reveal: boolean,
+): { text: string; docs: ManifestDoc[]; secrets: Map<string, unknown>; redacted: boolean } {
   const secrets = new Map<string, unknown>();
   let redacted = false;
   const chunks = manifest.split(/^---[ \t]*$/m);
@@ -291,6 +317,7 @@ function resourceSummary(from: ManifestDoc[], to: ManifestDoc[]): string {
   const added = [...b.keys()].filter((k) => !a.has(k));
   const removed = [...a.keys()].filter((k) => !b.has(k));
   const changed = [...b.keys()].filter((k) => a.has(k) && a.get(k)!.trim() !== b.get(k)!.trim());
-  const list = (what: string, keys: string[]) => (keys.length ? `${what}: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? `, … (${keys.length})` : ''}` : '');
+  const list = (what: string, keys: string[]) =>
+    keys.length ? `${what}: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? `, … (${keys.length})` : ''}` : '';
   return [list('changed', changed), list('added', added), list('removed', removed)].filter(Boolean).join('; ');
 }

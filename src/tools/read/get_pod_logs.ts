@@ -102,12 +102,20 @@ function pickContainer(pod: KObject, wanted: string | undefined, what: string): 
 interface ContainerStatus {
   name: string;
   restartCount?: number;
-  state?: { waiting?: { reason?: string; message?: string }; running?: { startedAt?: string }; terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
+  state?: {
+    waiting?: { reason?: string; message?: string };
+    running?: { startedAt?: string };
+    terminated?: { reason?: string; exitCode?: number; finishedAt?: string };
+  };
   lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string; message?: string } };
 }
 
 function statusOf(pod: KObject, container: string): ContainerStatus | undefined {
-  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])] as ContainerStatus[];
+  const all = [
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.ephemeralContainerStatuses ?? []),
+  ] as ContainerStatus[];
   return all.find((s) => s.name === container);
 }
 
@@ -117,14 +125,24 @@ function notStarted(pod: KObject, container: string): string | undefined {
   if (st?.state?.running || st?.state?.terminated || st?.lastState?.terminated) return undefined;
   const phase = pod.status?.phase ?? 'Pending';
   const reasons: string[] = [];
-  if (st?.state?.waiting) reasons.push(`container "${container}" is waiting: ${st.state.waiting.reason ?? 'unknown reason'}${st.state.waiting.message ? ` (${st.state.waiting.message})` : ''}`);
-  const scheduled = ((pod.status?.conditions ?? []) as Array<{ type: string; status: string; reason?: string; message?: string }>).find((c) => c.type === 'PodScheduled');
-  if (scheduled && scheduled.status !== 'True') reasons.push(`not scheduled: ${scheduled.reason ?? ''}${scheduled.message ? ` (${scheduled.message})` : ''}`.trim());
+  if (st?.state?.waiting)
+    reasons.push(
+      `container "${container}" is waiting: ${st.state.waiting.reason ?? 'unknown reason'}${st.state.waiting.message ? ` (${st.state.waiting.message})` : ''}`,
+    );
+  const scheduled = ((pod.status?.conditions ?? []) as Array<{ type: string; status: string; reason?: string; message?: string }>).find(
+    (c) => c.type === 'PodScheduled',
+  );
+  if (scheduled && scheduled.status !== 'True')
+    reasons.push(`not scheduled: ${scheduled.reason ?? ''}${scheduled.message ? ` (${scheduled.message})` : ''}`.trim());
   else if (!pod.spec?.nodeName) reasons.push('not scheduled to a node yet');
   if (!st && pod.spec?.nodeName) reasons.push(`container "${container}" has not been created yet`);
   for (const init of (pod.status?.initContainerStatuses ?? []) as ContainerStatus[]) {
     if (init.name === container || init.state?.terminated?.exitCode === 0) continue;
-    const state = init.state?.running ? 'running' : init.state?.terminated ? `failed (${init.state.terminated.reason ?? `exit ${init.state.terminated.exitCode}`})` : `waiting (${init.state?.waiting?.reason ?? 'not started'})`;
+    const state = init.state?.running
+      ? 'running'
+      : init.state?.terminated
+        ? `failed (${init.state.terminated.reason ?? `exit ${init.state.terminated.exitCode}`})`
+        : `waiting (${init.state?.waiting?.reason ?? 'not started'})`;
     reasons.push(`init container "${init.name}" is ${state}; read its log with container "${init.name}"`);
     break;
   }
@@ -141,7 +159,9 @@ function restartNote(pod: KObject, container: string): string | undefined {
   const restarts = st.restartCount ?? 0;
   if (!crash && restarts === 0) return undefined;
   const last = st.lastState?.terminated;
-  const lastText = last ? `; last run ended ${last.reason ?? 'terminated'}${last.exitCode !== undefined ? ` (exit ${last.exitCode})` : ''}${last.finishedAt ? ` ${age(last.finishedAt)} ago` : ''}` : '';
+  const lastText = last
+    ? `; last run ended ${last.reason ?? 'terminated'}${last.exitCode !== undefined ? ` (exit ${last.exitCode})` : ''}${last.finishedAt ? ` ${age(last.finishedAt)} ago` : ''}`
+    : '';
   return `container "${container}" of pod ${pod.metadata.name} ${crash ? 'is crash-looping (CrashLoopBackOff), ' : ''}restarted ${restarts} time${restarts === 1 ? '' : 's'}${lastText}: previous=true shows the log of the run before the restart.`;
 }
 
@@ -178,7 +198,10 @@ async function fetchLog(
     const said = (err as { body?: { message?: string } }).body?.message;
     if (code === 400 && said) {
       if (args.previous && /previous terminated container/i.test(said)) {
-        throw new ToolError(`pod ${pod}, container "${container}" has no previous run to show (${said}).`, 'Call again without previous to read the current run.');
+        throw new ToolError(
+          `pod ${pod}, container "${container}" has no previous run to show (${said}).`,
+          'Call again without previous to read the current run.',
+        );
       }
       throw new ToolError(`pod ${pod}, container "${container}": ${said}`, 'describe_resource on the pod shows its state and events.');
     }
@@ -229,7 +252,7 @@ export default defineTool({
   name: 'get_pod_logs',
   title: 'Pod or workload logs',
   description:
-    'Logs (kubectl logs) of a pod, or of a workload\'s pods merged in time order; the newest lines, saying what was cut. ' +
+    "Logs (kubectl logs) of a pod, or of a workload's pods merged in time order; the newest lines, saying what was cut. " +
     'Example: {"name":"deploy/web","filter":"/error/i"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
@@ -246,17 +269,28 @@ export default defineTool({
 
     let pods = workload.pods;
     if (pods.length === 0) {
-      const why = workload.kind.kind === 'CronJob'
-        ? workload.job ? `its newest Job ${workload.job.metadata.name} has no pods left` : 'it has not created any Job yet'
-        : 'it has no pods';
-      throw new ToolError(`${label} in namespace "${namespace}" has no logs to show: ${why}.`,
-        `describe_resource on ${refText(workload.kind, workload.name)} and get_events show why.`);
+      const why =
+        workload.kind.kind === 'CronJob'
+          ? workload.job
+            ? `its newest Job ${workload.job.metadata.name} has no pods left`
+            : 'it has not created any Job yet'
+          : 'it has no pods';
+      throw new ToolError(
+        `${label} in namespace "${namespace}" has no logs to show: ${why}.`,
+        `describe_resource on ${refText(workload.kind, workload.name)} and get_events show why.`,
+      );
     }
     if (pods.length > MAX_PODS) {
       const running = pods.filter((p) => p.status?.phase === 'Running');
       const rest = pods.filter((p) => p.status?.phase !== 'Running');
       const chosen = [...running, ...rest].slice(0, MAX_PODS);
-      notes.push(`showing ${MAX_PODS} of ${pods.length} pods (running and newest first); name one pod to read another: ${pods.filter((p) => !chosen.includes(p)).slice(0, 5).map((p) => p.metadata.name).join(', ')}${pods.length - MAX_PODS > 5 ? ', …' : ''}`);
+      notes.push(
+        `showing ${MAX_PODS} of ${pods.length} pods (running and newest first); name one pod to read another: ${pods
+          .filter((p) => !chosen.includes(p))
+          .slice(0, 5)
+          .map((p) => p.metadata.name)
+          .join(', ')}${pods.length - MAX_PODS > 5 ? ', …' : ''}`,
+      );
       pods = chosen;
     }
     pods = [...pods].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
@@ -289,9 +323,19 @@ export default defineTool({
           }
         }
         try {
-          fetched[i] = await fetchLog(handle, namespace, pod.metadata.name, container, {
-            tailLines, previous: args.previous, ...(args.sinceSeconds ? { sinceSeconds: args.sinceSeconds } : {}), ...(filter ? { filter } : {}),
-          }, ctx.signal);
+          fetched[i] = await fetchLog(
+            handle,
+            namespace,
+            pod.metadata.name,
+            container,
+            {
+              tailLines,
+              previous: args.previous,
+              ...(args.sinceSeconds ? { sinceSeconds: args.sinceSeconds } : {}),
+              ...(filter ? { filter } : {}),
+            },
+            ctx.signal,
+          );
         } catch (err) {
           if (isPod) throw err;
           skipped.push(`pod ${pod.metadata.name}: ${(err as Error).message}`);
@@ -308,8 +352,10 @@ export default defineTool({
     }
     if (!fetched.some(Boolean)) {
       const shown = skipped.slice(0, 3).join('; ');
-      throw new ToolError(`No logs from ${label}: none of its ${pods.length + picked.length - usable.length} pods could be read. ${shown}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ''}.`,
-        `describe_resource ${refText(workload.kind, workload.name)} and get_events with object ${refText(workload.kind, workload.name)} show why.`);
+      throw new ToolError(
+        `No logs from ${label}: none of its ${pods.length + picked.length - usable.length} pods could be read. ${shown}${skipped.length > 3 ? `; and ${skipped.length - 3} more` : ''}.`,
+        `describe_resource ${refText(workload.kind, workload.name)} and get_events with object ${refText(workload.kind, workload.name)} show why.`,
+      );
     }
 
     const lines: Line[] = [];
@@ -322,23 +368,32 @@ export default defineTool({
     const out: string[] = [];
     if (!isPod) {
       const containerText = new Set(containers).size === 1 ? `container "${containers[0]}"` : 'containers per pod';
-      out.push(`${label}${workload.job && workload.kind.kind === 'CronJob' ? ` (newest Job ${workload.job.metadata.name})` : ''}: ${pods.length} pod${pods.length === 1 ? '' : 's'}, ${containerText}${args.previous ? ', previous runs' : ''}, up to ${tailLines} newest lines each${filter ? ' matching the filter' : ''}, oldest first`);
+      out.push(
+        `${label}${workload.job && workload.kind.kind === 'CronJob' ? ` (newest Job ${workload.job.metadata.name})` : ''}: ${pods.length} pod${pods.length === 1 ? '' : 's'}, ${containerText}${args.previous ? ', previous runs' : ''}, up to ${tailLines} newest lines each${filter ? ' matching the filter' : ''}, oldest first`,
+      );
     }
     out.push(...kept);
     if (kept.length === 0) {
       const scanned = fetched.reduce((n, f) => n + (f?.scanned ?? 0), 0);
       const since = args.sinceSeconds ? ` in the last ${args.sinceSeconds}s` : '';
-      out.push(filter
-        ? `(no line${since} matches ${args.filter}; scanned ${scanned} line${scanned === 1 ? '' : 's'}${isPod ? '' : ' across the pods'})`
-        : `(no log lines${since}${args.previous ? ' in the previous run' : ''})`);
+      out.push(
+        filter
+          ? `(no line${since} matches ${args.filter}; scanned ${scanned} line${scanned === 1 ? '' : 's'}${isPod ? '' : ' across the pods'})`
+          : `(no log lines${since}${args.previous ? ' in the previous run' : ''})`,
+      );
     }
     const tail: string[] = [];
     if (dropped > 0) {
-      tail.push(`[dropped the ${dropped} oldest of ${rendered.length} lines to fit the output budget; narrow with a smaller tailLines, sinceSeconds or a filter${isPod ? '' : ', or name one pod'}]`);
+      tail.push(
+        `[dropped the ${dropped} oldest of ${rendered.length} lines to fit the output budget; narrow with a smaller tailLines, sinceSeconds or a filter${isPod ? '' : ', or name one pod'}]`,
+      );
     }
     if (isPod && args.container === undefined) {
       const c = containersOf(pods[0]!);
-      if (c.all.length > 1) tail.push(`[container "${containers[0]}" (from the ${DEFAULT_CONTAINER_ANNOTATION} annotation); the others: ${c.all.filter((n) => n !== containers[0]).join(', ')}]`);
+      if (c.all.length > 1)
+        tail.push(
+          `[container "${containers[0]}" (from the ${DEFAULT_CONTAINER_ANNOTATION} annotation); the others: ${c.all.filter((n) => n !== containers[0]).join(', ')}]`,
+        );
     }
     for (const s of skipped) tail.push(`[skipped ${s}]`);
     for (const n of notes) tail.push(`[${n}]`);

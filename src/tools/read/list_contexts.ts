@@ -12,8 +12,7 @@ const PROBE_TIMEOUT_MS = 3000;
 export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
-  description:
-    'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; broken files with their error. Example: {"probe":true}',
+  description: 'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; broken files with their error. Example: {"probe":true}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -28,7 +27,16 @@ export default defineTool({
     // After a probe, tunnels may have connected: show their state now (same contexts, same order).
     const after = probe ? ctx.clusters.listContexts() : before;
     const list = after.contexts.length === before.contexts.length && after.contexts.every((c, i) => c.name === before.contexts[i]!.name) ? after : before;
-    const headers = ['CURRENT', 'NAME', 'SERVER', 'USER', 'NAMESPACE', 'SOURCE', ...(list.contexts.some((c) => c.tunnel) ? ['TUNNEL'] : []), ...(reach ? ['REACHABLE'] : [])];
+    const headers = [
+      'CURRENT',
+      'NAME',
+      'SERVER',
+      'USER',
+      'NAMESPACE',
+      'SOURCE',
+      ...(list.contexts.some((c) => c.tunnel) ? ['TUNNEL'] : []),
+      ...(reach ? ['REACHABLE'] : []),
+    ];
     const hasTunnel = headers.includes('TUNNEL');
     const rows = list.contexts.map((c, i) => [
       c.isCurrent ? '*' : ' ',

@@ -10,15 +10,25 @@ import { table } from '../common/format.js';
 import { compilePattern } from '../common/patterns.js';
 import { chartOf, forbiddenHint, listRecords, readRecords, when, type RecordRef } from '../../providers/helm/release-store.js';
 
-const STATUSES = ['deployed', 'failed', 'pending', 'pending-install', 'pending-upgrade', 'pending-rollback', 'superseded', 'uninstalled', 'uninstalling', 'unknown'];
+const STATUSES = [
+  'deployed',
+  'failed',
+  'pending',
+  'pending-install',
+  'pending-upgrade',
+  'pending-rollback',
+  'superseded',
+  'uninstalled',
+  'uninstalling',
+  'unknown',
+];
 /** Releases whose records are fetched and shown in one answer. */
 const MAX_ROWS = 200;
 
 export default defineTool({
   name: 'list_helm_releases',
   title: 'List Helm releases',
-  description:
-    'Helm releases with status, chart and app version (helm list). Example: {"allNamespaces":true,"filter":"^web"}',
+  description: 'Helm releases with status, chart and app version (helm list). Example: {"allNamespaces":true,"filter":"^web"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -45,7 +55,8 @@ export default defineTool({
       if (errors.configmap || !records.length) throw explain(errors.secret, namespace, handle.context);
       notes.push(`Releases stored in Secrets (Helm's default) could not be read: ${errors.secret.message}`);
     }
-    if (errors.configmap && !errors.secret) notes.push(`Releases stored in ConfigMaps (HELM_DRIVER=configmap) could not be checked: ${errors.configmap.message}`);
+    if (errors.configmap && !errors.secret)
+      notes.push(`Releases stored in ConfigMaps (HELM_DRIVER=configmap) could not be checked: ${errors.configmap.message}`);
 
     // The latest revision of each release (per namespace and storage driver), as helm list shows it;
     // only superseded revisions, by definition never the latest, skip that step (as helm does).
@@ -97,7 +108,9 @@ export default defineTool({
     if (inConfigMaps.length) notes.push(`Stored in ConfigMaps (HELM_DRIVER=configmap): ${[...new Set(inConfigMaps)].join(', ')}.`);
     if (hidden.length && !wanted?.has('superseded')) {
       const sample = hidden.slice(0, 5).map((r) => `${r.release} (${r.status})`);
-      notes.push(`${hidden.length} more release${hidden.length === 1 ? '' : 's'} with other statuses not shown: ${sample.join(', ')}${hidden.length > 5 ? ', …' : ''}. Omit status to include them.`);
+      notes.push(
+        `${hidden.length} more release${hidden.length === 1 ? '' : 's'} with other statuses not shown: ${sample.join(', ')}${hidden.length > 5 ? ', …' : ''}. Omit status to include them.`,
+      );
     }
     notes.push(...problems);
     return [lines.join('\n'), notes.join('\n')].filter(Boolean).join('\n\n');
@@ -111,7 +124,10 @@ function parseStatus(text: string | undefined): Set<string> | undefined {
   for (const raw of text.split(',')) {
     const s = raw.trim().toLowerCase();
     if (!STATUSES.includes(s)) {
-      throw new ToolError(`status: "${raw.trim()}" is not a Helm release status.`, `Use one or more of ${STATUSES.join(', ')} (comma-separated), or omit status for all.`);
+      throw new ToolError(
+        `status: "${raw.trim()}" is not a Helm release status.`,
+        `Use one or more of ${STATUSES.join(', ')} (comma-separated), or omit status for all.`,
+      );
     }
     if (s === 'pending') for (const p of ['pending-install', 'pending-upgrade', 'pending-rollback']) wanted.add(p);
     else wanted.add(s);
@@ -127,4 +143,3 @@ function explain(err: ToolError, namespace: string | undefined, context: string)
   if ((err as { code?: number }).code !== 403) return err;
   return new ToolError(err.message, forbiddenHint(namespace, context));
 }
-

@@ -13,8 +13,7 @@ const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch
 export default defineTool({
   name: 'list_kinds',
   title: 'List resource kinds',
-  description:
-    'Kinds the cluster serves, CRDs too (kubectl api-resources): short names, scope, verbs. Example: {"search":"cert"}',
+  description: 'Kinds the cluster serves, CRDs too (kubectl api-resources): short names, scope, verbs. Example: {"search":"cert"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -40,7 +39,11 @@ export default defineTool({
         (!word || matches(k, word)),
     );
     if (!shown.length) {
-      const what = [word && `matching "${input.search}"`, group !== undefined && `in group "${input.group}"`, input.namespaced !== undefined && (input.namespaced ? 'namespaced' : 'cluster-scoped')]
+      const what = [
+        word && `matching "${input.search}"`,
+        group !== undefined && `in group "${input.group}"`,
+        input.namespaced !== undefined && (input.namespaced ? 'namespaced' : 'cluster-scoped'),
+      ]
         .filter(Boolean)
         .join(', ');
       const groups = [...new Set(kinds.map((k) => k.group || 'core'))];
@@ -48,7 +51,9 @@ export default defineTool({
     }
     const rows = shown.map((k) => [k.plural, k.shortNames.join(','), k.apiVersion, k.namespaced ? 'true' : 'false', k.kind, verbsText(k.verbs)]);
     const out = table(['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND', 'VERBS'], rows);
-    const notes = [`${shown.length} kinds. VERBS "all" = ${ALL_VERBS.join(',')}. Pass "kind" to other tools as NAME, NAME.group (for example deployments.apps), KIND or a short name.`];
+    const notes = [
+      `${shown.length} kinds. VERBS "all" = ${ALL_VERBS.join(',')}. Pass "kind" to other tools as NAME, NAME.group (for example deployments.apps), KIND or a short name.`,
+    ];
     return `${out}\n\n${notes.join('\n')}`;
   },
 });

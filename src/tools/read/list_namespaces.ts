@@ -12,8 +12,7 @@ const DEFAULT_LIMIT = 500;
 export default defineTool({
   name: 'list_namespaces',
   title: 'List namespaces',
-  description:
-    'Namespaces with status and age (kubectl get namespaces). Example: {"labelSelector":"team=pay"}',
+  description: 'Namespaces with status and age (kubectl get namespaces). Example: {"labelSelector":"team=pay"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -36,7 +35,10 @@ export default defineTool({
       body = res.json();
     } catch (err) {
       if ((err as { code?: number }).code === 403 && err instanceof ToolError) {
-        throw new ToolError(err.message, `${err.hint ?? ''} This context's default namespace is "${handle.namespace}"; tools that take a namespace work there without listing namespaces.`.trim());
+        throw new ToolError(
+          err.message,
+          `${err.hint ?? ''} This context's default namespace is "${handle.namespace}"; tools that take a namespace work there without listing namespaces.`.trim(),
+        );
       }
       throw err;
     }

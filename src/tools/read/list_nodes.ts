@@ -28,8 +28,7 @@ export const NODE_HEADERS = ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTER
 export default defineTool({
   name: 'list_nodes',
   title: 'List nodes',
-  description:
-    'Nodes with status, roles, version, IP, allocatable CPU/memory, taints, pressure. Example: {"labelSelector":"zone=a"}',
+  description: 'Nodes with status, roles, version, IP, allocatable CPU/memory, taints, pressure. Example: {"labelSelector":"zone=a"}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(
@@ -57,7 +56,9 @@ export default defineTool({
     notes.push(`${items.length} nodes${notReady ? `, ${notReady} not Ready` : ''}. CPU, MEMORY and PODS are allocatable amounts.`);
     if (list.metadata?.continue) {
       const remaining = list.metadata.remainingItemCount;
-      notes.push(`More remain${remaining !== undefined ? ` (${remaining})` : ''}. Next page: call list_nodes with the same arguments plus "continue": "${list.metadata.continue}".`);
+      notes.push(
+        `More remain${remaining !== undefined ? ` (${remaining})` : ''}. Next page: call list_nodes with the same arguments plus "continue": "${list.metadata.continue}".`,
+      );
     }
     return `${out}\n\n${notes.join('\n')}`;
   },
@@ -96,7 +97,20 @@ function roles(labels: Record<string, string>): string {
   return [...found].filter(Boolean).sort().join(',');
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+};
 
 /** A memory quantity in Gi or Mi with one decimal ("15.6Gi"); unparseable input is shown as is. */
 export function memory(quantity: string): string {

@@ -47,8 +47,10 @@ export default defineTool({
     const kind = resolved.kind;
     const resource = qualifiedResource(kind);
     if (!kind.verbs.includes('list')) {
-      throw new ToolError(`${resource} (${kind.kind}) cannot be listed: the API server allows only ${kind.verbs.join(', ') || 'no verbs'} on it.`,
-        'Use get_resource_yaml for a single object, or list_kinds to find a listable kind.');
+      throw new ToolError(
+        `${resource} (${kind.kind}) cannot be listed: the API server allows only ${kind.verbs.join(', ') || 'no verbs'} on it.`,
+        'Use get_resource_yaml for a single object, or list_kinds to find a listable kind.',
+      );
     }
     const all = Boolean(input.allNamespaces) && kind.namespaced;
     const namespace = kind.namespaced && !all ? (input.namespace ?? handle.namespace) : undefined;
@@ -66,7 +68,9 @@ export default defineTool({
     }
 
     const where = all ? 'across all namespaces' : namespace ? `in namespace "${namespace}"` : '';
-    const selectors = [input.labelSelector && `labels "${input.labelSelector}"`, input.fieldSelector && `fields "${input.fieldSelector}"`].filter(Boolean).join(' and ');
+    const selectors = [input.labelSelector && `labels "${input.labelSelector}"`, input.fieldSelector && `fields "${input.fieldSelector}"`]
+      .filter(Boolean)
+      .join(' and ');
     const rows = page.rows?.length ?? 0;
     const notes: string[] = [];
     if (!kind.namespaced && (input.namespace || input.allNamespaces)) notes.push(`(${resource} are cluster-scoped; namespace ignored.)`);
@@ -118,8 +122,10 @@ async function listCategory(
   signal: AbortSignal,
 ): Promise<string> {
   if (input.continue) {
-    throw new ToolError(`"continue" pages through one kind, not the category "${category}".`,
-      'Call list_resources with the kind the note named (for example "deployments.apps") and its continue value.');
+    throw new ToolError(
+      `"continue" pages through one kind, not the category "${category}".`,
+      'Call list_resources with the kind the note named (for example "deployments.apps") and its continue value.',
+    );
   }
   const all = Boolean(input.allNamespaces);
   const namespace = all ? undefined : (input.namespace ?? handle.namespace);
@@ -162,7 +168,10 @@ async function listCategory(
     let text = render(withKindNames(result.page, result.kind), input.wide, all && result.kind.namespaced);
     if (used + Buffer.byteLength(text) > budget) {
       const fits = rowsThatFit(text, budget - used);
-      text = text.split('\n').slice(0, fits + 1).join('\n');
+      text = text
+        .split('\n')
+        .slice(0, fits + 1)
+        .join('\n');
       notes.push(`${resource}: the first ${fits} shown to fit the output budget; ${alone} pages through all of them.`);
     } else if (result.page.metadata?.continue) {
       notes.push(`${resource}: the first ${rows.length} shown, more remain; ${alone} pages through them.`);
@@ -175,8 +184,10 @@ async function listCategory(
   if (!sections.length) {
     const where = all ? 'across all namespaces' : `in namespace "${namespace}"`;
     if (notes.length === listable.length) {
-      throw new ToolError(`No kind of the ${members} could be listed ${where} (context "${handle.context}"):\n${notes.join('\n')}`,
-        'Each line says why; for RBAC refusals use a context with the rights, or a namespace this user may read.');
+      throw new ToolError(
+        `No kind of the ${members} could be listed ${where} (context "${handle.context}"):\n${notes.join('\n')}`,
+        'Each line says why; for RBAC refusals use a context with the rights, or a namespace this user may read.',
+      );
     }
     let msg = `No resources found ${where} (${members}; context "${handle.context}").`;
     if (namespace && !notes.length) msg += await missingNamespace(handle, namespace, signal);
@@ -260,7 +271,9 @@ async function missingNamespace(handle: ClusterHandle, namespace: string, signal
   } catch (err) {
     if ((err as { code?: number }).code !== 404) return '';
   }
-  const near = await handle.resolveKind('namespaces', signal).then((kind) => nearNames(handle, kind, undefined, namespace, signal), () => []);
+  const near = await handle.resolveKind('namespaces', signal).then(
+    (kind) => nearNames(handle, kind, undefined, namespace, signal),
+    () => [],
+  );
   return ` Namespace "${namespace}" does not exist${near.length ? ` (did you mean: ${near.join(', ')}?)` : ''}; list_namespaces shows the namespaces.`;
 }
-

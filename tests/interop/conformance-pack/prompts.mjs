@@ -20,9 +20,7 @@ export default [
       arg1: Type.String({ description: 'First test argument' }),
       arg2: Type.String({ description: 'Second test argument' }),
     }),
-    render: ({ arg1, arg2 }) => [
-      { role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } },
-    ],
+    render: ({ arg1, arg2 }) => [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }],
     complete: (_argument, value) => ['paris', 'park', 'party', 'test', 'testing'].filter((v) => v.startsWith(value)),
   },
   {

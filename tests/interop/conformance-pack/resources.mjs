@@ -27,9 +27,7 @@ export default [
     title: 'Resource Template',
     description: 'Conformance fixture: a resource template whose {id} is echoed in the content.',
     mimeType: 'application/json',
-    read: async (uri, { id }) => [
-      { uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) },
-    ],
+    read: async (uri, { id }) => [{ uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }],
     complete: (_variable, value) => ['123', '456', '789'].filter((id) => id.startsWith(value)),
   },
   {

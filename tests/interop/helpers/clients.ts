@@ -10,12 +10,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const INTEROP_DIR = fileURLToPath(new URL('..', import.meta.url));
-export const NODE22_BIN = join(
-  process.env.KUBEZILLA_NODE22_PREFIX ?? join(homedir(), '.cache', 'kubezilla', 'node22'),
-  'node_modules',
-  'node',
-  'bin',
-);
+export const NODE22_BIN = join(process.env.KUBEZILLA_NODE22_PREFIX ?? join(homedir(), '.cache', 'kubezilla', 'node22'), 'node_modules', 'node', 'bin');
 
 export type ClientName = 'inspector' | 'claude' | 'conformance';
 const CLIENTS: readonly ClientName[] = ['inspector', 'claude', 'conformance'];
@@ -35,7 +30,8 @@ export async function requireClients(): Promise<void> {
     throw new Error(`${node} is ${version.stdout.trim() || 'not runnable'}, not Node 22: ${INSTALL_HINT}.`);
   }
   const missing = CLIENTS.filter((name) => !existsSync(clientBin(name)));
-  if (missing.length) throw new Error(`MCP client(s) not installed: ${missing.join(', ')} (expected in ${join(INTEROP_DIR, 'node_modules', '.bin')}): ${INSTALL_HINT}.`);
+  if (missing.length)
+    throw new Error(`MCP client(s) not installed: ${missing.join(', ')} (expected in ${join(INTEROP_DIR, 'node_modules', '.bin')}): ${INSTALL_HINT}.`);
 }
 
 const homes: string[] = [];
@@ -70,7 +66,15 @@ export interface RunOptions {
  */
 export function runClient(name: ClientName, args: string[], home: string, options: RunOptions = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['CLAUDE_CONFIG_DIR', 'MCP_CATALOG_PATH', 'MCP_CLIENT_CONFIG_PATH', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME']) {
+  for (const key of [
+    'CLAUDE_CONFIG_DIR',
+    'MCP_CATALOG_PATH',
+    'MCP_CLIENT_CONFIG_PATH',
+    'XDG_CONFIG_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'XDG_STATE_HOME',
+  ]) {
     delete env[key];
   }
   Object.assign(env, {

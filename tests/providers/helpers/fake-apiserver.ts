@@ -19,14 +19,59 @@ export interface Pki {
 export function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'kz-pki-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=kz-test-ca']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kz-test-ca',
+  ]);
   return {
     dir,
     caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
     cert(name, sans) {
       writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-      run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-      run(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+      run([
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      ]);
+      run([
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      ]);
       return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
     },
     cleanup() {
@@ -83,7 +128,15 @@ export async function startFakeApiServer(opts: { cert: string; key: string; toke
     items: [
       {
         metadata: { name: 'apps' },
-        versions: [{ version: 'v1', resources: [res('deployments', 'Deployment', 'Namespaced', { shortNames: ['deploy'], subresources: [{ subresource: 'scale' }] }), res('statefulsets', 'StatefulSet', 'Namespaced', { shortNames: ['sts'] })] }],
+        versions: [
+          {
+            version: 'v1',
+            resources: [
+              res('deployments', 'Deployment', 'Namespaced', { shortNames: ['deploy'], subresources: [{ subresource: 'scale' }] }),
+              res('statefulsets', 'StatefulSet', 'Namespaced', { shortNames: ['sts'] }),
+            ],
+          },
+        ],
       },
       { metadata: { name: 'events.k8s.io' }, versions: [{ version: 'v1', resources: [res('events', 'Event', 'Namespaced', { shortNames: ['ev'] })] }] },
       {
@@ -136,7 +189,11 @@ export async function startFakeApiServer(opts: { cert: string; key: string; toke
               kind: 'APIGroupList',
               groups: [
                 { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } },
-                { name: 'metrics.k8s.io', versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }], preferredVersion: { version: 'v1beta1' } },
+                {
+                  name: 'metrics.k8s.io',
+                  versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
+                  preferredVersion: { version: 'v1beta1' },
+                },
               ],
             });
       case '/api/v1':
@@ -150,18 +207,37 @@ export async function startFakeApiServer(opts: { cert: string; key: string; toke
           ],
         });
       case '/apis/apps/v1':
-        return send(200, { kind: 'APIResourceList', groupVersion: 'apps/v1', resources: [{ name: 'deployments', singularName: 'deployment', namespaced: true, kind: 'Deployment', verbs: ['get', 'list'], shortNames: ['deploy'] }] });
+        return send(200, {
+          kind: 'APIResourceList',
+          groupVersion: 'apps/v1',
+          resources: [
+            { name: 'deployments', singularName: 'deployment', namespaced: true, kind: 'Deployment', verbs: ['get', 'list'], shortNames: ['deploy'] },
+          ],
+        });
       case '/apis/metrics.k8s.io/v1beta1':
         return send(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
       case '/api/v1/namespaces/default/pods':
         if (accept.includes('as=Table')) {
-          return send(200, { kind: 'Table', apiVersion: 'meta.k8s.io/v1', columnDefinitions: [{ name: 'Name', type: 'string' }], rows: [{ cells: ['web-0'] }] });
+          return send(200, {
+            kind: 'Table',
+            apiVersion: 'meta.k8s.io/v1',
+            columnDefinitions: [{ name: 'Name', type: 'string' }],
+            rows: [{ cells: ['web-0'] }],
+          });
         }
         return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'web-0', namespace: 'default' } }] });
       case '/api/v1/namespaces':
-        return send(200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'default' } }, { metadata: { name: 'kube-system' } }] });
+        return send(200, {
+          kind: 'NamespaceList',
+          apiVersion: 'v1',
+          metadata: {},
+          items: [{ metadata: { name: 'default' } }, { metadata: { name: 'kube-system' } }],
+        });
       case '/api/v1/namespaces/secret/pods':
-        return send(403, status(403, 'Forbidden', 'pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "secret"', { kind: 'pods' }));
+        return send(
+          403,
+          status(403, 'Forbidden', 'pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "secret"', { kind: 'pods' }),
+        );
       case '/apis/apps/v1/namespaces/default/deployments/missing':
         return send(404, status(404, 'NotFound', 'deployments.apps "missing" not found', { name: 'missing', group: 'apps', kind: 'deployments' }));
       case '/api/v1/namespaces/default/configmaps':
@@ -169,7 +245,10 @@ export async function startFakeApiServer(opts: { cert: string; key: string; toke
         break;
       case '/api/v1/namespaces/default/services':
         if (req.method === 'POST') {
-          return send(422, status(422, 'Invalid', 'Service "s" is invalid', { name: 's', kind: 'Service', causes: [{ field: 'spec.ports', message: 'Required value' }] }));
+          return send(
+            422,
+            status(422, 'Invalid', 'Service "s" is invalid', { name: 's', kind: 'Service', causes: [{ field: 'spec.ports', message: 'Required value' }] }),
+          );
         }
         break;
     }

@@ -109,7 +109,11 @@ export async function startSshd(): Promise<TestSshd> {
   const pid = child.pid!;
   const children = (): number[] => {
     try {
-      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
+        .toString()
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0);
     } catch {
       return []; // no children
     }
@@ -130,7 +134,10 @@ export async function startSshd(): Promise<TestSshd> {
     const visit = (p: number) => {
       out.push(p);
       try {
-        for (const line of execFileSync('ps', ['-o', 'pid=', '--ppid', String(p)]).toString().split('\n')) if (Number(line.trim()) > 0) visit(Number(line.trim()));
+        for (const line of execFileSync('ps', ['-o', 'pid=', '--ppid', String(p)])
+          .toString()
+          .split('\n'))
+          if (Number(line.trim()) > 0) visit(Number(line.trim()));
       } catch {
         /* no children */
       }

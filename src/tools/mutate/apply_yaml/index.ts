@@ -100,7 +100,10 @@ export default defineTool({
   async run(input, ctx) {
     const bytes = Buffer.byteLength(input.manifest);
     if (bytes > MAX_MANIFEST_BYTES) {
-      throw new ToolError(`manifest is ${bytes} bytes; apply_yaml takes at most ${MAX_MANIFEST_BYTES} bytes (1 MiB). Nothing was applied.`, 'Split it into several apply_yaml calls (for example one per component).');
+      throw new ToolError(
+        `manifest is ${bytes} bytes; apply_yaml takes at most ${MAX_MANIFEST_BYTES} bytes (1 MiB). Nothing was applied.`,
+        'Split it into several apply_yaml calls (for example one per component).',
+      );
     }
     const docs = parseManifest(input.manifest);
     const handle = await ctx.clusters.get(input.context);
@@ -180,9 +183,13 @@ async function readLiveObjects(call: ApplyCall): Promise<Map<string, Doc>> {
       doc.live = null;
     }
   }
-  await eachInFlight(call, rest.filter((doc) => !doc.waitsFor), async (doc) => {
-    doc.live = await readLive(handle, doc, signal);
-  });
+  await eachInFlight(
+    call,
+    rest.filter((doc) => !doc.waitsFor),
+    async (doc) => {
+      doc.live = await readLive(handle, doc, signal);
+    },
+  );
   if (call.failures.length) throw refusal(call.failures, docs.length, 'could not be read');
   return newNamespaces;
 }
@@ -192,7 +199,12 @@ async function readLiveObjects(call: ApplyCall): Promise<Map<string, Doc>> {
  * document order whatever order the answers came in.
  */
 async function eachInFlight(call: ApplyCall, docs: Doc[], step: (doc: Doc) => Promise<void>): Promise<void> {
-  const failures = await mapLimit(docs, IN_FLIGHT, (doc) => step(doc).then(() => undefined, (err: unknown) => errorText(err, doc)));
+  const failures = await mapLimit(docs, IN_FLIGHT, (doc) =>
+    step(doc).then(
+      () => undefined,
+      (err: unknown) => errorText(err, doc),
+    ),
+  );
   docs.forEach((doc, i) => {
     if (failures[i] !== undefined) fail(call, doc, failures[i]!);
   });
@@ -200,10 +212,14 @@ async function eachInFlight(call: ApplyCall, docs: Doc[], step: (doc: Doc) => Pr
 
 async function dryRunAll(call: ApplyCall): Promise<void> {
   let done = 0;
-  await eachInFlight(call, call.docs.filter((doc) => !doc.waitsFor), async (doc) => {
-    doc.dry = (await applyOne(call.handle, doc, { dryRun: true, force: call.force }, call.signal)).object;
-    void call.progress(++done, call.steps, `dry run: ${refOf(doc)}`).catch(() => undefined);
-  });
+  await eachInFlight(
+    call,
+    call.docs.filter((doc) => !doc.waitsFor),
+    async (doc) => {
+      doc.dry = (await applyOne(call.handle, doc, { dryRun: true, force: call.force }, call.signal)).object;
+      void call.progress(++done, call.steps, `dry run: ${refOf(doc)}`).catch(() => undefined);
+    },
+  );
   if (call.failures.length) throw refusal(call.failures, call.docs.length, 'failed the server-side dry run');
 }
 
@@ -322,7 +338,9 @@ function parseManifest(manifest: string): Doc[] {
     const start = lineCounter.linePos(yamlDoc.contents?.range[0] ?? yamlDoc.range[0]).line;
     if (yamlDoc.errors.length) {
       // Only the first line of each message: the excerpt after it may show a Secret's value.
-      problems.push(...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
+      problems.push(
+        ...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`),
+      );
       return;
     }
     const value: unknown = yamlToJS(yamlDoc, { field: 'manifest', what: `document ${index}` });
@@ -347,9 +365,16 @@ function parseManifest(manifest: string): Doc[] {
     }
   });
   if (problems.length) {
-    throw new ToolError(`The manifest has ${count(problems.length, 'problem')}; nothing was applied.\n${problems.join('\n')}`, 'Fix the YAML and call apply_yaml again.');
+    throw new ToolError(
+      `The manifest has ${count(problems.length, 'problem')}; nothing was applied.\n${problems.join('\n')}`,
+      'Fix the YAML and call apply_yaml again.',
+    );
   }
-  if (!docs.length) throw new ToolError('The manifest holds no objects; nothing was applied.', 'Pass one or more YAML documents, each with apiVersion, kind and metadata.name.');
+  if (!docs.length)
+    throw new ToolError(
+      'The manifest holds no objects; nothing was applied.',
+      'Pass one or more YAML documents, each with apiVersion, kind and metadata.name.',
+    );
   return docs;
 }
 

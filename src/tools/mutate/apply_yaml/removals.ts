@@ -93,7 +93,14 @@ function compareLists(live: Json[], dry: Json[], manifest: Json, path: string, r
       const at = `${path}[${id}]`;
       const kept = dry.find((d) => isObject(d) && entryId(d, key) === id);
       if (kept === undefined) removed.push(at);
-      else compareValues(entry, kept, stated.find((m) => isObject(m) && entryId(m, key) === id), at, removed);
+      else
+        compareValues(
+          entry,
+          kept,
+          stated.find((m) => isObject(m) && entryId(m, key) === id),
+          at,
+          removed,
+        );
     }
     return;
   }

@@ -144,7 +144,9 @@ export function podRestarts(pod: KObject): number {
 export function compactYaml(value: unknown, budget: number, rest = 'get_resource_yaml shows all of it'): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'object' && Object.keys(value as object).length === 0) return undefined;
-  const lines = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split('\n')
+  const lines = stringify(value, { lineWidth: 0, aliasDuplicateObjects: false })
+    .trimEnd()
+    .split('\n')
     .map((l) => (l.length > 400 ? `${l.slice(0, 400)}… [+${l.length - 400} chars]` : l));
   const text = lines.join('\n');
   if (Buffer.byteLength(text) <= budget) return text;

@@ -9,9 +9,7 @@ import { defineTool, ToolError } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import { namespaceSegment, objectNameSegment, type ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { ContextArg, KindArg, NamespaceArg, ObjectNameArg } from '../../common/arguments.js';
-import {
-  compactYaml, fields, formatResource, indent, parseQuantity, podReady, podRestarts, podStatus, probeText, resourceList,
-} from './format.js';
+import { compactYaml, fields, formatResource, indent, parseQuantity, podReady, podRestarts, podStatus, probeText, resourceList } from './format.js';
 import { byLastSeen, listEvents, renderEvents } from '../../common/events.js';
 import { age, table } from '../../common/format.js';
 import { bodyBudget } from '../../common/budget.js';
@@ -52,10 +50,15 @@ function header(obj: KObject, kind: ResolvedKind): Lines {
     ['Namespace', kind.namespaced ? m.namespace : undefined],
     ['Kind', `${kind.kind} (${kind.apiVersion})`],
     ['Created', when(m.creationTimestamp)],
-    ['Deleting', m.deletionTimestamp ? `since ${when(m.deletionTimestamp)}${Array.isArray(m.finalizers) && m.finalizers.length ? `, waiting for finalizers ${(m.finalizers as string[]).join(', ')}` : ''}` : undefined],
+    [
+      'Deleting',
+      m.deletionTimestamp
+        ? `since ${when(m.deletionTimestamp)}${Array.isArray(m.finalizers) && m.finalizers.length ? `, waiting for finalizers ${(m.finalizers as string[]).join(', ')}` : ''}`
+        : undefined,
+    ],
     ['Controlled by', owners.join(', ')],
     ['Labels', labels.length ? labels.join(', ') : '<none>'],
-    ['Annotations', annotations.length ? annotations.length === 1 && annotations[0]!.length < 100 ? annotations[0] : ' ' : '<none>'],
+    ['Annotations', annotations.length ? (annotations.length === 1 && annotations[0]!.length < 100 ? annotations[0] : ' ') : '<none>'],
   ]);
   if (annotations.length > 1 || (annotations[0]?.length ?? 0) >= 100) {
     lines[lines.length - 1] = 'Annotations:';
@@ -64,11 +67,25 @@ function header(obj: KObject, kind: ResolvedKind): Lines {
   return lines;
 }
 
-interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
 
 function conditions(list: Condition[] | undefined): Lines {
   if (!list?.length) return [];
-  return ['Conditions:', ...indent(table(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], list.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime ? age(c.lastTransitionTime) : '', c.message])))];
+  return [
+    'Conditions:',
+    ...indent(
+      table(
+        ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'],
+        list.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime ? age(c.lastTransitionTime) : '', c.message]),
+      ),
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +130,9 @@ function envText(c: ContainerSpec): string | undefined {
     const from = e.valueFrom ? Object.entries(e.valueFrom)[0] : undefined;
     if (from) {
       const [src, ref] = from;
-      parts.push(`${e.name} (from ${src.replace(/KeyRef$|Ref$/, '')}${ref?.name ? ` ${ref.name}` : ''}${ref?.key ? `/${ref.key}` : ''}${ref?.fieldPath ? ` ${ref.fieldPath}` : ''})`);
+      parts.push(
+        `${e.name} (from ${src.replace(/KeyRef$|Ref$/, '')}${ref?.name ? ` ${ref.name}` : ''}${ref?.key ? `/${ref.key}` : ''}${ref?.fieldPath ? ` ${ref.fieldPath}` : ''})`,
+      );
     } else parts.push(e.name);
   }
   for (const f of c.envFrom ?? []) {
@@ -123,26 +142,40 @@ function envText(c: ContainerSpec): string | undefined {
   return parts.length ? parts.join(', ') : undefined;
 }
 
-function containerBlock(c: ContainerSpec, status: { ready?: boolean; restartCount?: number; state?: StateMap; lastState?: StateMap; image?: string } | undefined, init: boolean): Lines {
+function containerBlock(
+  c: ContainerSpec,
+  status: { ready?: boolean; restartCount?: number; state?: StateMap; lastState?: StateMap; image?: string } | undefined,
+  init: boolean,
+): Lines {
   const lines = [`  ${c.name}${init ? ' (init)' : ''}:`];
   const last = stateText(status?.lastState);
-  lines.push(...fields([
-    ['Image', c.image],
-    ['Command', c.command ? c.command.join(' ').slice(0, 300) : undefined],
-    ['Args', c.args ? c.args.join(' ').slice(0, 300) : undefined],
-    ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ')],
-    ['State', stateText(status?.state) ?? 'not created yet'],
-    ['Last state', last],
-    ['Ready', status ? String(status.ready ?? false) : undefined],
-    ['Restarts', status?.restartCount],
-    ['Requests', resourceList(c.resources?.requests)],
-    ['Limits', resourceList(c.resources?.limits)],
-    ['Liveness', probeText(c.livenessProbe)],
-    ['Readiness', probeText(c.readinessProbe)],
-    ['Startup', probeText(c.startupProbe)],
-    ['Environment', envText(c)],
-    ['Mounts', (c.volumeMounts ?? []).map((m) => `${m.mountPath} from ${m.name}${m.subPath ? ` (subPath ${m.subPath})` : ''} (${m.readOnly ? 'ro' : 'rw'})`).join(', ')],
-  ], '    '));
+  lines.push(
+    ...fields(
+      [
+        ['Image', c.image],
+        ['Command', c.command ? c.command.join(' ').slice(0, 300) : undefined],
+        ['Args', c.args ? c.args.join(' ').slice(0, 300) : undefined],
+        ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ')],
+        ['State', stateText(status?.state) ?? 'not created yet'],
+        ['Last state', last],
+        ['Ready', status ? String(status.ready ?? false) : undefined],
+        ['Restarts', status?.restartCount],
+        ['Requests', resourceList(c.resources?.requests)],
+        ['Limits', resourceList(c.resources?.limits)],
+        ['Liveness', probeText(c.livenessProbe)],
+        ['Readiness', probeText(c.readinessProbe)],
+        ['Startup', probeText(c.startupProbe)],
+        ['Environment', envText(c)],
+        [
+          'Mounts',
+          (c.volumeMounts ?? [])
+            .map((m) => `${m.mountPath} from ${m.name}${m.subPath ? ` (subPath ${m.subPath})` : ''} (${m.readOnly ? 'ro' : 'rw'})`)
+            .join(', '),
+        ],
+      ],
+      '    ',
+    ),
+  );
   return lines;
 }
 
@@ -150,12 +183,18 @@ function volumeText(v: Record<string, unknown> & { name: string }): string {
   const [type, src] = Object.entries(v).find(([k]) => k !== 'name') ?? ['unknown', undefined];
   const s = (src ?? {}) as Record<string, unknown>;
   const detail =
-    type === 'persistentVolumeClaim' ? `claim ${s.claimName}${s.readOnly ? ' (ro)' : ''}`
-      : type === 'configMap' ? `configmap ${s.name}${s.optional ? ' (optional)' : ''}`
-        : type === 'secret' ? `secret ${s.secretName}${s.optional ? ' (optional)' : ''}`
-          : type === 'hostPath' ? `host path ${s.path}`
-            : type === 'emptyDir' ? `empty dir${s.medium ? ` (${s.medium})` : ''}${s.sizeLimit ? ` limit ${s.sizeLimit}` : ''}`
-              : type === 'projected' ? `projected (${((s.sources as Array<Record<string, unknown>>) ?? []).map((x) => Object.keys(x)[0]).join(', ')})`
+    type === 'persistentVolumeClaim'
+      ? `claim ${s.claimName}${s.readOnly ? ' (ro)' : ''}`
+      : type === 'configMap'
+        ? `configmap ${s.name}${s.optional ? ' (optional)' : ''}`
+        : type === 'secret'
+          ? `secret ${s.secretName}${s.optional ? ' (optional)' : ''}`
+          : type === 'hostPath'
+            ? `host path ${s.path}`
+            : type === 'emptyDir'
+              ? `empty dir${s.medium ? ` (${s.medium})` : ''}${s.sizeLimit ? ` limit ${s.sizeLimit}` : ''}`
+              : type === 'projected'
+                ? `projected (${((s.sources as Array<Record<string, unknown>>) ?? []).map((x) => Object.keys(x)[0]).join(', ')})`
                 : type;
   return `${v.name}: ${detail}`;
 }
@@ -175,10 +214,22 @@ function describePod(pod: KObject): Lines {
     ['Service account', spec.serviceAccountName],
     ['Priority class', spec.priorityClassName],
     ['Restart policy', spec.restartPolicy],
-    ['Node selector', Object.entries(spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')],
-    ['Tolerations', ((spec.tolerations ?? []) as Array<{ key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }>)
-      .filter((t) => !/^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key ?? ''))
-      .map((t) => `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`).join(', ')],
+    [
+      'Node selector',
+      Object.entries(spec.nodeSelector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ],
+    [
+      'Tolerations',
+      ((spec.tolerations ?? []) as Array<{ key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }>)
+        .filter((t) => !/^node\.kubernetes\.io\/(not-ready|unreachable)$/.test(t.key ?? ''))
+        .map(
+          (t) =>
+            `${t.key ?? '*'}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`,
+        )
+        .join(', '),
+    ],
   ]);
   const inits = (spec.initContainers ?? []) as ContainerSpec[];
   if (inits.length) lines.push('Init containers:', ...inits.flatMap((c) => containerBlock(c, initStatuses.get(c.name), true)));
@@ -192,24 +243,41 @@ function describePod(pod: KObject): Lines {
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
-function templateSummary(template: { spec?: { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; volumes?: Array<Record<string, unknown> & { name: string }> }; metadata?: { labels?: Record<string, string> } } | undefined): Lines {
+function templateSummary(
+  template:
+    | {
+        spec?: { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; volumes?: Array<Record<string, unknown> & { name: string }> };
+        metadata?: { labels?: Record<string, string> };
+      }
+    | undefined,
+): Lines {
   if (!template?.spec) return [];
   const lines: Lines = ['Pod template:'];
-  const labels = Object.entries(template.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  const labels = Object.entries(template.metadata?.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   if (labels) lines.push(`  Labels: ${labels}`);
-  for (const [list, init] of [[template.spec.initContainers ?? [], true], [template.spec.containers ?? [], false]] as const) {
+  for (const [list, init] of [
+    [template.spec.initContainers ?? [], true],
+    [template.spec.containers ?? [], false],
+  ] as const) {
     for (const c of list) {
       lines.push(`  ${c.name}${init ? ' (init)' : ''}:`);
-      lines.push(...fields([
-        ['Image', c.image],
-        ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')],
-        ['Requests', resourceList(c.resources?.requests)],
-        ['Limits', resourceList(c.resources?.limits)],
-        ['Liveness', probeText(c.livenessProbe)],
-        ['Readiness', probeText(c.readinessProbe)],
-        ['Startup', probeText(c.startupProbe)],
-        ['Environment', envText(c)],
-      ], '    '));
+      lines.push(
+        ...fields(
+          [
+            ['Image', c.image],
+            ['Ports', (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ')],
+            ['Requests', resourceList(c.resources?.requests)],
+            ['Limits', resourceList(c.resources?.limits)],
+            ['Liveness', probeText(c.livenessProbe)],
+            ['Readiness', probeText(c.readinessProbe)],
+            ['Startup', probeText(c.startupProbe)],
+            ['Environment', envText(c)],
+          ],
+          '    ',
+        ),
+      );
     }
   }
   const volumes = template.spec.volumes ?? [];
@@ -233,7 +301,10 @@ function podTable(pods: KObject[], what = 'Pods'): Lines {
 
 function strategyText(s: { type?: string; rollingUpdate?: Record<string, unknown> } | undefined): string | undefined {
   if (!s?.type) return undefined;
-  const ru = Object.entries(s.rollingUpdate ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ');
+  const ru = Object.entries(s.rollingUpdate ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return `${s.type}${ru ? ` (${ru})` : ''}`;
 }
 
@@ -245,74 +316,126 @@ async function describeWorkload(handle: ClusterHandle, obj: KObject, kind: Resol
   const selector = selectorString(spec.selector);
   switch (kind.kind) {
     case 'Deployment':
-      lines.push(...fields([
-        ['Replicas', `${spec.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable`],
-        ['Strategy', strategyText(spec.strategy)],
-        ['Selector', selector],
-        ['Paused', spec.paused ? 'true' : undefined],
-        ['Min ready', spec.minReadySeconds ? `${spec.minReadySeconds}s` : undefined],
-        ['Progress deadline', spec.progressDeadlineSeconds ? `${spec.progressDeadlineSeconds}s` : undefined],
-        ['Generation', `${obj.metadata.generation ?? '?'} (observed ${st.observedGeneration ?? '?'})`],
-      ]));
+      lines.push(
+        ...fields([
+          [
+            'Replicas',
+            `${spec.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable`,
+          ],
+          ['Strategy', strategyText(spec.strategy)],
+          ['Selector', selector],
+          ['Paused', spec.paused ? 'true' : undefined],
+          ['Min ready', spec.minReadySeconds ? `${spec.minReadySeconds}s` : undefined],
+          ['Progress deadline', spec.progressDeadlineSeconds ? `${spec.progressDeadlineSeconds}s` : undefined],
+          ['Generation', `${obj.metadata.generation ?? '?'} (observed ${st.observedGeneration ?? '?'})`],
+        ]),
+      );
       lines.push(...conditions(st.conditions));
       if (w.replicaSets.length) {
-        const rsRows = w.replicaSets.slice(0, 10).map((r) => [
-          r.metadata.name, r.metadata.annotations?.['deployment.kubernetes.io/revision'], String(r.spec?.replicas ?? 0), String(r.status?.replicas ?? 0), String(r.status?.readyReplicas ?? 0), age(r.metadata.creationTimestamp),
-        ]);
+        const rsRows = w.replicaSets
+          .slice(0, 10)
+          .map((r) => [
+            r.metadata.name,
+            r.metadata.annotations?.['deployment.kubernetes.io/revision'],
+            String(r.spec?.replicas ?? 0),
+            String(r.status?.replicas ?? 0),
+            String(r.status?.readyReplicas ?? 0),
+            age(r.metadata.creationTimestamp),
+          ]);
         lines.push('ReplicaSets (newest first):', ...indent(table(['NAME', 'REVISION', 'DESIRED', 'CURRENT', 'READY', 'AGE'], rsRows)));
       } else lines.push('ReplicaSets: <none>');
       break;
     case 'StatefulSet':
-      lines.push(...fields([
-        ['Replicas', `${spec.replicas ?? 1} desired | ${st.replicas ?? 0} current | ${st.updatedReplicas ?? 0} updated | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available`],
-        ['Update strategy', strategyText(spec.updateStrategy)],
-        ['Pod management', spec.podManagementPolicy],
-        ['Service name', spec.serviceName],
-        ['Selector', selector],
-        ['Revisions', st.currentRevision ? `current ${st.currentRevision}, update ${st.updateRevision ?? '?'}` : undefined],
-        ['Volume claims', ((spec.volumeClaimTemplates ?? []) as KObject[]).map((t) => `${t.metadata?.name} (${t.spec?.resources?.requests?.storage ?? '?'}${t.spec?.storageClassName ? `, ${t.spec.storageClassName}` : ''})`).join(', ')],
-      ]));
+      lines.push(
+        ...fields([
+          [
+            'Replicas',
+            `${spec.replicas ?? 1} desired | ${st.replicas ?? 0} current | ${st.updatedReplicas ?? 0} updated | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available`,
+          ],
+          ['Update strategy', strategyText(spec.updateStrategy)],
+          ['Pod management', spec.podManagementPolicy],
+          ['Service name', spec.serviceName],
+          ['Selector', selector],
+          ['Revisions', st.currentRevision ? `current ${st.currentRevision}, update ${st.updateRevision ?? '?'}` : undefined],
+          [
+            'Volume claims',
+            ((spec.volumeClaimTemplates ?? []) as KObject[])
+              .map(
+                (t) => `${t.metadata?.name} (${t.spec?.resources?.requests?.storage ?? '?'}${t.spec?.storageClassName ? `, ${t.spec.storageClassName}` : ''})`,
+              )
+              .join(', '),
+          ],
+        ]),
+      );
       lines.push(...conditions(st.conditions));
       break;
     case 'DaemonSet':
-      lines.push(...fields([
-        ['Nodes', `${st.desiredNumberScheduled ?? 0} desired | ${st.currentNumberScheduled ?? 0} current | ${st.updatedNumberScheduled ?? 0} up-to-date | ${st.numberReady ?? 0} ready | ${st.numberAvailable ?? 0} available | ${st.numberMisscheduled ?? 0} misscheduled`],
-        ['Update strategy', strategyText(spec.updateStrategy)],
-        ['Selector', selector],
-      ]));
+      lines.push(
+        ...fields([
+          [
+            'Nodes',
+            `${st.desiredNumberScheduled ?? 0} desired | ${st.currentNumberScheduled ?? 0} current | ${st.updatedNumberScheduled ?? 0} up-to-date | ${st.numberReady ?? 0} ready | ${st.numberAvailable ?? 0} available | ${st.numberMisscheduled ?? 0} misscheduled`,
+          ],
+          ['Update strategy', strategyText(spec.updateStrategy)],
+          ['Selector', selector],
+        ]),
+      );
       lines.push(...conditions(st.conditions));
       break;
     case 'ReplicaSet':
-      lines.push(...fields([
-        ['Replicas', `${spec.replicas ?? 1} desired | ${st.replicas ?? 0} current | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available`],
-        ['Selector', selector],
-      ]));
+      lines.push(
+        ...fields([
+          ['Replicas', `${spec.replicas ?? 1} desired | ${st.replicas ?? 0} current | ${st.readyReplicas ?? 0} ready | ${st.availableReplicas ?? 0} available`],
+          ['Selector', selector],
+        ]),
+      );
       lines.push(...conditions(st.conditions));
       break;
     case 'Job':
-      lines.push(...fields([
-        ['Completions', `${st.succeeded ?? 0} succeeded | ${st.failed ?? 0} failed | ${st.active ?? 0} active of ${spec.completions ?? 1} (parallelism ${spec.parallelism ?? 1})`],
-        ['Backoff limit', spec.backoffLimit],
-        ['Active deadline', spec.activeDeadlineSeconds ? `${spec.activeDeadlineSeconds}s` : undefined],
-        ['Started', when(st.startTime)],
-        ['Completed', when(st.completionTime)],
-        ['Selector', selector],
-      ]));
+      lines.push(
+        ...fields([
+          [
+            'Completions',
+            `${st.succeeded ?? 0} succeeded | ${st.failed ?? 0} failed | ${st.active ?? 0} active of ${spec.completions ?? 1} (parallelism ${spec.parallelism ?? 1})`,
+          ],
+          ['Backoff limit', spec.backoffLimit],
+          ['Active deadline', spec.activeDeadlineSeconds ? `${spec.activeDeadlineSeconds}s` : undefined],
+          ['Started', when(st.startTime)],
+          ['Completed', when(st.completionTime)],
+          ['Selector', selector],
+        ]),
+      );
       lines.push(...conditions(st.conditions));
       break;
     case 'CronJob':
-      lines.push(...fields([
-        ['Schedule', `${spec.schedule}${spec.timeZone ? ` (${spec.timeZone})` : ''}`],
-        ['Suspended', String(spec.suspend ?? false)],
-        ['Concurrency', spec.concurrencyPolicy],
-        ['Last schedule', when(st.lastScheduleTime)],
-        ['Last success', when(st.lastSuccessfulTime)],
-        ['Active jobs', ((st.active ?? []) as Array<{ name: string }>).map((a) => a.name).join(', ')],
-      ]));
+      lines.push(
+        ...fields([
+          ['Schedule', `${spec.schedule}${spec.timeZone ? ` (${spec.timeZone})` : ''}`],
+          ['Suspended', String(spec.suspend ?? false)],
+          ['Concurrency', spec.concurrencyPolicy],
+          ['Last schedule', when(st.lastScheduleTime)],
+          ['Last success', when(st.lastSuccessfulTime)],
+          ['Active jobs', ((st.active ?? []) as Array<{ name: string }>).map((a) => a.name).join(', ')],
+        ]),
+      );
       if (w.jobs.length) {
-        lines.push('Jobs (newest first):', ...indent(table(['NAME', 'SUCCEEDED', 'FAILED', 'ACTIVE', 'AGE'], w.jobs.slice(0, 10).map((j) => [
-          j.metadata.name, String(j.status?.succeeded ?? 0), String(j.status?.failed ?? 0), String(j.status?.active ?? 0), age(j.metadata.creationTimestamp),
-        ]))));
+        lines.push(
+          'Jobs (newest first):',
+          ...indent(
+            table(
+              ['NAME', 'SUCCEEDED', 'FAILED', 'ACTIVE', 'AGE'],
+              w.jobs
+                .slice(0, 10)
+                .map((j) => [
+                  j.metadata.name,
+                  String(j.status?.succeeded ?? 0),
+                  String(j.status?.failed ?? 0),
+                  String(j.status?.active ?? 0),
+                  age(j.metadata.creationTimestamp),
+                ]),
+            ),
+          ),
+        );
       } else lines.push('Jobs: <none>');
       lines.push(...templateSummary(spec.jobTemplate?.spec?.template));
       lines.push(...podTable(w.pods, w.job ? `Pods of the newest Job ${w.job.metadata.name}` : 'Pods'));
@@ -349,22 +472,48 @@ function podRequests(pod: KObject): { requests: Map<string, number>; limits: Map
 async function describeNode(handle: ClusterHandle, node: KObject, signal: AbortSignal): Promise<Lines> {
   const spec = node.spec ?? {};
   const st = node.status ?? {};
-  const roles = Object.keys(node.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length));
+  const roles = Object.keys(node.metadata.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length));
   const info = st.nodeInfo ?? {};
   const lines: Lines = fields([
     ['Roles', roles.join(',') || '<none>'],
     ['Unschedulable', spec.unschedulable ? 'true (cordoned)' : 'false'],
-    ['Taints', ((spec.taints ?? []) as Array<{ key: string; value?: string; effect: string }>).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', ') || '<none>'],
+    [
+      'Taints',
+      ((spec.taints ?? []) as Array<{ key: string; value?: string; effect: string }>)
+        .map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`)
+        .join(', ') || '<none>',
+    ],
     ['Addresses', ((st.addresses ?? []) as Array<{ type: string; address: string }>).map((a) => `${a.type}=${a.address}`).join(', ')],
     ['Pod CIDR', spec.podCIDR],
     ['Provider ID', spec.providerID],
-    ['System', [info.kubeletVersion && `kubelet ${info.kubeletVersion}`, info.containerRuntimeVersion, info.osImage, info.operatingSystem && `${info.operatingSystem}/${info.architecture}`, info.kernelVersion && `kernel ${info.kernelVersion}`].filter(Boolean).join(', ')],
+    [
+      'System',
+      [
+        info.kubeletVersion && `kubelet ${info.kubeletVersion}`,
+        info.containerRuntimeVersion,
+        info.osImage,
+        info.operatingSystem && `${info.operatingSystem}/${info.architecture}`,
+        info.kernelVersion && `kernel ${info.kernelVersion}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    ],
   ]);
   lines.push(...conditions(st.conditions));
   const capacity = (st.capacity ?? {}) as Record<string, string>;
   const allocatable = (st.allocatable ?? {}) as Record<string, string>;
   const names = [...new Set([...Object.keys(capacity), ...Object.keys(allocatable)])].sort();
-  lines.push('Capacity / allocatable:', ...indent(table(['RESOURCE', 'CAPACITY', 'ALLOCATABLE'], names.map((n) => [n, capacity[n], allocatable[n]]))));
+  lines.push(
+    'Capacity / allocatable:',
+    ...indent(
+      table(
+        ['RESOURCE', 'CAPACITY', 'ALLOCATABLE'],
+        names.map((n) => [n, capacity[n], allocatable[n]]),
+      ),
+    ),
+  );
 
   let pods: KObject[] | undefined;
   let podError: string | undefined;
@@ -395,19 +544,40 @@ async function describeNode(handle: ClusterHandle, node: KObject, signal: AbortS
   };
   lines.push(
     `Allocated resources (${pods.length} non-terminated pod${pods.length === 1 ? '' : 's'} of ${allocatable.pods ?? '?'} allowed; limits may exceed 100%):`,
-    ...indent(table(['RESOURCE', 'REQUESTS', 'LIMITS'], resources.map((n) => {
-      const r = requests.get(n) ?? 0;
-      const l = limits.get(n) ?? 0;
-      return [n, `${formatResource(n, r)}${pct(n, r)}`, `${formatResource(n, l)}${pct(n, l)}`];
-    }))),
+    ...indent(
+      table(
+        ['RESOURCE', 'REQUESTS', 'LIMITS'],
+        resources.map((n) => {
+          const r = requests.get(n) ?? 0;
+          const l = limits.get(n) ?? 0;
+          return [n, `${formatResource(n, r)}${pct(n, r)}`, `${formatResource(n, l)}${pct(n, l)}`];
+        }),
+      ),
+    ),
   );
   if (pods.length) {
     const shown = pods.slice(0, MAX_POD_ROWS);
-    lines.push('Pods on the node:', ...indent(table(['NAMESPACE', 'NAME', 'STATUS', 'CPU REQ', 'MEM REQ', 'AGE'], shown.map((p) => {
-      const r = podRequests(p).requests;
-      return [p.metadata.namespace, p.metadata.name, podStatus(p), formatResource('cpu', r.get('cpu') ?? 0), formatResource('memory', r.get('memory') ?? 0), age(p.metadata.creationTimestamp)];
-    }))));
-    if (pods.length > shown.length) lines.push(`  … and ${pods.length - shown.length} more (list_resources pods with fieldSelector spec.nodeName=${node.metadata.name})`);
+    lines.push(
+      'Pods on the node:',
+      ...indent(
+        table(
+          ['NAMESPACE', 'NAME', 'STATUS', 'CPU REQ', 'MEM REQ', 'AGE'],
+          shown.map((p) => {
+            const r = podRequests(p).requests;
+            return [
+              p.metadata.namespace,
+              p.metadata.name,
+              podStatus(p),
+              formatResource('cpu', r.get('cpu') ?? 0),
+              formatResource('memory', r.get('memory') ?? 0),
+              age(p.metadata.creationTimestamp),
+            ];
+          }),
+        ),
+      ),
+    );
+    if (pods.length > shown.length)
+      lines.push(`  … and ${pods.length - shown.length} more (list_resources pods with fieldSelector spec.nodeName=${node.metadata.name})`);
   }
   return lines;
 }
@@ -418,16 +588,23 @@ async function describeNode(handle: ClusterHandle, node: KObject, signal: AbortS
 interface Slice {
   addressType?: string;
   ports?: Array<{ name?: string; port?: number; protocol?: string }>;
-  endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }; targetRef?: { kind?: string; name?: string } }>;
+  endpoints?: Array<{
+    addresses: string[];
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    targetRef?: { kind?: string; name?: string };
+  }>;
 }
 
 async function describeService(handle: ClusterHandle, svc: KObject, signal: AbortSignal): Promise<Lines> {
   const spec = svc.spec ?? {};
   const ns = svc.metadata.namespace ?? '';
-  const ports = ((spec.ports ?? []) as Array<{ name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }>)
-    .map((p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol ?? 'TCP'} → ${p.targetPort ?? p.port}${p.nodePort ? ` (node port ${p.nodePort})` : ''}`);
+  const ports = ((spec.ports ?? []) as Array<{ name?: string; port: number; targetPort?: number | string; nodePort?: number; protocol?: string }>).map(
+    (p) => `${p.name ? `${p.name} ` : ''}${p.port}/${p.protocol ?? 'TCP'} → ${p.targetPort ?? p.port}${p.nodePort ? ` (node port ${p.nodePort})` : ''}`,
+  );
   const ingress = ((svc.status?.loadBalancer?.ingress ?? []) as Array<{ ip?: string; hostname?: string }>).map((i) => i.ip ?? i.hostname).filter(Boolean);
-  const selector = Object.entries(spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(spec.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   const lines: Lines = fields([
     ['Type', spec.type ?? 'ClusterIP'],
     ['Cluster IPs', (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).join(', ')],
@@ -448,7 +625,9 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
   const { ready, notReady } = endpoints;
   const cap = (list: string[]) => (list.length > 20 ? [...list.slice(0, 20), `… and ${list.length - 20} more`] : list);
   if (!ready.length && !notReady.length) {
-    lines.push(`Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`);
+    lines.push(
+      `Endpoints: <none>${selector ? ` — no ready pod matches the selector ${selector} (check the pods' labels and readiness; list_resources pods with labelSelector "${selector}")` : ''}`,
+    );
   } else {
     lines.push(`Endpoints: ${ready.length} ready, ${notReady.length} not ready`);
     if (ready.length) lines.push('  Ready:', ...cap(ready).map((t) => `    ${t}`));
@@ -458,7 +637,12 @@ async function describeService(handle: ClusterHandle, svc: KObject, signal: Abor
 }
 
 /** A Service's endpoint addresses (address:ports (pod/name)), ready and not, from its EndpointSlices. */
-async function serviceEndpoints(handle: ClusterHandle, ns: string, service: string, signal: AbortSignal): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
+async function serviceEndpoints(
+  handle: ClusterHandle,
+  ns: string,
+  service: string,
+  signal: AbortSignal,
+): Promise<{ ready: string[]; notReady: string[] } | { error: string }> {
   let slices: Slice[];
   try {
     const res = await handle.request(`/apis/discovery.k8s.io/v1/namespaces/${namespaceSegment(ns)}/endpointslices`, {
@@ -548,7 +732,11 @@ async function describeClaim(handle: ClusterHandle, pvc: KObject, signal: AbortS
   try {
     const res = await handle.request(`/api/v1/namespaces/${namespaceSegment(ns)}/pods`, { signal });
     const users = (res.json<{ items?: KObject[] }>().items ?? [])
-      .filter((pod) => ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some((v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name))
+      .filter((pod) =>
+        ((pod.spec?.volumes ?? []) as Array<{ persistentVolumeClaim?: { claimName?: string } }>).some(
+          (v) => v.persistentVolumeClaim?.claimName === pvc.metadata.name,
+        ),
+      )
       .map((pod) => `pod/${pod.metadata.name} (${pod.status?.phase ?? 'Unknown'})`);
     usedBy = users.join(', ') || '<none>';
   } catch (err) {
@@ -615,7 +803,9 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
     const ns = kind.namespaced ? obj.metadata.namespace : undefined;
     const { events } = await listEvents(handle, { ...(ns ? { namespace: ns } : {}), fieldSelector: selector, signal });
     const more = WORKLOAD_IDS.includes(`${kind.group}/${kind.kind}`)
-      ? [`  [with the events of its pods${kind.kind === 'Deployment' ? ' and ReplicaSets' : kind.kind === 'CronJob' ? ' and Jobs' : ''}: get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name}]`]
+      ? [
+          `  [with the events of its pods${kind.kind === 'Deployment' ? ' and ReplicaSets' : kind.kind === 'CronJob' ? ' and Jobs' : ''}: get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name}]`,
+        ]
       : [];
     if (!events.length) return ['Events: <none> (events are kept for about an hour)', ...more];
     const newest = [...events].sort(byLastSeen).slice(-MAX_EVENTS);
@@ -624,7 +814,9 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
     return [
       `Events (${events.length}, newest last):`,
       ...indent(text),
-      ...(omitted ? [`  [${omitted} older event${omitted === 1 ? '' : 's'} not shown; get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name} lists them]`] : []),
+      ...(omitted
+        ? [`  [${omitted} older event${omitted === 1 ? '' : 's'} not shown; get_events with object ${kind.kind.toLowerCase()}/${obj.metadata.name} lists them]`]
+        : []),
       ...more,
     ];
   } catch (err) {
@@ -635,9 +827,7 @@ async function eventsOf(handle: ClusterHandle, obj: KObject, kind: ResolvedKind,
 export default defineTool({
   name: 'describe_resource',
   title: 'Describe a resource',
-  description:
-    'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints, events). ' +
-    'Example: {"name":"deploy/web"}',
+  description: 'kubectl describe: what is wrong with one object (state, conditions, pods, endpoints, events). ' + 'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input,
@@ -653,16 +843,21 @@ export default defineTool({
       refKind = name.slice(0, slash);
       name = name.slice(slash + 1);
     }
-    if (!kindText && !refKind) throw new ToolError('kind: missing; say what kind of object to describe.', 'Pass kind (e.g. "pod", "deploy", "node") or write name as kind/name.');
+    if (!kindText && !refKind)
+      throw new ToolError('kind: missing; say what kind of object to describe.', 'Pass kind (e.g. "pod", "deploy", "node") or write name as kind/name.');
     const handle = await ctx.clusters.get(args.context);
     const kind = await handle.resolveKind((refKind ?? kindText)!, ctx.signal);
     if (refKind && kindText && kindText.toLowerCase() !== refKind.toLowerCase()) {
       const other = await handle.resolveKind(kindText, ctx.signal);
       if (other.plural !== kind.plural || other.group !== kind.group) {
-        throw new ToolError(`kind "${kindText}" and name "${args.name}" name two different kinds.`, 'Give the kind once: either in kind, or as kind/name in name.');
+        throw new ToolError(
+          `kind "${kindText}" and name "${args.name}" name two different kinds.`,
+          'Give the kind once: either in kind, or as kind/name in name.',
+        );
       }
     }
-    if (!kind.verbs.includes('get') && kind.verbs.length) throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
+    if (!kind.verbs.includes('get') && kind.verbs.length)
+      throw new ToolError(`${kind.kind} objects cannot be read one by one (verbs: ${kind.verbs.join(', ')}).`);
     const namespace = args.namespace ?? handle.namespace;
     const obj = await getObject<KObject>(handle, kind, namespace, name, ctx.signal);
     const budget = bodyBudget(ctx.settings, 1024);
