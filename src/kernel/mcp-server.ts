@@ -6,7 +6,6 @@
  * of this: it only moves bytes.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
@@ -25,10 +24,14 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+  type JSONRPCRequest,
   type LoggingLevel,
   type Resource,
   type ResourceTemplate,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Registry, RegisteredResource } from './registry.js';
 import type { ToolCalls } from './tool-calls.js';
 import { formatAjvErrors } from './validation.js';
@@ -66,25 +69,35 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     },
   );
 
+  // Every request this server answers goes through one dispatcher (the SDK's fallback handler),
+  // which checks its params itself: the SDK's own check answers a missing `params`, or
+  // `arguments: null` in tools/call, with Internal error (-32603) and a dump of the schema
+  // library's issues, where the protocol says Invalid params (-32602) and a client needs to be
+  // told which field is wrong.
+  const answers = new Map<string, (request: JSONRPCRequest, extra: Extra) => Promise<unknown>>();
+  const on = <R>(schema: RequestSchema<R>, handle: (request: R, extra: Extra) => unknown): void => {
+    const method = schema.shape.method.value;
+    server.removeRequestHandler(method); // the SDK's own, where it has one (logging/setLevel)
+    answers.set(method, async (request, extra) => handle(checkParams(schema, request), extra));
+  };
+  server.fallbackRequestHandler = async (request, extra) => {
+    const answer = answers.get(request.method);
+    if (!answer) throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
+    return (await answer(request, extra)) as never;
+  };
+
   // One Server per session, so the level logging/setLevel chose is simply this session's. (The
   // SDK keeps its own map, but only for notifications that are not tied to a request.)
   const severity = (level: LoggingLevel) => LoggingLevelSchema.options.indexOf(level);
   let minimumLevel: LoggingLevel | undefined;
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+  on(SetLevelRequestSchema, (request) => {
     minimumLevel = request.params.level;
     return {};
   });
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
+  on(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
 
-  // The SDK's Server wraps a tools/call handler in its own request check, whose error for a
-  // malformed call (no params, `arguments: null`) is a dump of schema-library issues. Registered
-  // through the base Protocol with only the method checked, the request is checked here instead,
-  // and the Invalid params error (-32602) says in words what is missing.
-  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema.pick({ method: true }).loose(), (raw, extra) => {
-    const checked = CallToolRequestSchema.safeParse(raw);
-    if (!checked.success) throw new McpError(ErrorCode.InvalidParams, callProblem(checked.error.issues));
-    const request = checked.data;
+  on(CallToolRequestSchema, (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     const client = server.getClientCapabilities();
     return toolCalls.call(request.params.name, request.params.arguments, {
@@ -107,7 +120,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     });
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+  on(ListPromptsRequestSchema, () => ({
     prompts: [...registry.prompts.values()].map(({ module }) => ({
       name: module.name,
       title: module.title,
@@ -120,7 +133,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     })),
   }));
 
-  server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+  on(GetPromptRequestSchema, async (request) => {
     const entry = registry.prompts.get(request.params.name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
     const args = { ...request.params.arguments };
@@ -133,7 +146,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   const fixed = () => [...registry.resources.values()].filter(({ module }) => !UriTemplate.isTemplate(module.uri));
   const templated = () => [...registry.resources.values()].filter(({ module }) => UriTemplate.isTemplate(module.uri));
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+  on(ListResourcesRequestSchema, () => ({
     resources: fixed().map(
       ({ module }): Resource => ({
         uri: module.uri,
@@ -145,7 +158,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     ),
   }));
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+  on(ListResourceTemplatesRequestSchema, () => ({
     resourceTemplates: templated().map(
       ({ module }): ResourceTemplate => ({
         uriTemplate: module.uri,
@@ -157,7 +170,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     ),
   }));
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+  on(ReadResourceRequestSchema, async (request) => {
     const { uri } = request.params;
     const match = findResource(registry, uri);
     if (!match) {
@@ -169,7 +182,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   // resources/subscribe: remember the URI for this session and, when the module can watch it,
   // send notifications/resources/updated on each change until unsubscribe or the session ends.
   const subscriptions = new Map<string, () => void>();
-  server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  on(SubscribeRequestSchema, (request) => {
     const { uri } = request.params;
     const match = findResource(registry, uri);
     if (!match) throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
@@ -179,7 +192,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     }
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  on(UnsubscribeRequestSchema, (request) => {
     subscriptions.get(request.params.uri)?.();
     subscriptions.delete(request.params.uri);
     return {};
@@ -193,7 +206,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     previousOnClose?.();
   };
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+  on(CompleteRequestSchema, async (request, extra) => {
     const { ref, argument } = request.params;
     const prompt = ref.type === 'ref/prompt' ? registry.prompts.get(ref.name)?.module : undefined;
     const resource = ref.type === 'ref/resource' ? registry.resources.get(ref.uri)?.module : undefined;
@@ -216,6 +229,42 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
   return server;
 }
 
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** What `on` needs of an SDK request schema: its method, and a parse that reports issues. */
+interface RequestSchema<R> {
+  shape: { method: { value: string } };
+  safeParse(data: unknown): { success: true; data: R } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } };
+}
+
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v);
+
+/** The request, parsed by its schema, or Invalid params naming the fields that are wrong. */
+function checkParams<R>(schema: RequestSchema<R>, request: JSONRPCRequest): R {
+  const method = schema.shape.method.value;
+  const invalid = (problem: string) => new McpError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${problem}`);
+  if (method === 'tools/call') checkCallToolParams(request.params, invalid);
+  const parsed = schema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 5).map((i) => {
+    const path = i.path.map(String).join('.') || 'params';
+    return `\`${path}\`: ${i.message.replace(/^Invalid input: /, '')}`;
+  });
+  throw invalid(`${issues.join('; ')}${parsed.error.issues.length > 5 ? '; …' : ''}`);
+}
+
+/** tools/call's params in the words of what a client sends, before the schema's own check. */
+function checkCallToolParams(params: unknown, invalid: (problem: string) => McpError): void {
+  if (params === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw invalid(`tools/call needs params: {"name": "<tool>", "arguments": {…}} (got ${params === undefined ? 'none' : kindOf(params)})`);
+  }
+  const { name, arguments: args } = params as Record<string, unknown>;
+  if (typeof name !== 'string') throw invalid(`\`params.name\` must be the name of a tool, a string (got ${kindOf(name)}); tools/list shows them`);
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    throw invalid(`\`params.arguments\` must be an object of the tool's arguments (got ${kindOf(args)}); send {} or leave it out for none`);
+  }
+}
+
 function findResource(registry: Registry, uri: string): { entry: RegisteredResource; params: Record<string, string> } | undefined {
   const exact = registry.resources.get(uri);
   if (exact && !UriTemplate.isTemplate(exact.module.uri)) return { entry: exact, params: {} };
@@ -228,16 +277,4 @@ function findResource(registry: Registry, uri: string): { entry: RegisteredResou
     }
   }
   return undefined;
-}
-
-/** What is wrong with a tools/call request, in one sentence per problem. */
-function callProblem(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  const said = issues.map(({ path }) => {
-    const at = path.map(String).join('.');
-    if (at === 'params') return 'tools/call needs params: {"name": "<tool>", "arguments": {…}}';
-    if (at === 'params.name') return "params.name must be the tool's name, a string";
-    if (at.startsWith('params.arguments')) return "params.arguments must be an object of the tool's arguments, or left out";
-    return `${at || 'the request'} is not valid`;
-  });
-  return [...new Set(said)].join('; ');
 }

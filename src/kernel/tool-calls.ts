@@ -42,7 +42,7 @@ import type { Logger } from './logger.js';
 import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
 import { SharedArguments } from './shared-arguments.js';
-import { argumentsProblem, formatAjvErrors } from './validation.js';
+import { argumentProblem, formatAjvErrors } from './validation.js';
 
 /** Every non-read tool accepts `confirm`; the kernel consumes it, so handlers never see it. */
 const CONFIRM_PROPERTY = Type.String({
@@ -94,6 +94,8 @@ interface CallState {
   /** The context and namespace the call addresses, once resolved. */
   target?: { context: string; namespace: string };
   valid: boolean;
+  /** What makes the arguments unusable before any schema is applied (see argumentProblem). */
+  malformed: string | undefined;
 }
 
 export class ToolCalls {
@@ -167,14 +169,14 @@ export class ToolCalls {
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const started = performance.now();
     const log = this.log.child({ tool: name, session: env.sessionId });
-    // Before anything copies or walks them: arguments too deep for a stack, or not valid text.
-    const problem = argumentsProblem(args);
-    const { confirm: _confirm, ...sent } = problem ? {} : (args ?? {});
-    const state: CallState = { module: entry.module, input: problem ? {} : { ...args }, sent: structuredClone(sent), valid: false };
+    const { confirm: _confirm, ...sent } = args ?? {};
+    const malformed = argumentProblem(args);
+    // Malformed arguments are not copied: the clone is what 100,000-deep nesting overflows.
+    const state: CallState = { module: entry.module, input: { ...args }, sent: malformed ? {} : structuredClone(sent), valid: false, malformed };
     let result: CallToolResult | undefined;
     let outcome: MutationRecord['outcome'] = 'error';
     try {
-      result = problem ? invalidArguments(name, problem) : await this.#run(entry, state, env, log);
+      result = await this.#run(entry, state, env, log);
       outcome = result.isError ? 'error' : state.valid && isPreview(state.input) ? 'dry-run' : 'ok';
       return result;
     } catch (err) {
@@ -182,7 +184,7 @@ export class ToolCalls {
       // swallowed error): the model is told the real reason, and the audit log the real outcome.
       const cause = state.scope?.refusal ?? err;
       outcome = isRefusal(cause) ? 'refused' : env.signal.aborted || (cause as Error)?.name === 'AbortError' ? 'cancelled' : 'error';
-      result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log, env.signal.aborted);
+      result = cause instanceof NeedsConfirmation ? this.#askForToken(cause, state, env) : errorResult(cause, name, log, outcome === 'cancelled');
       if (state.scope) result = scrubResult(result, state.scope);
       return result;
     } finally {
@@ -237,6 +239,7 @@ export class ToolCalls {
     const policy = this.policy();
     const verdict = judgeCall(module, policy);
     if (!verdict.allow) throw new CallRefused(verdict.reason, verdict.hint);
+    if (state.malformed) return invalidArguments(module.name, state.malformed);
 
     // `confirm` belongs to the kernel. With elicitation the person is always asked and the argument
     // means nothing; without it, only a token issued for exactly this call answers its questions.
@@ -418,7 +421,7 @@ function invalidArguments(tool: string, problem: string): CallToolResult {
   return textResult(`Invalid arguments for ${tool}: ${problem}.\nWhat to try: call ${tool} again with arguments that match its input schema.`, true);
 }
 
-function errorResult(err: unknown, tool: string, log: Logger, aborted: boolean): CallToolResult {
+function errorResult(err: unknown, tool: string, log: Logger, cancelled = false): CallToolResult {
   // By name as well as class: a module in a --tools-dir may import ToolError from the built
   // package while the kernel runs from source (tests), which makes two distinct classes.
   if (err instanceof ToolError || ['ToolError', 'CallRefused', 'NeedsConfirmation'].includes((err as Error)?.name)) {
@@ -426,11 +429,9 @@ function errorResult(err: unknown, tool: string, log: Logger, aborted: boolean):
     return textResult(`Error: ${message}${hint ? `\nWhat to try: ${hint}` : ''}`, true);
   }
   if (err instanceof McpError) throw err;
-  // The client stopped the call: whatever the interrupted work threw, that is the outcome.
-  if (aborted || (err as Error)?.name === 'AbortError') {
-    log.info('tool call cancelled', { error: (err as Error)?.message });
-    return textResult(`Cancelled: ${tool} was stopped before it finished.`, true);
-  }
+  // A cancelled call may end with whatever its signal's reason was (notifications/cancelled
+  // carries a string, which `signal.throwIfAborted()` throws as is): a stop, not a failure.
+  if (cancelled || (err as Error)?.name === 'AbortError') return textResult(`Cancelled: ${tool} was stopped before it finished.`, true);
   log.error('tool failed unexpectedly', { error: err });
   return textResult(
     `Error: ${tool} failed unexpectedly: ${(err as Error)?.message ?? String(err)}\n` +

@@ -48,53 +48,87 @@ export function compileInputSchema<T>(schema: TSchema): ValidateFunction<T> {
   return compileSchema<T>(withStringBounds(schema, DEFAULT_MAX_STRING_LENGTH) as TSchema);
 }
 
+/**
+ * The bound for an integer argument that declares no `maximum` (and its negative for `minimum`):
+ * what Kubernetes' int32 fields and Node's timers take. Past it a count, a limit or a number of
+ * seconds means nothing to the cluster, and 1e300 is still an integer to JSON Schema.
+ */
+export const DEFAULT_INTEGER_BOUND = 2 ** 31 - 1;
+
+/** How deep an argument may nest: tool arguments are flat records, documents travel as text. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/**
+ * A white-space-only string is no value: a blank name would address a collection, or name
+ * "undefined" in a message. Strings that must not be empty (minLength ≥ 1) must hold something.
+ */
+const NOT_BLANK = '\\S';
+
 /** Keywords whose values are data, not subschemas: a `default` or `enum` is never rewritten. */
 const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'x-kz-example', 'required']);
 
-/** A copy of `schema` where every string schema without `maxLength` has `maxLength: max`. */
+/**
+ * A copy of `schema` with the kernel's bounds: every string schema without `maxLength` gets
+ * `maxLength: max`, one that must not be empty must not be blank either, and every integer
+ * without bounds gets ±DEFAULT_INTEGER_BOUND.
+ */
 export function withStringBounds(schema: unknown, max: number): unknown {
   if (Array.isArray(schema)) return schema.map((s) => withStringBounds(s, max));
   if (schema === null || typeof schema !== 'object') return schema;
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) copy[key] = DATA_KEYWORDS.has(key) ? value : withStringBounds(value, max);
   const type = copy.type;
-  const isString = type === 'string' || (Array.isArray(type) && type.includes('string'));
-  if (isString && copy.maxLength === undefined) copy.maxLength = max;
-  // A string that must not be empty must not be blank either: "  " as a name reached handlers as an
-  // empty name ("pod undefined has 0 containers").
-  if (isString && typeof copy.minLength === 'number' && copy.minLength >= 1 && copy.pattern === undefined && copy.enum === undefined) {
+  const is = (t: string) => type === t || (Array.isArray(type) && type.includes(t));
+  if (is('string') && copy.maxLength === undefined) copy.maxLength = max;
+  if (
+    is('string') &&
+    typeof copy.minLength === 'number' &&
+    copy.minLength >= 1 &&
+    copy.pattern === undefined &&
+    copy.enum === undefined &&
+    copy.const === undefined
+  ) {
     copy.pattern = NOT_BLANK;
+  }
+  if (is('integer')) {
+    if (copy.maximum === undefined && copy.exclusiveMaximum === undefined) copy.maximum = DEFAULT_INTEGER_BOUND;
+    if (copy.minimum === undefined && copy.exclusiveMinimum === undefined) copy.minimum = -DEFAULT_INTEGER_BOUND;
   }
   return copy;
 }
 
-const NOT_BLANK = '\\S';
-
-/** A UTF-16 surrogate without its pair (String.prototype.isWellFormed, before ES2024 typings). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** How deep arguments may nest; no tool takes more than a few levels. */
-export const MAX_ARGUMENT_DEPTH = 32;
-
 /**
- * What no schema can say about arguments, checked before anything else touches them (AJV, a
- * clone, a handler): nesting deeper than MAX_ARGUMENT_DEPTH (100,000 levels overflowed the stack),
- * and text that is not valid Unicode (an unpaired UTF-16 surrogate, which URL encoding of an API
- * path rejects with "URI malformed"). Iterative, so its own depth is not the stack's.
+ * What no schema can say about arguments, checked before anything else touches them (copying
+ * them for a confirmation token, validating them): nesting deeper than MAX_ARGUMENT_DEPTH (which
+ * overflows every recursive walk, the structured clone and AJV included), and text that is not
+ * valid Unicode, a lone UTF-16 surrogate, which no API path, label or YAML document can carry
+ * (encodeURIComponent throws on it). Iterative, so the check itself has no depth limit. Returns
+ * the first problem as a sentence naming the field, or undefined.
  */
-export function argumentsProblem(args: unknown): string | undefined {
+export function argumentProblem(args: unknown): string | undefined {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: args, path: '', depth: 0 }];
+  const field = (path: string) => `\`${path || '(arguments)'}\``;
   while (stack.length) {
     const { value, path, depth } = stack.pop()!;
     if (typeof value === 'string') {
-      if (LONE_SURROGATE.test(value)) return `\`${path || '(arguments)'}\` is not valid Unicode text (it holds an unpaired UTF-16 surrogate)`;
+      const at = value.search(LONE_SURROGATE);
+      if (at !== -1) {
+        return (
+          `${field(path)} contains a lone UTF-16 surrogate (\\u${value.charCodeAt(at).toString(16).toUpperCase()} at character ${at}), ` +
+          'which is not valid Unicode text; send the text as valid UTF-8/UTF-16 (every surrogate with its pair)'
+        );
+      }
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_ARGUMENT_DEPTH) return `\`${path || '(arguments)'}\` nests deeper than ${MAX_ARGUMENT_DEPTH} levels`;
-    for (const [key, child] of Object.entries(value)) {
-      if (LONE_SURROGATE.test(key)) return `an argument name in \`${path || '(arguments)'}\` is not valid Unicode text`;
-      stack.push({ value: child, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+    if (depth >= MAX_ARGUMENT_DEPTH) return `${field(path)} nests deeper than ${MAX_ARGUMENT_DEPTH} levels; tool arguments are flat values and short lists`;
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+    for (const [key, child] of entries) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (LONE_SURROGATE.test(key)) return `${field(childPath)} is an argument name with a lone UTF-16 surrogate, which is not valid Unicode text`;
+      stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }
   return undefined;
@@ -155,8 +189,8 @@ function describe(e: ErrorObject, data: unknown): string {
       return `${field}${length} it takes at most ${limit} characters${limit === DEFAULT_MAX_STRING_LENGTH ? ' (Kubernetes names are at most 253)' : ''}`;
     }
     case 'pattern':
-      if ((e.params as { pattern?: string }).pattern === NOT_BLANK) return `${field} is blank; give a value`;
-      return `${field} ${e.message}`;
+      if ((e.params as { pattern: string }).pattern === NOT_BLANK) return `${field} is blank (only white space); give it a value`;
+      return `${field} ${e.message}${data === undefined ? '' : ` (got ${JSON.stringify(valueAt(data, e.instancePath))?.slice(0, 60)})`}`;
     default: {
       const got = data === undefined ? '' : ` (got ${JSON.stringify(valueAt(data, e.instancePath))?.slice(0, 60)})`;
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';

@@ -109,7 +109,7 @@ describe('an answer is only ever the object asked for', () => {
     for (const name of ['  ', '\t\n']) {
       const r = await env.callRaw('get_resource_yaml', { kind: 'secret', name, namespace: ns });
       expect(r.isError, name).toBe(true);
-      expect(r.text).toMatch(/`name` is blank; give a value/);
+      expect(r.text).toMatch(/`name` is blank \(only white space\); give it a value/);
       expect(r.text).not.toContain('SecretList');
       noSecretValue(r.text);
     }
@@ -138,7 +138,7 @@ describe('an answer is only ever the object asked for', () => {
   it('describe_resource refuses a blank name instead of describing a pod that does not exist', async () => {
     const r = await env.callRaw('describe_resource', { kind: 'pod', name: ' ', namespace: ns });
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/`name` is blank; give a value/);
+    expect(r.text).toMatch(/`name` is blank/);
     expect(r.text).not.toContain('Containers:');
     const d = await env.callRaw('describe_resource', { name: 'secret/..', namespace: ns });
     expect(d.isError).toBe(true);

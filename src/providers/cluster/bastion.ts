@@ -1,16 +1,22 @@
 /**
- * One bastion: its SSH connection (opened on first use, shared by every forward, kept alive with
- * SSH keep-alives, closed when idle, reopened after a drop) and the local forwards through it,
- * with the state machine list_contexts shows: idle → connecting → connected (→ degraded while
- * the bastion stops answering) → idle or failed.
+ * One bastion's SSH connection and the local forwards through it: the state machine behind the
+ * tunnel registry (tunnels.ts).
+ *
+ *   idle → connecting → connected ⇄ degraded
+ *                    ↘ failed        ↓ (keep-alives unanswered past the count: dropped)
+ *   connected → idle (closed after the idle period, or by the bastion; the next call reconnects)
+ *
+ * The connection is opened on first use and shared by every forward. SSH keep-alives run every
+ * `keepaliveIntervalMs`: a bastion that stops answering them (sshd hung or stopped, a path that
+ * silently drops packets) is shown `degraded` as soon as one goes unanswered, long before TCP
+ * would notice, and the connection is dropped once `keepaliveCountMax` in a row went unanswered.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
-import type { Logger } from '../../kernel/logger.js';
 import { algorithmsFor, checkHostKey, hostMatches, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './known-hosts.js';
-import { TunnelError, type TunnelConfig, type TunnelRegistryOptions, type TunnelState, type TunnelStatus } from './tunnel-config.js';
+import { TunnelError, type BastionOptions, type TunnelConfig, type TunnelState, type TunnelStatus } from './tunnel-config.js';
 
 // ssh2 (and its crypto) loads on the first tunnel, not at start-up: most contexts never need one.
 let ssh2: Promise<typeof import('ssh2')> | undefined;
@@ -43,7 +49,7 @@ export class Bastion {
   constructor(
     readonly key: string,
     public config: TunnelConfig & { port: number },
-    private readonly options: Required<Omit<TunnelRegistryOptions, 'logger' | 'agentSocket'>> & { agentSocket?: string; logger?: Logger },
+    private readonly options: BastionOptions,
   ) {
     this.idleMs = (config.idleTimeoutSeconds ?? options.defaultIdleSeconds) * 1000;
   }
@@ -151,16 +157,20 @@ export class Bastion {
     };
     return new Promise<SshClient>((resolveP, rejectP) => {
       let settled = false;
+      let keepalivesLost = false;
       client.once('ready', () => {
         settled = true;
         this.#client = client;
         this.#set('connected');
         this.options.logger?.info('ssh tunnel connected', { bastion: this.key });
         this.#armIdleTimer();
+        this.#watchKeepalives(client);
         resolveP(client);
       });
       client.on('error', (err: Error & { level?: string }) => {
         if (settled) {
+          // ssh2 gives up after keepaliveCountMax unanswered keep-alives, then closes.
+          if (err.level === 'client-timeout') keepalivesLost = true;
           this.options.logger?.warn('ssh tunnel error', { bastion: this.key, error: err.message });
           return;
         }
@@ -173,7 +183,15 @@ export class Bastion {
       client.on('close', () => {
         if (this.#client === client) {
           this.#client = undefined;
-          if (this.status === 'connected' || this.status === 'degraded') this.#set('idle', 'connection closed; the next call reconnects');
+          if (keepalivesLost) {
+            const { keepaliveCountMax: count, keepaliveIntervalMs: every } = this.options;
+            this.#set(
+              'degraded',
+              `bastion ${this.key} stopped answering SSH keep-alives (${count} in a row, every ${every / 1000}s), so the connection was dropped; the next call reconnects`,
+            );
+          } else if (this.status === 'connected' || this.status === 'degraded') {
+            this.#set('idle', 'connection closed; the next call reconnects');
+          }
           this.options.logger?.info('ssh tunnel closed', { bastion: this.key });
         }
         if (!settled) {
@@ -201,6 +219,41 @@ export class Bastion {
         rejectP(failure);
       }
     });
+  }
+
+  /**
+   * A healthy bastion answers a keep-alive every keepaliveIntervalMs, so its connection is never
+   * silent for much longer than that; one that is (sshd stopped, the path dropping packets) is
+   * degraded from then on, long before ssh2 gives up on it, and connected again as soon as it
+   * says anything. ssh2 has no event for keep-alive replies, so this listens to its socket.
+   */
+  #watchKeepalives(client: SshClient): void {
+    const every = this.options.keepaliveIntervalMs;
+    const sock = (client as unknown as { _sock?: NodeJS.EventEmitter })._sock;
+    if (!(every > 0) || !sock) return;
+    const grace = every + Math.max(1000, every / 2);
+    let lastHeard = Date.now();
+    sock.on('data', () => {
+      lastHeard = Date.now();
+      if (this.#client === client && this.status === 'degraded') this.#set('connected');
+    });
+    const timer = setInterval(
+      () => {
+        if (this.#client !== client) {
+          clearInterval(timer);
+          return;
+        }
+        const silentMs = Date.now() - lastHeard;
+        if (silentMs > grace && this.status === 'connected') {
+          this.#set(
+            'degraded',
+            `bastion ${this.key} has not answered SSH keep-alives for ${Math.round(silentMs / 100) / 10}s; calls through it wait until it answers or the connection is dropped`,
+          );
+        }
+      },
+      Math.max(100, every / 2),
+    );
+    timer.unref();
   }
 
   #fail(error: TunnelError): Promise<never> {
@@ -296,20 +349,7 @@ export class Bastion {
     const open = (client: SshClient, mayRetry: boolean) => {
       if (socket.destroyed) return;
       try {
-        // An open request the bastion does not answer is the first sign it hangs (sshd stopped, a
-        // network that drops packets): say so in the state while keep-alives decide its fate.
-        const watchdog = setTimeout(() => {
-          if (this.#client === client && this.status === 'connected') {
-            this.#set(
-              'degraded',
-              `the bastion has not answered for ${Math.round(this.options.channelTimeoutMs / 100) / 10} s (sshd hung or the network dropped); calls through it wait or fail until it answers or the connection is dropped`,
-            );
-          }
-        }, this.options.channelTimeoutMs);
-        watchdog.unref();
         client.forwardOut('127.0.0.1', socket.remotePort ?? 0, forward.targetHost, forward.targetPort, (err, channel: ClientChannel) => {
-          clearTimeout(watchdog);
-          if (this.#client === client && this.status === 'degraded') this.#set('connected');
           if (err) {
             forward.lastError = `the bastion could not open ${forward.target}: ${err.message.replace(/^\(SSH\) Channel open failure:\s*/, '')}`;
             this.options.logger?.warn('ssh forward refused', { bastion: this.key, target: forward.target, error: err.message });

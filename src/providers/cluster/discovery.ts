@@ -359,6 +359,17 @@ export interface DiscoveryOptions {
   ttlMs?: number;
   /** Milliseconds now (default Date.now); tests move their own clock instead of sleeping. */
   now?: () => number;
+  /**
+   * How long one caller waits for discovery, from its own first wait (the request timeout), and
+   * the error it gets when that runs out. Without them a caller waits for whatever fetch is in
+   * flight and shares its fate.
+   */
+  timeoutMs?: number;
+  timeoutError?: (timeoutMs: number) => Error;
+}
+
+function isTimeout(err: unknown): boolean {
+  return /did not answer within/.test((err as Error)?.message ?? '') || (err as Error)?.name === 'TimeoutError';
 }
 
 export class DiscoveryCache {
@@ -399,31 +410,69 @@ export class DiscoveryCache {
     this.#index = undefined;
   }
 
+  /**
+   * The index, fetched when missing or stale. The fetch is shared by every concurrent caller, so
+   * it is not tied to one caller's signal, and each caller keeps its own deadline: one that
+   * joined a fetch started by another call does not inherit that call's timeout (it would fail
+   * early, saying it had waited the full timeout). When the shared fetch times out before the
+   * caller's own time is up, the caller starts a fresh one and waits out the rest.
+   */
   async #get(signal?: AbortSignal, force = false): Promise<KindIndex> {
-    const fresh = this.#index && this.#now() - this.#fetchedAt < this.#ttlMs;
-    if (fresh && !force) return this.#index!;
-    if (!this.#inflight) {
-      // Shared by every concurrent caller, so not tied to one caller's signal (the fetch function
-      // applies the request timeout); each caller can still stop waiting on its own.
-      this.#inflight = fetchDiscovery(this.fetch)
-        .then(({ kinds, failedGroups, aggregated }) => {
-          this.#aggregated = aggregated;
-          this.#index = new KindIndex(kinds);
-          this.#fetchedAt = this.#now();
-          this.#failedGroups = failedGroups;
-          return this.#index;
-        })
-        .finally(() => {
-          this.#inflight = undefined;
-        });
+    const timeoutMs = this.options.timeoutMs;
+    const deadline = timeoutMs ? Date.now() + timeoutMs : undefined;
+    for (;;) {
+      const fresh = this.#index && this.#now() - this.#fetchedAt < this.#ttlMs;
+      if (fresh && !force) return this.#index!;
+      const joined = this.#inflight !== undefined;
+      if (!this.#inflight) {
+        this.#inflight = fetchDiscovery(this.fetch)
+          .then(({ kinds, failedGroups, aggregated }) => {
+            this.#aggregated = aggregated;
+            this.#index = new KindIndex(kinds);
+            this.#fetchedAt = this.#now();
+            this.#failedGroups = failedGroups;
+            return this.#index;
+          })
+          .finally(() => {
+            this.#inflight = undefined;
+          });
+      }
+      const pending = this.#inflight;
+      try {
+        return await this.#wait(pending, signal, deadline);
+      } catch (err) {
+        const timeLeft = deadline !== undefined && Date.now() < deadline - 50;
+        if (joined && isTimeout(err) && timeLeft && !signal?.aborted) {
+          force = false;
+          continue;
+        }
+        throw err;
+      }
     }
-    const pending = this.#inflight;
-    if (!signal) return pending;
+  }
+
+  /** Waits for the shared fetch until the caller's signal fires or its deadline passes. */
+  #wait(pending: Promise<KindIndex>, signal: AbortSignal | undefined, deadline: number | undefined): Promise<KindIndex> {
+    if (!signal && deadline === undefined) return pending;
     return new Promise<KindIndex>((resolveP, rejectP) => {
-      if (signal.aborted) return rejectP(signal.reason);
-      const onAbort = () => rejectP(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.then(resolveP, rejectP).finally(() => signal.removeEventListener('abort', onAbort));
+      if (signal?.aborted) return rejectP(signal.reason);
+      const onAbort = () => rejectP(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(
+              () => {
+                const ms = this.options.timeoutMs!;
+                rejectP(this.options.timeoutError?.(ms) ?? new DOMException(`discovery did not answer within ${ms} ms`, 'TimeoutError'));
+              },
+              Math.max(0, deadline - Date.now()),
+            );
+      timer?.unref?.();
+      pending.then(resolveP, rejectP).finally(() => {
+        signal?.removeEventListener('abort', onAbort);
+        if (timer) clearTimeout(timer);
+      });
     });
   }
 
@@ -453,8 +502,10 @@ export class DiscoveryCache {
     try {
       return { kind: await this.resolveKind(text, signal) };
     } catch (err) {
-      // resolveKind has just refreshed the index on its miss, so the category is current too.
-      const kinds = typeof text === 'string' ? (await this.#get(signal)).category(text) : [];
+      // resolveKind has just refreshed the index on its miss, so the category is current too. No
+      // index means discovery itself failed (a server that did not answer): that is the answer,
+      // not a reason to ask it again and double the wait.
+      const kinds = typeof text === 'string' && this.#index ? this.#index.category(text) : [];
       if (kinds.length === 0) throw err;
       return { category: text.trim().toLowerCase(), kinds };
     }

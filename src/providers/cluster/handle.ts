@@ -65,6 +65,21 @@ function isStaleConnection(err: unknown): boolean {
   return [...causeChain(err, 4)].some((e) => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((e as { code?: string }).code ?? ''));
 }
 
+/**
+ * `work`, or the signal's reason if it fires first. The listener goes when either happens: a
+ * signal from AbortSignal.any is kept alive by the runtime for as long as it has an abort listener,
+ * so one left behind per request kept every request's signal, closure and request context (about
+ * 3 KB each) for the life of the caller's signal.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 let tempRoot: string | undefined;
 function privateTempDir(): string {
   if (!tempRoot) {
@@ -99,6 +114,14 @@ export class ClusterHandle {
   #pluginAuth: boolean;
   /** Per tool call, the kubeconfig file of its subprocess proxy. */
   #callKubeconfigs = new WeakMap<CallScope, Promise<string>>();
+  /**
+   * Per tool call, how this context first failed to answer in time. One deadline per call: once
+   * the API server let a request of this call run out its timeout, the call's later requests
+   * fail at once with that answer instead of waiting the timeout again (a cold discovery and
+   * the request after it, helm's own requests after the release lookup), so the call takes the
+   * time its message states.
+   */
+  #unanswered = new WeakMap<CallScope, ToolError>();
 
   constructor(
     readonly resolved: ResolvedContext,
@@ -145,7 +168,12 @@ export class ClusterHandle {
         const res = await this.#send(path, { accept, ...(signal ? { signal } : {}) }, false);
         return { status: res.status, contentType: res.headers['content-type'] ?? '', body: res.text };
       },
-      { context: this.context, ...(provider.clock ? { now: provider.clock } : {}) },
+      {
+        context: this.context,
+        ...(provider.clock ? { now: provider.clock } : {}),
+        timeoutMs: provider.requestTimeoutMs,
+        timeoutError: (timeoutMs) => this.#noAnswer(describeKubernetesError(new DOMException('discovery', 'TimeoutError'), this.#info({ timeoutMs }))),
+      },
     );
   }
 
@@ -164,6 +192,13 @@ export class ClusterHandle {
   /** Tunnel state, when this context goes through a bastion. */
   tunnelState(): TunnelState | undefined {
     return this.tunnel ? this.provider.tunnels.state(this.tunnel) : undefined;
+  }
+
+  /** Remembers, for the call in progress, that this context did not answer; returns the error. */
+  #noAnswer(error: ToolError): ToolError {
+    const call = currentCall();
+    if (call && !this.#unanswered.has(call)) this.#unanswered.set(call, error);
+    return error;
   }
 
   #info(extra: KubeCallInfo = {}): KubeCallInfo {
@@ -196,13 +231,7 @@ export class ClusterHandle {
 
   async #prepare(signal: AbortSignal): Promise<void> {
     if (!this.tunnel) return;
-    await Promise.race([
-      this.provider.tunnels.connect(this.tunnel, signal),
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      }),
-    ]);
+    await untilAborted(this.provider.tunnels.connect(this.tunnel, signal), signal);
   }
 
   /**
@@ -212,13 +241,7 @@ export class ClusterHandle {
   async #authenticate(rc: RequestContext, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
-      await Promise.race([
-        this.kubeConfig.applySecurityAuthentication(rc),
-        new Promise<never>((_, reject) => {
-          if (deadline.signal.aborted) reject(deadline.signal.reason);
-          deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
-        }),
-      ]);
+      await untilAborted(this.kubeConfig.applySecurityAuthentication(rc), deadline.signal);
     } catch (err) {
       throw this.#credentialError(err, deadline.timeoutMs);
     } finally {
@@ -272,6 +295,9 @@ export class ClusterHandle {
       resource: info.resource,
       body: rc.getBody() as string | Uint8Array | undefined,
     });
+    const call = currentCall();
+    const unanswered = call && this.#unanswered.get(call);
+    if (unanswered) throw unanswered;
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
@@ -313,6 +339,15 @@ export class ClusterHandle {
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
       const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
+      const tunnel = this.tunnelState();
+      if (cause === reason && tunnel?.status === 'degraded') {
+        throw this.#noAnswer(
+          new ToolError(
+            `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
+            'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
+          ),
+        );
+      }
       const behindBastion = !reason && this.#forwardError();
       if (behindBastion) {
         throw new ToolError(
@@ -320,7 +355,10 @@ export class ClusterHandle {
           'The API server is down or not reachable from the bastion: check the cluster, or set remoteServer in the tunnel settings to the address the bastion can dial (docs/ssh-tunnels.md).',
         );
       }
-      throw describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      const described = describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      // A short probe of something optional (3 s for an HPA) running out says less about the
+      // server than a request given the whole timeout.
+      throw cause === reason && deadline.timeoutMs >= this.provider.requestTimeoutMs ? this.#noAnswer(described) : described;
     } finally {
       deadline.settle();
     }

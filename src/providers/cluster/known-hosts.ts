@@ -1,8 +1,9 @@
 /**
- * Checking a bastion's host key against known_hosts, as OpenSSH does: plain, wildcard and negated
- * patterns, `[host]:port`, hashed `|1|salt|hash` entries, `@revoked`. Ours because ssh2 has no
- * known_hosts reader and hands us only the key; the rules are OpenSSH's, and there is no option to
- * accept an unknown or changed key.
+ * known_hosts, as OpenSSH reads it: plain, wildcard, negated, `[host]:port` and hashed
+ * `|1|salt|hash` host patterns, `@revoked` honoured, `@cert-authority` lines skipped.
+ * An unknown host is refused with its SHA256 fingerprint and the exact line
+ * to add; a changed key is refused hard. There is no option to accept any key.
+ * Ours because ssh2 hands over only the key and reads no known_hosts; the rules are OpenSSH's.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -140,6 +141,3 @@ export function algorithmsFor(keyType: string): string[] {
   const names = keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
   return names.filter((n) => SUPPORTED_HOST_KEY_ALGORITHMS.has(n));
 }
-
-// ---------------------------------------------------------------------------------------------
-// registry

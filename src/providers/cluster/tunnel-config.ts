@@ -23,9 +23,8 @@ export interface TunnelConfig {
 }
 
 /**
- * `degraded`: connected, but the bastion has stopped answering (a channel request went unanswered:
- * sshd hung, or the network dropped silently). Keep-alives close such a connection soon after,
- * and the next call reconnects; until then calls through it fail, and the state says why.
+ * `degraded`: the bastion stopped answering SSH keep-alives, so calls through it wait for nothing;
+ * the connection is still open (it may come back) or was dropped for it (the next call reconnects).
  */
 export type TunnelStatus = 'idle' | 'connecting' | 'connected' | 'degraded' | 'failed';
 
@@ -33,7 +32,7 @@ export interface TunnelState {
   /** `user@host:port` */
   bastion: string;
   status: TunnelStatus;
-  /** Why it failed, or why it went idle. */
+  /** Why it failed, is degraded, or went idle. */
   reason?: string;
   /** When the status last changed (ISO). */
   since: string;
@@ -61,17 +60,17 @@ export interface TunnelRegistryOptions {
   logger?: Logger;
   /** TCP connect + SSH handshake + auth, in ms (default 10 000). */
   connectTimeoutMs?: number;
-  /** SSH keep-alive every this many ms (default 5 000); the connection is dropped after keepaliveCountMax unanswered (default 3). */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  /** A channel request (one API connection through the tunnel) unanswered this long marks the tunnel degraded (default 5 000). */
-  channelTimeoutMs?: number;
   /** Used when a tunnel sets no idleTimeoutSeconds (default 300). */
   defaultIdleSeconds?: number;
   /** Defaults to process.env.SSH_AUTH_SOCK. */
   agentSocket?: string;
   home?: string;
 }
+
+/** Options as the registry resolved them. */
+export type BastionOptions = Required<Omit<TunnelRegistryOptions, 'logger' | 'agentSocket'>> & { agentSocket?: string; logger?: Logger };
 
 /** How a bastion is shown: `user@host:port`. */
 export function bastionKey(config: TunnelConfig): string {

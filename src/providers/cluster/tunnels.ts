@@ -8,19 +8,15 @@
  *   connections are piped through `forwardOut` on the bastion connection. The listener lives as
  *   long as the registry, so the port stays stable (the temporary kubeconfig handed to helm keeps
  *   working across reconnects). Opening a listener contacts nothing.
- * - Host keys are checked against known_hosts (plain, wildcard, negated, `[host]:port` and hashed
- *   `|1|salt|hash` entries, `@revoked` honoured). An unknown host is refused with its SHA256
- *   fingerprint and the exact line to add; a changed key is refused hard. There is no option to
- *   accept any key.
- * - State per bastion (idle, connecting, connected, failed + reason) is readable by
- *   list_contexts and the settings page.
+ * - Host keys are checked against known_hosts (known-hosts.ts); there is no option to accept any key.
+ * - State per bastion (idle, connecting, connected, degraded, failed + reason; bastion.ts) is
+ *   readable by list_contexts and the settings page.
  *
  * The configuration format is documented in docs/ssh-tunnels.md.
  */
 import { homedir } from 'node:os';
-import type { Logger } from '../../kernel/logger.js';
 import { Bastion } from './bastion.js';
-import { bastionKey, connectionKey, type TunnelConfig, type TunnelRegistryOptions, type TunnelState } from './tunnel-config.js';
+import { bastionKey, connectionKey, type BastionOptions, type TunnelConfig, type TunnelRegistryOptions, type TunnelState } from './tunnel-config.js';
 
 export {
   checkHostKey,
@@ -47,15 +43,14 @@ export {
 export class TunnelRegistry {
   #bastions = new Map<string, Bastion>();
   #listeners = new Set<(state: TunnelState) => void>();
-  #options: Required<Omit<TunnelRegistryOptions, 'logger' | 'agentSocket'>> & { agentSocket?: string; logger?: Logger };
+  #options: BastionOptions;
 
   constructor(options: TunnelRegistryOptions = {}) {
     const agentSocket = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
     this.#options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5_000,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
-      channelTimeoutMs: options.channelTimeoutMs ?? 5_000,
       defaultIdleSeconds: options.defaultIdleSeconds ?? 300,
       home: options.home ?? homedir(),
       ...(agentSocket ? { agentSocket } : {}),

@@ -72,16 +72,17 @@ const validateSettings = compileSchema<Settings>(SettingsSchema);
 
 /** Returns a full Settings object (defaults filled) or throws naming every invalid field. */
 export function parseSettings(raw: unknown, source: string): Settings {
-  // `null` (or a list, or a number) is not "no settings": it is a file someone broke. Say so
-  // rather than start from defaults, which would turn off whatever the person had restricted.
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  // `null` (or a list, or a number) is not "no settings": it is a file that lost what it held,
+  // and replacing it with defaults would throw away the person's configuration without a word.
+  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+    const found = raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
     throw new KubezillaError(
       'SETTINGS_INVALID',
-      `${source} is not valid: it holds ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}, not an object of settings`,
-      'Fix it to a JSON object such as {"mcp": {"enabled": true}} (or move the file away to start from defaults) and start again.',
+      `${source} must hold a JSON object of settings, not ${found}`,
+      'Restore the file from a backup, or move it away to start from defaults, and start again.',
     );
   }
-  const copy = structuredClone(raw);
+  const copy = structuredClone(raw ?? {});
   if (!validateSettings(copy)) {
     throw new KubezillaError(
       'SETTINGS_INVALID',

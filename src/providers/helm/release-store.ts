@@ -107,7 +107,9 @@ export async function listRecords(handle: ClusterHandle, opts: { namespace: stri
           token = body.metadata?.continue || undefined;
         } while (token && seen < MAX_RECORDS);
       } catch (err) {
-        if (!(err instanceof ToolError)) throw err;
+        // An answer (403, 404) concerns one driver's kind; no answer at all concerns the server,
+        // and is the call's answer rather than a note beside the other driver's releases.
+        if (!(err instanceof ToolError) || (err as { code?: unknown }).code === undefined) throw err;
         errors[driver] = err;
       }
     }),

@@ -218,7 +218,8 @@ function spawnHelm(
     };
     const onAbort = () => stop('cancelled');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const overall = setTimeout(() => stop('timeout'), overallMs);
+    // Node fires a timer of more than 2^31-1 ms at once: never let a long timeout kill helm at its start.
+    const overall = setTimeout(() => stop('timeout'), Math.min(overallMs, 2 ** 31 - 1));
     const emit = (line: string) => {
       const text = progressLine(scrub(line));
       if (!text) return;

@@ -15,7 +15,7 @@ import { parseYamlDocuments, yamlToJS } from './yaml-input.js';
 // Short on purpose: every byte here is in every tools/list.
 export const ChartArg = Type.String({ description: 'Chart name (in `repo`), oci:// reference or local path.' });
 export const WaitArg = Type.Optional(Type.Boolean({ description: "Wait until the release's resources are ready (helm --wait)." }));
-export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'helm --timeout in seconds (default 300).' }));
+export const TimeoutArg = Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'helm --timeout in seconds (default 300).' }));
 /** A values file can be big, so it declares its own bound above the kernel's default for strings. */
 export const ValuesArg = Type.Optional(Type.String({ maxLength: 1024 * 1024, description: 'Chart values as YAML text, like a values.yaml file.' }));
 export const VersionArg = Type.Optional(Type.String({ description: 'Chart version; default: the latest.' }));

@@ -20,8 +20,11 @@ export interface TestSshd {
   pid: number;
   /** Kills the per-connection sshd children (drops every SSH connection), keeping the listener. */
   dropConnections(): void;
-  /** Sends a signal to every per-connection sshd process (SIGSTOP hangs the sessions, SIGCONT resumes them). */
-  signalConnections(signal: NodeJS.Signals): void;
+  /**
+   * SIGSTOP (`true`) or SIGCONT the listener and its per-connection children: a hung bastion,
+   * whose TCP connections stay open while nothing answers on them.
+   */
+  freeze(frozen: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -104,53 +107,46 @@ export async function startSshd(): Promise<TestSshd> {
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, knownHostsLine + '\n');
   const pid = child.pid!;
-  /** Every process below the listener: the per-connection sshd and its privilege-separated children. */
-  const descendants = (): number[] => {
-    const out: number[] = [];
-    const walk = (parent: number) => {
-      let text = '';
-      try {
-        text = execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent)]).toString();
-      } catch {
-        return; // no children
-      }
-      for (const line of text.split('\n')) {
-        const p = Number(line.trim());
-        if (p > 0) {
-          out.push(p);
-          walk(p);
-        }
-      }
-    };
-    walk(pid);
-    return out;
+  const children = (): number[] => {
+    try {
+      return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
+        .toString()
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0);
+    } catch {
+      return []; // no children
+    }
   };
-  const signalConnections = (signal: NodeJS.Signals) => {
-    for (const p of descendants()) {
-      try {
-        process.kill(p, signal);
-      } catch {
-        /* already gone */
-      }
+  const signal = (target: number, sig: NodeJS.Signals) => {
+    try {
+      process.kill(target, sig);
+    } catch {
+      /* already gone */
     }
   };
   const dropConnections = () => {
-    let out = '';
-    try {
-      out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString();
-    } catch {
-      return; // no children
-    }
-    for (const line of out.split('\n')) {
-      const childPid = Number(line.trim());
-      if (childPid > 0) {
-        try {
-          process.kill(childPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
+    for (const childPid of children()) signal(childPid, 'SIGKILL');
+  };
+  // Per connection OpenSSH forks a monitor, which forks the session process: stop them all.
+  const tree = (root: number): number[] => {
+    const out: number[] = [];
+    const visit = (p: number) => {
+      out.push(p);
+      try {
+        for (const line of execFileSync('ps', ['-o', 'pid=', '--ppid', String(p)])
+          .toString()
+          .split('\n'))
+          if (Number(line.trim()) > 0) visit(Number(line.trim()));
+      } catch {
+        /* no children */
       }
-    }
+    };
+    visit(root);
+    return out;
+  };
+  const freeze = (frozen: boolean) => {
+    for (const p of tree(pid)) signal(p, frozen ? 'SIGSTOP' : 'SIGCONT');
   };
   return {
     dir,
@@ -162,8 +158,9 @@ export async function startSshd(): Promise<TestSshd> {
     hostKeyFingerprint: fingerprint(join(dir, 'host_ed25519.pub')),
     pid,
     dropConnections,
-    signalConnections,
+    freeze,
     async stop() {
+      freeze(false);
       dropConnections();
       await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -18,13 +18,25 @@ export interface ApplyTarget {
 
 export class KindFinder {
   #refreshed = false;
+  /** One lookup per apiVersion and kind, however many documents share them. */
+  #found = new Map<string, Promise<ResolvedKind | string>>();
   constructor(
     private readonly handle: ClusterHandle,
     private readonly signal: AbortSignal,
   ) {}
 
   /** The served kind for apiVersion + kind, or why there is none. */
-  async find(apiVersion: string, kind: string): Promise<ResolvedKind | string> {
+  find(apiVersion: string, kind: string): Promise<ResolvedKind | string> {
+    const key = `${apiVersion}\0${kind}`;
+    let found = this.#found.get(key);
+    if (!found) {
+      found = this.#lookUp(apiVersion, kind);
+      this.#found.set(key, found);
+    }
+    return found;
+  }
+
+  async #lookUp(apiVersion: string, kind: string): Promise<ResolvedKind | string> {
     let all = await this.handle.listKinds(this.signal);
     let hit = all.find((k) => k.apiVersion === apiVersion && k.kind === kind);
     if (!hit && !this.#refreshed) {
