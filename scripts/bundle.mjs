@@ -19,7 +19,8 @@ const { builtInModuleDirs, moduleFilesIn } = await import(pathToFileURL(join(dis
 // compiled page module, where both the bundle and the unbundled build look for them.
 const assets = join(dist, 'ui-web', 'assets');
 mkdirSync(assets, { recursive: true });
-for (const name of ['app.js', 'app.css']) copyFileSync(join(root, 'src', 'ui-web', 'assets', name), join(assets, name));
+const { PAGE_ASSETS } = await import(pathToFileURL(join(dist, 'ui-web', 'assets', 'files.js')).href);
+for (const name of PAGE_ASSETS) copyFileSync(join(root, 'src', 'ui-web', 'assets', name), join(assets, name));
 
 const files = builtInModuleDirs()
   .filter((dir) => existsSync(dir))

@@ -1,6 +1,6 @@
 /**
  * The settings page's Koa app: the page itself (HTML from page.ts; the script and stylesheet are the
- * plain files assets/app.js and assets/app.css, read once and served as they are: no framework, no
+ * plain files assets/app.js, common.js and app.css, read once and served as they are: no framework, no
  * CDN) and the small JSON API it drives.
  *
  * Security, in the order the middleware runs:
@@ -27,7 +27,7 @@ import type { SettingsStore } from '../providers/config/settings.js';
 import type { TokenStore } from '../providers/config/tokens.js';
 import { hostOriginGuard, isLoopbackAddress, reject, unbracketed } from '../transports/guards.js';
 import { mcpUrl, type ListenerStatus } from '../transports/listener.js';
-import { pageAsset } from './assets/files.js';
+import { PAGE_ASSETS, pageAsset } from './assets/files.js';
 import { renderPage } from './assets/page.js';
 
 /** What the page reads and drives, and nothing more: the running server implements it. */
@@ -188,14 +188,12 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = renderPage({ csrfToken });
   });
-  router.get('/assets/app.js', (ctx) => {
-    ctx.type = 'text/javascript; charset=utf-8';
-    ctx.body = pageAsset('app.js');
-  });
-  router.get('/assets/app.css', (ctx) => {
-    ctx.type = 'text/css; charset=utf-8';
-    ctx.body = pageAsset('app.css');
-  });
+  for (const name of PAGE_ASSETS) {
+    router.get(`/assets/${name}`, (ctx) => {
+      ctx.type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+      ctx.body = pageAsset(name);
+    });
+  }
 
   router.get('/api/state', (ctx) => {
     ctx.body = state();

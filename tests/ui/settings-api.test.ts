@@ -63,10 +63,15 @@ describe('the page and its guards', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
     expect(html).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/); // no CDN, nothing fetched from elsewhere
-    expect(html).toContain('<script src="/assets/app.js" defer></script>');
+    expect(html).toContain('<script type="module" src="/assets/app.js"></script>');
     const js = await fetch(new URL('/assets/app.js', ui.pageUrl));
     expect(js.headers.get('content-type')).toContain('text/javascript');
-    expect(await js.text()).toContain("'X-CSRF-Token': csrf");
+    expect(await js.text()).toContain("from './common.js'");
+    const common = await fetch(new URL('/assets/common.js', ui.pageUrl));
+    expect(common.headers.get('content-type')).toContain('text/javascript');
+    expect(await common.text()).toContain("'X-CSRF-Token': csrf");
+    // Nothing else under /assets: only the page's own files are served.
+    expect((await fetch(new URL('/assets/files.js', ui.pageUrl))).status).toBe(404);
     const css = await fetch(new URL('/assets/app.css', ui.pageUrl));
     expect(css.headers.get('content-type')).toContain('text/css');
   });

@@ -12,14 +12,26 @@
  * SSH tunnel all stay in this process; the proxy lives as long as the call.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CallRefused } from '../../kernel/contract.js';
 import type { CallScope } from '../../kernel/call-scope.js';
 import { mayHoldSecrets, rememberSecrets } from './secret-values.js';
+
+let tempRoot: string | undefined;
+/** The process's private directory (mode 0700) for the kubeconfigs handed to subprocesses; removed at exit. */
+export function privateTempDir(): string {
+  if (!tempRoot) {
+    tempRoot = mkdtempSync(join(tmpdir(), 'kubezilla-kubeconfig-'));
+    const dir = tempRoot;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return tempRoot;
+}
 
 /** What the proxy needs of a ClusterHandle: one request, as sent, whatever the status. */
 export interface ForwardingTarget {

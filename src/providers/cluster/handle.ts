@@ -22,18 +22,17 @@
  * response headers, honours the tool call's AbortSignal, and is judged by the call's scope
  * (src/kernel/call-scope.ts) before it is sent.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiConstructor, ApiType, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { currentCall, type CallScope } from '../../kernel/call-scope.js';
-import { proxyKubeconfig } from './call-proxy.js';
+import { privateTempDir, proxyKubeconfig } from './call-proxy.js';
 import { ToolError } from '../../kernel/contract.js';
 import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
-import { causeChain, describeApiPath, describeKubernetesError, type KubeCallInfo } from './kube-errors.js';
+import { credentialError, describeApiPath, describeKubernetesError, isStaleConnection, type KubeCallInfo } from './kube-errors.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
 
@@ -61,10 +60,6 @@ export interface KubeResponse {
   json<T = unknown>(): T;
 }
 
-function isStaleConnection(err: unknown): boolean {
-  return [...causeChain(err, 4)].some((e) => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((e as { code?: string }).code ?? ''));
-}
-
 /**
  * `work`, or the signal's reason if it fires first. The listener goes when either happens: a
  * signal from AbortSignal.any is kept alive by the runtime for as long as it has an abort listener,
@@ -78,16 +73,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-let tempRoot: string | undefined;
-function privateTempDir(): string {
-  if (!tempRoot) {
-    tempRoot = mkdtempSync(join(tmpdir(), 'kubezilla-kubeconfig-'));
-    const dir = tempRoot;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return tempRoot;
 }
 
 export class ClusterHandle {
@@ -243,42 +228,10 @@ export class ClusterHandle {
     try {
       await untilAborted(this.kubeConfig.applySecurityAuthentication(rc), deadline.signal);
     } catch (err) {
-      throw this.#credentialError(err, deadline.timeoutMs);
+      throw credentialError(err, { context: this.context, user: this.user, exec: this.resolved.raw.user.exec, timeoutMs: deadline.timeoutMs });
     } finally {
       deadline.settle();
     }
-  }
-
-  #credentialError(err: unknown, timeoutMs: number): ToolError {
-    const exec = this.resolved.raw.user.exec as { command?: string; args?: string[] } | undefined;
-    const name = (err as { name?: string })?.name;
-    if (name === 'AbortError') return new ToolError(`The call to context "${this.context}" was cancelled.`);
-    if (!exec?.command) {
-      if (name === 'TimeoutError') return new ToolError(`context "${this.context}": getting credentials took longer than ${timeoutMs / 1000}s.`);
-      return new ToolError(
-        `context "${this.context}": cannot load the credentials of user "${this.user ?? ''}": ${(err as Error)?.message ?? String(err)}`,
-        'Check the files and fields of this user in the kubeconfig (client-certificate, client-key, token-file).',
-      );
-    }
-    const command = [exec.command, ...(exec.args ?? [])].join(' ');
-    const tryIt = `Run it by hand to see why: ${command}`;
-    if (name === 'TimeoutError') {
-      return new ToolError(
-        `context "${this.context}": the credential plugin "${exec.command}" did not answer within ${timeoutMs / 1000}s (is it waiting for an interactive login?).`,
-        `Log in first (for example \`aws sso login\`, \`gcloud auth login\`, \`az login\`, \`kubelogin\`), then retry. ${tryIt}`,
-      );
-    }
-    if ((err as { code?: string })?.code === 'ENOENT') {
-      return new ToolError(
-        `context "${this.context}": the credential plugin "${exec.command}" is not installed or not on the PATH of the server process.`,
-        "Install it, or put its absolute path in the kubeconfig user's exec.command.",
-      );
-    }
-    const message = ((err as Error)?.message ?? String(err)).trim().split('\n').slice(-5).join(' ').slice(0, 500);
-    return new ToolError(
-      `context "${this.context}": the credential plugin "${exec.command}" failed${message ? `: ${message}` : ''}.`,
-      `Is it logged in, with access to this cluster? ${tryIt}`,
-    );
   }
 
   /** Sends a prepared RequestContext with the deadline, the tunnel and error mapping. */

@@ -318,3 +318,45 @@ export function describeApiPath(path: string, method: string): Pick<KubeCallInfo
               : m.toLowerCase();
   return { verb, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
 }
+
+/**
+ * Why a user's credentials could not be had (a token or certificate file, or an exec credential
+ * plugin that failed, is missing, or waits for an interactive login), as a ToolError.
+ */
+export function credentialError(err: unknown, who: { context: string; user: string | undefined; exec: unknown; timeoutMs: number }): ToolError {
+  const exec = who.exec as { command?: string; args?: string[] } | undefined;
+  const { timeoutMs } = who;
+  const name = (err as { name?: string })?.name;
+  if (name === 'AbortError') return new ToolError(`The call to context "${who.context}" was cancelled.`);
+  if (!exec?.command) {
+    if (name === 'TimeoutError') return new ToolError(`context "${who.context}": getting credentials took longer than ${timeoutMs / 1000}s.`);
+    return new ToolError(
+      `context "${who.context}": cannot load the credentials of user "${who.user ?? ''}": ${(err as Error)?.message ?? String(err)}`,
+      'Check the files and fields of this user in the kubeconfig (client-certificate, client-key, token-file).',
+    );
+  }
+  const command = [exec.command, ...(exec.args ?? [])].join(' ');
+  const tryIt = `Run it by hand to see why: ${command}`;
+  if (name === 'TimeoutError') {
+    return new ToolError(
+      `context "${who.context}": the credential plugin "${exec.command}" did not answer within ${timeoutMs / 1000}s (is it waiting for an interactive login?).`,
+      `Log in first (for example \`aws sso login\`, \`gcloud auth login\`, \`az login\`, \`kubelogin\`), then retry. ${tryIt}`,
+    );
+  }
+  if ((err as { code?: string })?.code === 'ENOENT') {
+    return new ToolError(
+      `context "${who.context}": the credential plugin "${exec.command}" is not installed or not on the PATH of the server process.`,
+      "Install it, or put its absolute path in the kubeconfig user's exec.command.",
+    );
+  }
+  const message = ((err as Error)?.message ?? String(err)).trim().split('\n').slice(-5).join(' ').slice(0, 500);
+  return new ToolError(
+    `context "${who.context}": the credential plugin "${exec.command}" failed${message ? `: ${message}` : ''}.`,
+    `Is it logged in, with access to this cluster? ${tryIt}`,
+  );
+}
+
+/** A pooled connection the server closed under us: worth one retry on a fresh one. */
+export function isStaleConnection(err: unknown): boolean {
+  return [...causeChain(err, 4)].some((e) => ['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes((e as { code?: string }).code ?? ''));
+}

@@ -1,14 +1,10 @@
-// The settings page's script (served as /assets/app.js): plain browser JavaScript, no framework, no
-// build step. It renders everything with textContent (never innerHTML), sends the CSRF token from the
-// page's <meta> tag on every API call, and asks for the MCP token only when Copy is clicked.
-(function () {
-  'use strict';
-  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
-  var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
-  function $(id) {
-    return document.getElementById(id);
-  }
+// The settings page's script (served as /assets/app.js, a module): plain browser JavaScript, no
+// framework, no build step. It renders everything with textContent (never innerHTML), sends the
+// CSRF token from the page's <meta> tag on every API call (common.js), and asks for the MCP token
+// only when Copy is clicked.
+import { $, api, make, show } from './common.js';
 
+(function () {
   var el = {
     connection: $('connection'),
     enabled: $('mcp-enabled'),
@@ -46,74 +42,10 @@
   var dirty = { bind: false, port: false };
   var lastState = null;
 
-  function ApiError(message, status, data) {
-    this.message = message;
-    this.status = status;
-    this.data = data;
-  }
-
-  async function api(method, path, body) {
-    var init = {
-      method: method,
-      headers: { 'X-CSRF-Token': csrf, Accept: 'application/json' },
-      credentials: 'same-origin',
-      cache: 'no-store',
-    };
-    if (method === 'POST') {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body || {});
-    }
-    var response;
-    try {
-      response = await fetch(path, init);
-    } catch {
-      setConnection('Cannot reach kubezilla-mcp. Is it still running?');
-      throw new ApiError('Cannot reach kubezilla-mcp', 0, null);
-    }
-    var data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    // 403 here means this page's CSRF token is stale: kubezilla-mcp restarted since it loaded.
-    setConnection(response.status === 403 ? 'kubezilla-mcp restarted since this page loaded: reload the page.' : '');
-    if (!response.ok) {
-      const message = (data && (data.problem || data.error?.message)) || 'HTTP ' + response.status;
-      throw new ApiError(message, response.status, data);
-    }
-    return data;
-  }
-
-  function setConnection(text) {
-    if (el.connection.textContent !== text) el.connection.textContent = text;
-  }
-
-  function show(node, text) {
-    node.textContent = text || '';
-    node.hidden = !text;
-  }
-
   function note(text, kind) {
     el.note.textContent = text || '';
     if (kind) el.note.setAttribute('data-kind', kind);
     else el.note.removeAttribute('data-kind');
-  }
-
-  function make(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (key) {
-        if (key === 'text') node.textContent = attrs[key];
-        else if (key === 'className') node.className = attrs[key];
-        else node.setAttribute(key, attrs[key]);
-      });
-    }
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
-    });
-    return node;
   }
 
   // ---- MCP server -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
 <title>Settings · Kubezilla MCP</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/app.css">
-<script src="/assets/app.js" defer></script>
+<script type="module" src="/assets/app.js"></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

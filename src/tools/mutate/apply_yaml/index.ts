@@ -15,11 +15,10 @@
  * again. Secret values never appear in an answer (diffs say which keys changed and their sizes).
  */
 import { Type } from '@sinclair/typebox';
-import { LineCounter } from 'yaml';
 import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
-import type { ResolvedKind } from '../../../providers/cluster/discovery.js';
 import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from './diff.js';
+import { count, parseManifest, type Doc } from './manifest.js';
 import { listSome, removalQuestion, removedFields } from './removals.js';
 import { explainApplyError, KindFinder } from './server.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../../common/arguments.js';
@@ -33,25 +32,6 @@ const FIELD_MANAGER = 'kubezilla-mcp';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 /** Reads and dry runs in flight at once: a 300-document manifest waits for ~19 rounds, not 300. */
 const IN_FLIGHT = 16;
-
-interface Doc {
-  /** 1-based document number in the manifest, and the item number inside a List. */
-  index: number;
-  item?: number;
-  line: number;
-  obj: KubeObject & { metadata: NonNullable<KubeObject['metadata']> };
-  kind?: ResolvedKind;
-  namespace?: string;
-  name: string;
-  /** The object before this call; null when it does not exist. */
-  live?: KubeObject | null;
-  /** The server-side dry-run result. */
-  dry?: KubeObject;
-  /** Waits for a namespace created by this manifest. */
-  waitsFor?: string;
-  /** Fields the apply would remove: owned by this field manager, left out of the manifest. */
-  removals?: string[];
-}
 
 type Outcome = 'created' | 'configured' | 'unchanged';
 
@@ -324,81 +304,8 @@ async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<st
   return `Applied ${count(docs.length, 'object')} (context ${handle.context}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${lines.join('\n')}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// parsing
-
-function parseManifest(manifest: string): Doc[] {
-  const lineCounter = new LineCounter();
-  const parsed = parseYamlDocuments(manifest, { field: 'manifest', lineCounter, uniqueKeys: true });
-  const list = Array.isArray(parsed) ? parsed : [];
-  const docs: Doc[] = [];
-  const problems: string[] = [];
-  list.forEach((yamlDoc, i) => {
-    const index = i + 1;
-    const start = lineCounter.linePos(yamlDoc.contents?.range[0] ?? yamlDoc.range[0]).line;
-    if (yamlDoc.errors.length) {
-      // Only the first line of each message: the excerpt after it may show a Secret's value.
-      problems.push(
-        ...yamlDoc.errors.slice(0, 3).map((e) => `document ${index} (from line ${start}): YAML error: ${e.message.split('\n')[0]!.replace(/:$/, '')}`),
-      );
-      return;
-    }
-    const value: unknown = yamlToJS(yamlDoc, { field: 'manifest', what: `document ${index}` });
-    if (value === null || value === undefined) return; // an empty document, as kubectl skips it
-    const where = `document ${index} (line ${start})`;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      problems.push(`${where}: not a Kubernetes object (a mapping with apiVersion, kind and metadata)`);
-      return;
-    }
-    const obj = value as KubeObject;
-    const items = isList(obj) ? (obj.items as unknown[]) : undefined;
-    const entries = items ? items.map((item, n) => ({ item: n + 1, value: item })) : [{ item: undefined, value: obj as unknown }];
-    for (const entry of entries) {
-      const at = entry.item ? `${where}, item ${entry.item}` : where;
-      const problem = checkObject(entry.value);
-      if (problem) {
-        problems.push(`${at}: ${problem}`);
-        continue;
-      }
-      const o = entry.value as Doc['obj'];
-      docs.push({ index, ...(entry.item ? { item: entry.item } : {}), line: start, obj: o, name: o.metadata.name as string });
-    }
-  });
-  if (problems.length) {
-    throw new ToolError(
-      `The manifest has ${count(problems.length, 'problem')}; nothing was applied.\n${problems.join('\n')}`,
-      'Fix the YAML and call apply_yaml again.',
-    );
-  }
-  if (!docs.length)
-    throw new ToolError(
-      'The manifest holds no objects; nothing was applied.',
-      'Pass one or more YAML documents, each with apiVersion, kind and metadata.name.',
-    );
-  return docs;
-}
-
 function isNamespace(doc: Doc): boolean {
   return doc.kind!.kind === 'Namespace' && doc.kind!.group === '';
-}
-
-function isList(obj: KubeObject): boolean {
-  return typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items);
-}
-
-function checkObject(value: unknown): string | undefined {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a Kubernetes object (a mapping with apiVersion, kind and metadata)';
-  const o = value as KubeObject;
-  const missing = [
-    typeof o.apiVersion === 'string' && o.apiVersion ? '' : 'apiVersion',
-    typeof o.kind === 'string' && o.kind ? '' : 'kind',
-    typeof o.metadata?.name === 'string' && o.metadata.name ? '' : 'metadata.name',
-  ].filter(Boolean);
-  if (missing.length) {
-    const generate = o.metadata?.generateName ? ' (generateName cannot be applied; give the object a name)' : '';
-    return `missing ${missing.join(', ')}${generate}`;
-  }
-  return undefined;
 }
 
 function label(doc: Doc): string {
@@ -416,10 +323,6 @@ function refOf(doc: Doc): string {
 /** `deployment.apps/web in namespace shop`, for a question that may name several objects. */
 function where(doc: Doc): string {
   return `${refOf(doc)}${doc.namespace ? ` in namespace ${doc.namespace}` : ''}`;
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 // ---------------------------------------------------------------------------------------------
