@@ -109,7 +109,7 @@ describe('kubezilla-mcp CLI', () => {
       writeFileSync(join(dir, 'settings.json'), text);
       const broken = await run(['serve', '--config-dir', dir, '--port', '0']);
       expect(broken.code, text).toBe(1);
-      expect(broken.stderr).toMatch(/SETTINGS_INVALID: .*settings\.json is not valid: it holds (null|a list|a number), not an object of settings/);
+      expect(broken.stderr).toMatch(/SETTINGS_INVALID: .*settings\.json must hold a JSON object of settings, not (null|a list|a number)/);
       expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(text);
     }
   });
