@@ -437,6 +437,33 @@ describe('clusters provider', () => {
     expect(provider.tunnelStates()).toHaveLength(1); // one shared connection; other bastions appear once used
   });
 
+  it('shows a hung bastion degraded in listContexts, and a call through it says the bastion is not answering', async () => {
+    const fast = new ClusterProvider({
+      kubeconfig: new KubeconfigStore({ env: { KUBECONFIG: kubeconfigFile }, home: dir }),
+      tunnels: new TunnelRegistry({ agentSocket: '', connectTimeoutMs: 3000, keepaliveIntervalMs: 300, keepaliveCountMax: 60 }),
+      requestTimeoutMs: 1500,
+    });
+    const tunnelOf = () => fast.listContexts().contexts.find((c) => c.name === 'remote')!.tunnel!;
+    try {
+      const h = await fast.get('remote');
+      expect((await h.request('/api/v1/namespaces')).status).toBe(200);
+      expect(tunnelOf().status).toBe('connected');
+      sshd.freeze(true);
+      try {
+        await expect.poll(() => tunnelOf().status, { timeout: 10_000 }).toBe('degraded');
+        expect(tunnelOf().reason).toMatch(/has not answered SSH keep-alives/);
+        const err = await h.request('/api/v1/namespaces').catch((e) => e);
+        expect(err.message).toMatch(/context "remote" .* did not answer within 1\.5s: bastion .* has not answered SSH keep-alives/);
+      } finally {
+        sshd.freeze(false);
+      }
+      await expect.poll(() => tunnelOf().status, { timeout: 10_000 }).toBe('connected');
+      expect((await h.request('/api/v1/namespaces')).status).toBe(200);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('writes a 0600 kubeconfig for helm that points through the tunnel', async () => {
     const h = await provider.get('remote');
     const file = await h.kubeconfigFileFor();

@@ -132,6 +132,18 @@ describe('apply_yaml', () => {
     expect(await exists('deploy', 'broken')).toBe(false);
   });
 
+  it('lists every failing document of a big manifest in document order, and applies none', async () => {
+    // Dry runs go out several at a time and their answers come back in any order.
+    const bad = new Set([4, 17, 29, 40]);
+    const docs = Array.from({ length: 40 }, (_, i) => (bad.has(i + 1) ? deployment(`bulk-${i + 1}`, -1, ns) : configMap(`bulk-${i + 1}`, 'x')));
+    const r = await env.callRaw('apply_yaml', { manifest: docs.join('---\n') });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/^Error: Nothing was applied: 4 of 40 objects failed the server-side dry run\./);
+    const failing = [...r.text.matchAll(/^document (\d+) \(Deployment /gm)].map((m) => Number(m[1]));
+    expect(failing).toEqual([...bad]);
+    expect(await exists('cm', 'bulk-1')).toBe(false);
+  });
+
   it('stops at fields another manager owns, and takes them over only with forceConflicts, like kubectl', async () => {
     await env.kubectl(['create', 'configmap', 'owned', '-n', ns, '--from-literal', 'mode=created']);
     const refused = await env.callRaw('apply_yaml', { manifest: configMap('owned', 'applied') });

@@ -17,6 +17,7 @@ import { ToolError } from '../../kernel/contract.js';
 
 // The path builders live in api-paths.ts; most importers know them from here.
 export { namespaceSegment, objectNameSegment, resourcePath } from './api-paths.js';
+import { NoAnswerError } from './kube-errors.js';
 import { AGGREGATED_DISCOVERY_ACCEPT } from './media-types.js';
 
 export interface ResolvedKind {
@@ -315,7 +316,7 @@ export interface DiscoveryOptions {
 }
 
 function isTimeout(err: unknown): boolean {
-  return /did not answer within/.test((err as Error)?.message ?? '') || (err as Error)?.name === 'TimeoutError';
+  return err instanceof NoAnswerError || (err as Error)?.name === 'TimeoutError';
 }
 
 export class DiscoveryCache {

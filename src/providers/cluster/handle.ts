@@ -32,7 +32,8 @@ import { ToolError } from '../../kernel/contract.js';
 import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
-import { credentialError, describeApiPath, describeKubernetesError, isStaleConnection, type KubeCallInfo } from './kube-errors.js';
+import { credentialError, describeApiPath, describeKubernetesError, isStaleConnection, NoAnswerError, type KubeCallInfo } from './kube-errors.js';
+import { untilAborted } from './until-aborted.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
 
@@ -58,21 +59,6 @@ export interface KubeResponse {
   headers: Record<string, string>;
   text: string;
   json<T = unknown>(): T;
-}
-
-/**
- * `work`, or the signal's reason if it fires first. The listener goes when either happens: a
- * signal from AbortSignal.any is kept alive by the runtime for as long as it has an abort listener,
- * so one left behind per request kept every request's signal, closure and request context (about
- * 3 KB each) for the life of the caller's signal.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export class ClusterHandle {
@@ -295,7 +281,7 @@ export class ClusterHandle {
       const tunnel = this.tunnelState();
       if (cause === reason && tunnel?.status === 'degraded') {
         throw this.#noAnswer(
-          new ToolError(
+          new NoAnswerError(
             `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
             'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
           ),

@@ -6,7 +6,7 @@
  * fails, with its context, server and user filled in; tools reach it through `handle.describeError`.
  */
 import { ToolError } from '../../kernel/contract.js';
-import { TunnelError } from './tunnels.js';
+import { TunnelError } from './tunnel-config.js';
 
 export interface KubeCallInfo {
   /** Context name (always known by the handle). */
@@ -126,6 +126,13 @@ export class KubeApiError extends ToolError {
   }
 }
 
+/**
+ * The API server (or the way to it) did not answer within the call's timeout. A class of its
+ * own so that waiting code (discovery shared by several calls) can tell "no answer yet" from an
+ * answer; its name stays 'ToolError', as for KubeApiError.
+ */
+export class NoAnswerError extends ToolError {}
+
 /** Maps any error from a Kubernetes call to a ToolError with what, why and what to try. */
 export function describeKubernetesError(err: unknown, info: KubeCallInfo = {}): ToolError {
   if (err instanceof ToolError) return err;
@@ -227,7 +234,7 @@ function describeOther(err: unknown, info: KubeCallInfo): ToolError {
   const name = (err as { name?: string })?.name;
   if (name === 'TimeoutError' || causeCode(err) === 'UND_ERR_CONNECT_TIMEOUT' || causeCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
     const secs = info.timeoutMs ? ` within ${Math.round(info.timeoutMs / 100) / 10}s` : ' in time';
-    return new ToolError(
+    return new NoAnswerError(
       `${where(info)} did not answer${secs}.`,
       'The cluster may be down or unreachable from here (VPN, firewall, bastion). Other contexts are not affected; retry, or check it with `kubectl get --raw /readyz' +
         ctxFlag +
