@@ -20,7 +20,10 @@ function cellText(value: string | number | undefined): string {
   return String(value).replace(/\s*\n\s*/g, ' ');
 }
 
-/** kubectl's HumanDuration: two most significant units, e.g. 45s, 5m12s, 3h, 2d5h, 400d. */
+/**
+ * kubectl's HumanDuration: two most significant units, e.g. 45s, 5m12s, 3h, 2d5h, 400d. Ours because
+ * date libraries round differently, and a model compares these ages with kubectl's own output.
+ */
 export function age(from: string | Date | undefined, now = Date.now()): string {
   if (!from) return '<unknown>';
   const seconds = Math.max(0, Math.floor((now - new Date(from).getTime()) / 1000));
