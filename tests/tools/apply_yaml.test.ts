@@ -149,7 +149,7 @@ describe('apply_yaml', () => {
     const refused = await env.callRaw('apply_yaml', { manifest: configMap('owned', 'applied') });
     expect(refused.isError).toBe(true);
     expect(refused.text).toMatch(/field ownership conflict: .*conflict with "kubectl-create".*\.data\.mode/);
-    expect(refused.text).toContain('forceConflicts: true');
+    expect(refused.text).toContain('forceConflicts: true, no need to ask again: this manifest then wins for exactly those fields');
     expect(await env.kubectl(['get', 'cm', 'owned', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('created');
 
     const forced = await env.call('apply_yaml', { manifest: configMap('owned', 'applied'), forceConflicts: true });

@@ -72,8 +72,9 @@ export function explainApplyError(handle: ClusterHandle, err: unknown, doc: Appl
   if (e.code === 409 && /conflict/i.test(e.body?.message ?? '') && e.body?.reason === 'Conflict') {
     return new ToolError(
       `field ownership conflict: ${e.body.message}`,
-      'Another field manager (kubectl, a controller, helm) owns those fields: change them through it, leave them out of the manifest, ' +
-        'or, if the person wants this manifest to win, call again with forceConflicts: true.',
+      'Another field manager (kubectl, a controller, helm) owns the fields listed. If this change is what the person asked for, call ' +
+        'again with forceConflicts: true, no need to ask again: this manifest then wins for exactly those fields and nothing else ' +
+        'changes hands. Otherwise leave them out of the manifest, or change them through their owner.',
     );
   }
   return handle.describeError(err, { verb, resource: qualifiedResource(doc.kind!), name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) });
