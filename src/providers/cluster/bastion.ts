@@ -16,6 +16,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
 import { algorithmsFor, checkHostKey, hostMatches, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './known-hosts.js';
+import { untilAborted } from './until-aborted.js';
 import { TunnelError, type BastionOptions, type TunnelConfig, type TunnelState, type TunnelStatus } from './tunnel-config.js';
 
 // ssh2 (and its crypto) loads on the first tunnel, not at start-up: most contexts never need one.
@@ -82,20 +83,7 @@ export class Bastion {
     const pending = this.#connecting;
     if (!signal) return pending;
     if (signal.aborted) return Promise.reject(new TunnelError('aborted', 'cancelled'));
-    return new Promise<SshClient>((resolveP, rejectP) => {
-      const onAbort = () => rejectP(new TunnelError('aborted', `cancelled while connecting to bastion ${this.key}`));
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (c) => {
-          signal.removeEventListener('abort', onAbort);
-          resolveP(c);
-        },
-        (e) => {
-          signal.removeEventListener('abort', onAbort);
-          rejectP(e);
-        },
-      );
-    });
+    return untilAborted(pending, signal, () => new TunnelError('aborted', `cancelled while connecting to bastion ${this.key}`));
   }
 
   async #open(): Promise<SshClient> {

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolError, type ToolContext } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../cluster/handle.js';
+import { untilAborted } from '../cluster/until-aborted.js';
 import type { HelmDriver } from './release-store.js';
 
 declare module '../../kernel/contract.js' {
@@ -123,15 +124,7 @@ export class HelmRunner {
       found.catch(() => this.#versions.delete(path));
     }
     if (!signal) return found;
-    return Promise.race([
-      found,
-      new Promise<never>((_, reject) => {
-        const stop = () => reject(new ToolError('Cancelled: the call was stopped while helm was being located.'));
-        if (signal.aborted) stop();
-        signal.addEventListener('abort', stop, { once: true });
-        void found.finally(() => signal.removeEventListener('abort', stop)).catch(() => undefined);
-      }),
-    ]);
+    return untilAborted(found, signal, () => new ToolError('Cancelled: the call was stopped while helm was being located.'));
   }
 
   /**
