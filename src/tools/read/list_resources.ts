@@ -311,29 +311,24 @@ async function fetchCustomColumns(
     signal,
     query: { limit, continue: args.continue, labelSelector: args.labelSelector, fieldSelector: args.fieldSelector },
   });
-  const list = res.json<{ items?: KubeObject[]; metadata?: KubeTable['metadata'] }>();
+  const list = res.json<PlainList>();
   if (!reveal) redactSecretsIn(list, kind.kind === 'Secret' && !kind.group);
-  return {
-    kind: 'Table',
-    columnDefinitions: columns.headers.map((name) => ({ name, type: 'string' })),
-    rows: (list.items ?? []).map((item) => ({
-      cells: columns.paths.map((path) => valuesText(valuesAt(item, path))),
-      object: { metadata: item.metadata ?? {} },
-    })),
-    ...(list.metadata ? { metadata: list.metadata } : {}),
-  };
+  return listAsTable(list, columns.headers, (item) => columns.paths.map((path) => valuesText(valuesAt(item, path))));
 }
 
 /** A few aggregated APIs do not serve tables: NAME and AGE from the plain list, as kubectl does. */
 function fromPlainList(body: unknown): KubeTable {
-  const list = body as { items?: Array<{ metadata?: { name?: string; namespace?: string; creationTimestamp?: string } }>; metadata?: KubeTable['metadata'] };
+  return listAsTable(body as PlainList, ['Name', 'Age'], (item) => [item.metadata?.name, age(item.metadata?.creationTimestamp as string | undefined)]);
+}
+
+type PlainList = { items?: KubeObject[]; metadata?: KubeTable['metadata'] };
+
+/** A plain list as a Table: the given columns per item, and each row's metadata for the namespace column. */
+function listAsTable(list: PlainList, headers: readonly string[], cells: (item: KubeObject) => unknown[]): KubeTable {
   return {
     kind: 'Table',
-    columnDefinitions: [
-      { name: 'Name', type: 'string' },
-      { name: 'Age', type: 'string' },
-    ],
-    rows: (list.items ?? []).map((i) => ({ cells: [i.metadata?.name, age(i.metadata?.creationTimestamp)], object: { metadata: i.metadata ?? {} } })),
+    columnDefinitions: headers.map((name) => ({ name, type: 'string' })),
+    rows: (list.items ?? []).map((item) => ({ cells: cells(item), object: { metadata: item.metadata ?? {} } })),
     ...(list.metadata ? { metadata: list.metadata } : {}),
   };
 }
