@@ -91,8 +91,21 @@ export function composeContainer(options: RuntimeOptions, logger: Logger): { con
   return { container, settings };
 }
 
-/** The kernel over a composed container (modules loaded and checked, nothing contacted) and the settings store. */
-export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<{ kernel: Kernel; settings: SettingsStore }> {
+/**
+ * What the running application holds: the kernel (modules loaded and checked, nothing contacted)
+ * and, by name, the few providers the app itself drives (the settings page shows the token, the
+ * audit log and the contexts). Nothing above this file reaches into the container.
+ */
+export interface ComposedApp {
+  kernel: Kernel;
+  settings: SettingsStore;
+  tokens: TokenStore;
+  audit: AuditLog;
+  /** The cluster provider, built on first use (it reads the kubeconfigs). */
+  clusters: () => ClusterProvider;
+}
+
+export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<ComposedApp> {
   const { container, settings } = composeContainer(options, logger);
   const kernel = await createKernel(container, {
     logger,
@@ -104,5 +117,6 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
   });
   // A policy change on the settings page (the destructive class turned on) reaches open sessions.
   settings.onChange(() => kernel.toolCalls.policyChanged());
-  return { kernel, settings };
+  const { tokens, audit } = container.cradle;
+  return { kernel, settings, tokens, audit, clusters: () => container.cradle.clusters };
 }

@@ -4,10 +4,12 @@
  * re-bind MCP at run time. Effective MCP bind/port = saved settings, overridden for this run by
  * CLI flags until the person changes them on the settings page.
  */
-import { composeKernel, type RuntimeOptions } from './compose.js';
+import { type ComposedApp, composeKernel, type RuntimeOptions } from './compose.js';
 import type { Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
+import type { AuditLog } from './providers/config/audit.js';
 import type { SettingsStore } from './providers/config/settings.js';
+import type { TokenStore } from './providers/config/tokens.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
@@ -31,41 +33,38 @@ export class KubezillaServer implements SettingsControl {
   readonly page: SettingsPage;
   #overrides: McpOverrides;
   readonly #destructiveForRun: boolean;
+  readonly kernel: Kernel;
+  /** The settings store; modules see only its read-only view. */
+  readonly settings: SettingsStore;
+  readonly tokens: TokenStore;
+  readonly audit: AuditLog;
+  readonly #clusters: ComposedApp['clusters'];
 
   private constructor(
-    readonly kernel: Kernel,
-    /** The settings store; modules see only its read-only view. */
-    readonly settings: SettingsStore,
+    app: ComposedApp,
     readonly log: Logger,
     overrides: McpOverrides,
     destructiveForRun: boolean,
   ) {
+    ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters } = app);
     this.#destructiveForRun = destructiveForRun;
-    this.listener = new McpListener(kernel, { settings: settings.view, tokens: kernel.container.cradle.tokens }, log.child({ component: 'mcp' }));
+    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const { kernel, settings } = await composeKernel(options, log);
-    const server = new KubezillaServer(kernel, settings, log, options.mcp, options.enableDestructive ?? false);
+    const app = await composeKernel(options, log);
+    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false);
     if (options.enable)
-      settings.update((s) => {
+      app.settings.update((s) => {
         s.mcp.enabled = true;
       });
     return server;
   }
 
-  get tokens() {
-    return this.kernel.container.cradle.tokens;
-  }
-
-  get audit() {
-    return this.kernel.container.cradle.audit;
-  }
-
   contexts() {
-    return this.kernel.container.cradle.clusters.listContexts();
+    return this.#clusters().listContexts();
   }
 
   destructiveTools(): Array<{ name: string; title: string }> {

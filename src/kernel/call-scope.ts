@@ -20,6 +20,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CallRefused, type NeedsConfirmation, type SafetyClass } from './contract.js';
+import { cutOut } from './logger.js';
 import type { Policy } from './policy.js';
 
 /** What the kernel needs to know about contexts, supplied by the cluster provider. */
@@ -244,13 +245,7 @@ export class CallScope {
 
   /** `text` with every Secret value the call read replaced by `[secret]`. */
   scrubSecrets(text: string): string {
-    if (!this.#secretValues.size) return text;
-    // Longest first, so a value containing another is replaced whole.
-    let out = text;
-    for (const value of [...this.#secretValues].sort((a, b) => b.length - a.length)) {
-      if (out.includes(value)) out = out.split(value).join('[secret]');
-    }
-    return out;
+    return this.#secretValues.size ? cutOut(text, this.#secretValues, '[secret]') : text;
   }
 
   /** Runs `cleanup` when the call ends, whatever its outcome. */

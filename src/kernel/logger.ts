@@ -27,10 +27,22 @@ const SHAPES: Array<[RegExp, string]> = [
   [/(bearer\s+)[^\s",]+/gi, '$1[redacted]'],
 ];
 
+/**
+ * `text` with every occurrence of each value replaced by `marker`. Longest first, so a value that
+ * contains another is cut whole rather than leaving its remainder. The one way anything here cuts
+ * known values (tokens, Secret data, Helm values) out of a text.
+ */
+export function cutOut(text: string, values: Iterable<string>, marker: string): string {
+  let out = text;
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
+    if (value && out.includes(value)) out = out.split(value).join(marker);
+  }
+  return out;
+}
+
 /** Removes every registered secret and credential-shaped substring from `text`. */
 export function scrub(text: string): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  let out = cutOut(text, secrets, '[redacted]');
   for (const [shape, replacement] of SHAPES) out = out.replace(shape, replacement);
   return out;
 }

@@ -386,7 +386,7 @@ describe('apply_yaml', () => {
   });
 
   it('records the calls in the audit log', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'apply_yaml');
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'apply_yaml');
     const created = audit.find((e) => e.outcome === 'ok' && e.namespace === ns && e.summary === 'Applied 2 objects (context kz-admin): 2 created.');
     expect(created?.target).toMatch(/^\w+\/[\w.-]+, \w+\/[\w.-]+$/);
     expect(audit.find((e) => e.outcome === 'error' && /Nothing was applied/.test(e.summary))).toBeTruthy();

@@ -243,7 +243,7 @@ spec:
   });
 
   it('records the calls in the audit log', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'delete_resource');
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'delete_resource');
     expect(audit.find((e) => e.target === 'web' && e.outcome === 'ok' && e.namespace === ns)).toBeTruthy();
     expect(audit.find((e) => e.target === 'deploy/web' && e.outcome === 'dry-run')).toBeTruthy();
     expect(audit.find((e) => e.target === 'cm -l batch=a' && e.outcome === 'ok')).toBeTruthy();

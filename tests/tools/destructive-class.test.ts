@@ -75,7 +75,7 @@ describe('the destructive class', () => {
       );
     }
     expect(await state(admin)).toBe(before);
-    const audit = admin.server.server.kernel.container.cradle.audit.recent(20).filter((e) => DESTRUCTIVE.includes(e.tool));
+    const audit = admin.server.server.audit.recent(20).filter((e) => DESTRUCTIVE.includes(e.tool));
     expect(audit.map((e) => e.outcome)).toEqual(Array(DESTRUCTIVE.length).fill('refused'));
   });
 

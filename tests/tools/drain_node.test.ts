@@ -221,7 +221,7 @@ spec:
         await client.close();
       }
       const audit = await eventually(
-        async () => env.server.server.kernel.container.cradle.audit.recent(20).find((e) => e.tool === 'drain_node' && e.outcome === 'cancelled'),
+        async () => env.server.server.audit.recent(20).find((e) => e.tool === 'drain_node' && e.outcome === 'cancelled'),
         15_000,
         200,
       );

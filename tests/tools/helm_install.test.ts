@@ -197,7 +197,7 @@ describe('helm_install', () => {
   }
 
   it('records the calls in the audit log with the release as target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'helm_install');
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'helm_install');
     expect(audit.find((e) => e.target === 'repo4' && e.outcome === 'ok' && e.namespace === ns && e.summary.startsWith('Installed repo4'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'nochart' && e.outcome === 'error')).toBeTruthy();
     expect(

@@ -95,7 +95,7 @@ describe('helm_rollback', () => {
   });
 
   it('records the calls in the audit log with the release as target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'helm_rollback' && e.namespace === ns);
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'helm_rollback' && e.namespace === ns);
     expect(audit.find((e) => e.target === 'web3' && e.outcome === 'ok' && e.summary.startsWith('Rolled back web3'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'web4' && e.outcome === 'error' && /no revision 99/.test(e.summary))).toBeTruthy();
   });

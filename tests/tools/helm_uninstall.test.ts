@@ -131,7 +131,7 @@ describe('helm_uninstall', () => {
   });
 
   it('records the calls in the audit log with the release as target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'helm_uninstall');
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'helm_uninstall');
     expect(audit.find((e) => e.target === 'web4' && e.outcome === 'ok' && e.namespace === ns && e.summary.startsWith('Uninstalled web4'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'web3' && e.outcome === 'dry-run')).toBeTruthy();
     expect(audit.find((e) => e.target === 'web3' && e.outcome === 'refused')).toBeTruthy();

@@ -106,7 +106,7 @@ describe('helm_upgrade', () => {
   });
 
   it('records the calls in the audit log with the release as target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'helm_upgrade' && e.namespace === ns);
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'helm_upgrade' && e.namespace === ns);
     expect(audit.find((e) => e.target === 'web4' && e.outcome === 'ok' && e.summary.startsWith('Upgraded web4: revision 1 (deployed) → 2'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'nope' && e.outcome === 'error')).toBeTruthy();
     for (const e of audit) expect(JSON.stringify(e)).not.toContain('reused');

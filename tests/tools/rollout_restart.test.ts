@@ -134,7 +134,7 @@ describe('rollout_restart', () => {
   });
 
   it('records the calls in the audit log with their target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'rollout_restart' && e.namespace === ns);
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'rollout_restart' && e.namespace === ns);
     expect(audit.find((e) => e.target === 'deploy/web' && e.outcome === 'ok' && e.summary.startsWith('deployment/web restarted'))).toBeTruthy();
     expect(audit.find((e) => e.target === 'deploy/frozen' && e.outcome === 'error')).toBeTruthy();
   });

@@ -165,7 +165,7 @@ describe.skipIf(external)('every non-read module, run against the current contex
         }
         expect(await h(info, 4, ['list', '-n', ns, '-q'])).toBe('rel\n');
         // The audit log names the context the calls reached, though none named it.
-        const audit = env.server.server.kernel.container.cradle.audit.recent(50);
+        const audit = env.server.server.audit.recent(50);
         expect(
           audit
             .filter((e) => e.outcome === 'refused')
@@ -249,7 +249,7 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
       const done = await env.callConfirmed('helm_install', args);
       expect(done.text).toMatch(/^Installed cross/);
       expect(await env.kubectl(['get', 'cm', 'cross', '-n', other, '-o', 'jsonpath={.data.a}'])).toBe('b');
-      const audit = env.server.server.kernel.container.cradle.audit.recent(1)[0]!;
+      const audit = env.server.server.audit.recent(1)[0]!;
       expect(audit).toMatchObject({ tool: 'helm_install', context: info.contexts.admin, outcome: 'ok', target: 'cross' });
       expect(audit.namespace.split(', ').sort()).toEqual([ns, other].sort());
     } finally {
@@ -283,7 +283,7 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
       expect(await env.call('apply_yaml', { manifest, diffOnly: true })).toMatch(/^Diff of 1 object/);
       expect(await env.call('helm_upgrade', { release: 'rel', chart: chart(info, '0.1.0'), dryRun: true })).toMatch(/^Dry run/);
       expect(await env.kubectl(['get', 'cm', '-n', ns, '-o', 'name'])).not.toMatch(/previewed/);
-      const audit = env.server.server.kernel.container.cradle.audit.recent(4);
+      const audit = env.server.server.audit.recent(4);
       expect(audit.map((e) => [e.tool, e.outcome, e.context, e.namespace])).toEqual([
         ['helm_upgrade', 'dry-run', info.contexts.admin, ns],
         ...Array(3).fill(['apply_yaml', 'dry-run', info.contexts.admin, ns]),
@@ -296,7 +296,7 @@ describe.skipIf(external)('policy judged on what a call really touches', () => {
   it('records a call with invalid arguments too', async () => {
     const r = await admin.callRaw('apply_yaml', { manifest: 42 });
     expect(r.text).toMatch(/^Invalid arguments for apply_yaml: `manifest` must be string/);
-    expect(admin.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
+    expect(admin.server.server.audit.recent(1)[0]).toMatchObject({
       tool: 'apply_yaml',
       outcome: 'error',
       summary: expect.stringMatching(/^Invalid arguments/),
@@ -328,11 +328,11 @@ describe.skipIf(external)('Secrets a chart reads never reach the model', () => {
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/found \[secret\]/);
       expect(r.text).not.toContain(secretValue);
-      const audit = readFileSync(env.server.server.kernel.container.cradle.audit.file, 'utf8');
+      const audit = readFileSync(env.server.server.audit.file, 'utf8');
       expect(audit).toMatch(/"tool":"helm_install"/);
       expect(audit).not.toContain(secretValue);
       // helm's own output never reaches the audit log: its line ends where helm's text would begin.
-      expect(env.server.server.kernel.container.cradle.audit.recent(1)[0]).toMatchObject({
+      expect(env.server.server.audit.recent(1)[0]).toMatchObject({
         outcome: 'error',
         context: info.contexts.admin,
         namespace: ns,

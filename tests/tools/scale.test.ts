@@ -236,7 +236,7 @@ spec:
   });
 
   it('records every call in the audit log with its target', async () => {
-    const audit = env.server.server.kernel.container.cradle.audit.recent(200).filter((e) => e.tool === 'scale' && e.namespace === ns);
+    const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'scale' && e.namespace === ns);
     const done = audit.find((e) => e.target === 'deploy/web' && e.outcome === 'ok' && e.summary.startsWith('deployment/web scaled: 1 → 3'));
     expect(done).toBeTruthy();
     expect(audit.find((e) => e.target === 'sts/db' && e.outcome === 'refused' && /Needs confirmation/.test(e.summary))).toBeTruthy();

@@ -216,7 +216,7 @@ describe('MCP over Streamable HTTP with the SDK client', () => {
     await client.callTool({ name: 'fixture_note', arguments: { namespace: 'team-a', note: 'audited' } });
     await client.callTool({ name: 'fixture_note', arguments: { namespace: 'team-a', note: 'risky' } });
     await client.callTool({ name: 'fixture_note', arguments: { note: 42 } });
-    const mine = kz.server.kernel.container.cradle.audit.recent(50).filter((e) => e.session === transport.sessionId);
+    const mine = kz.server.audit.recent(50).filter((e) => e.session === transport.sessionId);
     expect(mine.map(({ tool, context, namespace, outcome, summary }) => ({ tool, context, namespace, outcome, summary }))).toEqual([
       {
         tool: 'fixture_note',

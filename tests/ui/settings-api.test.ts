@@ -282,7 +282,7 @@ describe('the API drives the running server', () => {
   });
 
   it('shows the newest audit entries first', async () => {
-    const audit = ui.server.kernel.container.resolve('audit');
+    const audit = ui.server.audit;
     for (let i = 0; i < 30; i++) audit.record({ tool: 'scale', target: `deploy/app-${i}`, outcome: 'ok', summary: `replicas → ${i}` });
     const answer = await api('/api/audit?limit=5');
     expect(answer.json.entries.map((e: { target: string }) => e.target)).toEqual([

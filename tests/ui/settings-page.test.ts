@@ -78,7 +78,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   firstPort = await freePort();
   ui = await startUiServer(firstPort);
-  ui.server.kernel.container.resolve('audit').record({
+  ui.server.audit.record({
     session: 'a1b2c3',
     tool: 'scale',
     context: 'dev',
@@ -87,7 +87,7 @@ beforeAll(async () => {
     outcome: 'ok',
     summary: 'replicas 2 → 4',
   });
-  ui.server.kernel.container.resolve('audit').record({
+  ui.server.audit.record({
     session: 'a1b2c3',
     tool: 'apply_yaml',
     context: 'staging',

@@ -4,7 +4,7 @@
  * the call scope, which keeps them out of the call's answer while `revealSecrets` is off; so
  * redaction does not depend on a tool getting back the kind it asked for.
  *
- * Both spellings of a `data` value are collected: the base64 the API sends and the text it
+ * Both spellings of every value are collected: for `data` the base64 the API sends and the text it
  * decodes to (what a template prints). Helm's own release records are skipped: their one value is
  * the whole encoded release, never quoted in an answer.
  */
@@ -20,7 +20,8 @@ export function secretValuesIn(json: unknown, out: string[] = [], depth = 0): st
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       if (decoded && !decoded.includes('\uFFFD')) out.push(decoded, ...decoded.split('\n').filter((line) => line.trim().length >= 6));
     }
-    for (const value of Object.values(asRecord(obj.stringData))) if (typeof value === 'string') out.push(value);
+    // A manifest's stringData is plain text the API server stores, and may quote, as base64.
+    for (const value of Object.values(asRecord(obj.stringData))) if (typeof value === 'string') out.push(value, Buffer.from(value).toString('base64'));
   }
   if (Array.isArray(obj.items)) for (const item of obj.items) secretValuesIn(item, out, depth + 1);
   if (Array.isArray(obj.rows)) for (const row of obj.rows) secretValuesIn((row as { object?: unknown })?.object, out, depth + 1);

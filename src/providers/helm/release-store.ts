@@ -13,6 +13,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ToolError } from '../../kernel/contract.js';
+import { cutOut } from '../../kernel/logger.js';
 import type { ClusterHandle } from '../cluster/handle.js';
 import { METADATA_ACCEPT } from '../cluster/media-types.js';
 import { namespaceSegment, objectNameSegment } from '../cluster/discovery.js';
@@ -222,10 +223,7 @@ export function releaseDescription(rel: HelmRelease | undefined, reveal: boolean
     else if (node && typeof node === 'object') for (const child of Object.values(node)) walk(child);
   };
   walk(rel?.config);
-  // Longest first, so a value that contains another is cut whole.
-  let text = description;
-  for (const value of [...values].sort((a, b) => b.length - a.length)) text = text.split(value).join('<redacted value>');
-  return text;
+  return cutOut(description, values, '<redacted value>');
 }
 
 /** A time as `2026-11-25T08:45:36Z` (seconds). */

@@ -13,7 +13,7 @@
  * The answer keeps to the byte budget and says when it cut.
  */
 import { Type } from '@sinclair/typebox';
-import { isMap, isScalar, isSeq, parseAllDocuments, stringify, type Document, type YAMLMap } from 'yaml';
+import { stringify } from 'yaml';
 import { defineTool, ToolError } from '../../kernel/contract.js';
 import { ContextArg, NamespaceArg, ReleaseArg } from '../common/arguments.js';
 import {
@@ -27,6 +27,7 @@ import {
 } from '../../providers/helm/release-store.js';
 import { unifiedDiff } from '../common/line-diff.js';
 import { bodyBudget, keepFirst } from '../common/budget.js';
+import { type ManifestDoc, redactHelmValues, redactManifestSecrets } from '../common/redact.js';
 
 const SHOW = ['manifest', 'values', 'both'] as const;
 
@@ -101,8 +102,8 @@ export default defineTool({
     let redacted = false;
 
     if (show !== 'manifest') {
-      const a = redactValues(from.config, undefined, reveal);
-      const b = redactValues(to.config, { of: from.config }, reveal);
+      const a = redactHelmValues(from.config, undefined, reveal);
+      const b = redactHelmValues(to.config, { of: from.config }, reveal);
       redacted ||= a.redacted || b.redacted;
       const diff = unifiedDiff(valuesText(a.value), valuesText(b.value), {
         fromLabel: `values, revision ${fromRef.revision}`,
@@ -114,8 +115,8 @@ export default defineTool({
       });
     }
     if (show !== 'values') {
-      const a = redactManifest(from.manifest ?? '', undefined, reveal);
-      const b = redactManifest(to.manifest ?? '', a.secrets, reveal);
+      const a = redactManifestSecrets(from.manifest ?? '', undefined, reveal);
+      const b = redactManifestSecrets(to.manifest ?? '', a.secrets, reveal);
       redacted ||= a.redacted || b.redacted;
       const summary = resourceSummary(a.docs, b.docs);
       const diff = unifiedDiff(a.text, b.text, { fromLabel: `manifest, revision ${fromRef.revision}`, toLabel: `manifest, revision ${toRef.revision}` });
@@ -159,150 +160,6 @@ function isEmpty(config: unknown): boolean {
 
 function valuesText(config: unknown): string {
   return isEmpty(config) ? '' : stringify(config, { sortMapEntries: true, lineWidth: 0 });
-}
-
-type Change = 'same' | 'changed' | 'added';
-
-/** Says only that there is a value and how it compares with the older revision's: never its content or its length. */
-function marker(change: Change | undefined): string {
-  return change === undefined || change === 'same' ? '<redacted>' : `<redacted, ${change}>`;
-}
-
-/** What became of a value since the older revision (undefined on the older side itself). */
-function compare(value: unknown, previous: { has: boolean; value: unknown } | undefined): Change | undefined {
-  if (!previous) return undefined;
-  if (!previous.has) return 'added';
-  return JSON.stringify(previous.value) === JSON.stringify(value) ? 'same' : 'changed';
-}
-
-/**
- * A copy of the values with every scalar but null replaced by a marker; `previous` (the older
- * revision's values) marks changed and added ones. null stays: in helm values it means "drop
- * the chart default", which is structure rather than content.
- */
-function redactValues(config: unknown, previous: { of: unknown } | undefined, reveal: boolean): { value: unknown; redacted: boolean } {
-  if (reveal) return { value: config, redacted: false };
-  let redacted = false;
-  const child = (prev: { has: boolean; value: unknown } | undefined, key: string | number) => {
-    if (!prev) return undefined;
-    const container = prev.value;
-    if (typeof key === 'number') {
-      return Array.isArray(container) && key < container.length ? { has: true, value: container[key] } : { has: false, value: undefined };
-    }
-    const has = !!container && typeof container === 'object' && !Array.isArray(container) && Object.hasOwn(container, key);
-    return { has, value: has ? (container as Record<string, unknown>)[key] : undefined };
-  };
-  const walk = (node: unknown, prev: { has: boolean; value: unknown } | undefined): unknown => {
-    if (Array.isArray(node)) return node.map((v, i) => walk(v, child(prev, i)));
-    if (node && typeof node === 'object') {
-      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v, child(prev, k))]));
-    }
-    if (node === null || node === undefined) return node;
-    redacted = true;
-    return marker(compare(node, prev));
-  };
-  return { value: walk(config, previous && { has: true, value: previous.of }), redacted };
-}
-
-interface ManifestDoc {
-  key: string;
-  text: string;
-}
-
-const isSecretKind = (kind: unknown) => kind === 'Secret';
-/** A document we cannot parse but that may be a Secret is hidden whole rather than shown raw. */
-const MAYBE_SECRET = /^\s*kind:\s*["']?Secret["']?\s*$/m;
-
-/**
- * The manifest with the values of every Secret's data/stringData replaced by a marker (only those
- * documents are re-rendered; the rest stay as Helm stored them). `previous` maps
- * `<doc key>/<field>/<key>` to the old revision's value, to mark changed ones.
- */
-function redactManifest(
-  manifest: string,
-  previous: Map<string, unknown> | undefined,
-  reveal: boolean,
-): { text: string; docs: ManifestDoc[]; secrets: Map<string, unknown>; redacted: boolean } {
-  const secrets = new Map<string, unknown>();
-  let redacted = false;
-  const chunks = manifest.split(/^---[ \t]*$/m);
-  const docs: ManifestDoc[] = [];
-
-  /** Redacts one Secret map in place; `key` identifies it across revisions. */
-  const redactSecret = (secret: YAMLMap, key: string) => {
-    for (const field of ['data', 'stringData']) {
-      const map = secret.get(field, true);
-      if (map === undefined || map === null) continue;
-      if (!isMap(map)) {
-        // data: "<something odd>", a sequence, an alias: show none of it.
-        secret.set(field, marker(undefined));
-        redacted = true;
-        continue;
-      }
-      for (const pair of map.items) {
-        const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        const raw = isScalar(pair.value) ? pair.value.value : pair.value?.toString();
-        const value = field === 'data' && typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('latin1') : raw;
-        const id = `${key}/${field}/${name}`;
-        secrets.set(id, value);
-        map.set(pair.key, marker(previous && compare(value, { has: previous.has(id), value: previous.get(id) })));
-        redacted = true;
-      }
-    }
-  };
-  /** Redacts every Secret in one parsed document: the document itself, or the items of a List. */
-  const redactDocument = (doc: Document, key: string): boolean => {
-    const root = doc.contents;
-    if (!isMap(root)) return false;
-    if (isSecretKind(root.get('kind'))) {
-      redactSecret(root, key);
-      return true;
-    }
-    const items = root.get('items', true);
-    let found = false;
-    if (isSeq(items)) {
-      items.items.forEach((item, i) => {
-        if (isMap(item) && isSecretKind(item.get('kind'))) {
-          redactSecret(item, `${key}[${i}]`);
-          found = true;
-        }
-      });
-    }
-    return found;
-  };
-
-  const out = chunks.map((chunk) => {
-    if (!chunk.trim()) return chunk;
-    const parsed = parseAllDocuments(chunk);
-    const list = Array.isArray(parsed) ? parsed : [];
-    const broken = !Array.isArray(parsed) || list.some((d) => d.errors.length > 0);
-    type Meta = { kind?: string; metadata?: { name?: string; namespace?: string } } | undefined;
-    let meta: Meta;
-    try {
-      meta = broken ? undefined : (list[0]?.toJS({ maxAliasCount: 100 }) as Meta);
-    } catch {
-      meta = undefined; // an alias bomb or the like: named "? ?", and redactDocument below still walks the tree
-    }
-    const key = `${meta?.kind ?? '?'} ${meta?.metadata?.namespace ? `${meta.metadata.namespace}/` : ''}${meta?.metadata?.name ?? '?'}`;
-    let text = chunk;
-    if (!reveal) {
-      if (broken) {
-        if (MAYBE_SECRET.test(chunk)) {
-          text = `\n# ${marker(undefined)}: a document that does not parse as YAML and may be a Secret\n`;
-          redacted = true;
-        }
-      } else {
-        let touched = false;
-        list.forEach((doc, i) => {
-          touched = redactDocument(doc, i === 0 ? key : `${key}#${i}`) || touched;
-        });
-        if (touched) text = `\n${list.map((doc) => doc.toString({ lineWidth: 0 })).join('---\n')}`;
-      }
-    }
-    docs.push({ key, text });
-    return text;
-  });
-  return { text: out.join('---'), docs, secrets, redacted };
 }
 
 /** "changed: Deployment web; added: Service web" over the manifest documents. */

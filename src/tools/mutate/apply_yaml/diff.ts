@@ -28,20 +28,3 @@ export function yamlLines(obj: KubeObject | null): string[] {
 export function sameContent(before: KubeObject, after: KubeObject): boolean {
   return yamlLines(forDiff(before)).join('\n') === yamlLines(forDiff(after, forDiffRaw(before))).join('\n');
 }
-
-/** A Secret's values as written and encoded the other way, longest first, to scrub from error text. */
-export function secretValues(obj: KubeObject): string[] {
-  if (obj.kind !== 'Secret') return [];
-  const values: string[] = [];
-  for (const field of ['data', 'stringData'] as const) {
-    const map = obj[field];
-    if (!map || typeof map !== 'object') continue;
-    for (const v of Object.values(map as Record<string, unknown>)) {
-      if (typeof v !== 'string' || v.length < 3) continue;
-      values.push(v);
-      if (field === 'data') values.push(Buffer.from(v, 'base64').toString('utf8'));
-      else values.push(Buffer.from(v).toString('base64'));
-    }
-  }
-  return values.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length);
-}

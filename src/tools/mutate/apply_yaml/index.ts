@@ -17,7 +17,9 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../../kernel/contract.js';
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
-import { forDiff, forDiffRaw, sameContent, secretValues, yamlLines } from './diff.js';
+import { cutOut } from '../../../kernel/logger.js';
+import { secretValuesIn } from '../../../providers/cluster/secret-values.js';
+import { forDiff, forDiffRaw, sameContent, yamlLines } from './diff.js';
 import { count, parseManifest, type Doc } from './manifest.js';
 import { listSome, removalQuestion, removedFields } from './removals.js';
 import { explainApplyError, KindFinder } from './server.js';
@@ -364,9 +366,13 @@ async function applyOne(
 /** One line for the report: the explained error, with a Secret's values scrubbed out of it. */
 function errorText(err: unknown, doc: Doc): string {
   const e = err as ToolError;
-  let text = `${e.message ?? String(err)}${e.hint ? ` (${e.hint})` : ''}`.replace(/\s*\n\s*/g, ' ');
-  for (const secret of secretValues(doc.obj)) text = text.split(secret).join('<redacted>');
-  return text;
+  const text = `${e.message ?? String(err)}${e.hint ? ` (${e.hint})` : ''}`.replace(/\s*\n\s*/g, ' ');
+  // Short values ("true", "80") would garble the message; three characters is where a leak starts to matter.
+  return cutOut(
+    text,
+    secretValuesIn(doc.obj).filter((v) => v.length >= 3),
+    '<redacted>',
+  );
 }
 
 /** Removes namespaces this call created (and nothing else: the uid must still match). */
