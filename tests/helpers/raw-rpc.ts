@@ -13,9 +13,11 @@ export interface RawAnswer {
   sessionId: string | null;
 }
 
-export async function postRaw(url: string, token: string, body: string, sessionId?: string): Promise<RawAnswer> {
+/** `signal` hangs up: the connection closes mid-answer, as when a client is killed (no notifications/cancelled). */
+export async function postRaw(url: string, token: string, body: string, sessionId?: string, signal?: AbortSignal): Promise<RawAnswer> {
   const res = await fetch(url, {
     method: 'POST',
+    signal,
     headers: {
       authorization: `Bearer ${token}`,
       'content-type': 'application/json',
@@ -67,13 +69,13 @@ export class RawSession {
   }
 
   /** A body exactly as given. */
-  send(body: string): Promise<RawAnswer> {
-    return postRaw(this.url, this.token, body, this.sessionId);
+  send(body: string, signal?: AbortSignal): Promise<RawAnswer> {
+    return postRaw(this.url, this.token, body, this.sessionId, signal);
   }
 
-  /** tools/call with these params (serialised as they are, whatever they are). */
-  callTool(params: unknown): Promise<RawAnswer> {
-    return this.send(JSON.stringify({ jsonrpc: '2.0', id: this.#nextId++, method: 'tools/call', ...(params === undefined ? {} : { params }) }));
+  /** tools/call with these params (serialised as they are, whatever they are); `signal` hangs up. */
+  callTool(params: unknown, signal?: AbortSignal): Promise<RawAnswer> {
+    return this.send(JSON.stringify({ jsonrpc: '2.0', id: this.#nextId++, method: 'tools/call', ...(params === undefined ? {} : { params }) }), signal);
   }
 
   nextId(): number {

@@ -1,11 +1,12 @@
 /**
  * Load: many MCP sessions at once, each making mixed read calls against the real test cluster,
  * every answer checked against what kubectl says; once the sessions are closed the heap (after a
- * forced GC) is back near where it was before them.
+ * forced GC) is back near where it was before them, and so are the open file descriptors.
  *
  * `npm test` runs a small load (KZ_LOAD_SESSIONS × KZ_LOAD_CALLS, default 4 × 10);
  * `npm run test:load` runs 100 sessions × 100 calls.
  */
+import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -29,6 +30,9 @@ async function settledHeap(): Promise<number> {
   }
   return process.memoryUsage().heapUsed;
 }
+
+/** This process's open file descriptors (sockets included): the test server runs in it. */
+const openFds = () => readdirSync('/proc/self/fd').length;
 
 /** One read call and how to check its answer against kubectl's. */
 interface ReadCall {
@@ -111,8 +115,14 @@ it(`${SESSIONS} sessions × ${CALLS} mixed reads agree with kubectl, and leave t
 
   await run(2, calls.length); // warm: the client, discovery, connections
   const before = await settledHeap();
+  const fdsBefore = openFds();
   await run(SESSIONS, CALLS);
   const after = await settledHeap();
+  // Connections to the API server beyond the warm run's are idle keep-alives: they close within
+  // seconds. A session that kept its sockets or a stream would stay.
+  await expect
+    .poll(openFds, { timeout: 30_000, interval: 500, message: `open file descriptors: ${fdsBefore} before the load` })
+    .toBeLessThanOrEqual(fdsBefore + 4);
   const grownMb = (after - before) / 1024 / 1024;
   // A session that kept its SDK server, transport or call state would hold a few hundred KB.
   expect(grownMb, `heap grew ${grownMb.toFixed(1)} MB after ${SESSIONS} sessions closed`).toBeLessThan(Math.max(15, SESSIONS * 0.15));

@@ -108,17 +108,19 @@ describe('apply_yaml', () => {
   it('creates, then reports unchanged, then configured, like kubectl apply', async () => {
     const manifest = `${configMap('app', 'blue')}---\n${deployment('web', 2)}`;
     const first = await env.call('apply_yaml', { manifest, namespace: ns });
-    expect(first).toBe(`Applied 2 objects (context kz-admin): 2 created.\nconfigmap/app created\ndeployment.apps/web created`);
+    expect(first).toBe(`Applied 2 objects (context kz-admin, namespace ${ns}): 2 created.\nconfigmap/app created\ndeployment.apps/web created`);
     expect(await env.kubectl(['get', 'cm', 'app', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('blue');
     expect(await env.kubectl(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('2');
     const managers = await env.kubectl(['get', 'cm', 'app', '-n', ns, '-o', 'jsonpath={.metadata.managedFields[*].manager}', '--show-managed-fields']);
     expect(managers).toContain('kubezilla-mcp');
 
     const again = await env.call('apply_yaml', { manifest, namespace: ns });
-    expect(again).toBe(`Applied 2 objects (context kz-admin): 2 unchanged.\nconfigmap/app unchanged\ndeployment.apps/web unchanged`);
+    expect(again).toBe(`Applied 2 objects (context kz-admin, namespace ${ns}): 2 unchanged.\nconfigmap/app unchanged\ndeployment.apps/web unchanged`);
 
     const changed = await env.call('apply_yaml', { manifest: manifest.replace('mode: blue', 'mode: green'), namespace: ns });
-    expect(changed).toBe(`Applied 2 objects (context kz-admin): 1 configured, 1 unchanged.\nconfigmap/app configured\ndeployment.apps/web unchanged`);
+    expect(changed).toBe(
+      `Applied 2 objects (context kz-admin, namespace ${ns}): 1 configured, 1 unchanged.\nconfigmap/app configured\ndeployment.apps/web unchanged`,
+    );
     expect(await env.kubectl(['get', 'cm', 'app', '-n', ns, '-o', 'jsonpath={.data.mode}'])).toBe('green');
   });
 
@@ -198,7 +200,7 @@ describe('apply_yaml', () => {
     const wrongVersion = await env.callRaw('apply_yaml', { manifest: deployment('v', 1).replace('apps/v1', 'apps/v1beta9'), namespace: ns });
     expect(wrongVersion.text).toMatch(/apiVersion apps\/v1beta9 does not serve kind Deployment; this cluster serves it as apps\/v1/);
     const noName = await env.callRaw('apply_yaml', { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-}\n', namespace: ns });
-    expect(noName.text).toMatch(/document 1 \(line 1\): missing metadata.name \(generateName cannot be applied/);
+    expect(noName.text).toMatch(/document 1 \(ConfigMap \(no name\), line 1\): missing metadata.name \(generateName cannot be applied/);
     const other = await env.callRaw('apply_yaml', { manifest: configMap('y4', 'a', 'elsewhere'), namespace: ns });
     expect(other.text).toMatch(/metadata.namespace "elsewhere" differs from the namespace argument/);
     expect(await exists('cm', 'y3')).toBe(false);
@@ -225,7 +227,7 @@ describe('apply_yaml', () => {
     const manifest = `${configMap('app', 'orange')}---\n${configMap('dry-new', 'x')}---\n${deployment('web', 2)}`;
     const text = await env.call('apply_yaml', { manifest, namespace: ns, dryRun: true });
     expect(text).toBe(
-      'Server dry run passed for 3 objects (context kz-admin); nothing was applied.\n' +
+      `Server dry run passed for 3 objects (context kz-admin, namespace ${ns}); nothing was applied.\n` +
         'configmap/app configured (server dry run)\nconfigmap/dry-new created (server dry run)\ndeployment.apps/web unchanged (server dry run)',
     );
     expect(await exists('cm', 'dry-new')).toBe(false);
@@ -265,7 +267,7 @@ describe('apply_yaml', () => {
     );
     expect(await env.kubectl(['get', 'ns', fresh, '--ignore-not-found', '-o', 'name'])).toBe('');
     const text = await env.call('apply_yaml', { manifest: ok });
-    expect(text).toBe(`Applied 2 objects (context kz-admin): 2 created.\nnamespace/${fresh} created\nconfigmap/inside created`);
+    expect(text).toBe(`Applied 2 objects (context kz-admin, namespace ${fresh}): 2 created.\nnamespace/${fresh} created\nconfigmap/inside created`);
     expect(await exists('cm', 'inside', fresh)).toBe(true);
 
     const bad = `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${freshBad}}\n---\n${configMap('fine', 'a', freshBad)}---\n${deployment('broken', -1, freshBad)}`;
@@ -331,12 +333,14 @@ describe('apply_yaml', () => {
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
 
     const confirmed = (await env.callConfirmed('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns })).text;
-    expect(confirmed).toBe(`Applied 1 object (context kz-admin): 1 configured.\ndeployment.apps/pruned configured (removed ${REMOVED_FIELDS.join(', ')})`);
+    expect(confirmed).toBe(
+      `Applied 1 object (context kz-admin, namespace ${ns}): 1 configured.\ndeployment.apps/pruned configured (removed ${REMOVED_FIELDS.join(', ')})`,
+    );
     expect(await webShape('pruned')).toBe('1  9090');
 
     // Nothing left to remove: no question, and putting fields back never asks either.
     const again = await env.call('apply_yaml', { manifest: partialWeb('pruned'), namespace: ns });
-    expect(again).toBe('Applied 1 object (context kz-admin): 1 unchanged.\ndeployment.apps/pruned unchanged');
+    expect(again).toBe(`Applied 1 object (context kz-admin, namespace ${ns}): 1 unchanged.\ndeployment.apps/pruned unchanged`);
     expect(await env.call('apply_yaml', { manifest: fullWeb('pruned'), namespace: ns })).toMatch(/deployment.apps\/pruned configured$/);
     expect(await webShape('pruned')).toBe('3 frontend 8080 9090 100m');
   });
@@ -374,7 +378,9 @@ describe('apply_yaml', () => {
 
       answer = true;
       const yes = await client.callTool({ name: 'apply_yaml', arguments: { manifest: partialWeb('asked'), namespace: ns } });
-      expect(textOf(yes)).toMatch(/^Applied 1 object \(context kz-admin\): 1 configured\.\ndeployment.apps\/asked configured \(removed metadata.labels.tier, /);
+      expect(textOf(yes)).toMatch(
+        /^Applied 1 object \(context kz-admin, namespace [\w-]+\): 1 configured\.\ndeployment.apps\/asked configured \(removed metadata.labels.tier, /,
+      );
       expect(await webShape('asked')).toBe('1  9090');
       expect(asked).toHaveLength(2);
       // A re-apply that removes nothing does not ask.
@@ -387,7 +393,9 @@ describe('apply_yaml', () => {
 
   it('records the calls in the audit log', async () => {
     const audit = env.server.server.audit.recent(200).filter((e) => e.tool === 'apply_yaml');
-    const created = audit.find((e) => e.outcome === 'ok' && e.namespace === ns && e.summary === 'Applied 2 objects (context kz-admin): 2 created.');
+    const created = audit.find(
+      (e) => e.outcome === 'ok' && e.namespace === ns && e.summary === `Applied 2 objects (context kz-admin, namespace ${ns}): 2 created.`,
+    );
     expect(created?.target).toMatch(/^\w+\/[\w.-]+, \w+\/[\w.-]+$/);
     expect(audit.find((e) => e.outcome === 'error' && /Nothing was applied/.test(e.summary))).toBeTruthy();
     expect(audit.find((e) => e.outcome === 'refused' && /protected namespace/.test(e.summary))).toBeTruthy();

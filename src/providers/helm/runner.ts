@@ -265,6 +265,17 @@ function spawnHelm(
         resolve({ stdout, stderr });
         return;
       }
+      if (signal) {
+        // Not us (we stop helm only for a cancel or a timeout, handled above): its stderr says
+        // nothing about why, so an "Error:" line from it would mislead.
+        reject(
+          new ToolError(
+            `helm was killed (${signal}) before it finished (${what}): something outside Kubezilla stopped it, such as the out-of-memory killer or a person.`,
+            'The release may be left pending: check it with get_helm_history before trying again.',
+          ),
+        );
+        return;
+      }
       reject(helmError(scrub, stderr, code, signal, what));
     });
   });

@@ -19,23 +19,21 @@ import { defineTool, requireConfirmation, ToolError, type ToolContext } from '..
 import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import { cutOut } from '../../../kernel/logger.js';
 import { secretValuesIn } from '../../../providers/cluster/secret-values.js';
-import { forDiff, forDiffRaw, sameContent, yamlLines } from './diff.js';
-import { count, parseManifest, type Doc } from './manifest.js';
+import { sameContent } from './diff.js';
+import { count, missingName, parseManifest, type Doc } from './manifest.js';
+import { FIELD_MANAGER } from './ownership.js';
+import { answerOf, diffReport, dryRunReport, keptNote, label, type Outcome, type OutcomeLine, refOf, summarize, where } from './report.js';
 import { listSome, removalQuestion, removedFields } from './removals.js';
 import { explainApplyError, KindFinder } from './server.js';
 import { ContextArg, DryRunArg, NamespaceArg } from '../../common/arguments.js';
 import { mapLimit } from '../../common/concurrency.js';
-import { unifiedDiff } from '../../common/line-diff.js';
 import type { KubeObject } from '../../common/redact.js';
 import { parseYamlDocuments, yamlToJS } from '../../common/yaml-input.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
-const FIELD_MANAGER = 'kubezilla-mcp';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 /** Reads and dry runs in flight at once: a 300-document manifest waits for ~19 rounds, not 300. */
 const IN_FLIGHT = 16;
-
-type Outcome = 'created' | 'configured' | 'unchanged';
 
 /** One call's state, handed from step to step; `failures` collects every document's problem before refusing. */
 interface ApplyCall {
@@ -101,8 +99,8 @@ export default defineTool({
     await dryRunAll(call);
     findRemovals(call);
 
-    if (input.diffOnly) return diffReport(call);
-    if (input.dryRun) return dryRunReport(call);
+    if (input.diffOnly) return diffReport(docs, handle.context);
+    if (input.dryRun) return dryRunReport(docs, handle.context);
     await confirmRemovals(call, ctx.confirm);
     const results = await createNamespacesFirst(call, newNamespaces);
     return applyAll(call, results);
@@ -127,6 +125,11 @@ async function resolveKindsAndNamespaces(handle: ClusterHandle, docs: Doc[], nam
       continue;
     }
     doc.kind = found;
+    doc.createOnly = found.verbs.includes('create') && !found.verbs.includes('patch') && !found.verbs.includes('get');
+    if (!doc.name && !doc.createOnly) {
+      failures.push(`${label(doc)}: ${missingName(doc)}`);
+      continue;
+    }
     if (found.namespaced) {
       const own = doc.obj.metadata.namespace as string | undefined;
       if (own && namespaceArg && own !== namespaceArg) {
@@ -160,6 +163,7 @@ async function readLiveObjects(call: ApplyCall): Promise<Map<string, Doc>> {
   }
   const rest = docs.filter((doc) => !isNamespace(doc));
   for (const doc of rest) {
+    if (doc.createOnly) doc.live = null; // nothing stored to read
     if (doc.namespace && newNamespaces.has(doc.namespace)) {
       doc.waitsFor = doc.namespace;
       doc.live = null;
@@ -167,7 +171,7 @@ async function readLiveObjects(call: ApplyCall): Promise<Map<string, Doc>> {
   }
   await eachInFlight(
     call,
-    rest.filter((doc) => !doc.waitsFor),
+    rest.filter((doc) => !doc.waitsFor && !doc.createOnly),
     async (doc) => {
       doc.live = await readLive(handle, doc, signal);
     },
@@ -216,28 +220,6 @@ async function confirmRemovals(call: ApplyCall, confirm: ToolContext['confirm'])
   if (losing.length) await requireConfirmation(confirm, removalQuestion(losing, call.handle.context));
 }
 
-function diffReport(call: ApplyCall): string {
-  const parts = call.docs.map((doc) => `${diffText(doc)}${removalNote(doc, `\n${refOf(doc)}: `)}`);
-  const what = `${count(call.docs.length, 'object')} against the server-side dry run (context ${call.handle.context})`;
-  return `Diff of ${what}; nothing was applied.\n${parts.join('\n')}`;
-}
-
-function dryRunReport(call: ApplyCall): string {
-  const lines = call.docs.map((doc) =>
-    doc.waitsFor
-      ? `${refOf(doc)} created (server dry run skipped: namespace ${doc.waitsFor} is created by this manifest)`
-      : `${refOf(doc)} ${dryOutcome(doc)} (server dry run)${removalNote(doc, '; ')}`,
-  );
-  return `Server dry run passed for ${count(call.docs.length, 'object')} (context ${call.handle.context}); nothing was applied.\n${lines.join('\n')}`;
-}
-
-/** For the previews: what applying would remove, and that it will ask first. */
-function removalNote(doc: Doc, lead: string): string {
-  const fields = doc.removals ?? [];
-  if (!fields.length) return '';
-  return `${lead}applying removes ${count(fields.length, 'field')} the manifest leaves out (asks first): ${listSome(fields)}`;
-}
-
 /**
  * Creates the namespaces that objects of this manifest wait for and dry-runs those objects; if
  * one fails, the namespaces are deleted again. Returns the outcome of each namespace created.
@@ -271,12 +253,13 @@ async function createNamespacesFirst(call: ApplyCall, newNamespaces: Map<string,
 /** Applies the documents in order (those not applied already) and reports each outcome. */
 async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<string> {
   const { handle, docs, signal, force } = call;
-  const lines: string[] = [];
+  const lines: OutcomeLine[] = [];
   for (const doc of docs) {
     if (!results.has(doc)) {
       try {
         await call.progress(docs.length + docs.indexOf(doc), call.steps, `apply: ${refOf(doc)}`);
         const res = await applyOne(handle, doc, { dryRun: false, force }, signal);
+        doc.applied = res.object;
         // Status updates by a controller also move the resourceVersion: compare what apply sets.
         const rvBefore = doc.live?.metadata?.resourceVersion;
         results.set(
@@ -298,40 +281,25 @@ async function applyAll(call: ApplyCall, results: Map<Doc, Outcome>): Promise<st
       }
     }
     const removed = doc.removals?.length ? ` (removed ${listSome(doc.removals)})` : '';
-    lines.push(`${refOf(doc)} ${results.get(doc)}${removed}`);
+    lines.push({ doc, outcome: results.get(doc)!, extra: `${removed}${doc.createOnly ? answerOf(doc.applied) : keptNote(doc, results.get(doc)!)}` });
   }
   const tally = (['created', 'configured', 'unchanged'] as const)
     .map((o) => [o, [...results.values()].filter((r) => r === o).length] as const)
     .filter(([, n]) => n);
-  return `Applied ${count(docs.length, 'object')} (context ${handle.context}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${lines.join('\n')}`;
+  const summary = summarize(lines);
+  return `Applied ${count(docs.length, 'object')} (context ${handle.context}${summary.scope}): ${tally.map(([o, n]) => `${n} ${o}`).join(', ')}.\n${summary.lines.join('\n')}`;
 }
 
 function isNamespace(doc: Doc): boolean {
   return doc.kind!.kind === 'Namespace' && doc.kind!.group === '';
 }
 
-function label(doc: Doc): string {
-  const where = `document ${doc.index}${doc.item ? `, item ${doc.item}` : ''}`;
-  const what = `${doc.obj.kind} ${doc.namespace ? `${doc.namespace}/` : ''}${doc.name}`;
-  return `${where} (${what}, line ${doc.line})`;
-}
-
-/** `deployment.apps/web`, as kubectl prints it. */
-function refOf(doc: Doc): string {
-  const k = doc.kind!;
-  return `${k.kind.toLowerCase()}${k.group ? `.${k.group}` : ''}/${doc.name}`;
-}
-
-/** `deployment.apps/web in namespace shop`, for a question that may name several objects. */
-function where(doc: Doc): string {
-  return `${refOf(doc)}${doc.namespace ? ` in namespace ${doc.namespace}` : ''}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // talking to the cluster
 
+/** The object's path; for a create-only kind, the collection it is posted to. */
 function pathOf(handle: ClusterHandle, doc: Doc): string {
-  return handle.pathFor(doc.kind!, { ...(doc.namespace ? { namespace: doc.namespace } : {}), name: doc.name });
+  return handle.pathFor(doc.kind!, { ...(doc.namespace ? { namespace: doc.namespace } : {}), ...(doc.createOnly ? {} : { name: doc.name }) });
 }
 
 async function readLive(handle: ClusterHandle, doc: Doc, signal: AbortSignal): Promise<KubeObject | null> {
@@ -349,17 +317,20 @@ async function applyOne(
   { dryRun, force }: { dryRun: boolean; force: boolean },
   signal: AbortSignal,
 ): Promise<{ status: number; object: KubeObject }> {
+  // A create-only kind cannot be applied (there is nothing to patch): it is created, as kubectl
+  // create does, and the server's answer is in its status.
+  const create = doc.createOnly === true;
   try {
     const res = await handle.request(pathOf(handle, doc), {
-      method: 'PATCH',
+      method: create ? 'POST' : 'PATCH',
       body: JSON.stringify(doc.obj), // JSON is YAML: the apply-patch content type takes it as is
-      contentType: APPLY_PATCH,
-      query: { fieldManager: FIELD_MANAGER, force, ...(dryRun ? { dryRun: 'All' } : {}) },
+      contentType: create ? 'application/json' : APPLY_PATCH,
+      query: { fieldManager: FIELD_MANAGER, ...(create ? {} : { force }), ...(dryRun ? { dryRun: 'All' } : {}) },
       signal,
     });
     return { status: res.status, object: res.json<KubeObject>() };
   } catch (err) {
-    throw explainApplyError(handle, err, doc, 'patch');
+    throw explainApplyError(handle, err, doc, create ? 'create' : 'patch');
   }
 }
 
@@ -401,28 +372,4 @@ function refusal(failures: string[], total: number, what: string, removedNamespa
     `Nothing was applied: ${failures.length} of ${count(total, 'object')} ${what}.\n${failures.join('\n')}${undo}`,
     'Fix those documents and call apply_yaml again; it applies all of them or none.',
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// diffs and outcomes
-
-function dryOutcome(doc: Doc): Outcome {
-  if (!doc.live) return 'created';
-  return sameContent(doc.live, doc.dry!) ? 'unchanged' : 'configured';
-}
-
-function diffText(doc: Doc): string {
-  const ref = refOf(doc);
-  if (doc.waitsFor) {
-    const lines = yamlLines(forDiff(doc.obj));
-    return `--- ${ref} (does not exist)\n+++ ${ref} (as in the manifest; not dry-run: namespace ${doc.waitsFor} is created by this manifest)\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}`;
-  }
-  const before = yamlLines(forDiff(doc.live));
-  // Comparing with the live object marks changed Secret keys without showing either value.
-  const after = yamlLines(forDiff(doc.dry, doc.live ? forDiffRaw(doc.live) : undefined));
-  const diff = unifiedDiff(before.join('\n'), after.join('\n'), {
-    fromLabel: `${ref} (${doc.live ? 'live' : 'does not exist'})`,
-    toLabel: `${ref} (after apply)`,
-  });
-  return diff || `${ref}: no changes`;
 }

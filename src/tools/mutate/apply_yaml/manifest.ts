@@ -21,10 +21,17 @@ export interface Doc {
   live?: KubeObject | null;
   /** The server-side dry-run result. */
   dry?: KubeObject;
+  /** What the API server returned when it was applied. */
+  applied?: KubeObject;
   /** Waits for a namespace created by this manifest. */
   waitsFor?: string;
   /** Fields the apply would remove: owned by this field manager, left out of the manifest. */
   removals?: string[];
+  /**
+   * A kind the API server only creates (SelfSubjectAccessReview, TokenReview, …): nothing is
+   * stored, the answer is the object's status, and it needs no name.
+   */
+  createOnly?: boolean;
 }
 
 export function parseManifest(manifest: string): Doc[] {
@@ -61,7 +68,8 @@ export function parseManifest(manifest: string): Doc[] {
         continue;
       }
       const o = entry.value as Doc['obj'];
-      docs.push({ index, ...(entry.item ? { item: entry.item } : {}), line: start, obj: o, name: o.metadata.name as string });
+      o.metadata ??= {};
+      docs.push({ index, ...(entry.item ? { item: entry.item } : {}), line: start, obj: o, name: (o.metadata.name as string | undefined) ?? '' });
     }
   });
   if (problems.length) {
@@ -82,19 +90,23 @@ function isList(obj: KubeObject): boolean {
   return typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items);
 }
 
+/**
+ * What the document lacks to be applied. A missing name alone is judged once the kind is known
+ * (`missingName`): a create-only kind such as a SubjectAccessReview has none.
+ */
 function checkObject(value: unknown): string | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a Kubernetes object (a mapping with apiVersion, kind and metadata)';
   const o = value as KubeObject;
-  const missing = [
-    typeof o.apiVersion === 'string' && o.apiVersion ? '' : 'apiVersion',
-    typeof o.kind === 'string' && o.kind ? '' : 'kind',
-    typeof o.metadata?.name === 'string' && o.metadata.name ? '' : 'metadata.name',
-  ].filter(Boolean);
-  if (missing.length) {
-    const generate = o.metadata?.generateName ? ' (generateName cannot be applied; give the object a name)' : '';
-    return `missing ${missing.join(', ')}${generate}`;
-  }
-  return undefined;
+  if (o.metadata !== undefined && (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))) return 'metadata must be a mapping';
+  if (o.metadata?.name !== undefined && (typeof o.metadata.name !== 'string' || !o.metadata.name)) return 'metadata.name must be a non-empty string';
+  const missing = [typeof o.apiVersion === 'string' && o.apiVersion ? '' : 'apiVersion', typeof o.kind === 'string' && o.kind ? '' : 'kind'].filter(Boolean);
+  return missing.length ? `missing ${[...missing, ...(o.metadata?.name ? [] : ['metadata.name'])].join(', ')}` : undefined;
+}
+
+/** The problem of an object of a stored kind without a name. */
+export function missingName(doc: Doc): string {
+  const generate = doc.obj.metadata.generateName ? ' (generateName cannot be applied; give the object a name)' : '';
+  return `missing metadata.name${generate}`;
 }
 
 export function count(n: number, noun: string): string {

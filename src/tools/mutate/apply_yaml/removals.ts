@@ -124,6 +124,37 @@ function mergeKey(list: Json[]): (typeof LIST_KEYS)[number] | undefined {
   });
 }
 
+/**
+ * A list entry's id from a managedFields key (`{"containerPort":80,"protocol":"TCP"}`,
+ * `{"name":"web"}`), the same as `entryId` gives the entry itself.
+ */
+export function listEntryId(key: JsonObject): string {
+  const field = LIST_KEYS.find((k) => k in key) ?? Object.keys(key)[0];
+  return field === undefined ? '?' : entryId(key, field);
+}
+
+/**
+ * The paths the manifest states, in the notation the reports use: `all` holds inner nodes too,
+ * `whole` the ones it sets as a value (a scalar, an empty map, a list of scalars), which cover
+ * everything below them.
+ */
+export function manifestPaths(manifest: Json, path = '', out = { all: new Set<string>(), whole: new Set<string>() }): typeof out {
+  if (path) out.all.add(path);
+  if (isObject(manifest) && Object.keys(manifest).length) {
+    for (const [key, value] of Object.entries(manifest)) manifestPaths(value, joinKey(path, key), out);
+  } else if (Array.isArray(manifest) && manifest.some(isObject)) {
+    const key = mergeKey(manifest);
+    manifest.forEach((entry, index) => {
+      manifestPaths(entry, `${path}[${key ? entryId(entry as JsonObject, key) : String(index)}]`, out);
+    });
+  } else if (path) {
+    out.whole.add(path);
+    // A list of scalars is a set to server-side apply when its entries are owned one by one.
+    if (Array.isArray(manifest)) for (const entry of manifest) out.all.add(`${path}[${String(entry)}]`);
+  }
+  return out;
+}
+
 /** `8080`, or `53/UDP` for a port whose protocol is not TCP (the same number can serve both). */
 function entryId(entry: JsonObject, key: string): string {
   const protocol = typeof entry.protocol === 'string' && entry.protocol !== 'TCP' && (key === 'containerPort' || key === 'port') ? `/${entry.protocol}` : '';

@@ -55,9 +55,32 @@ export class KindFinder {
   }
 }
 
+/**
+ * How the API server words a field that cannot change once the object exists: "field is
+ * immutable" (a Deployment's selector, a Job's template), "may not change once set" (a Service's
+ * clusterIP), "is immutable after creation" (a PVC's spec), "updates to statefulset spec for
+ * fields other than … are forbidden".
+ */
+const IMMUTABLE = /field is immutable|is immutable after creation|may not change once set|updates to \S+ spec for fields other than .* are forbidden/i;
+
 export function explainApplyError(handle: ClusterHandle, err: unknown, doc: ApplyTarget, verb: string): ToolError {
   const e = err as { code?: number; body?: { message?: string; reason?: string; details?: { causes?: Array<{ field?: string; message?: string }> } } };
-  if (e.code === 422 && e.body?.details?.causes?.length) return new ToolError(`invalid: ${invalidFields(e.body).join('; ')}`);
+  const causes = e.body?.details?.causes ?? [];
+  const immutable = causes.filter((c) => IMMUTABLE.test(c.message ?? ''));
+  if (e.code === 422 && immutable.length) {
+    const fields = [...new Set(immutable.map((c) => c.field ?? '?'))].join(', ');
+    const ref = `${doc.kind?.kind ?? 'object'} ${doc.namespace ? `${doc.namespace}/` : ''}${doc.name}`;
+    const others =
+      causes.length > immutable.length
+        ? ` Also invalid: ${invalidFields({ details: { causes: causes.filter((c) => !immutable.includes(c)) } }).join('; ')}.`
+        : '';
+    return new ToolError(
+      `cannot change ${fields} of the existing ${ref}: the API server does not allow changing it once the object exists.${others}`,
+      `To change it the object must be deleted and created again: delete_resource (a destructive tool, off unless the person turned that class on; ` +
+        'what the object owns, such as its pods, goes with it), then apply_yaml again. Otherwise keep the live value in the manifest.',
+    );
+  }
+  if (e.code === 422 && causes.length) return new ToolError(`invalid: ${invalidFields(e.body).join('; ')}`);
   // Server-side apply checks field types before anything else and reports a mismatch as a 500
   // ("failed to create typed patch object … .data.a: expected string, got …"): the manifest is
   // wrong, not the server, so say so instead of suggesting a retry.

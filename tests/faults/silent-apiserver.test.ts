@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
-import { chart, helmSwitch } from './helm-fixtures.js';
-import { startToolEnv, type ToolEnv } from './helpers.js';
+import { chart, helmSwitch } from '../tools/helm-fixtures.js';
+import { startToolEnv, type ToolEnv } from '../tools/helpers.js';
 
 const info = testCluster();
 const useHelm = helmSwitch(() => info);
