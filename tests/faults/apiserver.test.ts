@@ -75,7 +75,7 @@ describe('a real API server that hangs or dies', () => {
     await replica.kill();
     const [list, logs] = await Promise.all([
       env.callRaw('list_resources', { ...onReplica, kind: 'pods' }),
-      env.callRaw('get_pod_logs', { ...onReplica, pod: 'web' }),
+      env.callRaw('get_pod_logs', { ...onReplica, name: 'deploy/web' }),
       expectOtherContextAnswers(),
     ]);
     for (const r of [list, logs]) {
