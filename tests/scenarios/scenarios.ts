@@ -26,6 +26,12 @@ export interface Scenario {
   name: string;
   /** The job as a person would ask for it. */
   task: string;
+  /**
+   * What the solution may cost an agent (bench/scenarios.bench.ts judges it): tool calls, and
+   * bytes of answers, about a quarter above what it takes today so that noise (names, ages) passes
+   * and a longer answer does not.
+   */
+  budget: { calls: number; bytes: number };
   setup(run: ScenarioRun): Promise<void>;
   solve(run: ScenarioRun): Promise<void>;
   verify(run: ScenarioRun): Promise<void>;
@@ -71,6 +77,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'pending-pod',
     task: 'The api deployment never becomes ready. Find out why and make it run (it needs at most 100m CPU).',
+    budget: { calls: 5, bytes: 3100 },
     setup: (run) => applied(run, deployment(run.ns, 'api', { cpu: '64' })),
     async solve(run) {
       const pods = await run.call('list_resources', { kind: 'pods', namespace: run.ns });
@@ -89,6 +96,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'service-without-endpoints',
     task: 'The web service has no endpoints, although the web pods run. Fix it.',
+    budget: { calls: 5, bytes: 2500 },
     async setup(run) {
       await applied(run, deployment(run.ns, 'web', { replicas: 2 }));
       await applied(run, `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: ${run.ns}}\nspec: {selector: {app: wbe}, ports: [{port: 80}]}\n`);
@@ -114,6 +122,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'rbac-grant',
     task: 'The reader service account must be able to list pods in its namespace, nothing more.',
+    budget: { calls: 2, bytes: 700 },
     setup: (run) => run.kubectl(['-n', run.ns, 'create', 'serviceaccount', 'reader']).then(() => undefined),
     async solve(run) {
       await run.call('apply_yaml', {
@@ -150,6 +159,7 @@ spec:
   {
     name: 'rolling-update',
     task: 'Roll the web deployment to image registry.k8s.io/pause:3.9 and confirm the rollout finished.',
+    budget: { calls: 4, bytes: 3200 },
     setup: (run) => applied(run, deployment(run.ns, 'web', { replicas: 3 })),
     async solve(run) {
       const described = await run.call('describe_resource', { kind: 'deploy', name: 'web', namespace: run.ns });
@@ -168,6 +178,7 @@ spec:
   {
     name: 'canary-switch',
     task: 'Send the web service traffic to the canary pods instead of the stable ones.',
+    budget: { calls: 3, bytes: 1600 },
     async setup(run) {
       await applied(run, deployment(run.ns, 'web-stable', { labels: { app: 'web', track: 'stable' } }));
       await applied(run, deployment(run.ns, 'web-canary', { labels: { app: 'web', track: 'canary' } }));
@@ -194,6 +205,7 @@ spec:
   {
     name: 'autoscale',
     task: 'Autoscale the web deployment between 2 and 5 replicas at 60% CPU.',
+    budget: { calls: 2, bytes: 900 },
     setup: (run) => applied(run, deployment(run.ns, 'web', { cpu: '100m' })),
     async solve(run) {
       await run.call('apply_yaml', {
@@ -219,6 +231,7 @@ spec:
   {
     name: 'network-policy',
     task: 'Only pods labelled app=frontend may reach the db pods, and only on port 5432.',
+    budget: { calls: 2, bytes: 900 },
     setup: (run) => applied(run, deployment(run.ns, 'db')),
     async solve(run) {
       await run.call('apply_yaml', {
@@ -247,6 +260,7 @@ spec:
   {
     name: 'scale-up-and-down',
     task: 'Scale web to 5 replicas for the load test, then back to 1 once it is over.',
+    budget: { calls: 4, bytes: 1000 },
     setup: (run) => applied(run, deployment(run.ns, 'web')),
     async solve(run) {
       await run.call('scale', { resource: 'deploy/web', replicas: 5, namespace: run.ns });
@@ -261,6 +275,7 @@ spec:
   {
     name: 'helm-install-values',
     task: 'Install the kz-demo chart from the team repository as release demo, with a single replica.',
+    budget: { calls: 2, bytes: 700 },
     setup: async () => undefined,
     async solve(run) {
       const values = await run.call('helm_show', { chart: 'kz-demo', repo: run.info.charts.repoUrl, show: 'values' });
@@ -275,6 +290,7 @@ spec:
   {
     name: 'helm-rollback',
     task: 'The last upgrade of release demo broke it. Put the previous revision back.',
+    budget: { calls: 2, bytes: 800 },
     async setup(run) {
       const chart = (v: string) => run.info.charts.paths['kz-demo']![v]!;
       await run.helm(['-n', run.ns, 'install', 'demo', chart('0.1.0')]);
@@ -296,6 +312,7 @@ spec:
   {
     name: 'rollout-restart',
     task: 'The web pods must pick up a changed ConfigMap: restart them and wait until they are all back.',
+    budget: { calls: 2, bytes: 700 },
     setup: (run) => applied(run, deployment(run.ns, 'web', { replicas: 2 })),
     async solve(run) {
       await run.call('rollout_restart', { resource: 'deploy/web', namespace: run.ns });
@@ -309,6 +326,7 @@ spec:
   {
     name: 'job-to-completion',
     task: 'Run the one-off migrate job and confirm it completed.',
+    budget: { calls: 2, bytes: 300 },
     setup: async () => undefined,
     async solve(run) {
       await run.call('apply_yaml', {
