@@ -13,6 +13,8 @@
  * in a namespace that the same manifest creates cannot be dry-run before it exists: that
  * namespace is created first, the rest is dry-run, and if anything fails the namespace is removed
  * again. Secret values never appear in an answer (diffs say which keys changed and their sizes).
+ * A kind the API server only creates (SubjectAccessReview, TokenReview, …) is created rather than
+ * applied, and its answer is its status. Report wording lives in report.ts.
  */
 import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError, type ToolContext } from '../../../kernel/contract.js';
