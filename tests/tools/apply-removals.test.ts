@@ -1,6 +1,7 @@
 // What apply_yaml reports a re-apply would remove, on the shapes the API server returns (the
 // end-to-end sequence against the real cluster is in apply_yaml.test.ts).
 import { describe, expect, it } from 'vitest';
+import { isOwned, keptByOthers, ownedBy } from '../../src/tools/mutate/apply_yaml/ownership.js';
 import { removalQuestion, removedFields } from '../../src/tools/mutate/apply_yaml/removals.js';
 import type { KubeObject } from '../../src/tools/common/redact.js';
 
@@ -70,5 +71,70 @@ describe('removalQuestion', () => {
         `configmap/a in namespace x: ${fields.slice(0, 15).join(', ')}; configmap/b in namespace x: ${fields.slice(15, 20).join(', ')} and 5 more. ` +
         'Proceed? (To keep a field, add it to the manifest.)',
     );
+  });
+});
+
+describe('field ownership (managedFields)', () => {
+  const deployment: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'web',
+      annotations: { 'deployment.kubernetes.io/revision': '2' },
+      labels: { app: 'web', tier: 'frontend' },
+      managedFields: [
+        {
+          manager: 'kubezilla-mcp',
+          operation: 'Apply',
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { 'f:app': {}, 'f:tier': {} } },
+            'f:spec': {
+              'f:replicas': {},
+              'f:template': {
+                'f:spec': {
+                  'f:containers': {
+                    'k:{"name":"web"}': {
+                      '.': {},
+                      'f:name': {},
+                      'f:ports': { 'k:{"containerPort":9090,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {}, 'f:deployment.kubernetes.io/revision': {} } } },
+        },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          subresource: 'status',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:status': { 'f:replicas': {} } },
+        },
+      ],
+    },
+  };
+
+  it("counts as removable only what this manager owns, not a controller's annotation that changed meanwhile", () => {
+    const owned = ownedBy(deployment, 'kubezilla-mcp');
+    expect(isOwned(owned, 'spec.replicas (3, becomes 1)')).toBe(true);
+    expect(isOwned(owned, 'metadata.labels.tier')).toBe(true);
+    expect(isOwned(owned, 'spec.template.spec.containers[web].ports[9090]')).toBe(true);
+    expect(isOwned(owned, 'metadata.annotations["deployment.kubernetes.io/revision"]')).toBe(false);
+    expect(isOwned(owned, 'spec.template.spec.containers[web].resources')).toBe(false);
+  });
+
+  it("names the fields other managers keep, leaving out status, the control plane's own and what the manifest states", () => {
+    const manifest: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } } };
+    expect(keptByOthers(deployment, manifest, 'kubezilla-mcp')).toEqual([]);
+    expect(keptByOthers(deployment, manifest, 'someone-else')).toEqual(expect.arrayContaining([{ path: 'metadata.labels.tier', managers: ['kubezilla-mcp'] }]));
+    expect(keptByOthers(deployment, manifest, 'someone-else').map((k) => k.path)).not.toContain('metadata.labels.app');
   });
 });

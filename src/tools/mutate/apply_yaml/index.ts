@@ -23,7 +23,7 @@ import { cutOut } from '../../../kernel/logger.js';
 import { secretValuesIn } from '../../../providers/cluster/secret-values.js';
 import { sameContent } from './diff.js';
 import { count, missingName, parseManifest, type Doc } from './manifest.js';
-import { FIELD_MANAGER } from './ownership.js';
+import { FIELD_MANAGER, isOwned, ownedBy } from './ownership.js';
 import { answerOf, diffReport, dryRunReport, keptNote, label, type Outcome, type OutcomeLine, refOf, summarize, where } from './report.js';
 import { listSome, removalQuestion, removedFields } from './removals.js';
 import { explainApplyError, KindFinder } from './server.js';
@@ -211,9 +211,21 @@ async function dryRunAll(call: ApplyCall): Promise<void> {
   if (call.failures.length) throw refusal(call.failures, call.docs.length, 'failed the server-side dry run');
 }
 
-/** Only objects that exist can lose fields; one waiting for its namespace is created whole. */
+/**
+ * Only objects that exist can lose fields; one waiting for its namespace is created whole. Only a
+ * field this field manager owns can be removed by leaving it out: anything else that differs
+ * between the live read and the dry run (a controller's annotation written in between) is not
+ * the apply's doing.
+ */
 function findRemovals(call: ApplyCall): void {
-  for (const doc of call.docs) doc.removals = doc.live && doc.dry ? removedFields(doc.live, doc.dry, doc.obj) : [];
+  for (const doc of call.docs) {
+    if (!doc.live || !doc.dry) {
+      doc.removals = [];
+      continue;
+    }
+    const owned = ownedBy(doc.live, FIELD_MANAGER);
+    doc.removals = removedFields(doc.live, doc.dry, doc.obj).filter((field) => isOwned(owned, field));
+  }
 }
 
 /** Nothing is written until the person agreed to every field the apply would take away. */

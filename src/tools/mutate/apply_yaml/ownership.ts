@@ -24,6 +24,12 @@ interface ManagedFieldsEntry {
   fieldsV1?: Record<string, unknown>;
 }
 
+/**
+ * The control plane's own managers keep fields they maintain (a Deployment's revision annotation):
+ * nobody put those in a manifest or means to remove them, so naming them would only be noise.
+ */
+const SYSTEM_MANAGERS = /^(kube-controller-manager|kube-scheduler|kube-apiserver|kubelet)$/;
+
 export interface KeptField {
   path: string;
   managers: string[];
@@ -40,7 +46,8 @@ export function keptByOthers(live: KubeObject, manifest: KubeObject, self: strin
   const mentioned = (path: string) => stated.all.has(path) || [...ancestors(path)].some((a) => stated.whole.has(a));
   const kept = new Map<string, Set<string>>();
   for (const entry of entries) {
-    if (entry.manager === self || entry.subresource || entry.fieldsType !== 'FieldsV1' || !entry.fieldsV1) continue;
+    if (entry.manager === self || SYSTEM_MANAGERS.test(entry.manager ?? '') || entry.subresource || entry.fieldsType !== 'FieldsV1' || !entry.fieldsV1)
+      continue;
     for (const path of leafPaths(entry.fieldsV1, '')) {
       if (path.startsWith('status') || path === `metadata.annotations[${JSON.stringify(LAST_APPLIED)}]` || mentioned(path)) continue;
       const owners = kept.get(path) ?? new Set<string>();
@@ -49,6 +56,27 @@ export function keptByOthers(live: KubeObject, manifest: KubeObject, self: strin
     }
   }
   return [...kept].map(([path, managers]) => ({ path, managers: [...managers].sort() }));
+}
+
+/** The leaf fields `manager` owns in `live`, outside subresources such as status. */
+export function ownedBy(live: KubeObject, manager: string): Set<string> {
+  const owned = new Set<string>();
+  for (const entry of (live.metadata?.managedFields ?? []) as ManagedFieldsEntry[]) {
+    if (entry.manager !== manager || entry.subresource || entry.fieldsType !== 'FieldsV1' || !entry.fieldsV1) continue;
+    for (const path of leafPaths(entry.fieldsV1, '')) owned.add(path);
+  }
+  return owned;
+}
+
+/**
+ * Whether a reported field (`spec.replicas (3, becomes 1)`, `…ports[9090]`) is one `owned` covers:
+ * the field itself, something inside it, or a map or list it is part of that is owned whole.
+ */
+export function isOwned(owned: Set<string>, reported: string): boolean {
+  const path = reported.replace(/ \(.*\)$/, '').replace(/…$/, '');
+  if (owned.has(path) || [...ancestors(path)].some((a) => owned.has(a))) return true;
+  for (const leaf of owned) if (leaf.startsWith(`${path}.`) || leaf.startsWith(`${path}[`)) return true;
+  return false;
 }
 
 /** `a.b[x].c` → `a`, `a.b`, `a.b[x]`: a manifest that sets an ancestor whole mentions the leaf. */
