@@ -47,3 +47,16 @@ export function formatResource(name: string, value: number): string {
   if (name === 'memory' || name.endsWith('storage') || name.startsWith('hugepages-')) return formatBytes(value);
   return String(Math.round(value * 1000) / 1000);
 }
+
+/**
+ * CPU as `kubectl top` prints it: always whole millicores (`250m`, `2000m`), so a column of usages
+ * reads in one unit and sorts by eye. Unreadable usage is `<unknown>`, as kubectl shows it.
+ */
+export function formatTopCpu(cores: number): string {
+  return Number.isFinite(cores) ? `${Math.round(cores * 1000)}m` : '<unknown>';
+}
+
+/** Memory as `kubectl top` prints it: whole mebibytes (`64Mi`, `2048Mi`). */
+export function formatTopMemory(bytes: number): string {
+  return Number.isFinite(bytes) ? `${Math.round(bytes / 2 ** 20)}Mi` : '<unknown>';
+}

@@ -31,7 +31,7 @@ interface RulesReviewStatus {
 export default defineTool({
   name: 'can_i',
   title: 'Check your own permissions',
-  description: 'kubectl auth can-i for the context\'s user; list:true gives its rules in a namespace. Example: {"verb":"create","kind":"deploy"}',
+  description: 'kubectl auth can-i for the context\'s user; list:true: its rules in a namespace. Example: {"verb":"create","kind":"deploy"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(

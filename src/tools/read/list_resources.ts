@@ -27,8 +27,7 @@ const NOTES_RESERVE = 600;
 export default defineTool({
   name: 'list_resources',
   title: 'List resources',
-  description:
-    'kubectl get for any kind or category ("all"), CRDs too, with its columns. One object in depth: describe_resource. Example: {"kind":"all","namespace":"shop"}',
+  description: 'kubectl get for any kind or category ("all"), CRDs too, with its columns. Example: {"kind":"all","namespace":"shop"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -40,7 +40,7 @@ export default defineTool({
   name: 'wait_for',
   title: 'Wait for a rollout or condition',
   description:
-    'kubectl rollout status / wait: until a rollout completes, a condition or field holds, or the object is gone; on timeout, what blocks it. ' +
+    'kubectl rollout status / wait: until a rollout completes, a condition or field holds, or the object is gone; on timeout, the blocker. ' +
     'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters'],
