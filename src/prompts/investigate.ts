@@ -53,6 +53,7 @@ export default definePrompt({
       `2. \`get_events(${args(json('object', target), json('type', 'Warning'))})\`: for a workload this includes its ReplicaSets and pods. With no warnings, repeat without type for the last Normal events.`,
       `3. For a pod or a workload with pods: \`get_pod_logs(${args(json('name', target), json('tailLines', 80))})\`; if a container restarted or is in CrashLoopBackOff, the same with "previous": true, where the crash usually is.`,
       '4. Only when the evidence points at configuration (image, a missing ConfigMap or Secret, a failing probe, resources, scheduling): `get_resource_yaml(…)` to quote the exact field, and `list_nodes(…)` for scheduling problems.',
+      '5. For OOMKilled, throttling or a node under pressure: `top(…)` ("resource": "pods", "containers": true; or "nodes") to set usage against the limits.',
       '',
       'Then answer:',
       `## ${target} — Healthy | Degraded | Failing`,

@@ -99,6 +99,11 @@ export const RESTRICTED_NAMESPACE = 'kz-readonly-ns';
 export const CHART_REPO_NAME = 'kz-fixtures';
 const NODE_NAMES = ['kwok-node-0', 'kwok-node-1', 'kwok-node-2'];
 export const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
+/**
+ * Every process `up` starts, in start order. Part of the fingerprint, and checked against what start()
+ * really launched, so a component added without updating this list fails the start-up, not silently reuse.
+ */
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metrics-server', 'sshd', 'chart-server'];
 const SYSTEM_NAMESPACE = 'kz-system';
 
 export class HarnessError extends Error {
@@ -727,6 +732,10 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       fingerprint: state.fingerprint ?? '',
       stateDir: dir,
     };
+    const launched = state.daemons.map((d) => d.name);
+    if (launched.join() !== COMPONENTS.join()) {
+      throw new HarnessError(`harness bug: start() launched ${launched.join(', ')} but COMPONENTS lists ${COMPONENTS.join(', ')}; update COMPONENTS`);
+    }
     await writeFile(defaultInfoPath(), JSON.stringify(info, null, 2) + '\n');
     await saveState();
     say(`ready in ${Math.round((Date.now() - t0) / 1000)}s`);
@@ -842,6 +851,7 @@ export function clusterFingerprint(): string {
   const kwok = buildKwokConfig('<state>', 0);
   const shape = {
     rev: HARNESS_REV,
+    components: COMPONENTS,
     apiserver: apiserverArgs(pki, ports),
     metricsServer: metricsServerArgs(pki, ports, '<kubeconfig>'),
     metricsApi: metricsApiManifests('<ca>', 0),

@@ -14,7 +14,7 @@ import { KubeApiError } from '../../providers/cluster/kube-errors.js';
 import { AllNamespacesArg, ContextArg, LabelSelectorArg, NamespaceArg } from '../common/arguments.js';
 import { bodyBudget, keepFirst } from '../common/budget.js';
 import { table } from '../common/format.js';
-import { formatTopCpu, formatTopMemory, parseQuantity } from '../common/quantities.js';
+import { formatTopCpu, formatTopMemory, parseQuantity, topPercent } from '../common/quantities.js';
 
 const METRICS = '/apis/metrics.k8s.io/v1beta1';
 const API_SERVICE = 'v1beta1.metrics.k8s.io';
@@ -154,9 +154,7 @@ function sortRows(rows: Row[], by: Args['sortBy']): void {
 }
 
 function percent(used: number, allocatable: string | undefined): string {
-  const total = parseQuantity(allocatable);
-  if (!Number.isFinite(used) || !Number.isFinite(total) || total <= 0) return '<unknown>';
-  return `${Math.round((used / total) * 100)}%`;
+  return topPercent(used, parseQuantity(allocatable));
 }
 
 /** When and over what window metrics-server measured (the same for every item of one scrape). */
