@@ -813,8 +813,10 @@ function metricsServerArgs(pki: Pki, ports: Ports, kubeconfig: string): string[]
     '--kubelet-preferred-address-types=InternalIP',
     '--kubelet-use-node-status-port',
     `--kubelet-certificate-authority=${pki.ca.cert}`,
-    // The shortest interval metrics-server accepts: `top` shows usage about 10 seconds after a pod starts.
+    // A short interval, so `top` shows a pod 10-20 seconds after it starts; metrics-server wants the
+    // scrape timeout below it (both default to 10s otherwise, which it refuses), and KWOK answers at once.
     '--metric-resolution=10s',
+    '--kubelet-request-timeout=5s',
   ];
 }
 

@@ -93,7 +93,9 @@ function faultStage(
     spec: {
       resourceRef: POD,
       selector: { matchExpressions: [notDeleted, withFault(f.name), ...(o.extra ?? [fresh])] },
-      ...(o.delayMs ? { delay: { durationMilliseconds: o.delayMs } } : {}),
+      // A moment after scheduling, as a kubelet needs to start (and lose) the container: the fault's
+      // event then comes after the scheduler's, in the order a person reads them.
+      delay: { durationMilliseconds: o.delayMs ?? 1000 },
       next: {
         event: { type: o.event[0], reason: o.event[1], message: o.event[2] },
         statusTemplate: template,
@@ -279,6 +281,9 @@ export function buildKwokConfig(dir: string, now: number): KwokConfig {
   return { yaml: docs.map((d) => toYaml(d, { lineWidth: 0 })).join('---\n'), files };
 }
 
+/** What a node uses besides its pods, in its emulated kubelet metrics. */
+export const NODE_SYSTEM_USAGE = { cpuCores: 0.1, memoryBytes: 512 * 2 ** 20 };
+
 /** The pod annotations that set a container's emulated usage (see the ClusterResourceUsage above). */
 export const USAGE_ANNOTATIONS = {
   podCpu: 'kwok.x-k8s.io/usage-cpu',
@@ -360,14 +365,16 @@ function resourceMetrics(): object {
           dimension: 'node',
           kind: 'counter',
           help: 'Cumulative cpu time consumed by the node in core-seconds',
-          value: 'node.CumulativeUsage("cpu")',
+          // What the node's pods use plus the system's share (kubelet, runtime, OS), as a real node never
+          // reports zero; metrics-server drops a node whose CPU or memory reads 0.
+          value: `node.CumulativeUsage("cpu") + node.SinceSecond() * ${NODE_SYSTEM_USAGE.cpuCores}`,
         },
         {
           name: 'node_memory_working_set_bytes',
           dimension: 'node',
           kind: 'gauge',
           help: 'Current working set of the node in bytes',
-          value: 'node.Usage("memory")',
+          value: `node.Usage("memory") + ${NODE_SYSTEM_USAGE.memoryBytes}.0`,
         },
       ],
     },
