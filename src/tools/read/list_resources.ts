@@ -40,9 +40,7 @@ export default defineTool({
       fieldSelector: FieldSelectorArg,
       ...pageArgs(DEFAULT_LIMIT),
       wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
-      columns: Type.Optional(
-        Type.String({ maxLength: 2048, description: 'As -o custom-columns, e.g. "NAME:.metadata.name,IMAGES:.spec.containers[*].image".' }),
-      ),
+      columns: Type.Optional(Type.String({ maxLength: 2048, description: 'As -o custom-columns, e.g. "NAME:.metadata.name,IMG:.spec.containers[*].image".' })),
     },
     { additionalProperties: false },
   ),

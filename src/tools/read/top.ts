@@ -63,7 +63,7 @@ const input = Type.Object(
 
 export default defineTool({
   name: 'top',
-  title: 'CPU/memory usage',
+  title: 'Resource usage',
   description: 'CPU/memory use (kubectl top) from metrics-server. Example: {"resource":"pods","sortBy":"cpu"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
