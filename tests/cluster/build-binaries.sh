@@ -47,7 +47,7 @@ step "etcd $ETCD_VERSION" etcd \
 BUILD_HINT="about 5 minutes"
 step "kwok $KWOK_VERSION" kwok \
   bash -c "cd '$here/go/kwok' && go build -ldflags '-s -w' -o '$out/' sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl"
-BUILD_HINT="about 5 minutes"
+BUILD_HINT="5-15 minutes on 2 cores"
 step "metrics-server $METRICS_SERVER_VERSION" metrics-server \
   bash -c "cd '$here/go/metrics-server' && go build -ldflags '-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION' -o '$out/' sigs.k8s.io/metrics-server/cmd/metrics-server"
 BUILD_HINT="20-40 minutes on 2 cores"
