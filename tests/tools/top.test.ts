@@ -9,6 +9,9 @@ import { USAGE_ANNOTATIONS } from '../cluster/kwok-config.js';
 import { apply, createNamespaces, deleteNamespaces, eventually, rows, startToolEnv, tableLines, type ToolEnv, uniqueName } from './helpers.js';
 
 const ns = uniqueName('kz-t-top');
+/** A second namespace with a fleet of pods, more rows than a small answer budget holds. */
+const fleetNs = uniqueName('kz-t-top-fleet');
+const FLEET = 24;
 let env: ToolEnv;
 
 /** A pod with one container per entry; usage per container through the harness's annotations. */
@@ -58,7 +61,25 @@ describe('top', () => {
   beforeAll(async () => {
     env = await startToolEnv();
     if (!env.info.metrics) throw new Error('the test cluster has no Metrics API (ClusterInfo.metrics is null); top cannot be tested against it');
-    await createNamespaces(env.info, ns);
+    await createNamespaces(env.info, ns, fleetNs);
+    // A Deployment's pods share one template, so all use 10m and 8Mi: the budget test checks that the
+    // answer keeps the first rows by name, whole, and says how many it left out.
+    await apply(
+      env.info,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'fleet', namespace: fleetNs },
+        spec: {
+          replicas: FLEET,
+          selector: { matchLabels: { app: 'fleet' } },
+          template: {
+            metadata: { labels: { app: 'fleet' }, annotations: { [USAGE_ANNOTATIONS.podCpu]: '10m', [USAGE_ANNOTATIONS.podMemory]: '8Mi' } },
+            spec: { containers: [{ name: 'app', image: 'registry.example.com/shop/app:1.4.2' }] },
+          },
+        },
+      }),
+    );
     await apply(
       env.info,
       [
@@ -71,7 +92,8 @@ describe('top', () => {
     const ready = await eventually(
       async () => {
         const out = await env.kubectl(['top', 'pods', '-n', ns, '--no-headers'], { allowFail: true });
-        return rows(out).filter((r) => ['api', 'worker', 'cache'].includes(r[0]!)).length === 3;
+        const fleet = await env.kubectl(['top', 'pods', '-n', fleetNs, '--no-headers'], { allowFail: true });
+        return rows(out).filter((r) => ['api', 'worker', 'cache'].includes(r[0]!)).length === 3 && rows(fleet).length === FLEET;
       },
       120_000,
       2000,
@@ -80,7 +102,7 @@ describe('top', () => {
   }, 180_000);
   afterAll(async () => {
     await env?.close();
-    if (env) await deleteNamespaces(env.info, ns);
+    if (env) await deleteNamespaces(env.info, ns, fleetNs);
   });
 
   it('shows each pod with the CPU and memory its containers use, the same numbers kubectl top prints', async () => {
@@ -151,6 +173,23 @@ describe('top', () => {
     expect(totalMilli).toBeGreaterThanOrEqual(1520);
     const heaviest = cells(await env.call('top', { resource: 'nodes', sortBy: 'cpu' })).map((r) => Number.parseInt(r[1]!, 10));
     expect(heaviest).toEqual([...heaviest].sort((a, b) => b - a));
+  });
+
+  it('fits a small answer budget: the first rows whole, and a line saying how many were left out and how to narrow', async () => {
+    const small = await startToolEnv({ settings: { policy: { maxOutputBytes: 1024 } } });
+    try {
+      const text = await small.call('top', { resource: 'pods', namespace: fleetNs });
+      const kept = cells(text);
+      expect(kept.length).toBeGreaterThan(3);
+      expect(kept.length).toBeLessThan(FLEET);
+      const all = (await kubectlTop(['pods', '-n', fleetNs])).map((r) => r[0]!).sort();
+      expect(kept.map((r) => r[0])).toEqual(all.slice(0, kept.length));
+      expect(text).toContain(`${FLEET} pods in namespace "${fleetNs}"`);
+      expect(text).toContain(`${FLEET - kept.length} more rows left out to fit the answer budget. Narrow with labelSelector or namespace, or use sortBy`);
+      for (const r of kept) expect(r).toHaveLength(3);
+    } finally {
+      await small.close();
+    }
   });
 
   it('says plainly when there is nothing to measure', async () => {
