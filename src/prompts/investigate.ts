@@ -49,7 +49,7 @@ export default definePrompt({
       `Investigate why ${target}${namespace ? ` in namespace ${namespace}` : ''}${context ? ` (context ${context})` : ''} is unhealthy. Read only: change nothing.`,
       '',
       'Gather, making independent calls in parallel and stopping as soon as the cause is clear:',
-      `1. \`describe_resource(${args(json('name', target))})\`: status, conditions, replicas, its pods' states and restarts, recent events.`,
+      `1. \`describe_resource(${args(json('name', target))})\`: status, conditions, replicas, its pods' states and restarts, recent events. For a workload whose pods fail, describe one of them too (pod/<name> from its Pods table): the exit code and reason are in its containers' last state.`,
       `2. \`get_events(${args(json('object', target), json('type', 'Warning'))})\`: for a workload this includes its ReplicaSets and pods. With no warnings, repeat without type for the last Normal events.`,
       `3. For a pod or a workload with pods: \`get_pod_logs(${args(json('name', target), json('tailLines', 80))})\`; if a container restarted or is in CrashLoopBackOff, the same with "previous": true, where the crash usually is.`,
       '4. Only when the evidence points at configuration (image, a missing ConfigMap or Secret, a failing probe, resources, scheduling): `get_resource_yaml(…)` to quote the exact field, and `list_nodes(…)` for scheduling problems.',

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { CONTAINER_FAULTS, type FaultName, faultPod } from '../cluster/faults.js';
 import { apply, createNamespaces, deleteNamespaces, eventually, startToolEnv, type ToolEnv, uniqueName } from './helpers.js';
 
@@ -136,7 +137,7 @@ describe('failures the test cluster produces, read through the tools', () => {
     expect(events).toContain(`persistentvolumeclaim "${PODS['missing-pvc']}-data" not found`);
   });
 
-  it('pods without the fault label are untouched: they run and log the common lines', async () => {
+  it('pods without the fault label are untouched: they run and are ready, whatever their container is called', async () => {
     await apply(env.info, `apiVersion: v1\nkind: Pod\nmetadata: {name: healthy, namespace: ${ns}}\nspec: {containers: [{name: crashloop, image: busybox}]}\n`);
     const running = await eventually(async () => (await podJson('healthy')).status?.containerStatuses?.[0]?.ready === true, 30_000);
     expect(running).toBe(true);
@@ -146,17 +147,74 @@ describe('failures the test cluster produces, read through the tools', () => {
   });
 });
 
-describe('the investigate routine on a crash-looping pod', () => {
-  const target = `pod/${PODS.crashloop}`;
+/**
+ * What the routine's step 1 says for a workload: describe one of its failing pods too. The pod is the first
+ * row of the "Pods (N):" table describe_resource prints for a workload.
+ */
+function podOfWorkload(described: string): string | undefined {
+  const table = described.slice(described.indexOf('Pods ('));
+  return /\n {2}NAME[^\n]*\n {2}(\S+)/.exec(table)?.[1];
+}
+
+describe.each([
+  ['a crash-looping pod', `pod/${PODS.crashloop}`],
+  ['a Deployment whose pods crash-loop', 'deploy/orders'],
+])('the investigate routine on %s', (_what, target) => {
   const f = CONTAINER_FAULTS.crashloop;
-  /** What the verdict needs, whichever step brings it: the state, the exit code, the crash line, the event. */
+  /** What the verdict needs, whichever step brings it: the state, the exit code and reason, the restarts, the crash line, the event. */
   const evidence = [
     /CrashLoopBackOff/,
-    /exit code 1/,
+    /Terminated \(Error, exit code 1,/,
     /Restarts: +5/,
     new RegExp(f.tellingLine!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
     /Back-off restarting failed container/,
   ];
+  const workload = target.startsWith('deploy/');
+
+  beforeAll(async () => {
+    if (!workload) return;
+    // Built from the fault's pod, so the template carries the fault label and the fault-named container.
+    const pod = parseYaml(faultPod('crashloop', { name: 'orders', namespace: ns })) as { metadata: { labels: Record<string, string> }; spec: unknown };
+    await apply(
+      env.info,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'orders', namespace: ns },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'orders' } }, template: { metadata: { labels: pod.metadata.labels }, spec: pod.spec } },
+      }),
+    );
+    const looping = await eventually(async () => {
+      const out = await env.kubectl([
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        'app=orders',
+        '-o',
+        'jsonpath={.items[*].status.containerStatuses[0].state.waiting.reason}',
+      ]);
+      return (
+        out
+          .trim()
+          .split(' ')
+          .filter((r) => r === 'CrashLoopBackOff').length === 2
+      );
+    }, 60_000);
+    if (!looping) throw new Error('the Deployment orders did not crash-loop within 60s');
+  }, 90_000);
+
+  /** Runs the calls, and for a workload the describe of its first pod that step 1 asks for. */
+  async function run(calls: { tool: string; args: Record<string, unknown> }[]): Promise<string[]> {
+    const answers = await Promise.all(calls.map((c) => env.call(c.tool, c.args)));
+    if (workload) {
+      const pod = podOfWorkload(answers[calls.findIndex((c) => c.tool === 'describe_resource')]!);
+      expect(pod, 'the workload describe names its pods').toMatch(/^orders-/);
+      answers.push(await env.call('describe_resource', { name: `pod/${pod}`, namespace: ns }));
+    }
+    return answers;
+  }
 
   it('the prompt: every call it spells out runs as written, and their answers hold all the evidence', async () => {
     const prompt = await env.client.getPrompt({ name: 'investigate', arguments: { target, namespace: ns } });
@@ -165,17 +223,19 @@ describe('the investigate routine on a crash-looping pod', () => {
     const calls = [...text.matchAll(/`(\w+)\((\{[^`]*\})\)`/g)].map((m) => ({ tool: m[1]!, args: JSON.parse(m[2]!) as Record<string, unknown> }));
     expect(calls.map((c) => c.tool)).toEqual(['describe_resource', 'get_events', 'get_pod_logs']);
     expect(text).toMatch(/"previous": true/);
+    expect(text).toMatch(/describe one of them too/);
     const logs = calls.find((c) => c.tool === 'get_pod_logs')!;
     calls.push({ tool: 'get_pod_logs', args: { ...logs.args, previous: true } });
-    const answers = await Promise.all(calls.map((c) => env.call(c.tool, c.args)));
+    const answers = await run(calls);
     for (const e of evidence) expect(answers.join('\n'), `no step's answer shows ${e}`).toMatch(e);
-    // The crash line comes from the logs, and the previous run has it (where step 3 says to look).
-    expect(answers.at(-1)).toContain(f.tellingLine!);
+    // The crash line comes from the logs of the previous run (where step 3 says to look).
+    expect(answers[calls.length - 1]).toContain(f.tellingLine!);
   });
 
   it('/kz:investigate: its gathering calls, given the target, answer with the same evidence', async () => {
     const md = readFileSync(fileURLToPath(new URL('../../plugin/kz-marketplace/kz/commands/investigate.md', import.meta.url)), 'utf8');
     const gathering = md.slice(md.indexOf('## Gathering'), md.indexOf('## Answer'));
+    expect(gathering).toMatch(/describe one of them as well/);
     // `mcp__kubezilla__tool(name, type: "Warning", namespace?, context?)`: values written in the command
     // are used as written; the target fills `name`/`object`, the namespace `namespace`; context is left out.
     const fill: Record<string, unknown> = { name: target, object: target, namespace: ns };
@@ -188,9 +248,11 @@ describe('the investigate routine on a crash-looping pod', () => {
       }
       return { tool: m[1]!, args };
     });
-    const forPod = calls.filter((c) => ['describe_resource', 'get_events', 'get_pod_logs'].includes(c.tool));
-    expect(forPod.some((c) => c.tool === 'get_pod_logs' && c.args.previous === true)).toBe(true);
-    const answers = await Promise.all(forPod.map((c) => env.call(c.tool, c.args)));
+    // Steps 1-3 (the rest is for configuration, scheduling and resource problems).
+    const forTarget = calls.filter((c) => ['describe_resource', 'get_events', 'get_pod_logs'].includes(c.tool)).slice(0, 4);
+    expect(forTarget.map((c) => c.tool)).toEqual(['describe_resource', 'get_events', 'get_pod_logs', 'get_pod_logs']);
+    expect(forTarget[3]!.args.previous).toBe(true);
+    const answers = await run(forTarget);
     for (const e of evidence) expect(answers.join('\n'), `no /kz:investigate step shows ${e}`).toMatch(e);
   });
 });
