@@ -122,7 +122,10 @@ export const stateDir = () => resolve(process.env.KUBEZILLA_CLUSTER_STATE ?? joi
 /** Where `up` writes the ClusterInfo. */
 export const defaultInfoPath = () => join(stateDir(), 'cluster-info.json');
 
-/** Bump when what `up` creates changes, so a cluster started by an older harness is replaced, not reused. */
+/**
+ * Bump when what `up` creates changes in a way clusterFingerprint() cannot see (it hashes the flags, KWOK's
+ * configuration and the bootstrap objects, not the code around them), so an older cluster is replaced.
+ */
 const HARNESS_REV = 1;
 
 interface State {

@@ -85,7 +85,7 @@ async function topPods(handle: ClusterHandle, args: Args, budget: number, signal
   const list = await metricsList<PodMetrics>(handle, path, args.labelSelector, signal);
   const where = `${all ? 'in any namespace' : `in namespace "${namespace}"`}${args.labelSelector ? ` matching "${args.labelSelector}"` : ''}`;
   if (!list.length) {
-    return `No pod metrics ${where} (context "${handle.context}"). Either no pod runs there, or metrics-server has not measured them yet (it needs one scrape, about 15s after a pod starts).`;
+    return `No pod metrics ${where} (context "${handle.context}"). Either no pod runs there, or metrics-server has not measured them yet: it reports a pod one or two scrapes after it starts (15s each by default).`;
   }
   const rows: Row[] = [];
   for (const pod of list) {
@@ -141,6 +141,7 @@ async function topNodes(handle: ClusterHandle, args: Args, budget: number, signa
   const body = rows.map((r) => [r.cells[0]!, formatTopCpu(r.cpu), r.cells[1]!, formatTopMemory(r.memory), r.cells[2]!]);
   for (const name of unknown.sort()) body.push([name, '<unknown>', '<unknown>', '<unknown>', '<unknown>']);
   const notes = [`${names.size} nodes; % of allocatable.${windowNote(metrics)}`];
+  if (args.containers) notes.push('containers applies to pods only: nodes are shown whole.');
   if (unknown.length)
     notes.push(
       `No metrics yet for ${unknown.length} node(s) (${unknown.slice(0, 5).join(', ')}): metrics-server has not scraped them, or cannot reach their kubelet.`,
