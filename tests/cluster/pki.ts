@@ -25,6 +25,11 @@ export interface Pki {
   controllerManager: CertPair;
   scheduler: CertPair;
   kwok: CertPair;
+  /** A CA of its own for the aggregation layer's front proxy (as kubeadm keeps it), and its one client. */
+  frontProxyCa: CertPair;
+  frontProxyClient: CertPair;
+  /** metrics-server: serves metrics.k8s.io (TLS name metrics-server.kube-system.svc) and logs in with it. */
+  metricsServer: CertPair;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -89,9 +94,7 @@ async function leaf(dir: string, ca: CertPair, spec: LeafSpec): Promise<CertPair
   return { cert, key };
 }
 
-/** Creates a fresh CA and every certificate the cluster needs in `dir` (which must exist). */
-export async function createPki(dir: string): Promise<Pki> {
-  const ca: CertPair = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+async function selfSignedCa(ca: CertPair, cn: string): Promise<void> {
   await openssl([
     'req',
     '-x509',
@@ -105,12 +108,18 @@ export async function createPki(dir: string): Promise<Pki> {
     '-days',
     '3650',
     '-subj',
-    '/CN=kubezilla-test-ca',
+    `/CN=${cn}`,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ]);
+}
+
+/** Creates a fresh CA and every certificate the cluster needs in `dir` (which must exist). */
+export async function createPki(dir: string): Promise<Pki> {
+  const ca: CertPair = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+  await selfSignedCa(ca, 'kubezilla-test-ca');
   const apiserver = await leaf(dir, ca, {
     name: 'apiserver',
     cn: 'kube-apiserver',
@@ -137,6 +146,19 @@ export async function createPki(dir: string): Promise<Pki> {
     dns: ['localhost'],
     ips: ['127.0.0.1'],
   });
+  // The API server proxies metrics.k8s.io requests with this client certificate and names the caller in
+  // X-Remote-User/X-Remote-Group; metrics-server trusts those headers only from a certificate of this CA
+  // with this name, so no ordinary client certificate can claim to be someone else.
+  const frontProxyCa: CertPair = { cert: join(dir, 'front-proxy-ca.crt'), key: join(dir, 'front-proxy-ca.key') };
+  await selfSignedCa(frontProxyCa, 'kubezilla-test-front-proxy-ca');
+  const frontProxyClient = await leaf(dir, frontProxyCa, { name: 'front-proxy-client', cn: 'front-proxy-client' });
+  const metricsServer = await leaf(dir, ca, {
+    name: 'metrics-server',
+    cn: 'system:kz-metrics-server',
+    server: true,
+    dns: ['metrics-server.kube-system.svc', 'localhost'],
+    ips: ['127.0.0.1'],
+  });
   const serviceAccountKey = join(dir, 'sa.key');
   const serviceAccountPub = join(dir, 'sa.pub');
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', serviceAccountKey]);
@@ -151,6 +173,9 @@ export async function createPki(dir: string): Promise<Pki> {
     controllerManager,
     scheduler,
     kwok,
+    frontProxyCa,
+    frontProxyClient,
+    metricsServer,
     serviceAccountKey,
     serviceAccountPub,
   };

@@ -1,7 +1,7 @@
 // Pod status and resource quantities read and printed the way kubectl does.
 import { describe, expect, it } from 'vitest';
 import { podReady, podRestarts, podStatus } from '../../src/tools/common/pods.js';
-import { formatBytes, formatCpu, formatResource, parseQuantity } from '../../src/tools/common/quantities.js';
+import { formatBytes, formatCpu, formatResource, formatTopCpu, formatTopMemory, parseQuantity, topPercent } from '../../src/tools/common/quantities.js';
 import type { KObject } from '../../src/tools/common/workloads.js';
 
 const pod = (status: object, spec: object = { containers: [{ name: 'app' }] }, metadata: object = {}): KObject =>
@@ -31,6 +31,20 @@ describe('quantities', () => {
     expect(formatResource('cpu', 0.5)).toBe('500m');
     expect(formatResource('ephemeral-storage', 2 ** 30)).toBe('1Gi');
     expect(formatResource('pods', 110)).toBe('110');
+  });
+
+  it('prints usage as kubectl top does: millicores rounded up, whole Mi rounded down, shares truncated', () => {
+    // Metrics API answers come in nanocores and Ki: these are metrics-server's own shapes.
+    expect(formatTopCpu(parseQuantity('250000000n'))).toBe('250m');
+    expect(formatTopCpu(parseQuantity('300000000n'))).toBe('300m'); // 0.3 * 1000 is not 300 in floating point
+    expect(formatTopCpu(parseQuantity('1000001n'))).toBe('2m'); // Quantity.MilliValue rounds up
+    expect(formatTopCpu(parseQuantity('2'))).toBe('2000m');
+    expect(formatTopMemory(parseQuantity('65536Ki'))).toBe('64Mi');
+    expect(formatTopMemory(parseQuantity('66559Ki'))).toBe('64Mi'); // 64.999Mi
+    expect(formatTopCpu(Number.NaN)).toBe('<unknown>');
+    expect(topPercent(parseQuantity('1200m'), parseQuantity('32'))).toBe('3%'); // 3.75 truncated
+    expect(topPercent(parseQuantity('512Mi'), parseQuantity('256Gi'))).toBe('0%');
+    expect(topPercent(1, 0)).toBe('<unknown>');
   });
 });
 

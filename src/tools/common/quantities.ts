@@ -47,3 +47,27 @@ export function formatResource(name: string, value: number): string {
   if (name === 'memory' || name.endsWith('storage') || name.startsWith('hugepages-')) return formatBytes(value);
   return String(Math.round(value * 1000) / 1000);
 }
+
+/**
+ * CPU as `kubectl top` prints it: always whole millicores, rounded up as Quantity.MilliValue() does
+ * (`250m`, `2000m`), so a column of usages reads in one unit and matches kubectl to the digit. Counted
+ * from whole nanocores first: 0.3 cores times 1000 is 300.00000000000006 in floating point.
+ */
+export function topMillicores(cores: number): number {
+  return Math.ceil(Math.round(cores * 1e9) / 1e6);
+}
+
+export function formatTopCpu(cores: number): string {
+  return Number.isFinite(cores) ? `${topMillicores(cores)}m` : '<unknown>';
+}
+
+/** Memory as `kubectl top` prints it: whole mebibytes, rounded down (`64Mi`, `2048Mi`). */
+export function formatTopMemory(bytes: number): string {
+  return Number.isFinite(bytes) ? `${Math.floor(Math.ceil(bytes) / 2 ** 20)}Mi` : '<unknown>';
+}
+
+/** Usage as a share of allocatable, as kubectl top node computes it (millis over millis, truncated). */
+export function topPercent(used: number, allocatable: number): string {
+  if (!Number.isFinite(used) || !Number.isFinite(allocatable) || allocatable <= 0) return '<unknown>';
+  return `${Math.trunc((topMillicores(used) / topMillicores(allocatable)) * 100)}%`;
+}

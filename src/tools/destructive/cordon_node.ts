@@ -11,7 +11,7 @@ import { NodeArg, podsOnNode, readNode, setUnschedulable } from '../common/nodes
 export default defineTool({
   name: 'cordon_node',
   title: 'Cordon a node',
-  description: 'kubectl cordon: no new pods on the node; running pods stay (drain_node moves them). Example: {"node":"worker-1"}',
+  description: 'kubectl cordon: no new pods on the node; running ones stay (drain_node moves them). Example: {"node":"worker-1"}',
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object({ node: NodeArg, context: ContextArg, dryRun: DryRunArg }, { additionalProperties: false }),

@@ -40,16 +40,15 @@ type Outcome = { state: 'gone' } | { state: 'blocked'; why: string } | { state: 
 export default defineTool({
   name: 'drain_node',
   title: 'Drain a node',
-  description:
-    'kubectl drain: cordon, then evict via the Eviction API (honours PodDisruptionBudgets); DaemonSet and mirror pods stay. Example: {"node":"worker-1"}',
+  description: 'kubectl drain: cordon, then evict honouring PodDisruptionBudgets; DaemonSet, mirror pods stay. Example: {"node":"worker-1"}',
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object(
     {
       node: NodeArg,
       context: ContextArg,
-      force: Type.Optional(Type.Boolean({ description: 'Also evict pods without a controller (not recreated).' })),
-      deleteEmptyDirData: Type.Optional(Type.Boolean({ description: 'Also evict pods with emptyDir volumes (data lost).' })),
+      force: Type.Optional(Type.Boolean({ description: 'Also pods without a controller (not recreated).' })),
+      deleteEmptyDirData: Type.Optional(Type.Boolean({ description: 'Also pods with emptyDir volumes (data lost).' })),
       gracePeriodSeconds: GracePeriodArg,
       timeoutSeconds: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Give up after this long; the node stays cordoned.' }),

@@ -13,7 +13,7 @@ import { chartOf, listRecords, readRecords, releaseRecords } from '../../provide
 export default defineTool({
   name: 'helm_uninstall',
   title: 'Helm uninstall',
-  description: 'helm uninstall: deletes the release and every object it owns (listed to the person first). Example: {"release":"web"}',
+  description: 'helm uninstall: deletes the release and all it owns (listed to the person first). Example: {"release":"web"}',
   safety: 'destructive',
   needs: ['clusters', 'helm'],
   input: Type.Object(
@@ -21,9 +21,9 @@ export default defineTool({
       release: ReleaseArg,
       namespace: NamespaceArg,
       context: ContextArg,
-      keepHistory: Type.Optional(Type.Boolean({ description: 'Keep its history (helm --keep-history).' })),
+      keepHistory: Type.Optional(Type.Boolean({ description: 'As helm --keep-history.' })),
       dryRun: DryRunArg,
-      wait: Type.Optional(Type.Boolean({ description: 'Wait until its objects are gone (helm --wait).' })),
+      wait: Type.Optional(Type.Boolean({ description: 'Until its objects are gone (helm --wait).' })),
       timeoutSeconds: TimeoutArg,
     },
     { additionalProperties: false },

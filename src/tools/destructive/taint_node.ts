@@ -19,7 +19,7 @@ export default defineTool({
   input: Type.Object(
     {
       node: NodeArg,
-      taints: Type.Array(Type.String({ maxLength: 400 }), { minItems: 1, maxItems: 20, description: 'Taints to add or remove, kubectl syntax.' }),
+      taints: Type.Array(Type.String({ maxLength: 400 }), { minItems: 1, maxItems: 20, description: 'To add or remove, kubectl syntax.' }),
       overwrite: Type.Optional(Type.Boolean({ description: "Replace a taint's value (same key and effect)." })),
       context: ContextArg,
       dryRun: DryRunArg,

@@ -10,7 +10,7 @@ import { NodeArg, readNode, setUnschedulable } from '../common/nodes.js';
 export default defineTool({
   name: 'uncordon_node',
   title: 'Uncordon a node',
-  description: 'kubectl uncordon: the node takes new pods again (after cordon_node or drain_node). Example: {"node":"worker-1"}',
+  description: 'kubectl uncordon: the node takes new pods again, after cordon_node or drain_node. Example: {"node":"worker-1"}',
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object({ node: NodeArg, context: ContextArg, dryRun: DryRunArg }, { additionalProperties: false }),

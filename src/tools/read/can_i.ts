@@ -30,13 +30,13 @@ interface RulesReviewStatus {
 
 export default defineTool({
   name: 'can_i',
-  title: 'Check your own permissions',
-  description: 'kubectl auth can-i for the context\'s user; list:true gives its rules in a namespace. Example: {"verb":"create","kind":"deploy"}',
+  title: 'Check own permissions',
+  description: 'kubectl auth can-i for the context\'s user (list: all its rules). Example: {"verb":"create","kind":"deploy"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      verb: Type.Optional(Type.String({ description: 'get, list, create, patch, delete, … or *.' })),
+      verb: Type.Optional(Type.String({ description: 'get, list, create, delete, … or *.' })),
       kind: Type.Optional(KindArg),
       name: Type.Optional(ObjectNameArg),
       subresource: Type.Optional(Type.String({ minLength: 1, description: 'log, exec, scale, …' })),

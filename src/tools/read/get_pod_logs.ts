@@ -28,7 +28,7 @@ const input = Type.Object(
     name: Type.String({ minLength: 1, description: 'Pod, or deploy/x, sts/x, ds/x, rs/x, job/x, cj/x (newest Job).' }),
     context: ContextArg,
     namespace: NamespaceArg,
-    container: Type.Optional(Type.String({ description: 'Default: the only or annotated default one.' })),
+    container: Type.Optional(Type.String({ description: 'Default: the only or the annotated one.' })),
     tailLines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'Per container, after filter.' })),
     sinceSeconds: SinceSecondsArg,
     previous: Type.Optional(Type.Boolean({ description: 'The run before the last restart.' })),
@@ -253,7 +253,7 @@ export default defineTool({
   name: 'get_pod_logs',
   title: 'Pod or workload logs',
   description:
-    "Logs (kubectl logs) of a pod, or of a workload's pods merged in time order; the newest lines, saying what was cut. " +
+    "Logs (kubectl logs) of a pod, or a workload's pods merged in time order; newest lines, saying what was cut. " +
     'Example: {"name":"deploy/web","filter":"/error/i"}',
   safety: 'read',
   needs: ['clusters', 'settings'],

@@ -14,8 +14,7 @@ import { cleanObject, type KubeObject } from '../common/redact.js';
 export default defineTool({
   name: 'get_resource_yaml',
   title: 'Resource as YAML',
-  description:
-    'One object as YAML (kubectl get -o yaml) without managedFields; Secret values redacted. To diagnose: describe_resource. Example: {"name":"cm/app"}',
+  description: 'One object as YAML (kubectl get -o yaml) without managedFields; Secret values redacted. Example: {"name":"cm/app"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -14,7 +14,7 @@ const SHOW = ['values', 'chart', 'readme'] as const;
 
 export default defineTool({
   name: 'helm_show',
-  title: "Show a chart's values, metadata or README",
+  title: 'Show a Helm chart',
   description:
     'helm show values|chart|readme: a chart\'s values keys and defaults, before helm_install. Example: {"chart":"nginx","repo":"https://charts.example.com"}',
   safety: 'read',

@@ -12,7 +12,7 @@ const PROBE_TIMEOUT_MS = 3000;
 export default defineTool({
   name: 'list_contexts',
   title: 'List kubeconfig contexts',
-  description: 'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; broken files with their error. Example: {"probe":true}',
+  description: 'Kubeconfig contexts from every file: server, user, namespace, current (*), SSH tunnel; broken files and why. Example: {"probe":true}',
   safety: 'read',
   needs: ['clusters'],
   input: Type.Object(

@@ -37,7 +37,7 @@ export default defineTool({
       namespace: NamespaceArg,
       allNamespaces: AllNamespacesArg,
       filter: Type.Optional(Type.String({ description: 'Regex on release names.' })),
-      status: Type.Optional(Type.String({ description: 'Comma-separated helm statuses, e.g. deployed,failed.' })),
+      status: Type.Optional(Type.String({ description: 'Helm statuses, comma-separated: deployed,failed.' })),
     },
     { additionalProperties: false },
   ),

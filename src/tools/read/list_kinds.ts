@@ -21,7 +21,7 @@ export default defineTool({
       context: ContextArg,
       search: Type.Optional(Type.String({ minLength: 1, description: 'Word in a name, group or category.' })),
       group: Type.Optional(Type.String({ description: 'API group; "core" for v1.' })),
-      namespaced: Type.Optional(Type.Boolean({ description: 'true: namespaced kinds; false: cluster-scoped.' })),
+      namespaced: Type.Optional(Type.Boolean({ description: 'true: namespaced only; false: cluster-scoped.' })),
       allVersions: Type.Optional(Type.Boolean({ description: 'Also non-preferred versions.' })),
     },
     { additionalProperties: false },

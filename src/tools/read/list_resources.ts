@@ -27,8 +27,7 @@ const NOTES_RESERVE = 600;
 export default defineTool({
   name: 'list_resources',
   title: 'List resources',
-  description:
-    'kubectl get for any kind or category ("all"), CRDs too, with its columns. One object in depth: describe_resource. Example: {"kind":"all","namespace":"shop"}',
+  description: 'kubectl get for any kind or category ("all"), CRDs too, with its columns. Example: {"kind":"all","namespace":"shop"}',
   safety: 'read',
   needs: ['clusters', 'settings'],
   input: Type.Object(
@@ -41,9 +40,7 @@ export default defineTool({
       fieldSelector: FieldSelectorArg,
       ...pageArgs(DEFAULT_LIMIT),
       wide: Type.Optional(Type.Boolean({ description: 'Extra columns, like -o wide.' })),
-      columns: Type.Optional(
-        Type.String({ maxLength: 2048, description: 'As -o custom-columns, e.g. "NAME:.metadata.name,IMAGES:.spec.containers[*].image".' }),
-      ),
+      columns: Type.Optional(Type.String({ maxLength: 2048, description: 'As -o custom-columns, e.g. "NAME:.metadata.name,IMG:.spec.containers[*].image".' })),
     },
     { additionalProperties: false },
   ),

@@ -38,9 +38,9 @@ type State = { done: true; text: string } | { done: false; text: string; failed?
 
 export default defineTool({
   name: 'wait_for',
-  title: 'Wait for a rollout or condition',
+  title: 'Wait for a rollout/condition',
   description:
-    'kubectl rollout status / wait: until a rollout completes, a condition or field holds, or the object is gone; on timeout, what blocks it. ' +
+    'kubectl rollout status / wait: until a rollout completes, a condition or field holds, or the object is gone; on timeout, the blocker. ' +
     'Example: {"name":"deploy/web"}',
   safety: 'read',
   needs: ['clusters'],

@@ -40,7 +40,7 @@ const PROPAGATION_NOTE: Record<Propagation, string> = {
 export default defineTool({
   name: 'delete_resource',
   title: 'Delete resources',
-  description: `kubectl delete: one object, or up to ${MAX_SELECTED} of one kind by labelSelector; the person confirms what goes. Example: {"name":"deploy/web"}`,
+  description: `kubectl delete: one object, or up to ${MAX_SELECTED} of a kind by labelSelector; the person confirms what goes. Example: {"name":"deploy/web"}`,
   safety: 'destructive',
   needs: ['clusters'],
   input: Type.Object(
@@ -53,7 +53,7 @@ export default defineTool({
       propagationPolicy: Type.Optional(
         Type.String({
           enum: [...PROPAGATIONS],
-          description: 'Objects it owns: deleted after it (Background, default), before it (Foreground), kept (Orphan).',
+          description: 'Owned objects: deleted after (Background, default), before (Foreground) or kept (Orphan).',
         }),
       ),
       gracePeriodSeconds: GracePeriodArg,

@@ -53,8 +53,8 @@ export default defineTool({
   name: 'apply_yaml',
   title: 'Apply YAML',
   description:
-    'kubectl apply --server-side; all documents are dry-run first, none applied if one fails. Omitted fields an earlier apply set are listed, ' +
-    'and removed only once confirmed (the way to remove one). Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
+    'kubectl apply --server-side; all documents dry-run first, none applied if one fails. Fields an earlier apply set and this one omits ' +
+    'are removed only once confirmed. Example: {"manifest":"kind: ConfigMap…","diffOnly":true}',
   safety: 'safe-mutation',
   needs: ['clusters'],
   input: Type.Object(
@@ -64,7 +64,7 @@ export default defineTool({
       namespace: NamespaceArg,
       dryRun: DryRunArg,
       diffOnly: Type.Optional(Type.Boolean({ description: 'Only diff against live.' })),
-      forceConflicts: Type.Optional(Type.Boolean({ description: 'Take over fields others own (--force-conflicts).' })),
+      forceConflicts: Type.Optional(Type.Boolean({ description: 'Take fields others own (--force-conflicts).' })),
     },
     { additionalProperties: false },
   ),
