@@ -109,24 +109,38 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** More `serve` flags. */
+  args?: string[];
+  /** Flags for node itself, before the script. */
+  nodeArgs?: string[];
+  /**
+   * A config directory to reuse (kept afterwards): a restart as a person has it, with the token and
+   * settings already written. Without it each start gets a fresh one, removed when it stops.
+   */
+  configDir?: string;
+}
+
 /**
- * `<node> <cli> serve --enable --port 0` in a fresh config directory, resolved once it prints its
- * URL. The settings page binds port 0 too, so a person's running server is never in the way.
+ * `<node> <cli> serve --enable --port 0` resolved once it prints its URL. The settings page binds
+ * port 0 too, so a person's running server is never in the way, and KUBECONFIG points at nothing,
+ * so the person's own clusters are never read.
  */
-export async function spawnServe(node: string, cli: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<ServeProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'kz-bench-'));
+export async function spawnServe(node: string, cli: string, options: SpawnOptions = {}): Promise<ServeProcess> {
+  const dir = options.configDir ?? mkdtempSync(join(tmpdir(), 'kz-bench-'));
   const spawnedAt = performance.now();
-  const child = spawn(node, [...nodeArgs, cli, 'serve', '--enable', '--port', '0', '--ui-port', '0', '--config-dir', dir, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, KUBECONFIG: join(dir, 'no-kubeconfig') },
-  });
+  const child = spawn(
+    node,
+    [...(options.nodeArgs ?? []), cli, 'serve', '--enable', '--port', '0', '--ui-port', '0', '--config-dir', dir, ...(options.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, KUBECONFIG: join(dir, 'no-kubeconfig') } },
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.configDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {

