@@ -14,7 +14,6 @@
  * are what both sides read, not the pods. The namespace is deleted at the end unless BENCH_KEEP=1.
  * BENCH_RUNS sets the timed runs per side (default 10). Exits 1 on a miss.
  */
-import { setMaxListeners } from 'node:events';
 import { type ClusterInfo, clusterInfo, helm as runHelm } from '../tests/cluster/harness.js';
 import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
 import { kubectl, median, timed } from './common.js';
@@ -50,7 +49,9 @@ async function prepare(info: ClusterInfo): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  setMaxListeners(0);
+  // No setMaxListeners(0) here, unlike the benchmarks without a cluster: with @kubernetes/client-node
+  // loaded in the same process it makes every cluster call fail ("The emitter argument must be an
+  // instance of EventEmitter or EventTarget"). The SDK client's listener warnings are only noise.
   const info = clusterInfo();
   const t0 = Date.now();
   const names = await prepare(info);
