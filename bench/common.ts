@@ -52,6 +52,16 @@ export async function kubectl(info: ClusterInfo, args: string[], input?: string)
   return r.stdout;
 }
 
+/**
+ * Creates a benchmark's namespace, first waiting out the deletion a previous run started
+ * (benchmarks delete theirs with --wait=false): objects cannot be created in a terminating one.
+ */
+export async function ensureNamespace(info: ClusterInfo, ns: string): Promise<void> {
+  const phase = await kubectl(info, ['get', 'namespace', ns, '-o', 'jsonpath={.status.phase}', '--ignore-not-found']);
+  if (phase === 'Terminating') await kubectl(info, ['wait', '--for=delete', `namespace/${ns}`, '--timeout=300s']);
+  if (phase !== 'Active') await kubectl(info, ['create', 'namespace', ns]);
+}
+
 /** A ClusterProvider over the test cluster's kubeconfig only (no ~/.kube, no settings). */
 export function clusterProvider(info: ClusterInfo): ClusterProvider {
   return new ClusterProvider({

@@ -16,7 +16,7 @@
  */
 import { type ClusterInfo, clusterInfo, helm as runHelm } from '../tests/cluster/harness.js';
 import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
-import { kubectl, median, timed } from './common.js';
+import { ensureNamespace, kubectl, median, timed } from './common.js';
 import { atMost, Report } from './report.js';
 
 const NS = 'kz-bench-helm';
@@ -31,7 +31,7 @@ async function helm(info: ClusterInfo, args: string[]): Promise<string> {
 }
 
 async function prepare(info: ClusterInfo): Promise<string[]> {
-  await kubectl(info, ['create', 'namespace', NS]).catch(() => undefined);
+  await ensureNamespace(info, NS);
   const charts = info.charts.paths['kz-demo'];
   const versions = Object.keys(charts ?? {}).sort();
   if (!charts || versions.length < 2)

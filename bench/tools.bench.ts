@@ -24,7 +24,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type ClusterInfo, clusterInfo, kubectl as runKubectl } from '../tests/cluster/harness.js';
 import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
-import { kubectl, median, timed } from './common.js';
+import { ensureNamespace, kubectl, median, timed } from './common.js';
 import { atMost, Report } from './report.js';
 
 const SIZES = [100, 1000];
@@ -41,7 +41,7 @@ function shown(args: string[]): string {
 
 /** One running pod (it logs ten lines on the fake nodes) and `pods - 1` gated ones beside it. */
 async function prepare(info: ClusterInfo, ns: string, pods: number): Promise<void> {
-  await kubectl(info, ['create', 'namespace', ns]).catch(() => undefined);
+  await ensureNamespace(info, ns);
   const manifest = [
     {
       apiVersion: 'v1',
