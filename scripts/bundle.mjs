@@ -19,7 +19,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
-const { builtInModuleDirs, moduleFilesIn } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
+const { builtInModuleDirs, loadRegistry, moduleFilesIn } = await import(pathToFileURL(join(dist, 'kernel', 'registry.js')).href);
+
+// Every built-in module checked here, schemas compiled, exactly as an unbundled start checks them:
+// the bundle compiles its built-ins' schemas on first use (see src/kernel/registry.ts), so a
+// schema that does not compile must fail the build instead of the start.
+await loadRegistry(() => true, []);
 
 // The settings page's script and stylesheet are plain files tsc does not emit; copy them beside the
 // compiled page module, where both the bundle and the unbundled build look for them.
