@@ -18,7 +18,7 @@ import { median, startBareSdkServer } from './common.js';
 import { atLeast, Report } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CALLS_PER_SESSION = Number(process.env.BENCH_CALLS_PER_SESSION ?? 40);
+const CALLS_PER_SESSION = Number(process.env.BENCH_CALLS_PER_SESSION ?? 25);
 
 interface Target {
   url: string;
