@@ -15,19 +15,15 @@
  * BENCH_RUNS sets the timed runs per side (default 5). Exits 1 when the target is missed.
  */
 import { stringify } from 'yaml';
-import { clusterInfo, kubectl as runKubectl, type ClusterInfo } from '../tests/cluster/harness.js';
+import { clusterInfo } from '../tests/cluster/harness.js';
 import { connectClient, startTestServer, textOf } from '../tests/helpers/server.js';
+import { kubectl, median } from './common.js';
+import { atMost, Report } from './report.js';
 
 const NS = 'kz-bench-apply';
 const DOCS = 300;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TARGET = 0.3;
-
-async function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
-  const r = await runKubectl(info, args, { input, timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function object(i: number): Record<string, unknown> {
   const metadata = { name: `bench-${String(i).padStart(3, '0')}`, namespace: NS, labels: { app: 'bench' } };
@@ -42,11 +38,6 @@ function object(i: number): Record<string, unknown> {
 }
 
 const manifest = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => stringify(object(from + k))).join('---\n');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const info = clusterInfo();
@@ -74,12 +65,16 @@ async function main(): Promise<void> {
       single.push(await dryRun(one));
       many.push(await dryRun(all));
     }
-    const perDoc = median(many) / DOCS;
-    const ratio = perDoc / median(single);
-    console.log(`one-document dry run (baseline): median ${median(single).toFixed(1)} ms`);
-    console.log(`${DOCS}-document dry run: median ${median(many).toFixed(0)} ms, ${perDoc.toFixed(2)} ms per document`);
-    console.log(`per document / one-document call: ${ratio.toFixed(3)} (target ≤ ${TARGET}) ${ratio <= TARGET ? 'ok' : 'MISSED'}`);
-    if (ratio > TARGET) process.exitCode = 1;
+    console.log(`${DOCS}-document dry run: median ${median(many).toFixed(0)} ms`);
+    const report = new Report('apply_yaml');
+    report.add({
+      name: `apply_yaml dry run, ${DOCS} documents: time per document`,
+      value: median(many) / DOCS,
+      unit: 'ms',
+      baseline: { name: 'one-document call', value: median(single) },
+      target: atMost('ratio', TARGET),
+    });
+    report.done();
   } finally {
     await client.close().catch(() => undefined);
     await server.close();

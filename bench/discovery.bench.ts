@@ -11,21 +11,14 @@
  *
  * The CRDs are deleted at the end unless BENCH_KEEP=1. Exits 1 when a target is missed.
  */
-import { ClusterProvider } from '../src/providers/cluster/clusters.js';
-import { KubeconfigStore } from '../src/providers/cluster/kubeconfig.js';
-import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
-import { clusterInfo, kubectl as runKubectl, type ClusterInfo } from '../tests/cluster/harness.js';
+import { type ClusterInfo, clusterInfo } from '../tests/cluster/harness.js';
+import { clusterProvider as newProvider, kubectl, median, timed } from './common.js';
+import { atMost, Report } from './report.js';
 
 const CRDS = 300;
 const GROUPS = 30;
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const LABEL = 'kubezilla.dev/bench=discovery';
-
-async function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
-  const r = await runKubectl(info, args, { input, timeoutMs: 600_000 });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function crd(i: number) {
   const group = `g${i % GROUPS}.bench.kubezilla.dev`;
@@ -43,13 +36,7 @@ function crd(i: number) {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
+const ms = async (fn: () => Promise<unknown>) => (await timed(fn))[0];
 
 interface Sample {
   cold: number;
@@ -63,7 +50,7 @@ async function measure(info: ClusterInfo): Promise<Sample> {
   for (let i = 0; i < 5; i++) {
     const provider = newProvider(info);
     colds.push(
-      await timed(async () => {
+      await ms(async () => {
         const handle = await provider.get(info.contexts.admin);
         const kind = await handle.resolveKind('deploy');
         await handle.request(`/apis/apps/v1/namespaces/default/${kind.plural}`, { query: { limit: 10 } });
@@ -78,19 +65,12 @@ async function measure(info: ClusterInfo): Promise<Sample> {
   const lists: number[] = [];
   const misses: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    resolves.push(await timed(() => handle.resolveKind('deployments.apps')));
-    lists.push(await timed(() => handle.request('/apis/apps/v1/namespaces/default/deployments', { query: { limit: 10 } })));
+    resolves.push(await ms(() => handle.resolveKind('deployments.apps')));
+    lists.push(await ms(() => handle.request('/apis/apps/v1/namespaces/default/deployments', { query: { limit: 10 } })));
   }
-  for (let i = 0; i < 5; i++) misses.push(await timed(() => handle.resolveKind('no-such-kind').catch(() => undefined)));
+  for (let i = 0; i < 5; i++) misses.push(await ms(() => handle.resolveKind('no-such-kind').catch(() => undefined)));
   await provider.close();
   return { cold: median(colds), warmResolve: median(resolves), warmList: median(lists), miss: median(misses) };
-}
-
-function newProvider(info: ClusterInfo): ClusterProvider {
-  return new ClusterProvider({
-    kubeconfig: new KubeconfigStore({ env: {}, home: '/nonexistent', flagPaths: () => [info.kubeconfig], settingsFiles: () => [], inline: () => [] }),
-    tunnels: new TunnelRegistry({}),
-  });
 }
 
 const info = clusterInfo();
@@ -111,19 +91,21 @@ const rows: Array<[string, keyof Sample, number]> = [
   ['warm resolveKind', 'warmResolve', 1.2],
   ['warm list (10 deployments)', 'warmList', 1.2],
 ];
-let missed = 0;
-console.log(`discovery with ${CRDS} CRDs in ${GROUPS} groups vs none (medians):`);
+const report = new Report('discovery');
 for (const [label, key, target] of rows) {
-  const ratio = after[key] / before[key];
-  const ok = ratio <= target;
-  if (!ok) missed++;
-  console.log(
-    `  ${label.padEnd(46)} ${before[key].toFixed(2).padStart(8)} ms → ${after[key].toFixed(2).padStart(8)} ms  ${ratio.toFixed(2)}× (target ≤ ${target}×) ${ok ? 'PASS' : 'MISS'}`,
-  );
+  report.add({
+    name: `${label} with ${CRDS} CRDs`,
+    value: after[key],
+    unit: 'ms',
+    baseline: { name: 'no CRDs', value: before[key] },
+    target: atMost('ratio', target),
+  });
 }
-const missRatio = after.miss / after.warmList;
-if (missRatio > 1.5) missed++;
-console.log(
-  `  ${'unknown kind (refresh + closest matches)'.padEnd(46)} ${before.miss.toFixed(2).padStart(8)} ms → ${after.miss.toFixed(2).padStart(8)} ms  ${missRatio.toFixed(2)}× a warm list (target ≤ 1.5×) ${missRatio <= 1.5 ? 'PASS' : 'MISS'}`,
-);
-process.exitCode = missed ? 1 : 0;
+report.add({
+  name: `unknown kind with ${CRDS} CRDs (refresh + closest matches)`,
+  value: after.miss,
+  unit: 'ms',
+  baseline: { name: 'one warm list', value: after.warmList },
+  target: atMost('ratio', 1.5),
+});
+report.done();

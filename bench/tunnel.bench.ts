@@ -19,13 +19,11 @@ import { TunnelRegistry } from '../src/providers/cluster/tunnels.js';
 import { clusterInfo } from '../tests/cluster/harness.js';
 import { makePki, startFakeApiServer } from '../tests/providers/helpers/fake-apiserver.js';
 import { startSshd } from '../tests/providers/helpers/sshd.js';
+import { percentile } from './common.js';
+import { atMost, Report } from './report.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 const WARMUP = 50;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function measure(h: ClusterHandle, path: string): Promise<number[]> {
   for (let i = 0; i < WARMUP; i++) await h.request(path);
@@ -46,6 +44,7 @@ async function main(): Promise<void> {
   let direct: string;
   let tunnelled: string;
   let path: string;
+  let mode: string;
   const dir = mkdtempSync(join(tmpdir(), 'kz-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const infoPath = process.env.KUBEZILLA_TEST_CLUSTER_INFO;
@@ -59,6 +58,7 @@ async function main(): Promise<void> {
     direct = info.contexts.admin;
     tunnelled = info.contexts.ssh;
     path = '/api/v1/namespaces/default';
+    mode = 'real control plane';
     console.log(`real control plane: ${direct} vs ${tunnelled} (bastion ${info.ssh!.host}:${info.ssh!.port}), GET ${path}`);
   } else {
     const pki = makePki();
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     direct = 'direct';
     tunnelled = 'ssh';
     path = '/api/v1/namespaces';
+    mode = 'fake API server';
     console.log(`fake TLS API server ${api.url} + OpenSSH bastion 127.0.0.1:${sshd.port}, GET ${path}`);
   }
   cleanups.unshift(() => provider.close());
@@ -121,14 +122,23 @@ async function main(): Promise<void> {
     const state = th.tunnelState()!;
     console.log(`calls: ${CALLS} sequential (after ${WARMUP} warm-up)`);
     console.log(`                 p50      p95      p99   (ms)`);
-    console.log(`direct      ${fmt(percentile(d, 50))} ${fmt(percentile(d, 95))} ${fmt(percentile(d, 99))}`);
-    console.log(`tunnel      ${fmt(percentile(t, 50))} ${fmt(percentile(t, 95))} ${fmt(percentile(t, 99))}`);
-    const overhead = percentile(t, 50) - percentile(d, 50);
-    console.log(`p50 overhead: ${overhead.toFixed(3)} ms (target ≤ 2 ms)`);
-    console.log(`SSH connections opened for ${CALLS + WARMUP} tunnelled calls: ${state.connectionsOpened} (target 1)`);
-    const ok = overhead <= 2 && state.connectionsOpened === 1;
-    console.log(ok ? 'PASS' : 'FAIL');
-    process.exitCode = ok ? 0 : 1;
+    console.log(`direct      ${fmt(percentile(d, 0.5))} ${fmt(percentile(d, 0.95))} ${fmt(percentile(d, 0.99))}`);
+    console.log(`tunnel      ${fmt(percentile(t, 0.5))} ${fmt(percentile(t, 0.95))} ${fmt(percentile(t, 0.99))}`);
+    const report = new Report('tunnel');
+    report.add({
+      name: `SSH tunnel, GET p50 (${mode}, ${CALLS} sequential)`,
+      value: percentile(t, 0.5),
+      unit: 'ms',
+      baseline: { name: 'direct', value: percentile(d, 0.5) },
+      target: atMost('delta', 2),
+    });
+    report.add({
+      name: `SSH connections opened for ${CALLS + WARMUP} tunnelled calls`,
+      value: state.connectionsOpened,
+      unit: 'count',
+      target: atMost('value', 1),
+    });
+    report.done();
   } finally {
     for (const c of cleanups) await c();
   }

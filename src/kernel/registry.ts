@@ -8,6 +8,13 @@
  * or a folder with an index file for a tool with private helpers); module authors add directories
  * with `--tools-dir` or the settings' `toolDirs`. A file default-exports one module, or an array
  * of modules for a pack.
+ *
+ * One exception to "checked at start-up": the single-file build's built-ins. Compiling their ~30
+ * schemas with AJV was a third of the CPU the program spent from start to its first tools/list,
+ * and every one was already compiled when the bundle was built (scripts/bundle.mjs loads the
+ * registry over the same modules and fails the build on a schema that does not compile). So the
+ * bundle compiles each built-in's input schema on first use; everything else about them, and
+ * every schema of a `--tools-dir` module, is still checked before the server starts.
  */
 import { existsSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -42,8 +49,21 @@ export class Registry {
   readonly prompts = new Map<string, RegisteredPrompt>();
   readonly resources = new Map<string, RegisteredResource>();
 
+  /** True while the bundle's built-ins are added (see the file comment): their schemas compile on first use. */
+  #compileOnUse = false;
+
   /** @param hasProvider tells whether the container can supply a provider a module `needs`. */
   constructor(private readonly hasProvider: (name: string) => boolean) {}
+
+  /** The single-file build's built-ins, whose schemas the build has compiled already. */
+  addBundled(modules: readonly BundledModule[]): void {
+    this.#compileOnUse = true;
+    try {
+      for (const { file, exported } of modules) this.addExport(exported, file);
+    } finally {
+      this.#compileOnUse = false;
+    }
+  }
 
   /** Checks one module and adds it; throws a KubezillaError naming `file` on any fault. */
   add(candidate: unknown, file: string): void {
@@ -80,12 +100,12 @@ export class Registry {
     }
     if (typeof module.run !== 'function') fail(`tool ${module.name} has no run(input, ctx) function`);
     if (module.input?.type !== 'object') fail(`tool ${module.name}: input must be an object schema (Type.Object)`);
-    const validate = compile(module.input, `tool ${module.name} input`, fail, compileInputSchema);
-    if (module.output) compile(module.output, `tool ${module.name} output`, fail);
+    const validate = this.#validator(() => compile(module.input, `tool ${module.name} input`, fail, compileInputSchema));
+    if (module.output && !this.#compileOnUse) compile(module.output, `tool ${module.name} output`, fail);
     for (const need of module.needs ?? []) {
       if (!this.hasProvider(need)) fail(`tool ${module.name} needs provider "${need}", which is not registered`);
     }
-    this.tools.set(module.name, { module, file, validate });
+    this.tools.set(module.name, Object.defineProperties({ module, file } as RegisteredTool, validate));
   }
 
   #addPrompt(module: PromptModule, file: string, fail: (why: string) => never): void {
@@ -94,11 +114,30 @@ export class Registry {
     if (previous) duplicate('prompt', module.name, previous.file, file);
     if (typeof module.render !== 'function') fail(`prompt ${module.name} has no render(args) function`);
     if (module.arguments?.type !== 'object') fail(`prompt ${module.name}: arguments must be an object schema`);
-    const validate = compile(module.arguments, `prompt ${module.name} arguments`, fail, compileInputSchema);
+    const validate = this.#validator(() => compile(module.arguments, `prompt ${module.name} arguments`, fail, compileInputSchema));
     for (const need of module.needs ?? []) {
       if (!this.hasProvider(need)) fail(`prompt ${module.name} needs provider "${need}", which is not registered`);
     }
-    this.prompts.set(module.name, { module, file, validate });
+    this.prompts.set(module.name, Object.defineProperties({ module, file } as RegisteredPrompt, validate));
+  }
+
+  /**
+   * An entry's `validate` property: compiled now (so a fault stops the start-up here), or, for the
+   * bundled built-ins, a getter that compiles on first read and keeps the result. Callers see a
+   * plain ValidateFunction either way.
+   */
+  #validator(make: () => ValidateFunction): { validate: PropertyDescriptor } {
+    if (!this.#compileOnUse) return { validate: { value: make(), enumerable: true, writable: true } };
+    let compiled: ValidateFunction | undefined;
+    return {
+      validate: {
+        enumerable: true,
+        get: () => {
+          compiled ??= make();
+          return compiled;
+        },
+      },
+    };
   }
 
   #addResource(module: ResourceModule, file: string, fail: (why: string) => never): void {
@@ -200,7 +239,7 @@ export function builtInModuleDirs(): string[] {
 export async function loadRegistry(hasProvider: (name: string) => boolean, extraDirs: readonly string[]): Promise<Registry> {
   const registry = new Registry(hasProvider);
   if (bundledBuiltIns) {
-    for (const { file, exported } of bundledBuiltIns) registry.addExport(exported, file);
+    registry.addBundled(bundledBuiltIns);
   } else {
     for (const dir of builtInModuleDirs()) {
       if (existsSync(dir)) await registry.loadDirectory(dir, [OWN_EXTENSION]);

@@ -55,4 +55,24 @@ describe('registry', () => {
     expect(registry.tools.has('fixture_echo')).toBe(true);
     for (const { file } of registry.tools.values()) expect(file).toMatch(/\/(src\/tools\/(read|mutate|destructive)|tests\/fixtures)\//);
   });
+
+  it("compiles the bundled built-ins' schemas on first use, with the same validator and errors", async () => {
+    const echo = (await import(join(FIXTURE_MODULES, 'echo.mjs'))).default;
+    const badSchema = (await import(join(BAD, 'bad-schema', 'tool.mjs'))).default;
+    const registry = new Registry(known);
+    // The build has compiled these already (scripts/bundle.mjs), so adding them compiles nothing:
+    // even a schema that does not compile is only reported when its validator is first read.
+    registry.addBundled([
+      { file: 'echo.js', exported: echo },
+      { file: 'bad.js', exported: badSchema },
+    ]);
+    const entry = registry.tools.get('fixture_echo')!;
+    expect(entry.validate({ text: 'hi' })).toBe(true);
+    expect(entry.validate({ text: 1 })).toBe(false);
+    expect(entry.validate.errors?.[0]?.instancePath).toBe('/text');
+    expect(entry.validate).toBe(entry.validate);
+    expect(() => registry.tools.get('bad_schema')!.validate).toThrow(/bad\.js: tool bad_schema input schema does not compile/);
+    // Modules added the ordinary way are still checked at once.
+    expect(() => new Registry(known).add(badSchema, 'later.js')).toThrow(/later\.js: tool bad_schema input schema does not compile/);
+  });
 });
