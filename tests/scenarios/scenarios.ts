@@ -8,6 +8,7 @@
  * Plain node:assert rather than vitest's expect: the benchmark runs these outside vitest.
  */
 import assert from 'node:assert/strict';
+import { CONTAINER_FAULTS, faultPod } from '../cluster/faults.js';
 import type { ClusterInfo } from '../cluster/harness.js';
 
 export interface ScenarioRun {
@@ -71,9 +72,55 @@ async function applyAsAgent(run: ScenarioRun, manifest: string): Promise<string>
   return run.call('apply_yaml', { manifest, forceConflicts: true });
 }
 
+/** Waits until kubectl shows the pod's container in `reason` (the test cluster plays faults a moment after scheduling). */
+async function waitingFor(run: ScenarioRun, pod: string, reason: RegExp): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (reason.test(await jsonpath(run, ['get', 'pod', pod], '{.status.containerStatuses[0].state.waiting.reason}'))) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`pod ${pod} never showed ${reason}`);
+}
+
 const jsonpath = (run: ScenarioRun, args: string[], path: string) => run.kubectl([...args, '-n', run.ns, '-o', `jsonpath=${path}`]);
 
 export const SCENARIOS: Scenario[] = [
+  {
+    name: 'crash-loop',
+    task: 'The worker pod keeps restarting. Say how it exits and the error it logs before it dies.',
+    budget: { calls: 2, bytes: 3000 },
+    async setup(run) {
+      await applied(run, faultPod('crashloop', { name: 'worker', namespace: run.ns }));
+      await waitingFor(run, 'worker', /CrashLoopBackOff/);
+    },
+    async solve(run) {
+      const described = await run.call('describe_resource', { kind: 'pod', name: 'worker', namespace: run.ns });
+      assert.match(described, /CrashLoopBackOff/);
+      assert.match(described, /Exit Code:\s+1\b/);
+      const logs = await run.call('get_pod_logs', { name: 'worker', namespace: run.ns, previous: true });
+      assert.ok(logs.includes(CONTAINER_FAULTS.crashloop.tellingLine!), logs);
+    },
+    async verify(run) {
+      assert.equal(await jsonpath(run, ['get', 'pod', 'worker'], '{.status.containerStatuses[0].lastState.terminated.exitCode}'), '1');
+    },
+  },
+  {
+    name: 'image-pull',
+    task: 'The web pod never starts. Find out which image cannot be pulled.',
+    budget: { calls: 2, bytes: 3000 },
+    async setup(run) {
+      await applied(run, faultPod('imagepull', { name: 'web', namespace: run.ns }));
+      await waitingFor(run, 'web', /ImagePullBackOff|ErrImagePull/);
+    },
+    async solve(run) {
+      assert.match(await run.call('list_resources', { kind: 'pods', namespace: run.ns }), /web\s+0\/1\s+(ImagePullBackOff|ErrImagePull)/);
+      const described = await run.call('describe_resource', { kind: 'pod', name: 'web', namespace: run.ns });
+      assert.match(described, /registry\.example\.com\/shop\/app:does-not-exist/);
+      assert.match(described, /ImagePullBackOff|ErrImagePull/);
+    },
+    async verify(run) {
+      assert.equal(await jsonpath(run, ['get', 'pod', 'web'], '{.spec.containers[0].image}'), 'registry.example.com/shop/app:does-not-exist');
+    },
+  },
   {
     name: 'pending-pod',
     task: 'The api deployment never becomes ready. Find out why and make it run (it needs at most 100m CPU).',
