@@ -95,7 +95,7 @@ export const SCENARIOS: Scenario[] = [
     async solve(run) {
       const described = await run.call('describe_resource', { kind: 'pod', name: 'worker', namespace: run.ns });
       assert.match(described, /CrashLoopBackOff/);
-      assert.match(described, /Exit Code:\s+1\b/);
+      assert.match(described, /Terminated \(Error, exit code 1\b/);
       const logs = await run.call('get_pod_logs', { name: 'worker', namespace: run.ns, previous: true });
       assert.ok(logs.includes(CONTAINER_FAULTS.crashloop.tellingLine!), logs);
     },
