@@ -69,7 +69,8 @@ describe('the local test cluster', () => {
     const ready = nodes.items.filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
     expect(ready.length).toBeGreaterThanOrEqual(1);
     if (!info.external) {
-      expect(ready.map((n) => n.metadata.name).sort()).toEqual([...info.nodes].sort());
+      // Other test files add and remove nodes of their own meanwhile: the cluster's own must all be Ready.
+      expect(ready.map((n) => n.metadata.name)).toEqual(expect.arrayContaining(info.nodes));
       expect(ready.every((n) => n.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake')).toBe(true);
     }
     expect(await ok(['get', 'nodes'])).toMatch(/\bReady\b/);
