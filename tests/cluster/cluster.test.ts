@@ -103,7 +103,10 @@ describe('the local test cluster', () => {
       const r = await kubectl(info, ['top', 'pod', 'busy', '-n', ns, '--no-headers']);
       return r.code === 0 ? r.stdout : undefined;
     });
-    expect(top.trim().split(/\s+/)).toEqual(['busy', '750m', '96Mi']);
+    // CPU is a rate over two scrapes, so clock jitter moves it by a millicore or two.
+    const [name, cpu, memory] = top.trim().split(/\s+/);
+    expect([name, memory]).toEqual(['busy', '96Mi']);
+    expect(Math.abs(Number.parseInt(cpu!, 10) - 750)).toBeLessThanOrEqual(15);
   });
 
   it('fails on purpose: a pod labelled kz.test/fault=crashloop crash-loops with its exit code and its own logs', async () => {

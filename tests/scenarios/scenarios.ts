@@ -125,7 +125,13 @@ export const SCENARIOS: Scenario[] = [
     name: 'pending-pod',
     task: 'The api deployment never becomes ready. Find out why and make it run (it needs at most 100m CPU).',
     budget: { calls: 5, bytes: 3100 },
-    setup: (run) => applied(run, deployment(run.ns, 'api', { cpu: '64' })),
+    async setup(run) {
+      await applied(run, deployment(run.ns, 'api', { cpu: '64' }));
+      // The ReplicaSet controller creates the pod a moment later.
+      for (let i = 0; i < 60 && !(await jsonpath(run, ['get', 'pods', '-l', 'app=api'], '{.items[*].metadata.name}')).trim(); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
     async solve(run) {
       const pods = await run.call('list_resources', { kind: 'pods', namespace: run.ns });
       assert.match(pods, /api-\S+\s+0\/1\s+Pending/);
