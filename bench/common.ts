@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { connectClient } from '../tests/helpers/server.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -166,6 +167,20 @@ export async function spawnServe(node: string, cli: string, options: SpawnOption
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Milliseconds from spawning `<node> <cli> serve` to its first tools/list answered. */
+export async function startToFirstList(node: string, cli: string, options: SpawnOptions = {}): Promise<number> {
+  const serve = await spawnServe(node, cli, options);
+  try {
+    const { client } = await connectClient(serve.url, serve.token);
+    await client.listTools();
+    const elapsed = performance.now() - serve.spawnedAt;
+    await client.close();
+    return elapsed;
+  } finally {
+    await serve.stop();
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { connectClient, startTestServer } from '../tests/helpers/server.js';
-import { BUNDLED_CLI, percentile as p, spawnServe, startBareSdkServer, UNBUNDLED_CLI } from './common.js';
+import { BUNDLED_CLI, percentile as p, startBareSdkServer, startToFirstList, UNBUNDLED_CLI } from './common.js';
 import { atLeast, atMost, Report } from './report.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
@@ -44,19 +44,6 @@ async function throughput(call: Call): Promise<number> {
   return CALLS / ((performance.now() - t0) / 1000);
 }
 
-async function startToFirstList(cli: string): Promise<number> {
-  const serve = await spawnServe(process.execPath, cli);
-  try {
-    const { client } = await connectClient(serve.url, serve.token);
-    await client.listTools();
-    const elapsed = performance.now() - serve.spawnedAt;
-    await client.close();
-    return elapsed;
-  } finally {
-    await serve.stop();
-  }
-}
-
 // The SDK's HTTP client adds an abort listener per request to one long-lived signal; after a
 // few thousand calls Node warns about a leak on every call. It is the client's, not the server's
 // under test: lift the limit here so the output stays readable.
@@ -77,11 +64,11 @@ const kzRate = await throughput(kzCall);
 const starts: number[] = [];
 const unbundledStarts: number[] = [];
 // One unmeasured start of each first: the bench's own client code and the disk cache are then warm.
-await startToFirstList(BUNDLED_CLI);
-await startToFirstList(UNBUNDLED_CLI);
+await startToFirstList(process.execPath, BUNDLED_CLI);
+await startToFirstList(process.execPath, UNBUNDLED_CLI);
 for (let i = 0; i < 5; i++) {
-  starts.push(await startToFirstList(BUNDLED_CLI));
-  unbundledStarts.push(await startToFirstList(UNBUNDLED_CLI));
+  starts.push(await startToFirstList(process.execPath, BUNDLED_CLI));
+  unbundledStarts.push(await startToFirstList(process.execPath, UNBUNDLED_CLI));
 }
 starts.sort((a, b) => a - b);
 unbundledStarts.sort((a, b) => a - b);

@@ -30,7 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient } from '../tests/helpers/server.js';
-import { BUNDLED_CLI, FIXTURE_TOOLS, median, node22, rssMb, spawnServe } from './common.js';
+import { BUNDLED_CLI, FIXTURE_TOOLS, median, node22, rssMb, spawnServe, startToFirstList } from './common.js';
 import { atMost, Report } from './report.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
@@ -51,29 +51,16 @@ function exitTime(node: string, args: string[]): Promise<number> {
   });
 }
 
-async function startToFirstList(node: string, configDir: string): Promise<number> {
-  const serve = await spawnServe(node, BUNDLED_CLI, { configDir });
-  try {
-    const { client } = await connectClient(serve.url, serve.token);
-    await client.listTools();
-    const elapsed = performance.now() - serve.spawnedAt;
-    await client.close();
-    return elapsed;
-  } finally {
-    await serve.stop();
-  }
-}
-
 /** Median start-up of the program and of `node -e 0`, alternating so drift hits both alike. */
 async function startup(node: string): Promise<{ program: number; bare: number }> {
   const configDir = mkdtempSync(join(tmpdir(), 'kz-bench-start-'));
   try {
-    await startToFirstList(node, configDir);
+    await startToFirstList(node, BUNDLED_CLI, { configDir });
     await exitTime(node, ['-e', '0']);
     const program: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < STARTS; i++) {
-      program.push(await startToFirstList(node, configDir));
+      program.push(await startToFirstList(node, BUNDLED_CLI, { configDir }));
       bare.push(await exitTime(node, ['-e', '0']));
     }
     return { program: median(program), bare: median(bare) };
