@@ -11,7 +11,7 @@
  */
 import type { KubeObject } from '../../common/redact.js';
 import { LAST_APPLIED } from '../../common/redact.js';
-import { listEntryId, manifestPaths } from './removals.js';
+import { joinKey, listEntryId, manifestPaths } from './removals.js';
 
 /** The field manager every apply_yaml write uses: what it owns, a later apply may remove. */
 export const FIELD_MANAGER = 'kubezilla-mcp';
@@ -95,16 +95,11 @@ function leafPaths(node: Record<string, unknown>, path: string): string[] {
   const out: string[] = [];
   for (const [key, child] of children) {
     const next = child && typeof child === 'object' ? (child as Record<string, unknown>) : {};
-    if (key.startsWith('f:')) out.push(...leafPaths(next, joinField(path, key.slice(2))));
+    if (key.startsWith('f:')) out.push(...leafPaths(next, joinKey(path, key.slice(2))));
     else if (key.startsWith('k:')) out.push(...leafPaths(next, `${path}[${keyId(key.slice(2))}]`));
     else if (key.startsWith('v:')) out.push(...leafPaths(next, `${path}[${valueId(key.slice(2))}]`));
   }
   return out;
-}
-
-function joinField(path: string, key: string): string {
-  if (/^[A-Za-z_$][\w$-]*$/.test(key)) return path ? `${path}.${key}` : key;
-  return `${path}[${JSON.stringify(key)}]`;
 }
 
 function keyId(json: string): string {

@@ -162,7 +162,7 @@ function entryId(entry: JsonObject, key: string): string {
 }
 
 /** `spec.replicas`, `metadata.labels.tier`, `metadata.labels["app.kubernetes.io/name"]`. */
-function joinKey(path: string, key: string): string {
+export function joinKey(path: string, key: string): string {
   if (/^[A-Za-z_$][\w$-]*$/.test(key)) return path ? `${path}.${key}` : key;
   return `${path}[${JSON.stringify(key)}]`;
 }
