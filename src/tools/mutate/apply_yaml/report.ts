@@ -61,7 +61,8 @@ export function summarize(entries: OutcomeLine[]): { scope: string; lines: strin
     };
   }
   const lines: string[] = [];
-  const alike = new Map<string, { at: number; namespaces: string[] }>();
+  // One line per head and detail; the namespaces are filled in once all are known.
+  const alike = new Map<string, { at: number; head: string; detail: string; namespaces: string[] }>();
   for (const { doc, outcome, detail = '', extra = '' } of entries) {
     const head = `${refOf(doc)} ${outcome}`;
     if (!doc.namespace || extra) {
@@ -72,12 +73,11 @@ export function summarize(entries: OutcomeLine[]): { scope: string; lines: strin
     const group = alike.get(key);
     if (group) group.namespaces.push(doc.namespace);
     else {
-      alike.set(key, { at: lines.length, namespaces: [doc.namespace] });
-      lines.push(key);
+      alike.set(key, { at: lines.length, head, detail, namespaces: [doc.namespace] });
+      lines.push('');
     }
   }
-  for (const [key, { at, namespaces: where }] of alike) {
-    const [head, detail] = key.split('\0') as [string, string];
+  for (const { at, head, detail, namespaces: where } of alike.values()) {
     lines[at] = `${head} in ${where.length === 1 ? `namespace ${where[0]}` : `namespaces ${listSome(where, 10)}`}${detail}`;
   }
   return { scope: '', lines };
