@@ -72,14 +72,18 @@ async function applyAsAgent(run: ScenarioRun, manifest: string): Promise<string>
   return run.call('apply_yaml', { manifest, forceConflicts: true });
 }
 
-/** Waits until kubectl shows the pod's container in `reason` (the test cluster plays faults a moment after scheduling). */
-async function waitingFor(run: ScenarioRun, pod: string, reason: RegExp): Promise<void> {
-  for (let i = 0; i < 120; i++) {
-    if (reason.test(await jsonpath(run, ['get', 'pod', pod], '{.status.containerStatuses[0].state.waiting.reason}'))) return;
+/** Polls a kubectl jsonpath every half second until it matches `pattern`, for at most `seconds`. */
+async function untilKubectlShows(run: ScenarioRun, args: string[], path: string, pattern: RegExp, seconds: number): Promise<void> {
+  for (let i = 0; i < seconds * 2; i++) {
+    if (pattern.test(await jsonpath(run, args, path))) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`pod ${pod} never showed ${reason}`);
+  throw new Error(`kubectl ${args.join(' ')} never showed ${pattern} at ${path}`);
 }
+
+/** Waits until the pod's container waits in `reason` (the test cluster plays faults a moment after scheduling). */
+const waitingFor = (run: ScenarioRun, pod: string, reason: RegExp) =>
+  untilKubectlShows(run, ['get', 'pod', pod], '{.status.containerStatuses[0].state.waiting.reason}', reason, 60);
 
 const jsonpath = (run: ScenarioRun, args: string[], path: string) => run.kubectl([...args, '-n', run.ns, '-o', `jsonpath=${path}`]);
 
@@ -128,9 +132,7 @@ export const SCENARIOS: Scenario[] = [
     async setup(run) {
       await applied(run, deployment(run.ns, 'api', { cpu: '64' }));
       // The ReplicaSet controller creates the pod a moment later.
-      for (let i = 0; i < 60 && !(await jsonpath(run, ['get', 'pods', '-l', 'app=api'], '{.items[*].metadata.name}')).trim(); i++) {
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await untilKubectlShows(run, ['get', 'pods', '-l', 'app=api'], '{.items[*].metadata.name}', /\S/, 30);
     },
     async solve(run) {
       const pods = await run.call('list_resources', { kind: 'pods', namespace: run.ns });
