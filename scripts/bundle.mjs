@@ -5,7 +5,7 @@
 // dependencies (TypeBox alone is 266); one file takes about half the time. The built-in tool and
 // prompt modules are found here with the registry's own rule (every module file in its built-in
 // directories) and imported statically, so adding a tool is still adding one file.
-// @kubernetes/client-node and ssh2 stay outside: they load on first use, and ssh2 has native parts.
+// @kubernetes/client-node, ssh2 and ws stay outside: they load on first use, and ssh2 has native parts.
 //
 // dist/kubezilla-mcp.js itself is a few-line launcher that turns on Node's compile cache (Node 22.1+:
 // V8's compiled code for the bundle is kept on disk, by default under the OS temp dir, or where
@@ -56,7 +56,7 @@ try {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['@kubernetes/client-node', 'ssh2'],
+    external: ['@kubernetes/client-node', 'ssh2', 'ws'],
     // CommonJS dependencies inside an ES module bundle still call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __kzCreateRequire } from 'node:module';\nconst require = __kzCreateRequire(import.meta.url);",

@@ -7,7 +7,8 @@
  * handler never holds an unguarded path to a cluster while it runs.
  *
  * The rules, in the order they apply to one request:
- *   1. Reads (GET, HEAD, and the self-review POSTs that only ask "may I?") pass.
+ *   1. Reads (GET, HEAD, and the self-review POSTs that only ask "may I?") pass; a pod's exec,
+ *      attach and portforward streams are not reads, although a GET opens them.
  *   2. A server-side dry run (`dryRun=All`) passes anywhere: it changes nothing. Its namespace is
  *      remembered, so the first real write can confirm every protected namespace at once.
  *   3. A read tool, or a call that is a preview (`dryRun` / `diffOnly`), may not write at all.
@@ -62,8 +63,16 @@ export function currentCall(): CallScope | undefined {
  */
 const SELF_REVIEW = /^\/apis\/(authorization\.k8s\.io\/v1\/selfsubject(access|rules)reviews|authentication\.k8s\.io\/v1(beta1)?\/selfsubjectreviews)\/?$/;
 
+/**
+ * Streaming subresources that act on a pod although the WebSocket upgrade that opens them is a
+ * GET: exec and attach run code in a container, portforward reaches its ports. RBAC calls them
+ * `create`, and so does the guard: they are writes, never reads.
+ */
+const POD_STREAM = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)\/?$/;
+
 export function isReadRequest(method: string, path: string): boolean {
   const m = method.toUpperCase();
+  if (POD_STREAM.test(path.split('?')[0]!)) return false;
   if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return true;
   return m === 'POST' && SELF_REVIEW.test(path.split('?')[0]!);
 }
@@ -84,7 +93,8 @@ export function isDryRunRequest(path: string, method = 'GET', body?: string | Ui
       return false;
     }
   }
-  const query = path.split('?')[1];
+  const [pathname = '', query] = path.split('?');
+  if (POD_STREAM.test(pathname)) return false; // a stream has no dry run: it acts as it opens
   return query !== undefined && new URLSearchParams(query).getAll('dryRun').includes('All');
 }
 

@@ -52,6 +52,15 @@ describe('call scope', () => {
     expect(isReadRequest('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/../../x')).toBe(false);
   });
 
+  it('takes the GET that opens a pod exec, attach or port-forward stream for a write, with no dry run', async () => {
+    for (const sub of ['exec', 'attach', 'portforward']) {
+      const path = `/api/v1/namespaces/a/pods/web-0/${sub}?command=ls&dryRun=All`;
+      expect(isReadRequest('GET', path)).toBe(false);
+      await expect(scope('read').s.judgeRequest({ context: 'dev', method: 'GET', path, namespace: 'a' })).rejects.toThrow(/read tool, so it may not change the cluster/);
+    }
+    expect(isReadRequest('GET', '/api/v1/namespaces/a/pods/web-0/log')).toBe(true);
+  });
+
   it('refuses every write of a read tool and of a preview, and remembers the refusal', async () => {
     const read = scope('read').s;
     await expect(read.judgeRequest(write('dev', 'a'))).rejects.toThrow(/tool_x is a read tool, so it may not change the cluster/);

@@ -10,6 +10,7 @@
  * await handle.request(path, { method?, signal?, accept?, body?, contentType?, timeoutMs?, query? })
  *   // → { status, headers, text, json() }; non-2xx throws KubeApiError (a ToolError with .code)
  * await handle.stream(path, opts)     // → { status, headers, body: ReadableStream } (logs -f)
+ * await handle.openWebSocket(path, { protocols, signal? }) // → an open `ws` WebSocket (exec, portforward)
  * await handle.resolveKind('deploy', signal)        // → ResolvedKind (group, version, kind, plural, …)
  * await handle.listKinds(signal)                     // → ResolvedKind[]
  * handle.pathFor(kind, { namespace?, name?, subresource? }) // → '/apis/apps/v1/namespaces/x/deployments/web'
@@ -25,6 +26,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiConstructor, ApiType, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import type { ClientOptions, WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { currentCall, type CallScope } from '../../kernel/call-scope.js';
 import { privateTempDir, proxyKubeconfig } from './call-proxy.js';
@@ -375,6 +377,77 @@ export class ClusterHandle {
   /** Like request, but hands back the body as a stream (pod logs with follow, watches). */
   stream(path: string, opts: RequestOptions = {}): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }> {
     return this.#send(path, opts, true);
+  }
+
+  /**
+   * Opens a WebSocket to a pod's streaming subresource (`…/pods/web-0/exec?command=…`,
+   * `…/portforward?ports=…`), offering `protocols` in order (`v5.channel.k8s.io` first, older
+   * ones as fallbacks: the server picks). The call scope judges it first (the guard takes these
+   * streams for writes), it goes through the tunnel when there is one, with the context's
+   * credentials and TLS, and the deadline covers connecting and the handshake only: the stream
+   * then lives until the caller closes it. A refusal during the handshake (403, 404, a pod that
+   * is not running) is explained like any request's error.
+   */
+  async openWebSocket(path: string, opts: { protocols: readonly string[]; signal?: AbortSignal; timeoutMs?: number }): Promise<WebSocket> {
+    const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
+    const info = describeApiPath(url.pathname + url.search, 'POST');
+    await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: url.pathname + url.search, namespace: info.namespace, resource: info.resource });
+    const call = currentCall();
+    const unanswered = call && this.#unanswered.get(call);
+    if (unanswered) throw unanswered;
+    const deadline = this.#deadline(opts.signal, opts.timeoutMs);
+    try {
+      await this.#prepare(deadline.signal);
+      const options: ClientOptions & { headers: Record<string, string> } = { headers: {} };
+      await untilAborted(this.kubeConfig.applyToHTTPSOptions(options), deadline.signal);
+      options.headers['User-Agent'] = USER_AGENT;
+      options.perMessageDeflate = false;
+      url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+      // Loaded on the first stream, like client-node: most sessions never open one.
+      const { WebSocket } = await import('ws');
+      return await new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(url, [...opts.protocols], options);
+        let settled = false;
+        const fail = (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          deadline.signal.removeEventListener('abort', onAbort);
+          socket.terminate();
+          reject(err);
+        };
+        const onAbort = () => fail(deadline.signal.reason);
+        deadline.signal.addEventListener('abort', onAbort, { once: true });
+        // Kept for the socket's life: an 'error' with no listener would throw out of the event
+        // loop and stop the server; after the open, the caller learns of it from 'close'.
+        socket.on('error', fail);
+        socket.once('unexpected-response', (_req, res) => {
+          // The API server refused the upgrade with an ordinary answer (a Status body): read a
+          // bounded part of it, so the refusal reads like any other request's.
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (size < 64 * 1024) chunks.push(chunk);
+            size += chunk.length;
+          });
+          res.once('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            fail(new this.provider.k8s.ApiException(res.statusCode ?? 0, `HTTP ${res.statusCode}`, body, res.headers as Record<string, string>));
+          });
+          res.once('error', fail);
+        });
+        socket.once('open', () => {
+          settled = true;
+          deadline.signal.removeEventListener('abort', onAbort);
+          resolve(socket);
+        });
+      });
+    } catch (err) {
+      const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
+      const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
+      throw describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+    } finally {
+      deadline.settle();
+    }
   }
 
   /**
