@@ -21,10 +21,13 @@ function configured<T extends Ajv>(instance: T): T {
   return instance;
 }
 
-const ajv = configured(new Ajv(OPTIONS));
+// Both instances are built on first use: each costs start-up time, and a start that only lists
+// tools compiles nothing (the bundle compiles a built-in tool's schema on its first call, and
+// settings are checked without AJV unless they are invalid).
+let ajv: Ajv | undefined;
 // A schema that names the 2020-12 dialect in `$schema` (MCP's default dialect since 2025-11-25)
 // is compiled by AJV's 2020-12 build; the draft-07 one would refuse the unknown meta-schema.
-// Built on first use: none of the built-in tools needs it, and each instance costs start-up time.
+// None of the built-in tools needs it.
 let ajv2020: Ajv2020 | undefined;
 
 const DIALECT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
@@ -141,6 +144,7 @@ export function compileSchema<T>(schema: TSchema): ValidateFunction<T> {
     ajv2020 ??= configured(new Ajv2020(OPTIONS));
     return ajv2020.compile<T>(schema);
   }
+  ajv ??= configured(new Ajv(OPTIONS));
   return ajv.compile<T>(schema);
 }
 

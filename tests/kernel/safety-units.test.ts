@@ -56,7 +56,9 @@ describe('call scope', () => {
     for (const sub of ['exec', 'attach', 'portforward']) {
       const path = `/api/v1/namespaces/a/pods/web-0/${sub}?command=ls&dryRun=All`;
       expect(isReadRequest('GET', path)).toBe(false);
-      await expect(scope('read').s.judgeRequest({ context: 'dev', method: 'GET', path, namespace: 'a' })).rejects.toThrow(/read tool, so it may not change the cluster/);
+      await expect(scope('read').s.judgeRequest({ context: 'dev', method: 'GET', path, namespace: 'a' })).rejects.toThrow(
+        /read tool, so it may not change the cluster/,
+      );
     }
     expect(isReadRequest('GET', '/api/v1/namespaces/a/pods/web-0/log')).toBe(true);
   });

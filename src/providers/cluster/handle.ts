@@ -26,7 +26,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiConstructor, ApiType, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
-import type { ClientOptions, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { currentCall, type CallScope } from '../../kernel/call-scope.js';
 import { privateTempDir, proxyKubeconfig } from './call-proxy.js';
@@ -35,7 +35,8 @@ import { registerSecret, type Logger } from '../../kernel/logger.js';
 import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
 import { credentialError, describeApiPath, describeKubernetesError, isStaleConnection, NoAnswerError, type KubeCallInfo } from './kube-errors.js';
-import { untilAborted } from './until-aborted.js';
+import { deadline, untilAborted, type Deadline } from './until-aborted.js';
+import { upgradeToWebSocket } from './websocket.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
 
@@ -183,23 +184,8 @@ export class ClusterHandle {
     return describeKubernetesError(err, this.#info(info));
   }
 
-  /**
-   * A signal that fires on the caller's abort or the timeout; `settle()` stops the timer only, so
-   * the caller can still cancel while a body is read or streamed. AbortSignal.any holds the
-   * caller's signal weakly, so the many requests of one tool call add no listeners to it.
-   */
-  #deadline(signal: AbortSignal | undefined, timeoutMs: number | undefined): { signal: AbortSignal; timeoutMs: number; settle(): void } {
-    const ms = timeoutMs ?? this.provider.requestTimeoutMs;
-    const timeout = new AbortController();
-    const timer = ms > 0 ? setTimeout(() => timeout.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms) : undefined;
-    timer?.unref?.();
-    return {
-      signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
-      timeoutMs: ms,
-      settle: () => {
-        if (timer) clearTimeout(timer);
-      },
-    };
+  #deadline(signal: AbortSignal | undefined, timeoutMs: number | undefined): Deadline {
+    return deadline(signal, timeoutMs ?? this.provider.requestTimeoutMs);
   }
 
   async #prepare(signal: AbortSignal): Promise<void> {
@@ -380,66 +366,31 @@ export class ClusterHandle {
   }
 
   /**
-   * Opens a WebSocket to a pod's streaming subresource (`…/pods/web-0/exec?command=…`,
-   * `…/portforward?ports=…`), offering `protocols` in order (`v5.channel.k8s.io` first, older
-   * ones as fallbacks: the server picks). The call scope judges it first (the guard takes these
-   * streams for writes), it goes through the tunnel when there is one, with the context's
-   * credentials and TLS, and the deadline covers connecting and the handshake only: the stream
-   * then lives until the caller closes it. A refusal during the handshake (403, 404, a pod that
-   * is not running) is explained like any request's error.
+   * A WebSocket to a pod's streaming subresource (`…/exec?command=…`, `…/portforward?ports=…`),
+   * `protocols` in order of preference. Judged by the call scope (these streams are writes),
+   * tunnelled, with the context's credentials; the deadline covers the handshake only, and a
+   * refused upgrade (403, 404) is explained like any request's error.
    */
   async openWebSocket(path: string, opts: { protocols: readonly string[]; signal?: AbortSignal; timeoutMs?: number }): Promise<WebSocket> {
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
     const info = describeApiPath(url.pathname + url.search, 'POST');
-    await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: url.pathname + url.search, namespace: info.namespace, resource: info.resource });
+    await currentCall()?.judgeRequest({
+      context: this.context,
+      method: 'GET',
+      path: url.pathname + url.search,
+      namespace: info.namespace,
+      resource: info.resource,
+    });
     const call = currentCall();
-    const unanswered = call && this.#unanswered.get(call);
-    if (unanswered) throw unanswered;
+    if (call && this.#unanswered.has(call)) throw this.#unanswered.get(call);
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
-      const options: ClientOptions & { headers: Record<string, string> } = { headers: {} };
-      await untilAborted(this.kubeConfig.applyToHTTPSOptions(options), deadline.signal);
-      options.headers['User-Agent'] = USER_AGENT;
-      options.perMessageDeflate = false;
-      url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-      // Loaded on the first stream, like client-node: most sessions never open one.
-      const { WebSocket } = await import('ws');
-      return await new Promise<WebSocket>((resolve, reject) => {
-        const socket = new WebSocket(url, [...opts.protocols], options);
-        let settled = false;
-        const fail = (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          deadline.signal.removeEventListener('abort', onAbort);
-          socket.terminate();
-          reject(err);
-        };
-        const onAbort = () => fail(deadline.signal.reason);
-        deadline.signal.addEventListener('abort', onAbort, { once: true });
-        // Kept for the socket's life: an 'error' with no listener would throw out of the event
-        // loop and stop the server; after the open, the caller learns of it from 'close'.
-        socket.on('error', fail);
-        socket.once('unexpected-response', (_req, res) => {
-          // The API server refused the upgrade with an ordinary answer (a Status body): read a
-          // bounded part of it, so the refusal reads like any other request's.
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            if (size < 64 * 1024) chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.once('end', () => {
-            const body = Buffer.concat(chunks).toString('utf8');
-            fail(new this.provider.k8s.ApiException(res.statusCode ?? 0, `HTTP ${res.statusCode}`, body, res.headers as Record<string, string>));
-          });
-          res.once('error', fail);
-        });
-        socket.once('open', () => {
-          settled = true;
-          deadline.signal.removeEventListener('abort', onAbort);
-          resolve(socket);
-        });
+      return await upgradeToWebSocket(url, opts.protocols, {
+        kubeConfig: this.kubeConfig,
+        userAgent: USER_AGENT,
+        signal: deadline.signal,
+        k8s: this.provider.k8s,
       });
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;

@@ -6,6 +6,8 @@
  * Written atomically (random temp file + rename, never through a link) with mode 0600: it may hold inline kubeconfigs.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { ValidateFunction } from 'ajv';
 import { join } from 'node:path';
 import { PolicySchema } from '../../kernel/policy.js';
 import { readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
@@ -67,8 +69,15 @@ export const SettingsSchema = Type.Object(
 export type Settings = Static<typeof SettingsSchema>;
 export type TunnelSettings = Static<typeof TunnelSchema>;
 
-// The kernel's AJV instance (same options as tool input), so start-up builds one, not two.
-const validateSettings = compileSchema<Settings>(SettingsSchema);
+/**
+ * AJV (the kernel's instance, same options as tool input) is the authority on settings and the
+ * one that explains what is wrong, but compiling this schema is a fifth of a start. A valid file,
+ * which is nearly every file, is filled and checked by TypeBox's interpreter instead, which
+ * compiles nothing; only a file TypeBox finds wrong is compiled against and judged by AJV. A test
+ * holds the two to the same verdict and the same defaults.
+ */
+let ajvSettings: ValidateFunction<Settings> | undefined;
+export const settingsValidator = () => (ajvSettings ??= compileSchema<Settings>(SettingsSchema));
 
 /** Returns a full Settings object (defaults filled) or throws naming every invalid field. */
 export function parseSettings(raw: unknown, source: string): Settings {
@@ -82,15 +91,29 @@ export function parseSettings(raw: unknown, source: string): Settings {
       'Restore the file from a backup, or move it away to start from defaults, and start again.',
     );
   }
+  const filled: unknown = Value.Default(SettingsSchema, structuredClone(raw ?? {}));
+  // TypeBox fills a default over a value of the wrong type too (`files: {}` becomes `[]`); only
+  // settings it filled without replacing anything the file said may skip AJV.
+  if (holdsAll(filled, raw ?? {}) && Value.Check(SettingsSchema, filled)) return filled as Settings;
   const copy = structuredClone(raw ?? {});
-  if (!validateSettings(copy)) {
+  const validate = settingsValidator();
+  if (!validate(copy)) {
     throw new KubezillaError(
       'SETTINGS_INVALID',
-      `${source} is not valid: ${formatAjvErrors(validateSettings.errors, copy)}`,
+      `${source} is not valid: ${formatAjvErrors(validate.errors, copy)}`,
       'Fix the named fields (or move the file away to start from defaults) and start again.',
     );
   }
   return copy;
+}
+
+/** Whether `filled` still holds every value of `original` (defaults may only add keys). */
+function holdsAll(filled: unknown, original: unknown): boolean {
+  if (original === null || typeof original !== 'object') return Object.is(filled, original);
+  if (filled === null || typeof filled !== 'object' || Array.isArray(filled) !== Array.isArray(original)) return false;
+  const have = filled as Record<string, unknown>;
+  if (Array.isArray(original) && (filled as unknown[]).length !== original.length) return false;
+  return Object.entries(original).every(([key, value]) => Object.hasOwn(have, key) && holdsAll(have[key], value));
 }
 
 type Listener = (settings: Settings) => void;
