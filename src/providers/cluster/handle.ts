@@ -373,25 +373,16 @@ export class ClusterHandle {
    */
   async openWebSocket(path: string, opts: { protocols: readonly string[]; signal?: AbortSignal; timeoutMs?: number }): Promise<WebSocket> {
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
-    const info = describeApiPath(url.pathname + url.search, 'POST');
-    await currentCall()?.judgeRequest({
-      context: this.context,
-      method: 'GET',
-      path: url.pathname + url.search,
-      namespace: info.namespace,
-      resource: info.resource,
-    });
+    const target = url.pathname + url.search;
+    const info = describeApiPath(target, 'POST');
+    await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, ...info });
     const call = currentCall();
     if (call && this.#unanswered.has(call)) throw this.#unanswered.get(call);
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
-      return await upgradeToWebSocket(url, opts.protocols, {
-        kubeConfig: this.kubeConfig,
-        userAgent: USER_AGENT,
-        signal: deadline.signal,
-        k8s: this.provider.k8s,
-      });
+      const { kubeConfig, provider } = this;
+      return await upgradeToWebSocket(url, opts.protocols, { kubeConfig, userAgent: USER_AGENT, signal: deadline.signal, k8s: provider.k8s });
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
       const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
