@@ -375,7 +375,7 @@ export class ClusterHandle {
     const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
     const target = url.pathname + url.search;
     const info = describeApiPath(target, 'POST');
-    await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, ...info });
+    await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, namespace: info.namespace, resource: info.resource });
     const call = currentCall();
     if (call && this.#unanswered.has(call)) throw this.#unanswered.get(call);
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
