@@ -175,6 +175,13 @@ export class ClusterHandle {
     return error;
   }
 
+  /** In a call this context already left unanswered: that answer at once (see #unanswered). */
+  #throwIfUnanswered(): void {
+    const call = currentCall();
+    const unanswered = call && this.#unanswered.get(call);
+    if (unanswered) throw unanswered;
+  }
+
   #info(extra: KubeCallInfo = {}): KubeCallInfo {
     return { context: this.context, server: this.server, ...(this.user ? { user: this.user } : {}), ...extra };
   }
@@ -222,9 +229,7 @@ export class ClusterHandle {
       resource: info.resource,
       body: rc.getBody() as string | Uint8Array | undefined,
     });
-    const call = currentCall();
-    const unanswered = call && this.#unanswered.get(call);
-    if (unanswered) throw unanswered;
+    this.#throwIfUnanswered();
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
@@ -265,7 +270,7 @@ export class ClusterHandle {
       return res;
     } catch (err) {
       const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
-      const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
+      const cause = deadline.cause(err);
       const tunnel = this.tunnelState();
       if (cause === reason && tunnel?.status === 'degraded') {
         throw this.#noAnswer(
@@ -376,17 +381,14 @@ export class ClusterHandle {
     const target = url.pathname + url.search;
     const info = describeApiPath(target, 'POST');
     await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, namespace: info.namespace, resource: info.resource });
-    const call = currentCall();
-    if (call && this.#unanswered.has(call)) throw this.#unanswered.get(call);
+    this.#throwIfUnanswered();
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);
     try {
       await this.#prepare(deadline.signal);
       const { kubeConfig, provider } = this;
       return await upgradeToWebSocket(url, opts.protocols, { kubeConfig, userAgent: USER_AGENT, signal: deadline.signal, k8s: provider.k8s });
     } catch (err) {
-      const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
-      const cause = reason && (reason as { name?: string }).name === 'TimeoutError' ? reason : err;
-      throw describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      throw describeKubernetesError(deadline.cause(err), this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
     } finally {
       deadline.settle();
     }

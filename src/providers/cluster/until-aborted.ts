@@ -20,6 +20,8 @@ export interface Deadline {
   timeoutMs: number;
   /** Stops the timer only, so the caller can still cancel while a body is read or streamed. */
   settle(): void;
+  /** What a request failed of: the timeout when it ran out (whatever `err` the abort caused), else `err`. */
+  cause(err: unknown): unknown;
 }
 
 /**
@@ -30,11 +32,16 @@ export function deadline(signal: AbortSignal | undefined, ms: number): Deadline 
   const timeout = new AbortController();
   const timer = ms > 0 ? setTimeout(() => timeout.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms) : undefined;
   timer?.unref?.();
+  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
   return {
-    signal: signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal,
+    signal: combined,
     timeoutMs: ms,
     settle: () => {
       if (timer) clearTimeout(timer);
+    },
+    cause: (err) => {
+      const reason = combined.aborted ? (combined.reason as { name?: string } | undefined) : undefined;
+      return reason?.name === 'TimeoutError' ? reason : err;
     },
   };
 }
