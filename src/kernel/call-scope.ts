@@ -72,9 +72,10 @@ const POD_STREAM = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|por
 
 export function isReadRequest(method: string, path: string): boolean {
   const m = method.toUpperCase();
-  if (POD_STREAM.test(path.split('?')[0]!)) return false;
+  const pathname = path.split('?')[0]!;
+  if (POD_STREAM.test(pathname)) return false;
   if (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') return true;
-  return m === 'POST' && SELF_REVIEW.test(path.split('?')[0]!);
+  return m === 'POST' && SELF_REVIEW.test(pathname);
 }
 
 /**
