@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { faultPod, NODE_ALLOCATABLE } from './faults.js';
 import { buildKwokConfig, COMMON_LOG_LINES } from './kwok-config.js';
+import { execRoot } from './kwok-exec.js';
 import { APISERVER_TLS_NAME, type CertPair, createPki, type Pki } from './pki.js';
 import { type Daemon, freePorts, httpsGet, isOurs, sleep, startDaemon, stopDaemon, tail, tcpOpen, waitFor } from './proc.js';
 
@@ -472,7 +473,7 @@ async function start(binDir: string, tools: ClusterInfo['tools'], programs: { ss
   const t0 = Date.now();
   const dir = stateDir();
   const logs = join(dir, 'logs');
-  for (const d of [dir, logs, join(dir, 'pki'), join(dir, 'ssh'), join(dir, 'etcd'), join(dir, 'pod-logs'), join(dir, 'charts-repo')]) {
+  for (const d of [dir, logs, join(dir, 'pki'), join(dir, 'ssh'), join(dir, 'etcd'), join(dir, 'pod-logs'), join(dir, 'charts-repo'), execRoot(dir)]) {
     await mkdir(d, { recursive: true, mode: 0o700 });
   }
   const [etcdClient, etcdPeer, apiPort, kwokPort, sshPort, chartPort, metricsPort] = (await freePorts(7)) as [

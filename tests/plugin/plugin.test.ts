@@ -31,7 +31,7 @@ const SCHEMAS = JSON.parse(readFileSync(fileURLToPath(new URL('../tools/__snapsh
   { properties: Record<string, unknown>; required?: string[] }
 >;
 
-const COMMANDS = ['apply', 'contexts', 'delete', 'helm', 'install', 'investigate', 'list', 'logs', 'node', 'restart', 'scale', 'status'];
+const COMMANDS = ['apply', 'contexts', 'delete', 'exec', 'helm', 'install', 'investigate', 'list', 'logs', 'node', 'restart', 'scale', 'status'];
 const READ_TOOLS = [
   'list_contexts',
   'list_namespaces',
@@ -48,7 +48,7 @@ const READ_TOOLS = [
   // Beyond the brief's twelve: CPU/memory usage for /kz:investigate.
   'top',
 ];
-const DESTRUCTIVE_TOOLS = ['delete_resource', 'helm_uninstall', 'cordon_node', 'uncordon_node', 'drain_node', 'taint_node'];
+const DESTRUCTIVE_TOOLS = ['delete_resource', 'helm_uninstall', 'cordon_node', 'uncordon_node', 'drain_node', 'taint_node', 'exec_in_pod'];
 const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback', ...DESTRUCTIVE_TOOLS];
 const BRIEF_TOOLS = [...READ_TOOLS, ...MUTATION_TOOLS];
 /** Commands that must never change anything. */
@@ -118,7 +118,7 @@ function callsIn(text: string): { tool: string; args: string[]; written: string 
 describe('kz commands (static)', () => {
   const commands = COMMANDS.map(readCommand);
 
-  it('are exactly the ten commands of the brief, and /kz:delete and /kz:node for the destructive tools', () => {
+  it('are exactly the ten commands of the brief, and /kz:delete, /kz:node and /kz:exec for the destructive tools', () => {
     expect(readdirSync(COMMANDS_DIR).sort()).toEqual(COMMANDS.map((c) => `${c}.md`));
   });
 
@@ -187,9 +187,9 @@ describe('kz commands (static)', () => {
     // Every destructive command previews first and relays the server's own question, never a confirm of its own making.
     expect(get('delete')).toMatch(/dryRun: true/);
     expect(get('node')).toMatch(/dryRun: true/);
-    for (const name of ['delete', 'node', 'helm']) expect(get(name), name).toMatch(/Never invent a `confirm` value/);
+    for (const name of ['delete', 'node', 'helm', 'exec']) expect(get(name), name).toMatch(/Never invent a `confirm` value/);
     // A leading context name is matched against list_contexts by every resource-aware command.
-    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm', 'delete', 'node']) {
+    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm', 'delete', 'node', 'exec']) {
       expect(get(name), name).toContain('mcp__kubezilla__list_contexts()');
     }
   });

@@ -16,7 +16,7 @@ import { answeringClient, createTestNode, deleteTestNode, deploymentOnNode, isCo
 
 const info = testCluster();
 const ns = uniqueName('kz-t-dclass');
-const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
+const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'taint_node', 'uncordon_node'];
 /** Every other built-in tool: what tools/list holds while the destructive class is off. */
 const BUILT_IN = [...(await loadRegistry(() => true, [])).tools.values()]
   .filter(({ module }) => module.safety !== 'destructive')

@@ -26,7 +26,7 @@ const READ_TOOLS = [
   'top',
   'wait_for',
 ];
-const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
+const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'taint_node', 'uncordon_node'];
 const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
 
 const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);

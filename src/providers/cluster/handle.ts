@@ -44,6 +44,9 @@ const USER_AGENT = 'kubezilla-mcp';
 
 export type ClientNode = typeof import('@kubernetes/client-node');
 
+/** An answer whose body is read as it arrives (logs with follow, watches, forwarded requests). */
+export type StreamedResponse = { status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> };
+
 export interface RequestOptions {
   method?: HttpMethod;
   signal?: AbortSignal;
@@ -163,6 +166,10 @@ export class ClusterHandle {
     return this.tunnelState()?.forwards.find((f) => f.localPort === port)?.lastError;
   }
 
+  #url(path: string): URL {
+    return new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
+  }
+
   /** Tunnel state, when this context goes through a bastion. */
   tunnelState(): TunnelState | undefined {
     return this.tunnel ? this.provider.tunnels.state(this.tunnel) : undefined;
@@ -269,43 +276,43 @@ export class ClusterHandle {
       }
       return res;
     } catch (err) {
-      const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
-      const cause = deadline.cause(err);
-      const tunnel = this.tunnelState();
-      if (cause === reason && tunnel?.status === 'degraded') {
-        throw this.#noAnswer(
-          new NoAnswerError(
-            `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
-            'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
-          ),
-        );
-      }
-      const behindBastion = !reason && this.#forwardError();
-      if (behindBastion) {
-        throw new ToolError(
-          `context "${this.context}" (${this.server}): the SSH bastion ${this.tunnelState()!.bastion} is reachable, but ${behindBastion}.`,
-          'The API server is down or not reachable from the bastion: check the cluster, or set remoteServer in the tunnel settings to the address the bastion can dial (docs/ssh-tunnels.md).',
-        );
-      }
-      const described = describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
-      // A short probe of something optional (3 s for an HPA) running out says less about the
-      // server than a request given the whole timeout.
-      throw cause === reason && deadline.timeoutMs >= this.provider.requestTimeoutMs ? this.#noAnswer(described) : described;
+      throw this.#explain(err, deadline, info);
     } finally {
       deadline.settle();
     }
   }
 
+  /** Why a request or a stream's upgrade failed: a hung bastion, a forward it could not open, a timeout (#noAnswer), or the server's answer. */
+  #explain(err: unknown, deadline: Deadline, info: KubeCallInfo): ToolError {
+    const reason = deadline.signal.aborted ? deadline.signal.reason : undefined;
+    const cause = deadline.cause(err);
+    const tunnel = this.tunnelState();
+    if (cause === reason && tunnel?.status === 'degraded') {
+      return this.#noAnswer(
+        new NoAnswerError(
+          `context "${this.context}" (${this.server}) did not answer within ${Math.round(deadline.timeoutMs / 100) / 10}s: ${tunnel.reason ?? `the SSH bastion ${tunnel.bastion} is not answering`}.`,
+          'The bastion (or the network to it) is hung: check it, or try again once list_contexts shows its tunnel connected.',
+        ),
+      );
+    }
+    const behindBastion = !reason && this.#forwardError();
+    if (behindBastion) {
+      return new ToolError(
+        `context "${this.context}" (${this.server}): the SSH bastion ${this.tunnelState()!.bastion} is reachable, but ${behindBastion}.`,
+        'The API server is down or not reachable from the bastion: check the cluster, or set remoteServer in the tunnel settings to the address the bastion can dial (docs/ssh-tunnels.md).',
+      );
+    }
+    const described = describeKubernetesError(cause, this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+    // A short probe of something optional (3 s for an HPA) running out says less about the
+    // server than a request given the whole timeout.
+    return cause === reason && deadline.timeoutMs >= this.provider.requestTimeoutMs ? this.#noAnswer(described) : described;
+  }
+
   async #send(path: string, opts: RequestOptions, stream: false): Promise<KubeResponse>;
-  async #send(
-    path: string,
-    opts: RequestOptions,
-    stream: true,
-    passthrough?: boolean,
-  ): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }>;
+  async #send(path: string, opts: RequestOptions, stream: true, passthrough?: boolean): Promise<StreamedResponse>;
   async #send(path: string, opts: RequestOptions, stream: boolean, passthrough = false): Promise<unknown> {
     const method = (opts.method ?? 'GET') as HttpMethod;
-    const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
+    const url = this.#url(path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const rc = new this.provider.k8s.RequestContext(url.toString(), method);
     rc.setHeaderParam('Accept', opts.accept ?? 'application/json');
@@ -316,20 +323,15 @@ export class ClusterHandle {
     }
     const info = describeApiPath(url.pathname + url.search, method);
     await this.#authenticate(rc, opts);
+    const deadlineOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) };
     if (stream) {
       // The deadline covers connecting and the headers; the body is bounded by the caller's signal.
-      const res = await this.#dispatch(
-        rc,
-        { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
-        info,
-        passthrough,
-      );
+      const res = await this.#dispatch(rc, deadlineOpts, info, passthrough);
       const body = res.body.stream();
       if (!body && passthrough) return { status: res.httpStatusCode, headers: res.headers, body: undefined };
       if (!body) throw new ToolError(`${this.context}: the API server sent no body for ${path}`);
       return { status: res.httpStatusCode, headers: res.headers, body };
     }
-    const deadlineOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) };
     const res = await this.#dispatch(rc, deadlineOpts, info);
     let text: string;
     try {
@@ -366,7 +368,7 @@ export class ClusterHandle {
   }
 
   /** Like request, but hands back the body as a stream (pod logs with follow, watches). */
-  stream(path: string, opts: RequestOptions = {}): Promise<{ status: number; headers: Record<string, string>; body: ReadableStream<Uint8Array> }> {
+  stream(path: string, opts: RequestOptions = {}): Promise<StreamedResponse> {
     return this.#send(path, opts, true);
   }
 
@@ -377,7 +379,7 @@ export class ClusterHandle {
    * refused upgrade (403, 404) is explained like any request's error.
    */
   async openWebSocket(path: string, opts: { protocols: readonly string[]; signal?: AbortSignal; timeoutMs?: number }): Promise<WebSocket> {
-    const url = new URL(this.baseUrl.replace(/\/$/, '') + (path.startsWith('/') ? path : `/${path}`));
+    const url = this.#url(path);
     const target = url.pathname + url.search;
     const info = describeApiPath(target, 'POST');
     await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, namespace: info.namespace, resource: info.resource });
@@ -388,7 +390,7 @@ export class ClusterHandle {
       const { kubeConfig, provider } = this;
       return await upgradeToWebSocket(url, opts.protocols, { kubeConfig, userAgent: USER_AGENT, signal: deadline.signal, k8s: provider.k8s });
     } catch (err) {
-      throw describeKubernetesError(deadline.cause(err), this.#info({ ...info, timeoutMs: deadline.timeoutMs }));
+      throw this.#explain(err, deadline, info);
     } finally {
       deadline.settle();
     }

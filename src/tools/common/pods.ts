@@ -3,7 +3,11 @@
  * Init:0/1, Terminating, …), READY and RESTARTS.
  */
 import type { ContainerStatus } from 'kubernetes-types/core/v1.js';
-import type { KObject } from './workloads.js';
+import { ToolError } from '../../kernel/contract.js';
+import type { ClusterHandle } from '../../providers/cluster/handle.js';
+import { resolveWorkloadPods, type KObject } from './workloads.js';
+
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 /** The STATUS column of kubectl get pods (CrashLoopBackOff, Completed, Init:0/1, Terminating, …). */
 export function podStatus(pod: KObject): string {
@@ -45,4 +49,61 @@ export function podReady(pod: KObject): string {
 
 export function podRestarts(pod: KObject): number {
   return ((pod.status?.containerStatuses ?? []) as ContainerStatus[]).reduce((n, s) => n + (s.restartCount ?? 0), 0);
+}
+
+/** A pod's containers by name; `default` is the one its kubectl.kubernetes.io/default-container annotation names. */
+export function containersOf(pod: KObject): { all: string[]; init: string[]; default?: string } {
+  const all = ((pod.spec?.containers ?? []) as Array<{ name: string }>).map((c) => c.name);
+  const init = ((pod.spec?.initContainers ?? []) as Array<{ name: string }>).map((c) => c.name);
+  const eph = ((pod.spec?.ephemeralContainers ?? []) as Array<{ name: string }>).map((c) => c.name);
+  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  return { all, init: [...init, ...eph], ...(annotated && all.includes(annotated) ? { default: annotated } : {}) };
+}
+
+/** Picks the container for a pod, or throws a ToolError listing the choices. */
+export function pickContainer(pod: KObject, wanted: string | undefined, what: string): string {
+  const c = containersOf(pod);
+  const listing = `containers: ${c.all.join(', ')}${c.init.length ? `; init/ephemeral containers: ${c.init.join(', ')}` : ''}`;
+  if (wanted !== undefined) {
+    if (c.all.includes(wanted) || c.init.includes(wanted)) return wanted;
+    throw new ToolError(`container: ${what} has no container "${wanted}" (${listing}).`, 'Pass one of the listed names as container.');
+  }
+  if (c.default) return c.default;
+  if (c.all.length === 1) return c.all[0]!;
+  throw new ToolError(
+    `${what} has ${c.all.length} containers, so say which one: ${listing}.`,
+    `Call again with container set to one of: ${c.all.join(', ')}. (A kubectl.kubernetes.io/default-container annotation on the pod would pick one by default.)`,
+  );
+}
+
+/**
+ * The pod and container a `kubectl exec`-like command goes to: a pod by name, or a workload's
+ * first running pod; the container given, else the annotated default, else the first (kubectl's
+ * rule, with its "Defaulted container" note when there was a choice). A pod that is not running
+ * is explained here, before anything is sent to it.
+ */
+export async function runningPodFor(
+  handle: ClusterHandle,
+  ref: string,
+  namespace: string,
+  wanted: string | undefined,
+  signal: AbortSignal,
+): Promise<{ pod: string; container: string; note?: string }> {
+  const workload = await resolveWorkloadPods(handle, ref, namespace, signal);
+  const running = workload.pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+  const pod = running[0];
+  if (!pod) {
+    const states = workload.pods.map((p) => `${p.metadata.name} ${podStatus(p)}`).join(', ');
+    throw new ToolError(
+      `${ref} (namespace ${namespace}, context ${handle.context}) has no running pod to exec into${states ? `: ${states}` : ''}.`,
+      'exec needs a running container: wait for the pod (wait_for), or look at why it is not running (describe_resource, get_events).',
+    );
+  }
+  const name = pod.metadata.name;
+  if (wanted !== undefined) return { pod: name, container: pickContainer(pod, wanted, `pod ${name}`) };
+  const c = containersOf(pod);
+  const container = c.default ?? c.all[0];
+  if (!container) throw new ToolError(`pod ${name} has no containers.`);
+  const note = c.all.length > 1 && !c.default ? `Defaulted container "${container}" out of: ${c.all.join(', ')}.` : undefined;
+  return { pod: name, container, ...(note ? { note } : {}) };
 }

@@ -16,12 +16,12 @@ import { compilePattern } from '../common/patterns.js';
 import { bodyBudget, clip, keepNewest } from '../common/budget.js';
 import { timeSlicer } from '../common/time-slices.js';
 import { refText } from '../common/refs.js';
+import { containersOf, DEFAULT_CONTAINER_ANNOTATION, pickContainer } from '../common/pods.js';
 import { resolveWorkloadPods, type KObject } from '../common/workloads.js';
 
 const MAX_PODS = 10;
 /** With a filter, this many of each container's newest lines are scanned for matches. */
 const FILTER_SCAN_LINES = 20_000;
-const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 const input = Type.Object(
   {
@@ -68,36 +68,6 @@ function parseLine(raw: string): { sortKey: string; stamp: string; text: string 
   }
   const fraction = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
   return { sortKey: `${base}.${fraction}Z`, stamp: raw.slice(0, raw.length - m[4]!.length).trim(), text: m[4]! };
-}
-
-interface ContainerInfo {
-  name: string;
-  all: string[];
-  init: string[];
-}
-
-function containersOf(pod: KObject): ContainerInfo & { default?: string } {
-  const all = ((pod.spec?.containers ?? []) as Array<{ name: string }>).map((c) => c.name);
-  const init = ((pod.spec?.initContainers ?? []) as Array<{ name: string }>).map((c) => c.name);
-  const eph = ((pod.spec?.ephemeralContainers ?? []) as Array<{ name: string }>).map((c) => c.name);
-  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
-  return { name: '', all, init: [...init, ...eph], ...(annotated && all.includes(annotated) ? { default: annotated } : {}) };
-}
-
-/** Picks the container for a pod, or throws a ToolError listing the choices. */
-function pickContainer(pod: KObject, wanted: string | undefined, what: string): string {
-  const c = containersOf(pod);
-  const listing = `containers: ${c.all.join(', ')}${c.init.length ? `; init/ephemeral containers: ${c.init.join(', ')}` : ''}`;
-  if (wanted !== undefined) {
-    if (c.all.includes(wanted) || c.init.includes(wanted)) return wanted;
-    throw new ToolError(`container: ${what} has no container "${wanted}" (${listing}).`, 'Pass one of the listed names as container.');
-  }
-  if (c.default) return c.default;
-  if (c.all.length === 1) return c.all[0]!;
-  throw new ToolError(
-    `${what} has ${c.all.length} containers, so say which one: ${listing}.`,
-    `Call again with container set to one of: ${c.all.join(', ')}. (A kubectl.kubernetes.io/default-container annotation on the pod would pick one by default.)`,
-  );
 }
 
 interface ContainerStatus {
