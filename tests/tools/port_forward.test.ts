@@ -1,0 +1,258 @@
+/**
+ * port_forward_start / _list / _stop against the real test cluster: KWOK plays the kubelet and
+ * forwards the pods' ports to TCP servers this file runs (tests/cluster/kwok-port-forward.ts), so
+ * real bytes go local listener → WebSocket → API server → KWOK → server here and back. Checked: a
+ * byte-exact round trip, two forwards at once, several ports of a Service (named targetPorts), the
+ * list's counters, stop (the listener is gone), the server's end (the listener is gone), a replaced
+ * Deployment pod (the next connection reaches the new pod, the list says so), an error on the pod's
+ * side, the idle timeout, the SSH-tunnelled context, and the refusals (class off, read-only
+ * context, the restricted user's 403).
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCluster } from '../cluster/context.js';
+import { PORT_FORWARD_TARGETS as T } from '../cluster/kwok-port-forward.js';
+import { apply, createNamespaces, deleteNamespaces, eventually, kubectl, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
+import { startDestructiveEnv } from './destructive-fixtures.js';
+
+const info = testCluster();
+const ns = uniqueName('kz-t-pf');
+const HELLO = 'hello from the http target';
+let env: ToolEnv;
+const servers: Server[] = [];
+
+/** Writes `data` to 127.0.0.1:port and reads until as many bytes came back (or the peer closed). */
+function roundTrip(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let got = 0;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= data.length) socket.end();
+    });
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    socket.on('error', reject);
+    socket.write(data);
+  });
+}
+
+function connectError(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+}
+
+const idOf = (text: string) => /^Forwarding (pf-[0-9a-f]+):/.exec(text)?.[1];
+const portsOf = (text: string) => [...text.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+
+async function start(args: Record<string, unknown>, on: ToolEnv = env) {
+  const r = await on.callConfirmed('port_forward_start', { namespace: ns, ...args });
+  expect(r.isError, r.text).toBe(false);
+  return { id: idOf(r.text)!, ports: portsOf(r.text), text: r.text, questions: r.questions };
+}
+
+async function readyPods(app: string): Promise<string[]> {
+  const out = await kubectl(info, [
+    'get',
+    'pods',
+    '-n',
+    ns,
+    '-l',
+    `app=${app}`,
+    '-o',
+    'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name}{"\\n"}{end}',
+  ]);
+  return out.split('\n').filter(Boolean);
+}
+
+beforeAll(async () => {
+  const echo = createServer((s) => s.pipe(s)).listen(T.echo.targetPort, '127.0.0.1');
+  const http = createHttpServer((_req, res) => res.end(HELLO)).listen(T.http.targetPort, '127.0.0.1');
+  servers.push(echo, http as unknown as Server);
+  env = await startDestructiveEnv();
+  await createNamespaces(info, ns);
+  const ports = `ports: [{name: echo, containerPort: ${T.echo.podPort}}, {name: http, containerPort: ${T.http.podPort}}, {name: refused, containerPort: ${T.refused.podPort}}]`;
+  await apply(
+    info,
+    `apiVersion: v1
+kind: Pod
+metadata: {name: solo, namespace: ${ns}}
+spec:
+  containers: [{name: c, image: busybox, ${ports}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${ns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: busybox, ${ports}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${ns}}
+spec:
+  selector: {app: web}
+  ports: [{name: www, port: 80, targetPort: http}, {name: echo, port: 7, targetPort: echo}]
+`,
+  );
+  expect(await eventually(async () => (await readyPods('web')).length === 1, 60_000)).toBe(true);
+});
+
+afterAll(async () => {
+  await env?.close();
+  for (const s of servers) s.close();
+  await deleteNamespaces(info, ns);
+});
+
+describe('port_forward_start', () => {
+  it('forwards a free local port to a pod: the bytes come back exactly, and the question names what is forwarded', async () => {
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] });
+    expect(fw.questions).toHaveLength(1);
+    expect(fw.questions[0]).toContain(`127.0.0.1:<a free port> → port ${T.echo.podPort} of pod solo (namespace ${ns}, context kz-admin)?`);
+    expect(fw.ports).toHaveLength(1);
+    const data = randomBytes(256 * 1024);
+    expect((await roundTrip(fw.ports[0]!, data)).equals(data)).toBe(true);
+
+    const list = await env.call('port_forward_list');
+    expect(list).toContain(`${fw.id}: pod/solo → pod solo (namespace ${ns}, context kz-admin)`);
+    expect(list).toContain(`127.0.0.1:${fw.ports[0]} → ${T.echo.podPort}`);
+    expect(list).toMatch(new RegExp(`connections 1 \\(\\d open\\), bytes in ${data.length} / out ${data.length}`));
+
+    await env.call('port_forward_stop', { id: fw.id });
+    expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
+    expect(await env.call('port_forward_list')).not.toContain(fw.id);
+  });
+
+  it('forwards several ports of a Service at once (named targetPorts), beside a second forward', async () => {
+    const svc = await start({ target: 'svc/web', ports: [':80', ':echo'] });
+    const [pod] = await readyPods('web');
+    expect(svc.questions[0]).toContain(
+      `127.0.0.1:<a free port> → port 80 (pod port ${T.http.podPort}), 127.0.0.1:<a free port> → port echo (pod port ${T.echo.podPort}) of service/web → pod ${pod}`,
+    );
+    const solo = await start({ target: 'solo', ports: [`:${T.echo.podPort}`] });
+    expect(await (await fetch(`http://127.0.0.1:${svc.ports[0]}/`)).text()).toBe(HELLO);
+    const a = Buffer.from('through the service');
+    const b = Buffer.from('through the pod, at the same time');
+    const [viaSvc, viaPod] = await Promise.all([roundTrip(svc.ports[1]!, a), roundTrip(solo.ports[0]!, b)]);
+    expect(viaSvc.toString()).toBe(a.toString());
+    expect(viaPod.toString()).toBe(b.toString());
+    const list = await env.call('port_forward_list');
+    expect(list).toContain(`${svc.id}: svc/web → pod ${pod}`);
+    expect(list).toContain(`${solo.id}: solo → pod solo`);
+    const stopped = await env.call('port_forward_stop', { all: true });
+    expect(stopped).toContain('Stopped 2 port forwards');
+    for (const p of [...svc.ports, ...solo.ports]) expect(await connectError(p)).toBe('ECONNREFUSED');
+  });
+
+  it('follows a Deployment to its new pod when the old one is deleted, and the list says so', async () => {
+    const fw = await start({ target: 'deploy/web', ports: [`:${T.echo.podPort}`] });
+    const [before] = await readyPods('web');
+    expect((await roundTrip(fw.ports[0]!, Buffer.from('one'))).toString()).toBe('one');
+    await kubectl(info, ['delete', 'pod', '-n', ns, before!, '--wait=true']);
+    const after = await eventually(async () => (await readyPods('web')).find((p) => p !== before), 60_000);
+    expect(after).toBeTruthy();
+    expect((await roundTrip(fw.ports[0]!, Buffer.from('two'))).toString()).toBe('two');
+    const list = await env.call('port_forward_list');
+    expect(list).toContain(`${fw.id}: deploy/web → pod ${after}`);
+    expect(list).toContain('reconnects 1');
+    expect(list).toContain(`pod ${before} is gone; now forwarding to pod ${after}`);
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it("closes the connection when the pod's side fails (nothing listens there) and records why", async () => {
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.refused.podPort}`] });
+    const back = await roundTrip(fw.ports[0]!, Buffer.from('anyone there?'));
+    expect(back.length).toBe(0);
+    const list = await eventually(async () => {
+      const text = await env.call('port_forward_list');
+      return text.includes('failed connections 1') ? text : '';
+    }, 10_000);
+    expect(list).toContain(`failed on the pod's side: error forwarding port ${T.refused.podPort} to pod solo/${ns}`);
+    expect(list).toContain('connection refused');
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it('ends a forward after its idle timeout', async () => {
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`], idleTimeoutSeconds: 5 });
+    expect(fw.text).toContain('5 s without traffic');
+    // Watched through the list: a probing connection would itself count as traffic.
+    expect(await eventually(async () => !(await env.call('port_forward_list')).includes(fw.id), 15_000)).toBe(true);
+    expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
+  });
+
+  it('works through the SSH-tunnelled context kz-ssh', async () => {
+    const fw = await start({ target: 'svc/web', ports: [':7'], context: 'kz-ssh' });
+    expect(fw.text).toContain('context kz-ssh');
+    const data = randomBytes(64 * 1024);
+    expect((await roundTrip(fw.ports[0]!, data)).equals(data)).toBe(true);
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it('explains the API server refusing the restricted user (403), before anything listens', async () => {
+    await apply(info, `apiVersion: v1\nkind: Pod\nmetadata: {name: ${ns}, namespace: kz-readonly-ns}\nspec:\n  containers: [{name: c, image: busybox}]\n`);
+    try {
+      await eventually(async () => (await kubectl(info, ['get', 'pod', '-n', 'kz-readonly-ns', ns, '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
+      const r = await env.callConfirmed('port_forward_start', {
+        target: `pod/${ns}`,
+        ports: [`:${T.echo.podPort}`],
+        context: 'kz-restricted',
+        namespace: 'kz-readonly-ns',
+      });
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/forbidden|not allowed|403/i);
+      expect(r.text).toContain('pods/portforward');
+      expect(await env.call('port_forward_list')).not.toContain(`pod/${ns}`);
+    } finally {
+      await kubectl(info, ['delete', 'pod', '-n', 'kz-readonly-ns', ns, '--wait=false'], { allowFail: true });
+    }
+  });
+});
+
+describe('port forwards and the server', () => {
+  it('closes every listener when the server stops', async () => {
+    const other = await startDestructiveEnv();
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] }, other);
+    expect((await roundTrip(fw.ports[0]!, Buffer.from('x'))).toString()).toBe('x');
+    await other.close();
+    expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
+  });
+
+  it('refuses to start with the destructive class off, and still lists and stops', async () => {
+    const plain = await startToolEnv();
+    try {
+      const names = (await plain.client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['port_forward_list', 'port_forward_stop']));
+      expect(names).not.toContain('port_forward_start');
+      const r = await plain.callRaw('port_forward_start', { target: 'pod/solo', namespace: ns, ports: ['7000'] });
+      expect(r.text).toContain('tool port_forward_start is disabled: its safety class "destructive" is not enabled');
+      expect(await plain.call('port_forward_stop', { all: true })).toBe('No port forwards were open.');
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('refuses a read-only context before asking anything', async () => {
+    const ro = await startDestructiveEnv({ readOnlyContexts: ['kz-admin'] });
+    try {
+      const r = await ro.callConfirmed('port_forward_start', { target: 'pod/solo', namespace: ns, ports: [`:${T.echo.podPort}`] });
+      expect(r.isError).toBe(true);
+      expect(r.questions).toEqual([]);
+      expect(r.text).toContain('context kz-admin is read-only on this server');
+    } finally {
+      await ro.close();
+    }
+  });
+});
