@@ -157,6 +157,33 @@ describe('port_forward_start', () => {
     for (const p of [...svc.ports, ...solo.ports]) expect(await connectError(p)).toBe('ECONNREFUSED');
   });
 
+  it('shows the forwards on the settings page (JSON API behind its CSRF check, and the page)', async () => {
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] });
+    const page = await env.server.server.page.start({ port: 0 });
+    try {
+      const html = await (await fetch(page.url)).text();
+      expect(html).toContain('<h2 id="forwards-heading">Port forwards</h2>');
+      const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(html)![1]!;
+      const refused = await fetch(new URL('/api/forwards', page.url));
+      expect(refused.status).toBe(403);
+      const answer = (await (await fetch(new URL('/api/forwards', page.url), { headers: { 'x-csrf-token': csrf } })).json()) as {
+        forwards: Array<{ id: string; target: string; pod: string; ports: Array<{ local: string; podPort: number }> }>;
+      };
+      expect(answer.forwards).toEqual([
+        expect.objectContaining({
+          id: fw.id,
+          target: 'pod/solo',
+          pod: 'solo',
+          ports: [expect.objectContaining({ local: `127.0.0.1:${fw.ports[0]}`, podPort: T.echo.podPort })],
+        }),
+      ]);
+      expect((await fetch(new URL('/assets/forwards.js', page.url))).status).toBe(200);
+    } finally {
+      await env.server.server.page.stop();
+      await env.call('port_forward_stop', { id: fw.id });
+    }
+  });
+
   it('follows a Deployment to its new pod when the old one is deleted, and the list says so', async () => {
     const fw = await start({ target: 'deploy/web', ports: [`:${T.echo.podPort}`] });
     const [before] = await readyPods('web');

@@ -109,6 +109,24 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
     </div>
   </section>
 
+  <section class="card" aria-labelledby="forwards-heading" id="forwards">
+    <div class="card-head with-action">
+      <div>
+        <h2 id="forwards-heading">Port forwards</h2>
+        <p class="lede">Local ports MCP clients opened into pods (<code>port_forward_start</code>). Each ends with <code>port_forward_stop</code>, its idle timeout, or when kubezilla-mcp stops.</p>
+      </div>
+      <button type="button" id="refresh-forwards" class="button subtle">Refresh</button>
+    </div>
+    <p class="problem" id="forwards-error" role="alert" hidden></p>
+    <div class="table-wrap">
+      <table id="forwards-table">
+        <caption class="visually-hidden">Open port forwards</caption>
+        <thead><tr><th scope="col">Forward</th><th scope="col">Target</th><th scope="col">Local → pod port</th><th scope="col">Traffic</th><th scope="col">Events</th></tr></thead>
+        <tbody id="forwards-body"><tr><td colspan="5" class="empty">Loading…</td></tr></tbody>
+      </table>
+    </div>
+  </section>
+
   <section class="card" aria-labelledby="audit-heading" id="audit">
     <div class="card-head with-action">
       <div>
