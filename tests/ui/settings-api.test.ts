@@ -213,7 +213,7 @@ describe('the API drives the running server', () => {
   });
 
   it('turns the destructive tools on, per tool, and off; a running server offers exactly what is saved', async () => {
-    const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node'];
+    const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'helm_uninstall', 'port_forward_start', 'taint_node', 'uncordon_node'];
     const saved = () => JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')).policy ?? {};
     const state = await api('/api/state');
     expect(state.json.destructive).toEqual({
@@ -268,7 +268,7 @@ describe('the API drives the running server', () => {
 
       const off = await api('/api/policy/destructive', { method: 'POST', body: { enabled: false } });
       expect(off.json.destructive.enabled).toBe(false);
-      // on, two tools, all six, off: four changes (the refused posts changed nothing).
+      // on, two tools, all of them, off: four changes (the refused posts changed nothing).
       expect(await eventually(async () => changed === 4, 5_000, 50)).toBe(true);
       expect(saved().enabledClasses).toEqual(['read', 'safe-mutation']);
       expect(await offered()).toEqual([]);

@@ -289,7 +289,7 @@ describe('the settings page in Chromium', () => {
     // Off: the per-tool boxes are shown, ticked (all allowed once on) and disabled.
     await tool('delete_resource').waitFor();
     expect(await tool('delete_resource').isDisabled()).toBe(true);
-    expect(await page.locator('#destructive-tool-list input').count()).toBe(6);
+    expect(await page.locator('#destructive-tool-list input').count()).toBe(7);
 
     await destructive.check();
     await page.waitForFunction(() => /^Saved: every destructive tool can be called/.test(document.getElementById('destructive-note')?.textContent ?? ''));
@@ -299,11 +299,11 @@ describe('the settings page in Chromium', () => {
 
     await tool('delete_resource').uncheck();
     await page.waitForFunction(() =>
-      /^Saved: cordon_node, drain_node, helm_uninstall, taint_node, uncordon_node can be called/.test(
+      /^Saved: cordon_node, drain_node, helm_uninstall, port_forward_start, taint_node, uncordon_node can be called/.test(
         document.getElementById('destructive-note')?.textContent ?? '',
       ),
     );
-    expect(policy().destructiveTools).toEqual(['cordon_node', 'drain_node', 'helm_uninstall', 'taint_node', 'uncordon_node']);
+    expect(policy().destructiveTools).toEqual(['cordon_node', 'drain_node', 'helm_uninstall', 'port_forward_start', 'taint_node', 'uncordon_node']);
     // What the page shows after a reload is what was saved.
     await page.reload();
     await tool('delete_resource').waitFor();

@@ -76,7 +76,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <input type="checkbox" id="destructive-enabled" class="switch" aria-describedby="destructive-warning">
       <label for="destructive-enabled">Enable destructive tools</label>
     </div>
-    <p class="warning" id="destructive-warning">When on, an MCP client can ask to delete any object its context may delete (a whole namespace with everything in it, a CRD with all its resources), uninstall Helm releases, and drain, cordon and taint nodes, in every context that is not read-only. Each call asks you first, naming what goes; read-only contexts and protected namespaces still apply.</p>
+    <p class="warning" id="destructive-warning">When on, an MCP client can ask to delete any object its context may delete (a whole namespace with everything in it, a CRD with all its resources), uninstall Helm releases, and drain, cordon and taint nodes, in every context that is not read-only, and open port forwards from this machine into pods. Each call asks you first, naming what goes; read-only contexts and protected namespaces still apply.</p>
     <fieldset id="destructive-tools" class="tool-list">
       <legend>Allowed tools</legend>
       <div id="destructive-tool-list" class="tool-grid"></div>
