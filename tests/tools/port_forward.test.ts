@@ -40,6 +40,15 @@ function roundTrip(port: number, data: Buffer): Promise<Buffer> {
   });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 function connectError(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -155,6 +164,35 @@ describe('port_forward_start', () => {
     const stopped = await env.call('port_forward_stop', { all: true });
     expect(stopped).toContain('Stopped 2 port forwards');
     for (const p of [...svc.ports, ...solo.ports]) expect(await connectError(p)).toBe('ECONNREFUSED');
+  });
+
+  it('listens on the local port asked for, carries parallel connections and megabytes, and refuses a port in use', async () => {
+    const local = await freePort();
+    const fw = await start({ target: 'pod/solo', ports: [`${local}:${T.echo.podPort}`] });
+    expect(fw.ports).toEqual([local]);
+    const payloads = Array.from({ length: 4 }, () => randomBytes(2 * 1024 * 1024));
+    const back = await Promise.all(payloads.map((p) => roundTrip(local, p)));
+    for (const [i, b] of back.entries()) expect(b.equals(payloads[i]!), `connection ${i}`).toBe(true);
+    expect(await env.call('port_forward_list')).toContain(`connections 4 (`);
+    const busy = await env.callConfirmed('port_forward_start', { namespace: ns, target: 'pod/solo', ports: [`${local}:${T.echo.podPort}`] });
+    expect(busy.isError).toBe(true);
+    expect(busy.text).toContain(`Local port 127.0.0.1:${local} is already in use; nothing was forwarded.`);
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it('explains ports it cannot forward before asking anything', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ target: 'pod/solo', ports: ['80:90:100'] }, 'ports: "80:90:100" is not [LOCAL:]REMOTE.'],
+      [{ target: 'svc/web', ports: ['8443'] }, 'service/web has no port 8443; its ports: 80 (www), 7 (echo).'],
+      [{ target: 'pod/solo', ports: [':metrics'] }, 'pod solo has no container port named "metrics"; named ports: echo (7000), http (8080), refused (9000).'],
+      [{ target: 'cm/settings', ports: ['80'] }, 'Cannot forward to a ConfigMap ("cm/settings").'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await env.callConfirmed('port_forward_start', { namespace: ns, ...args });
+      expect(r.isError, JSON.stringify(args)).toBe(true);
+      expect(r.questions, JSON.stringify(args)).toEqual([]);
+      expect(r.text).toContain(message);
+    }
   });
 
   it('shows the forwards on the settings page (JSON API behind its CSRF check, and the page)', async () => {
