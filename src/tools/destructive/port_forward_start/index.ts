@@ -41,9 +41,10 @@ export default defineTool({
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
     const where = `namespace ${namespace}, context ${handle.context}`;
-    const resolved = await resolveTarget(handle, input.target, namespace, specs, ctx.signal);
-    // Read-only contexts and protected namespaces are judged before the person is asked.
+    // A read-only context is refused, and a protected namespace confirmed, before anything else:
+    // resolving the target is wasted on a context that may not be forwarded into.
     await ctx.guardWrites(handle.context, [namespace]);
+    const resolved = await resolveTarget(handle, input.target, namespace, specs, ctx.signal);
     const idle = input.idleTimeoutSeconds ?? DEFAULT_IDLE_S;
     const pairs = resolved.ports.map((p, i) => {
       const local = p.local === 0 ? `${LOCAL_ADDRESS}:<a free port>` : `${LOCAL_ADDRESS}:${p.local}`;
