@@ -343,7 +343,10 @@ export class PortForwardRegistry {
         fw.failures++;
         this.#note(fw, `connection ${what} failed on the pod's side: ${payload.toString('utf8').slice(0, 300)}`);
       }
-      socket.destroy();
+      // Closed as the pod's side would close it (a FIN, not a reset the client may race with its
+      // own write); a client that keeps its half open is cut after a moment.
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
       ws.close();
     });
     ws.on('close', () => {
