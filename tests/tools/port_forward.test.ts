@@ -142,7 +142,9 @@ describe('port_forward_start', () => {
 
     await env.call('port_forward_stop', { id: fw.id });
     expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
-    expect(await env.call('port_forward_list')).not.toContain(fw.id);
+    const after = await env.call('port_forward_list');
+    expect(after).not.toContain(`${fw.id}: pod/solo`);
+    expect(after).toMatch(new RegExp(`Ended lately: ${fw.id} \\(pod/solo, 127\\.0\\.0\\.1:${fw.ports[0]}\\): stopped at \\d\\d:\\d\\d:\\d\\d`));
   });
 
   it('forwards several ports of a Service at once (named targetPorts), beside a second forward', async () => {
@@ -254,7 +256,11 @@ describe('port_forward_start', () => {
     const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`], idleTimeoutSeconds: 5 });
     expect(fw.text).toContain('5 s without traffic');
     // Watched through the list: a probing connection would itself count as traffic.
-    expect(await eventually(async () => !(await env.call('port_forward_list')).includes(fw.id), 15_000)).toBe(true);
+    const ended = await eventually(async () => {
+      const text = await env.call('port_forward_list');
+      return text.includes(`${fw.id}: pod/solo`) ? '' : text;
+    }, 15_000);
+    expect(ended).toMatch(new RegExp(`${fw.id} \\(pod/solo, 127\\.0\\.0\\.1:${fw.ports[0]}\\): ended after [5-9] s without traffic \\(idle timeout\\)`));
     expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
   });
 

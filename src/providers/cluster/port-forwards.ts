@@ -39,6 +39,8 @@ const HIGH_WATER = 1024 * 1024;
 /** A pod checked this recently is taken as still there (a browser opens several connections at once). */
 const RECHECK_MS = 1000;
 const MAX_NOTES = 8;
+/** Ended forwards kept for the list, so a forward that ended on its own (idle) says why. */
+const MAX_ENDED = 5;
 export const LOCAL_ADDRESS = '127.0.0.1';
 
 /**
@@ -91,6 +93,8 @@ export interface ForwardSnapshot {
   reconnects: number;
   failures: number;
   notes: string[];
+  /** Why and when it ended; only on the ones `ended()` returns. */
+  ended?: string;
 }
 
 interface Forward {
@@ -117,6 +121,8 @@ interface Forward {
 
 export class PortForwardRegistry {
   readonly #forwards = new Map<string, Forward>();
+  readonly #ended: ForwardSnapshot[] = [];
+  #closed = false;
   readonly #log: Logger | undefined;
   readonly #now: () => number;
 
@@ -136,8 +142,11 @@ export class PortForwardRegistry {
       signal,
     });
     probe.close();
+    let id: string;
+    do id = `pf-${randomBytes(3).toString('hex')}`;
+    while (this.#forwards.has(id));
     const fw: Forward = {
-      id: `pf-${randomBytes(3).toString('hex')}`,
+      id,
       req,
       target: req.initial,
       servers: [],
@@ -163,6 +172,8 @@ export class PortForwardRegistry {
         fw.servers.push(server);
         fw.localPorts.push((server.address() as { port: number }).port);
       }
+      // The server began stopping while this call was listening: nothing may outlive it.
+      if (this.#closed) throw new ToolError('The server is stopping; nothing was forwarded.');
     } catch (err) {
       for (const s of fw.servers) s.close();
       throw err;
@@ -183,6 +194,11 @@ export class PortForwardRegistry {
     return fw && this.#snapshot(fw);
   }
 
+  /** Forwards that ended lately (stopped, idle, the server's end), newest first, with why. */
+  ended(): ForwardSnapshot[] {
+    return [...this.#ended];
+  }
+
   /** Closes the forward's listeners and connections; its ports are free once this resolves. */
   async stop(id: string, why = 'stopped'): Promise<ForwardSnapshot | undefined> {
     const fw = this.#forwards.get(id);
@@ -194,7 +210,10 @@ export class PortForwardRegistry {
     for (const s of fw.sockets) s.destroy();
     await Promise.all(fw.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.#log?.info('port forward stopped', { id, why });
-    return this.#snapshot(fw);
+    const last = { ...this.#snapshot(fw), ended: `${why} at ${new Date(this.#now()).toISOString().slice(11, 19)}` };
+    this.#ended.unshift(last);
+    this.#ended.splice(MAX_ENDED);
+    return last;
   }
 
   async stopAll(why = 'stopped'): Promise<ForwardSnapshot[]> {
@@ -204,6 +223,7 @@ export class PortForwardRegistry {
 
   /** The server is stopping: every listener goes with it. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.stopAll('ended: the server stopped');
   }
 

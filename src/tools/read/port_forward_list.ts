@@ -17,8 +17,12 @@ export default defineTool({
   input: Type.Object({}, { additionalProperties: false }),
   async run(_input, ctx) {
     const forwards = ctx.portForwards.list();
-    if (!forwards.length) return 'No port forwards are open. Start one with port_forward_start.';
-    return forwards.map(forwardText).join('\n\n');
+    const ended = ctx.portForwards.ended();
+    const endedText = ended.length
+      ? [`Ended lately: ${ended.map((f) => `${f.id} (${f.target}, ${f.ports.map((p) => p.local).join(', ')}): ${f.ended}`).join('; ')}.`]
+      : [];
+    if (!forwards.length) return ['No port forwards are open. Start one with port_forward_start.', ...endedText].join('\n');
+    return [...forwards.map(forwardText), ...endedText].join('\n\n');
   },
 });
 
