@@ -80,7 +80,8 @@ export class KubezillaServer implements SettingsControl {
   }
 
   portForwards() {
-    return this.#forwards().list();
+    const forwards = this.#forwards();
+    return { open: forwards.list(), ended: forwards.ended() };
   }
 
   mcpStatus(): ListenerStatus {

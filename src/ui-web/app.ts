@@ -48,8 +48,8 @@ export interface SettingsControl {
   destructiveTools(): Array<{ name: string; title: string }>;
   /** Whether this run enables the destructive class whatever the settings say (`--enable-destructive`). */
   destructiveForRun(): boolean;
-  /** The port forwards MCP clients opened (port_forward_start); the page only shows them. */
-  portForwards(): ForwardSnapshot[];
+  /** The port forwards MCP clients opened (port_forward_start), and the ones that ended lately; the page only shows them. */
+  portForwards(): { open: ForwardSnapshot[]; ended: ForwardSnapshot[] };
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -331,9 +331,10 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
   // on its idle timeout; the page shows what listens on this machine and where it goes.
   router.get('/api/forwards', (ctx) => {
     try {
-      ctx.body = { forwards: control.portForwards() };
+      const { open, ended } = control.portForwards();
+      ctx.body = { forwards: open, ended };
     } catch (err) {
-      ctx.body = { forwards: [], error: `Port forwards are unavailable: ${(err as Error).message}` };
+      ctx.body = { forwards: [], ended: [], error: `Port forwards are unavailable: ${(err as Error).message}` };
     }
   });
 

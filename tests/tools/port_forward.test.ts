@@ -218,9 +218,16 @@ describe('port_forward_start', () => {
         }),
       ]);
       expect((await fetch(new URL('/assets/forwards.js', page.url))).status).toBe(200);
+      await env.call('port_forward_stop', { id: fw.id });
+      const later = (await (await fetch(new URL('/api/forwards', page.url), { headers: { 'x-csrf-token': csrf } })).json()) as {
+        forwards: unknown[];
+        ended: Array<{ id: string; ended: string }>;
+      };
+      expect(later.forwards).toEqual([]);
+      expect(later.ended[0]).toMatchObject({ id: fw.id, ended: expect.stringMatching(/^stopped at /) });
     } finally {
       await env.server.server.page.stop();
-      await env.call('port_forward_stop', { id: fw.id });
+      await env.call('port_forward_stop', { all: true });
     }
   });
 

@@ -16,6 +16,22 @@ function render(data) {
   if (!data.forwards.length) {
     body.appendChild(make('tr', null, [make('td', { colspan: '5', className: 'empty', text: 'No port forwards are open.' })]));
   }
+  var ended = (data.ended || []).map(function (f) {
+    return (
+      f.id +
+      ' (' +
+      f.target +
+      ', ' +
+      f.ports
+        .map(function (p) {
+          return p.local;
+        })
+        .join(', ') +
+      '): ' +
+      f.ended
+    );
+  });
+  show($('forwards-ended'), ended.length ? 'Ended lately: ' + ended.join('; ') + '.' : '');
   data.forwards.forEach(function (f) {
     var ports = f.ports.map(function (p) {
       return make('div', null, [make('code', { text: p.local }), ' → ' + p.podPort]);

@@ -125,6 +125,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
         <tbody id="forwards-body"><tr><td colspan="5" class="empty">Loading…</td></tr></tbody>
       </table>
     </div>
+    <p class="hint" id="forwards-ended" hidden></p>
   </section>
 
   <section class="card" aria-labelledby="audit-heading" id="audit">
