@@ -14,8 +14,8 @@ import { createServer as createHttpServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
 import { PORT_FORWARD_TARGETS as T } from '../cluster/kwok-port-forward.js';
-import { apply, createNamespaces, deleteNamespaces, eventually, kubectl, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
-import { startDestructiveEnv } from './destructive-fixtures.js';
+import { apply, createNamespaces, deleteNamespaces, eventually, kubectl, startToolEnv, textOf, uniqueName, type ToolEnv } from './helpers.js';
+import { answeringClient, startDestructiveEnv } from './destructive-fixtures.js';
 
 const info = testCluster();
 const ns = uniqueName('kz-t-pf');
@@ -23,7 +23,7 @@ const HELLO = 'hello from the http target';
 let env: ToolEnv;
 const servers: Server[] = [];
 
-/** Writes `data` to 127.0.0.1:port and reads until as many bytes came back (or the peer closed). */
+/** Writes `data` to 127.0.0.1:port and reads until as many bytes came back (or the peer closed or reset). */
 function roundTrip(port: number, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
@@ -35,7 +35,9 @@ function roundTrip(port: number, data: Buffer): Promise<Buffer> {
       if (got >= data.length) socket.end();
     });
     socket.on('close', () => resolve(Buffer.concat(chunks)));
-    socket.on('error', reject);
+    // A connection the forward cannot carry is closed at once, as kubectl closes it: a reset when the
+    // client's bytes were still unread. Callers see what came back (nothing) and judge that.
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
     socket.write(data);
   });
 }
@@ -244,6 +246,39 @@ describe('port_forward_start', () => {
     expect(list).toContain('reconnects 1');
     expect(list).toContain(`pod ${before} is gone; now forwarding to pod ${after}`);
     await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it('says so, and follows no other pod, when a pod named directly goes away', async () => {
+    await apply(info, `apiVersion: v1\nkind: Pod\nmetadata: {name: lonely, namespace: ${ns}}\nspec:\n  containers: [{name: c, image: busybox}]\n`);
+    await eventually(async () => (await kubectl(info, ['get', 'pod', '-n', ns, 'lonely', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
+    const fw = await start({ target: 'pod/lonely', ports: [`:${T.echo.podPort}`] });
+    expect((await roundTrip(fw.ports[0]!, Buffer.from('still here'))).toString()).toBe('still here');
+    await kubectl(info, ['delete', 'pod', '-n', ns, 'lonely', '--wait=true']);
+    expect((await roundTrip(fw.ports[0]!, Buffer.from('gone?'))).length).toBe(0);
+    const list = await env.call('port_forward_list');
+    expect(list).toContain(`${fw.id}: pod/lonely → pod lonely`);
+    expect(list).toMatch(/connection to 127\.0\.0\.1:\d+ refused: pod lonely is gone Stop this forward and start one to another pod/);
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
+  it('asks an elicitation-capable client once, and forwards to a StatefulSet pod', async () => {
+    await apply(
+      info,
+      `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: ${ns}}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers: [{name: c, image: busybox}]\n`,
+    );
+    expect(await eventually(async () => (await readyPods('db')).includes('db-0'), 60_000)).toBe(true);
+    const { client, asked } = await answeringClient(env, () => true);
+    try {
+      const r = await client.callTool({ name: 'port_forward_start', arguments: { target: 'sts/db', ports: [`:${T.echo.podPort}`], namespace: ns } });
+      const text = textOf(r);
+      expect(r.isError, text).toBeFalsy();
+      expect(asked).toEqual([expect.stringContaining(`→ port ${T.echo.podPort} of statefulset/db → pod db-0 (namespace ${ns}, context kz-admin)?`)]);
+      const [port] = portsOf(text);
+      expect((await roundTrip(port!, Buffer.from('to db-0'))).toString()).toBe('to db-0');
+      await env.call('port_forward_stop', { id: idOf(text) });
+    } finally {
+      await client.close();
+    }
   });
 
   it("closes the connection when the pod's side fails (nothing listens there) and records why", async () => {

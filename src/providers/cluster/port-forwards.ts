@@ -315,9 +315,10 @@ export class PortForwardRegistry {
       } catch (err) {
         // The pod may have gone since it was last checked: look again now, and if it was replaced,
         // this connection goes to the new one.
+        // A pod named directly that is gone fails here with that reason, not the stream's 404.
         const pod = fw.target.pod;
         fw.checkedAt = 0;
-        if (!fw.req.reresolve || (await this.#currentTarget(fw, signal)).pod === pod) throw err;
+        if ((await this.#currentTarget(fw, signal)).pod === pod) throw err;
         ws = await open();
       }
     } catch (err) {
