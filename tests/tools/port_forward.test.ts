@@ -257,7 +257,7 @@ describe('port_forward_start', () => {
     expect((await roundTrip(fw.ports[0]!, Buffer.from('gone?'))).length).toBe(0);
     const list = await env.call('port_forward_list');
     expect(list).toContain(`${fw.id}: pod/lonely → pod lonely`);
-    expect(list).toMatch(/connection to 127\.0\.0\.1:\d+ refused: pod lonely is gone Stop this forward and start one to another pod/);
+    expect(list).toMatch(/connection to 127\.0\.0\.1:\d+ refused: pod lonely is gone\. Stop this forward and start one to another pod/);
     await env.call('port_forward_stop', { id: fw.id });
   });
 

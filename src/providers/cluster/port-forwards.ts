@@ -275,7 +275,7 @@ export class PortForwardRegistry {
       if (!gone) return fw.target;
       const old = fw.target.pod;
       if (!fw.req.reresolve) {
-        throw new ToolError(`pod ${old} ${gone}`, 'Stop this forward and start one to another pod (or to its Service or workload, which follows new pods).');
+        throw new ToolError(`pod ${old} ${gone}.`, 'Stop this forward and start one to another pod (or to its Service or workload, which follows new pods).');
       }
       const next = await fw.req.reresolve(signal);
       fw.target = next;
