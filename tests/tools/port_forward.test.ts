@@ -184,6 +184,29 @@ describe('port_forward_start', () => {
     await env.call('port_forward_stop', { id: fw.id });
   });
 
+  it('holds 16 MB for a client that stops reading for a while, and delivers it all in order', async () => {
+    const fw = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] });
+    const data = randomBytes(16 * 1024 * 1024);
+    const back = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(fw.ports[0]!, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      let got = 0;
+      socket.pause();
+      setTimeout(() => socket.resume(), 1500);
+      socket.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (got >= data.length) socket.end();
+      });
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+      socket.write(data);
+    });
+    expect(back.length).toBe(data.length);
+    expect(back.equals(data)).toBe(true);
+    await env.call('port_forward_stop', { id: fw.id });
+  });
+
   it('explains ports it cannot forward before asking anything', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ target: 'pod/solo', ports: ['80:90:100'] }, 'ports: "80:90:100" is not [LOCAL:]REMOTE.'],

@@ -313,9 +313,8 @@ export class PortForwardRegistry {
       try {
         ws = await open();
       } catch (err) {
-        // The pod may have gone since it was last checked: look again now, and if it was replaced,
-        // this connection goes to the new one.
-        // A pod named directly that is gone fails here with that reason, not the stream's 404.
+        // The pod may have gone since it was last checked: look again now. If it was replaced, this
+        // connection goes to the new one; a pod named directly fails with "gone", not the stream's 404.
         const pod = fw.target.pod;
         fw.checkedAt = 0;
         if ((await this.#currentTarget(fw, signal)).pod === pod) throw err;
@@ -341,6 +340,7 @@ export class PortForwardRegistry {
   #pipe(fw: Forward, socket: Socket, ws: WebSocket, what: string): void {
     const seen = [false, false];
     let failed = false;
+    let draining = false;
     ws.on('message', (data: Buffer) => {
       const channel = data[0];
       if (channel !== DATA && channel !== ERROR) return;
@@ -353,9 +353,14 @@ export class PortForwardRegistry {
       fw.lastActivity = this.#now();
       if (channel === DATA) {
         fw.bytesIn += payload.length;
-        if (!socket.write(payload)) {
+        // The local client reads slower than the pod sends: stop reading the stream until it catches up.
+        if (!socket.write(payload) && !draining) {
+          draining = true;
           ws.pause();
-          socket.once('drain', () => ws.resume());
+          socket.once('drain', () => {
+            draining = false;
+            ws.resume();
+          });
         }
         return;
       }
