@@ -2,11 +2,13 @@
  * port_forward_start / _list / _stop against the real test cluster: KWOK plays the kubelet and
  * forwards the pods' ports to TCP servers this file runs (tests/cluster/kwok-port-forward.ts), so
  * real bytes go local listener → WebSocket → API server → KWOK → server here and back. Checked: a
- * byte-exact round trip, two forwards at once, several ports of a Service (named targetPorts), the
- * list's counters, stop (the listener is gone), the server's end (the listener is gone), a replaced
- * Deployment pod (the next connection reaches the new pod, the list says so), an error on the pod's
- * side, the idle timeout, the SSH-tunnelled context, and the refusals (class off, read-only
- * context, the restricted user's 403).
+ * byte-exact round trip, a given local port and one in use, parallel connections, a client that
+ * stops reading under 16 MB, two forwards at once, several ports of a Service (named targetPorts),
+ * a StatefulSet, the list's counters and ended forwards, stop (the listener is gone), the server's
+ * end (the listener is gone), a replaced Deployment pod (the next connection reaches the new pod,
+ * the list says so), a directly named pod that goes away, an error on the pod's side, the idle
+ * timeout, the settings page's list, the SSH-tunnelled context, ports and targets that cannot be
+ * forwarded, and the refusals (class off, read-only context, the restricted user's 403).
  */
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
