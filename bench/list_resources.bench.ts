@@ -159,14 +159,17 @@ async function main(): Promise<void> {
     value: listBytes,
     unit: 'B',
     baseline: { name: 'shared arguments described in every tool', value: inlineBytes },
-    target: atMost('value', 15_000),
+    // 15,000 until the port-forward tools: port_forward_list and port_forward_stop are listed by
+    // default (a person must be able to stop a forward with the destructive class off), ~800 B.
+    target: atMost('value', 15_800),
   });
   const everyRow = report.add({
     name: `tools/list, every class enabled (${everyTool.length} tools)`,
     value: everyBytes,
     unit: 'B',
     baseline: { name: 'default classes', value: listBytes },
-    target: atMost('value', 19_000),
+    // 19,000 until the three port-forward tools (~1,720 B with descriptions cut to the minimum).
+    target: atMost('value', 20_800),
   });
   // The destructive tools must really be in the longer list, or its byte count proves nothing.
   if (everyTool.length <= tools.length) everyRow.met = false;

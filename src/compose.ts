@@ -17,6 +17,7 @@ import type { Logger } from './kernel/logger.js';
 import type { Policy } from './kernel/policy.js';
 import { ClusterProvider } from './providers/cluster/clusters.js';
 import { KubeconfigStore } from './providers/cluster/kubeconfig.js';
+import { PortForwardRegistry } from './providers/cluster/port-forwards.js';
 import { TunnelRegistry } from './providers/cluster/tunnels.js';
 import { HelmRunner } from './providers/helm/runner.js';
 import { AuditLog } from './providers/config/audit.js';
@@ -87,6 +88,10 @@ export function composeContainer(options: RuntimeOptions, logger: Logger): { con
     })
       .singleton()
       .disposer((clusters) => clusters.close()),
+    // The forwards port_forward_start opens: their listeners close with the server.
+    portForwards: asFunction(() => new PortForwardRegistry({ logger: logger.child({ component: 'port-forwards' }) }))
+      .singleton()
+      .disposer((forwards) => forwards.close()),
   });
   return { container, settings };
 }
@@ -103,6 +108,8 @@ export interface ComposedApp {
   audit: AuditLog;
   /** The cluster provider, built on first use (it reads the kubeconfigs). */
   clusters: () => ClusterProvider;
+  /** The open port forwards (the settings page lists them). */
+  portForwards: () => PortForwardRegistry;
 }
 
 export async function composeKernel(options: RuntimeOptions, logger: Logger): Promise<ComposedApp> {
@@ -118,5 +125,5 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
   // A policy change on the settings page (the destructive class turned on) reaches open sessions.
   settings.onChange(() => kernel.toolCalls.policyChanged());
   const { tokens, audit } = container.cradle;
-  return { kernel, settings, tokens, audit, clusters: () => container.cradle.clusters };
+  return { kernel, settings, tokens, audit, clusters: () => container.cradle.clusters, portForwards: () => container.cradle.portForwards };
 }

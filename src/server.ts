@@ -39,6 +39,7 @@ export class KubezillaServer implements SettingsControl {
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
   readonly #clusters: ComposedApp['clusters'];
+  readonly #forwards: ComposedApp['portForwards'];
 
   private constructor(
     app: ComposedApp,
@@ -46,7 +47,7 @@ export class KubezillaServer implements SettingsControl {
     overrides: McpOverrides,
     destructiveForRun: boolean,
   ) {
-    ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters } = app);
+    ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters, portForwards: this.#forwards } = app);
     this.#destructiveForRun = destructiveForRun;
     this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
@@ -76,6 +77,11 @@ export class KubezillaServer implements SettingsControl {
 
   destructiveForRun(): boolean {
     return this.#destructiveForRun;
+  }
+
+  portForwards() {
+    const forwards = this.#forwards();
+    return { open: forwards.list(), ended: forwards.ended() };
   }
 
   mcpStatus(): ListenerStatus {

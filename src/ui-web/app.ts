@@ -22,6 +22,7 @@ import getRawBody from 'raw-body';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
 import type { ContextList } from '../providers/cluster/clusters.js';
+import type { ForwardSnapshot } from '../providers/cluster/port-forwards.js';
 import type { AuditLog } from '../providers/config/audit.js';
 import type { SettingsStore } from '../providers/config/settings.js';
 import type { TokenStore } from '../providers/config/tokens.js';
@@ -47,6 +48,8 @@ export interface SettingsControl {
   destructiveTools(): Array<{ name: string; title: string }>;
   /** Whether this run enables the destructive class whatever the settings say (`--enable-destructive`). */
   destructiveForRun(): boolean;
+  /** The port forwards MCP clients opened (port_forward_start), and the ones that ended lately; the page only shows them. */
+  portForwards(): { open: ForwardSnapshot[]; ended: ForwardSnapshot[] };
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -321,6 +324,17 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
       ctx.body = { entries: audit.recent(limit), file: audit.file };
     } catch (err) {
       ctx.body = { entries: [], error: `The audit log is unavailable: ${(err as Error).message}` };
+    }
+  });
+
+  // Read-only: a forward is stopped by the MCP client that opened it (port_forward_stop) or ends
+  // on its idle timeout; the page shows what listens on this machine and where it goes.
+  router.get('/api/forwards', (ctx) => {
+    try {
+      const { open, ended } = control.portForwards();
+      ctx.body = { forwards: open, ended };
+    } catch (err) {
+      ctx.body = { forwards: [], ended: [], error: `Port forwards are unavailable: ${(err as Error).message}` };
     }
   });
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { CONTAINER_FAULTS, type ContainerFault, FAULT_LABEL } from './faults.js';
 import { execConfig } from './kwok-exec.js';
+import { kwokPortForwardDocs } from './kwok-port-forward.js';
 
 const API = 'kwok.x-k8s.io/v1alpha1';
 const POD = { apiGroup: 'v1', kind: 'Pod' };
@@ -279,6 +280,7 @@ export function buildKwokConfig(dir: string, now: number): KwokConfig {
       spec: { usages: [{ usage: { cpu: { expression: usageExpression('cpu', '1m') }, memory: { expression: usageExpression('memory', '2Mi') } } }] },
     },
     ...execConfig(dir),
+    ...kwokPortForwardDocs(),
   ];
   return { yaml: docs.map((d) => toYaml(d, { lineWidth: 0 })).join('---\n'), files };
 }

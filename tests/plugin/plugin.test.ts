@@ -31,7 +31,7 @@ const SCHEMAS = JSON.parse(readFileSync(fileURLToPath(new URL('../tools/__snapsh
   { properties: Record<string, unknown>; required?: string[] }
 >;
 
-const COMMANDS = ['apply', 'contexts', 'delete', 'exec', 'helm', 'install', 'investigate', 'list', 'logs', 'node', 'restart', 'scale', 'status'];
+const COMMANDS = ['apply', 'contexts', 'delete', 'exec', 'forward', 'helm', 'install', 'investigate', 'list', 'logs', 'node', 'restart', 'scale', 'status'];
 const READ_TOOLS = [
   'list_contexts',
   'list_namespaces',
@@ -45,11 +45,22 @@ const READ_TOOLS = [
   'list_helm_releases',
   'get_helm_history',
   'get_helm_revision_diff',
-  // Beyond the brief's twelve: CPU/memory usage for /kz:investigate.
+  // Beyond the brief's twelve: CPU/memory usage for /kz:investigate, and the open forwards for /kz:forward.
   'top',
+  'port_forward_list',
 ];
-const DESTRUCTIVE_TOOLS = ['delete_resource', 'helm_uninstall', 'cordon_node', 'uncordon_node', 'drain_node', 'taint_node', 'exec_in_pod'];
-const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback', ...DESTRUCTIVE_TOOLS];
+const DESTRUCTIVE_TOOLS = [
+  'delete_resource',
+  'helm_uninstall',
+  'cordon_node',
+  'uncordon_node',
+  'drain_node',
+  'taint_node',
+  'port_forward_start',
+  'exec_in_pod',
+];
+// port_forward_stop only closes a local listener, so it is a safe mutation, not a destructive tool.
+const MUTATION_TOOLS = ['apply_yaml', 'scale', 'rollout_restart', 'helm_install', 'helm_upgrade', 'helm_rollback', 'port_forward_stop', ...DESTRUCTIVE_TOOLS];
 const BRIEF_TOOLS = [...READ_TOOLS, ...MUTATION_TOOLS];
 /** Commands that must never change anything. */
 const READ_ONLY_COMMANDS = ['contexts', 'status', 'list', 'logs', 'investigate'];
@@ -118,7 +129,7 @@ function callsIn(text: string): { tool: string; args: string[]; written: string 
 describe('kz commands (static)', () => {
   const commands = COMMANDS.map(readCommand);
 
-  it('are exactly the ten commands of the brief, and /kz:delete, /kz:node and /kz:exec for the destructive tools', () => {
+  it('are exactly the ten commands of the brief, and /kz:delete, /kz:node, /kz:exec and /kz:forward for the destructive tools', () => {
     expect(readdirSync(COMMANDS_DIR).sort()).toEqual(COMMANDS.map((c) => `${c}.md`));
   });
 
@@ -187,9 +198,9 @@ describe('kz commands (static)', () => {
     // Every destructive command previews first and relays the server's own question, never a confirm of its own making.
     expect(get('delete')).toMatch(/dryRun: true/);
     expect(get('node')).toMatch(/dryRun: true/);
-    for (const name of ['delete', 'node', 'helm', 'exec']) expect(get(name), name).toMatch(/Never invent a `confirm` value/);
+    for (const name of ['delete', 'node', 'helm', 'forward', 'exec']) expect(get(name), name).toMatch(/Never invent a `confirm` value/);
     // A leading context name is matched against list_contexts by every resource-aware command.
-    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm', 'delete', 'node', 'exec']) {
+    for (const name of ['logs', 'investigate', 'scale', 'restart', 'list', 'apply', 'helm', 'delete', 'node', 'forward', 'exec']) {
       expect(get(name), name).toContain('mcp__kubezilla__list_contexts()');
     }
   });
@@ -241,7 +252,7 @@ describe('kz plugin with the real Claude Code CLI', () => {
     }
   });
 
-  it('adds the marketplace, installs kz@kz and lists it with its twelve commands', async () => {
+  it('adds the marketplace, installs kz@kz and lists it with its thirteen commands', async () => {
     const home = freshHome('plugin-install');
     const added = await claude(home, 'plugin', 'marketplace', 'add', MARKETPLACE);
     expect(added.stdout + added.stderr).toMatch(/Successfully added marketplace: kz/);

@@ -6,7 +6,10 @@
  *   - refused on a read-only context, named or current;
  *   - a person's "no" changes nothing.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execRoot } from '../cluster/kwok-exec.js';
 import { loadRegistry } from '../../src/kernel/registry.js';
 import { testCluster } from '../cluster/context.js';
 import { textOf } from '../helpers/server.js';
@@ -16,7 +19,7 @@ import { answeringClient, createTestNode, deleteTestNode, deploymentOnNode, isCo
 
 const info = testCluster();
 const ns = uniqueName('kz-t-dclass');
-const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'taint_node', 'uncordon_node'];
+const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'port_forward_start', 'taint_node', 'uncordon_node'];
 /** Every other built-in tool: what tools/list holds while the destructive class is off. */
 const BUILT_IN = [...(await loadRegistry(() => true, [])).tools.values()]
   .filter(({ module }) => module.safety !== 'destructive')
@@ -32,17 +35,25 @@ function argsFor(tool: string): Record<string, unknown> {
       return { release: 'rel', namespace: ns };
     case 'taint_node':
       return { node, taints: ['kz-class=x:NoSchedule'] };
+    case 'port_forward_start':
+      return { target: 'deploy/web', ports: [':80'], namespace: ns };
+    case 'exec_in_pod':
+      return { name: 'deploy/web', namespace: ns, command: ['touch', execMarker] };
     default:
       return { node };
   }
 }
 
-/** What any of the six tools could change: the ConfigMap, the release, the node and its pods. */
+/** A file exec_in_pod would create where KWOK runs exec (tests/cluster/kwok-exec.ts). */
+const execMarker = join(execRoot(info.stateDir), `${ns}-ran`);
+
+/** What any of the destructive tools could change: the ConfigMap, the release, the node and its pods, the open forwards, the exec marker. */
 async function state(env: ToolEnv): Promise<string> {
   const cm = await env.kubectl(['get', 'cm', 'victim', '-n', ns, '-o', 'name', '--ignore-not-found']);
   const rel = await h(info, 4, ['list', '-n', ns, '-q']);
   const nodeSpec = await env.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable} {.spec.taints}']);
-  return JSON.stringify({ cm, rel, nodeSpec, pods: await podsOn(info, node) });
+  const forwards = await env.call('port_forward_list');
+  return JSON.stringify({ cm, rel, nodeSpec, pods: await podsOn(info, node), forwards, ran: existsSync(execMarker) });
 }
 
 let admin: ToolEnv;

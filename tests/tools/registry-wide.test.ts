@@ -23,11 +23,21 @@ const READ_TOOLS = [
   'list_namespaces',
   'list_nodes',
   'list_resources',
+  'port_forward_list',
   'top',
   'wait_for',
 ];
-const DESTRUCTIVE_TOOLS = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'taint_node', 'uncordon_node'];
-const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm'];
+const DESTRUCTIVE_TOOLS = [
+  'cordon_node',
+  'delete_resource',
+  'drain_node',
+  'exec_in_pod',
+  'helm_uninstall',
+  'port_forward_start',
+  'taint_node',
+  'uncordon_node',
+];
+const PROVIDERS = ['clusters', 'settings', 'tokens', 'audit', 'helm', 'portForwards'];
 
 const registry = await loadRegistry((name) => PROVIDERS.includes(name), []);
 const tools = [...registry.tools.values()].map(({ module, file }) => ({ module, file }));

@@ -87,6 +87,8 @@ function exampleArgs(tool: { name: string; description?: string }): Record<strin
       return { node };
     case 'taint_node':
       return { node, taints: ['kz-safe=x:NoExecute'] };
+    case 'port_forward_start':
+      return { target: 'deploy/web', ports: [':80'] };
     default: {
       const example = /Example: (\{.*\})/.exec(tool.description ?? '')?.[1];
       if (!example) throw new Error(`${tool.name}: no example call in its description to run it with`);
@@ -139,7 +141,11 @@ describe.skipIf(external)('every non-read module, run against the current contex
       const env = await startToolEnv({ settings: { policy }, kubeconfigPaths: [kubeconfigWithDefault(ns)], toolDirs: [CARELESS] });
       try {
         const before = await snapshot(env);
-        const mutations = [...env.server.server.kernel.registry.tools.values()].map(({ module }) => module).filter((m) => m.safety !== 'read');
+        // Modules that reach no cluster (port_forward_stop only closes a local listener) have no
+        // context to protect, so they are not expected to be refused here.
+        const mutations = [...env.server.server.kernel.registry.tools.values()]
+          .map(({ module }) => module)
+          .filter((m) => m.safety !== 'read' && m.openWorld !== false);
         expect(mutations.map((m) => m.name)).toEqual(
           expect.arrayContaining(['scale', 'apply_yaml', 'helm_install', 'label_current', 'delete_resource', ...NODE_TOOLS]),
         );

@@ -272,7 +272,7 @@ describe('the API drives the running server', () => {
 
       const off = await api('/api/policy/destructive', { method: 'POST', body: { enabled: false } });
       expect(off.json.destructive.enabled).toBe(false);
-      // on, two tools, all six, off: four changes (the refused posts changed nothing).
+      // on, two tools, all of them, off: four changes (the refused posts changed nothing).
       expect(await eventually(async () => changed === 4, 5_000, 50)).toBe(true);
       expect(saved().enabledClasses).toEqual(['read', 'safe-mutation']);
       expect(await offered()).toEqual([]);

@@ -115,7 +115,7 @@ afterAll(async () => {
 });
 
 describe('the settings page in Chromium', () => {
-  it('shows MCP stopped with editable address, the contexts, broken kubeconfigs and recent mutations', async () => {
+  it('shows MCP stopped with editable address, the contexts, broken kubeconfigs, recent mutations and no port forwards', async () => {
     await page.goto(ui.pageUrl);
     expect(await waitStatus(/^stopped$/)).toBe('stopped');
     expect(await enable().isChecked()).toBe(false);
@@ -142,6 +142,9 @@ describe('the settings page in Chromium', () => {
     expect(await rows.nth(0).textContent()).toContain('apply_yaml');
     expect(await rows.nth(0).textContent()).toContain('refused');
     expect(await rows.nth(1).textContent()).toContain('deploy/frontend');
+
+    // Port forwards: none opened by any client yet (tests/tools/port_forward.test.ts opens real ones).
+    await page.waitForFunction(() => document.getElementById('forwards-body')?.textContent === 'No port forwards are open.');
 
     await page.screenshot({ path: shot('01-stopped'), fullPage: true });
   });

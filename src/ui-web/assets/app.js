@@ -3,6 +3,7 @@
 // CSRF token from the page's <meta> tag on every API call (common.js), and asks for the MCP token
 // only when Copy is clicked.
 import { $, api, make, show } from './common.js';
+import { refreshForwards, startForwards } from './forwards.js';
 
 (function () {
   var el = {
@@ -448,6 +449,7 @@ import { $, api, make, show } from './common.js';
   refreshState();
   refreshClusters();
   refreshAudit();
+  startForwards();
   var ticks = 0;
   setInterval(function () {
     if (document.hidden) return;
@@ -456,6 +458,7 @@ import { $, api, make, show } from './common.js';
     if (ticks % 5 === 0) {
       refreshClusters();
       refreshAudit();
+      refreshForwards();
     }
   }, 2000);
   document.addEventListener('visibilitychange', function () {

@@ -76,7 +76,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <input type="checkbox" id="destructive-enabled" class="switch" aria-describedby="destructive-warning">
       <label for="destructive-enabled">Enable destructive tools</label>
     </div>
-    <p class="warning" id="destructive-warning">When on, an MCP client can ask to delete any object its context may delete (a whole namespace with everything in it, a CRD with all its resources), uninstall Helm releases, and drain, cordon and taint nodes, in every context that is not read-only. Each call asks you first, naming what goes; read-only contexts and protected namespaces still apply.</p>
+    <p class="warning" id="destructive-warning">When on, an MCP client can ask to delete any object its context may delete (a whole namespace with everything in it, a CRD with all its resources), uninstall Helm releases, and drain, cordon and taint nodes, in every context that is not read-only, and open port forwards from this machine into pods. Each call asks you first, naming what goes; read-only contexts and protected namespaces still apply.</p>
     <fieldset id="destructive-tools" class="tool-list">
       <legend>Allowed tools</legend>
       <div id="destructive-tool-list" class="tool-grid"></div>
@@ -107,6 +107,25 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <h3>Kubeconfig files with errors</h3>
       <ul id="broken-list" class="broken"></ul>
     </div>
+  </section>
+
+  <section class="card" aria-labelledby="forwards-heading" id="forwards">
+    <div class="card-head with-action">
+      <div>
+        <h2 id="forwards-heading">Port forwards</h2>
+        <p class="lede">Local ports MCP clients opened into pods (<code>port_forward_start</code>). Each ends with <code>port_forward_stop</code>, its idle timeout, or when kubezilla-mcp stops.</p>
+      </div>
+      <button type="button" id="refresh-forwards" class="button subtle">Refresh</button>
+    </div>
+    <p class="problem" id="forwards-error" role="alert" hidden></p>
+    <div class="table-wrap">
+      <table id="forwards-table">
+        <caption class="visually-hidden">Open port forwards</caption>
+        <thead><tr><th scope="col">Forward</th><th scope="col">Target</th><th scope="col">Local → pod port</th><th scope="col">Traffic</th><th scope="col">Events</th></tr></thead>
+        <tbody id="forwards-body"><tr><td colspan="5" class="empty">Loading…</td></tr></tbody>
+      </table>
+    </div>
+    <p class="hint" id="forwards-ended" hidden></p>
   </section>
 
   <section class="card" aria-labelledby="audit-heading" id="audit">
