@@ -5,16 +5,17 @@
 // "no forward found" on the error channel).
 //
 // The ports are fixed (not picked at run time) because the whole KWOK configuration is fingerprinted:
-// a config that changed every run would restart the cluster every run.
+// a config that changed every run would restart the cluster every run. They sit below Linux's ephemeral
+// range (32768-60999), so an outgoing connection never holds one.
 
 /**
  * Pod port → the local port KWOK dials for it. `echo` and `http` are served by the tests; nothing ever
  * listens on `refused`'s target, so a connection to that pod port fails on KWOK's side (the error channel).
  */
 export const PORT_FORWARD_TARGETS = {
-  echo: { podPort: 7000, targetPort: 39471 },
-  http: { podPort: 8080, targetPort: 39472 },
-  refused: { podPort: 9000, targetPort: 39479 },
+  echo: { podPort: 7000, targetPort: 29471 },
+  http: { podPort: 8080, targetPort: 29472 },
+  refused: { podPort: 9000, targetPort: 29479 },
 } as const;
 
 export function kwokPortForwardDocs(): object[] {

@@ -181,6 +181,7 @@ describe('exec_in_pod', () => {
     });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/Forbidden: user "kz-restricted" .*cannot create pods\/exec/);
+    expect(r.text).toContain('kubectl auth can-i create pods/exec -n kz-readonly-ns');
   });
 
   it.skipIf(info.external)('runs through the SSH-tunnelled context', async () => {

@@ -88,9 +88,19 @@ async function readyPods(app: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const echo = createServer((s) => s.pipe(s)).listen(T.echo.targetPort, '127.0.0.1');
-  const http = createHttpServer((_req, res) => res.end(HELLO)).listen(T.http.targetPort, '127.0.0.1');
+  const echo = createServer((s) => s.pipe(s));
+  const http = createHttpServer((_req, res) => res.end(HELLO));
   servers.push(echo, http as unknown as Server);
+  // The targets KWOK dials are fixed ports (the cluster's configuration is fingerprinted): fail here, by name, if one is taken.
+  for (const [server, port] of [
+    [echo, T.echo.targetPort],
+    [http, T.http.targetPort],
+  ] as const) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`cannot listen on 127.0.0.1:${port}, a port the test cluster forwards to: ${err.message}`)));
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  }
   env = await startDestructiveEnv();
   await createNamespaces(info, ns);
   const ports = `ports: [{name: echo, containerPort: ${T.echo.podPort}}, {name: http, containerPort: ${T.http.podPort}}, {name: refused, containerPort: ${T.refused.podPort}}]`;
@@ -352,6 +362,8 @@ describe('port_forward_start', () => {
       expect(r.isError).toBe(true);
       expect(r.text).toMatch(/forbidden|not allowed|403/i);
       expect(r.text).toContain('pods/portforward');
+      // The upgrade is a GET, and RBAC names it so: the hint checks the verb the API server judged.
+      expect(r.text).toContain('kubectl auth can-i get pods/portforward -n kz-readonly-ns');
       expect(await env.call('port_forward_list')).not.toContain(`pod/${ns}`);
     } finally {
       await kubectl(info, ['delete', 'pod', '-n', 'kz-readonly-ns', ns, '--wait=false'], { allowFail: true });

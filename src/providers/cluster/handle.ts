@@ -381,7 +381,8 @@ export class ClusterHandle {
   async openWebSocket(path: string, opts: { protocols: readonly string[]; signal?: AbortSignal; timeoutMs?: number }): Promise<WebSocket> {
     const url = this.#url(path);
     const target = url.pathname + url.search;
-    const info = describeApiPath(target, 'POST');
+    // The verb the API server's RBAC check names for the upgrade: create for exec, get for portforward.
+    const info = describeApiPath(target, url.pathname.endsWith('/portforward') ? 'GET' : 'POST');
     await currentCall()?.judgeRequest({ context: this.context, method: 'GET', path: target, namespace: info.namespace, resource: info.resource });
     this.#throwIfUnanswered();
     const deadline = this.#deadline(opts.signal, opts.timeoutMs);

@@ -62,6 +62,17 @@ export const SettingsSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     tunnels: Type.Record(Type.String(), TunnelSchema, { default: {} }),
+    pvc: Type.Object(
+      {
+        // busybox has everything the PVC tools run (sh, tar, find, stat, mkdir) in a few megabytes.
+        helperImage: Type.String({
+          minLength: 1,
+          default: 'busybox:1.37',
+          description: 'Image of the short-lived pod the PVC tools start when no running pod mounts the claim (needs sh, tar, find, stat).',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );

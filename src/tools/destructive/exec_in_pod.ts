@@ -21,23 +21,20 @@ const MAX_STDIN_BYTES = 1024 * 1024;
 export default defineTool({
   name: 'exec_in_pod',
   title: 'Run a command in a container',
-  description:
-    'kubectl exec of one non-interactive command; answers stdout, stderr and exit code, keeping the end of long output. Example: {"name":"deploy/web","command":["ls","-la","/app"]}',
+  description: 'kubectl exec of one command: exit code, stdout and stderr (their ends if long). Example: {"name":"deploy/web","command":["ls","/app"]}',
   safety: 'destructive',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
-      name: Type.String({ minLength: 1, description: 'Pod, or deploy/x, sts/x, ds/x, rs/x, job/x (its first running pod).' }),
+      name: Type.String({ minLength: 1, description: 'Pod, or deploy/x, sts/x, … (its first running pod).' }),
       command: Type.Array(Type.String({ maxLength: 32_768 }), {
         minItems: 1,
         maxItems: 1024,
-        description: 'argv, run without a shell; for pipes or globs pass ["sh","-c","…"].',
+        description: 'argv, no shell; pipes, globs: ["sh","-c","…"].',
       }),
-      container: Type.Optional(Type.String({ minLength: 1, description: 'Default: the annotated default container, else the first (as kubectl).' })),
-      stdin: Type.Optional(Type.String({ maxLength: MAX_STDIN_BYTES, description: 'Text fed to the command, then end of input.' })),
-      timeoutSeconds: Type.Optional(
-        Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Then the command is stopped (SIGTERM).' }),
-      ),
+      container: Type.Optional(Type.String({ minLength: 1, description: 'Default: annotated default, else first.' })),
+      stdin: Type.Optional(Type.String({ maxLength: MAX_STDIN_BYTES, description: 'Text fed to the command.' })),
+      timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_TIMEOUT_S, description: 'Then it is stopped.' })),
       namespace: NamespaceArg,
       context: ContextArg,
     },
