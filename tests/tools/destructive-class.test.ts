@@ -19,7 +19,19 @@ import { answeringClient, createTestNode, deleteTestNode, deploymentOnNode, isCo
 
 const info = testCluster();
 const ns = uniqueName('kz-t-dclass');
-const DESTRUCTIVE = ['cordon_node', 'delete_resource', 'drain_node', 'exec_in_pod', 'helm_uninstall', 'port_forward_start', 'taint_node', 'uncordon_node'];
+const DESTRUCTIVE = [
+  'cordon_node',
+  'delete_resource',
+  'drain_node',
+  'exec_in_pod',
+  'helm_uninstall',
+  'port_forward_start',
+  'pvc_browse',
+  'pvc_download',
+  'pvc_upload',
+  'taint_node',
+  'uncordon_node',
+];
 /** Every other built-in tool: what tools/list holds while the destructive class is off. */
 const BUILT_IN = [...(await loadRegistry(() => true, [])).tools.values()]
   .filter(({ module }) => module.safety !== 'destructive')
@@ -39,6 +51,12 @@ function argsFor(tool: string): Record<string, unknown> {
       return { target: 'deploy/web', ports: [':80'], namespace: ns };
     case 'exec_in_pod':
       return { name: 'deploy/web', namespace: ns, command: ['touch', execMarker] };
+    case 'pvc_browse':
+      return { claim: 'kz-class', namespace: ns };
+    case 'pvc_download':
+      return { claim: 'kz-class', path: '/f', namespace: ns };
+    case 'pvc_upload':
+      return { claim: 'kz-class', path: '/f', content: 'x', namespace: ns };
     default:
       return { node };
   }
@@ -47,13 +65,14 @@ function argsFor(tool: string): Record<string, unknown> {
 /** A file exec_in_pod would create where KWOK runs exec (tests/cluster/kwok-exec.ts). */
 const execMarker = join(execRoot(info.stateDir), `${ns}-ran`);
 
-/** What any of the destructive tools could change: the ConfigMap, the release, the node and its pods, the open forwards, the exec marker. */
+/** What any of the destructive tools could change: the ConfigMap, the release, the node and its pods, the open forwards, the exec marker, PVC helper pods. */
 async function state(env: ToolEnv): Promise<string> {
   const cm = await env.kubectl(['get', 'cm', 'victim', '-n', ns, '-o', 'name', '--ignore-not-found']);
   const rel = await h(info, 4, ['list', '-n', ns, '-q']);
   const nodeSpec = await env.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable} {.spec.taints}']);
   const forwards = await env.call('port_forward_list');
-  return JSON.stringify({ cm, rel, nodeSpec, pods: await podsOn(info, node), forwards, ran: existsSync(execMarker) });
+  const helpers = await env.kubectl(['get', 'pods', '-n', ns, '-l', 'kubezilla.dev/pvc-helper', '-o', 'name']);
+  return JSON.stringify({ cm, rel, nodeSpec, pods: await podsOn(info, node), forwards, ran: existsSync(execMarker), helpers });
 }
 
 let admin: ToolEnv;
@@ -63,6 +82,11 @@ beforeAll(async () => {
   node = await createTestNode(info, 'kz-t-dclass');
   await createNamespaces(info, ns);
   await apply(info, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: victim, namespace: ${ns}}\ndata: {a: b}\n---\n` + deploymentOnNode(node, ns, 'web', 1));
+  // A claim for the PVC tools (never bound: they are refused or declined before they would mount it).
+  await apply(
+    info,
+    `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: kz-class, namespace: ${ns}}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Mi}}\n`,
+  );
   await h(info, 4, ['install', 'rel', chart(info, '0.1.0'), '-n', ns]);
 }, 180_000);
 afterAll(async () => {

@@ -34,6 +34,9 @@ const DESTRUCTIVE_TOOLS = [
   'exec_in_pod',
   'helm_uninstall',
   'port_forward_start',
+  'pvc_browse',
+  'pvc_download',
+  'pvc_upload',
   'taint_node',
   'uncordon_node',
 ];

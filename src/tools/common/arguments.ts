@@ -57,3 +57,6 @@ export function pageArgs(defaultLimit: number) {
 export const GracePeriodArg = Type.Optional(
   Type.Integer({ minimum: 0, maximum: 86_400, description: "Seconds pods get to stop (0: at once); default: the pod's own." }),
 );
+
+/** The claim the PVC tools work in. */
+export const ClaimArg = Type.String({ minLength: 1, maxLength: 253, description: 'PersistentVolumeClaim name.' });

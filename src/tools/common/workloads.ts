@@ -117,6 +117,7 @@ function builtin(kind: string, group: string, plural: string): ResolvedKind {
 export const POD_KIND = builtin('Pod', '', 'pods');
 export const REPLICASET_KIND = builtin('ReplicaSet', 'apps', 'replicasets');
 export const JOB_KIND = builtin('Job', 'batch', 'jobs');
+export const PVC_KIND = builtin('PersistentVolumeClaim', '', 'persistentvolumeclaims');
 
 /**
  * Resolves `ref` (a pod name or a workload reference) in `namespace` to the object and its pods.

@@ -44,6 +44,8 @@ export default defineTool({
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
+    // Judged first: a read-only context or a protected namespace is refused before anything is looked up.
+    await ctx.guardWrites(handle.context, [namespace]);
     const stdin = input.stdin === undefined ? undefined : Buffer.from(input.stdin, 'utf8');
     if (stdin && stdin.length > MAX_STDIN_BYTES) {
       throw new ToolError(
@@ -54,7 +56,6 @@ export default defineTool({
     const { pod, container, note } = await runningPodFor(handle, input.name, namespace, input.container, ctx.signal);
     const where = `pod ${pod} (container ${container}, namespace ${namespace}, context ${handle.context})`;
     const argv = JSON.stringify(input.command);
-    await ctx.guardWrites(handle.context, [namespace]);
     await requireConfirmation(ctx.confirm, `Run ${argv} in ${where}${stdin ? `, with ${stdin.length} bytes on stdin` : ''}?`);
 
     const budget = bodyBudget(ctx.settings);
