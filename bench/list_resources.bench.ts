@@ -5,10 +5,10 @@
  *     same page;
  *   - its latency (MCP tools/call over HTTP, end to end) is ≤ 1.2× a direct
  *     @kubernetes/client-node list of the same page (CoreV1Api.listNamespacedPod, limit 1000);
- *   - tools/list under the default classes (read, safe-mutation) ≤ 15,000 B, as a client receives it. Beside it, for
+ *   - tools/list under the default classes (read, safe-mutation) ≤ 15,800 B, as a client receives it. Beside it, for
  *     scale: the same list with every shared argument described in every tool (what the kernel's
  *     hoisting into the server instructions saves) and the instructions themselves;
- *   - tools/list with every safety class enabled (the destructive tools too) ≤ 19,000 B.
+ *   - tools/list with every safety class enabled (the destructive tools too) ≤ 24,000 B.
  *
  *   npm run cluster:up && npx tsx bench/list_resources.bench.ts
  *
@@ -168,8 +168,10 @@ async function main(): Promise<void> {
     value: everyBytes,
     unit: 'B',
     baseline: { name: 'default classes', value: listBytes },
-    // 19,000 until the three port-forward tools (~1,720 B with descriptions cut to the minimum).
-    target: atMost('value', 20_800),
+    // 19,000 until Phase 2's streaming tools: the three port-forward tools (~1,720 B), exec_in_pod
+    // (~1,000 B: argv, stdin and timeout each need saying) and the three PVC tools (~2,100 B), with
+    // descriptions cut to the minimum. Only a person who turns the destructive class on pays it.
+    target: atMost('value', 24_000),
   });
   // The destructive tools must really be in the longer list, or its byte count proves nothing.
   if (everyTool.length <= tools.length) everyRow.met = false;

@@ -21,7 +21,7 @@ const MAX_STDIN_BYTES = 1024 * 1024;
 export default defineTool({
   name: 'exec_in_pod',
   title: 'Run a command in a container',
-  description: 'kubectl exec of one command: exit code, stdout and stderr (their ends if long). Example: {"name":"deploy/web","command":["ls","/app"]}',
+  description: 'kubectl exec of one command: exit code, stdout, stderr. Example: {"name":"deploy/web","command":["ls","/app"]}',
   safety: 'destructive',
   needs: ['clusters', 'settings'],
   input: Type.Object(

@@ -14,13 +14,13 @@ import { claimPath, listOnClaim, onClaim, planClaimAccess, statOnClaim, withClai
 export default defineTool({
   name: 'pvc_browse',
   title: 'List a directory in a PVC',
-  description: 'ls -l of one directory in a PersistentVolumeClaim, through a pod mounting it or a helper pod. Example: {"claim":"data","path":"/logs"}',
+  description: 'ls -l of one directory in a PersistentVolumeClaim. Example: {"claim":"data","path":"/logs"}',
   safety: 'destructive',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
       claim: ClaimArg,
-      path: Type.Optional(Type.String({ maxLength: 4096, description: 'Directory from the claim root; default /.' })),
+      path: Type.Optional(Type.String({ maxLength: 4096, description: 'From the claim root; default /.' })),
       namespace: NamespaceArg,
       context: ContextArg,
     },

@@ -15,14 +15,14 @@ import { unpackOne } from '../common/tar.js';
 export default defineTool({
   name: 'pvc_download',
   title: 'Read a file in a PVC',
-  description: 'Reads one file of a PersistentVolumeClaim: text, or base64 for binary; size-capped. Example: {"claim":"data","path":"/logs/app.log"}',
+  description: 'Reads a file in a PVC: text, or base64 if binary; size-capped. Example: {"claim":"data","path":"/app.log"}',
   safety: 'destructive',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
       claim: ClaimArg,
-      path: Type.String({ minLength: 1, maxLength: 4096, description: 'File from the claim root.' }),
-      encoding: Type.Optional(Type.String({ enum: ['auto', 'text', 'base64'], default: 'auto', description: 'auto: text if it is UTF-8.' })),
+      path: Type.String({ minLength: 1, maxLength: 4096, description: 'From the claim root.' }),
+      encoding: Type.Optional(Type.String({ enum: ['auto', 'text', 'base64'], default: 'auto', description: 'auto: text if UTF-8.' })),
       namespace: NamespaceArg,
       context: ContextArg,
     },

@@ -16,16 +16,16 @@ export const MAX_UPLOAD_BYTES = 1024 * 1024;
 export default defineTool({
   name: 'pvc_upload',
   title: 'Write a file in a PVC',
-  description: `Writes one file (up to ${MAX_UPLOAD_BYTES / 1024} KiB) into a PersistentVolumeClaim; the person confirms. Example: {"claim":"data","path":"/conf/app.ini","content":"a=1\\n"}`,
+  description: `Writes one file (up to ${MAX_UPLOAD_BYTES / 1024} KiB) into a PVC. Example: {"claim":"data","path":"/app.ini","content":"a=1"}`,
   safety: 'destructive',
   needs: ['clusters', 'settings'],
   input: Type.Object(
     {
       claim: ClaimArg,
-      path: Type.String({ minLength: 1, maxLength: 4096, description: 'File from the claim root; directories are created.' }),
-      content: Type.String({ maxLength: Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4, description: 'The file, as text or base64.' }),
-      encoding: Type.Optional(Type.String({ enum: ['text', 'base64'], default: 'text', description: 'How content is written.' })),
-      overwrite: Type.Optional(Type.Boolean({ description: 'Replace an existing file.' })),
+      path: Type.String({ minLength: 1, maxLength: 4096, description: 'From the claim root; dirs are created.' }),
+      content: Type.String({ maxLength: Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4, description: 'Text, or base64.' }),
+      encoding: Type.Optional(Type.String({ enum: ['text', 'base64'], default: 'text', description: 'Of content.' })),
+      overwrite: Type.Optional(Type.Boolean({ description: 'Replace a file there.' })),
       namespace: NamespaceArg,
       context: ContextArg,
     },
