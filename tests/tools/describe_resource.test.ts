@@ -248,7 +248,7 @@ describe('describe_resource', () => {
       .slice(1)
       .map((l) => l.trim().split(/\s{2,}/)[0]);
     expect(rows.sort()).toEqual([...conditionTypes].sort());
-    expect(text).toMatch(/Events \(\d+, newest last\):\n\s+LAST SEEN\s+TYPE\s+REASON\s+COUNT\s+MESSAGE\n.*Scheduled\s+1\s+Successfully assigned/);
+    expect(text).toMatch(/Events \(\d+, newest last\):\n\s+LAST SEEN\s+TYPE\s+REASON\s+MESSAGE\n.*Normal\s+Scheduled\s+Successfully assigned/);
   });
 
   it('a deployment: replicas, strategy, conditions, ReplicaSets, template, pods and events (kind/name form)', async () => {

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCluster } from '../cluster/context.js';
 import { apply, createNamespaces, deleteNamespaces, startToolEnv, tableLines, uniqueName, type ToolEnv } from './helpers.js';
@@ -144,6 +145,28 @@ data: {release: ${Buffer.from('bm90IGd6aXA=').toString('base64')}}
       expect(text).toContain(`Helm release record Secret "sh.helm.release.v1.mangled.v1" in namespace "${damaged}" cannot be decoded`);
     } finally {
       await deleteNamespaces(env.info, damaged);
+    }
+  });
+
+  it('shows a record changed in place at once: a decoded record is reused only while its resourceVersion holds', async () => {
+    const changed = uniqueName('kz-t-helm-lc');
+    await createNamespaces(env.info, changed);
+    try {
+      await h(env.info, 4, ['install', 'twice', chart(env.info, '0.1.0'), '-n', changed]);
+      const read = async () => parse(await env.call('list_helm_releases', { namespace: changed })).map((r) => [r.name, r.status, r.chart]);
+      expect(await read()).toEqual([['twice', 'deployed', 'kz-demo-0.1.0']]);
+      expect(await read()).toEqual([['twice', 'deployed', 'kz-demo-0.1.0']]);
+      // Rewrite the record as Helm would store another state of it (same name, new contents).
+      const secret = 'sh.helm.release.v1.twice.v1';
+      const field = await env.kubectl(['get', 'secret', secret, '-n', changed, '-o', 'jsonpath={.data.release}']);
+      const release = JSON.parse(gunzipSync(Buffer.from(Buffer.from(field, 'base64').toString('latin1'), 'base64')).toString('utf8'));
+      release.info.status = 'failed';
+      release.chart.metadata.version = '9.9.9';
+      const encoded = Buffer.from(gzipSync(Buffer.from(JSON.stringify(release))).toString('base64')).toString('base64');
+      await env.kubectl(['patch', 'secret', secret, '-n', changed, '--type', 'merge', '-p', JSON.stringify({ data: { release: encoded } })]);
+      expect(await read()).toEqual([['twice', 'failed', 'kz-demo-9.9.9']]);
+    } finally {
+      await deleteNamespaces(env.info, changed);
     }
   });
 

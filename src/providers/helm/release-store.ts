@@ -10,6 +10,8 @@
  * Helm also reads records that are not gzipped (plain JSON under the base64), so we do too.
  *
  * Listing reads metadata only (labels), then fetches the few records whose contents are needed.
+ * A decoded record is kept per cluster handle and reused while the listing shows it unchanged
+ * (the same resourceVersion), so a second look at the same releases costs one metadata list.
  */
 import { gunzipSync } from 'node:zlib';
 import { ToolError } from '../../kernel/contract.js';
@@ -35,6 +37,8 @@ export interface RecordRef {
   revision: number;
   /** The status label (the decoded record is authoritative). */
   status: string;
+  /** As the listing saw it: a cached decode of the same version is reused. */
+  resourceVersion?: string;
 }
 
 /** The fields of a release record the tools read. */
@@ -97,7 +101,7 @@ export async function listRecords(handle: ClusterHandle, opts: { namespace: stri
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
           const body = res.json<{
-            items?: Array<{ metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }>;
+            items?: Array<{ metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string } }>;
             metadata?: { continue?: string };
           }>();
           for (const item of body.items ?? []) {
@@ -121,7 +125,10 @@ export async function listRecords(handle: ClusterHandle, opts: { namespace: stri
   return { records, errors };
 }
 
-function toRef(driver: HelmDriver, meta: { name?: string; namespace?: string; labels?: Record<string, string> }): RecordRef | undefined {
+function toRef(
+  driver: HelmDriver,
+  meta: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string },
+): RecordRef | undefined {
   const object = meta.name ?? '';
   if (!object.startsWith(RECORD_PREFIX)) return undefined;
   const labels = meta.labels ?? {};
@@ -129,17 +136,65 @@ function toRef(driver: HelmDriver, meta: { name?: string; namespace?: string; la
   const release = labels.name ?? fromName?.[1];
   const revision = Number(labels.version ?? fromName?.[2]);
   if (!release || !Number.isInteger(revision) || revision < 1) return undefined;
-  return { driver, object, namespace: meta.namespace ?? '', release, revision, status: labels.status ?? 'unknown' };
+  return {
+    driver,
+    object,
+    namespace: meta.namespace ?? '',
+    release,
+    revision,
+    status: labels.status ?? 'unknown',
+    ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+  };
 }
 
 /** Thrown when a record exists but cannot be decoded; names the object. */
 export class CorruptRecordError extends ToolError {}
 
-/** Fetches and decodes one record. */
+/**
+ * Decoded records by cluster handle (one context, one identity: nothing is shared between users
+ * a team server impersonates), then by driver, namespace and name. An entry is used only when
+ * the metadata list just read shows the same resourceVersion, so it is never staler than that
+ * list, and the list itself needs the permission that would hand out the record's data anyway.
+ * Bounded by entries and by the JSON's size (a release with a big manifest counts for it).
+ */
+const decoded = new WeakMap<ClusterHandle, Map<string, { resourceVersion: string; release: HelmRelease; bytes: number }>>();
+const CACHE_ENTRIES = 512;
+const CACHE_BYTES = 64 * 1024 * 1024;
+const cacheKey = (ref: RecordRef) => `${ref.driver}\0${ref.namespace}\0${ref.object}`;
+
+function remember(handle: ClusterHandle, ref: RecordRef, release: HelmRelease, bytes: number): void {
+  if (!ref.resourceVersion || bytes > CACHE_BYTES / 4) return;
+  let cache = decoded.get(handle);
+  if (!cache) decoded.set(handle, (cache = new Map()));
+  cache.delete(cacheKey(ref));
+  cache.set(cacheKey(ref), { resourceVersion: ref.resourceVersion, release, bytes });
+  // A Map iterates oldest first: drop from the front until both bounds hold.
+  let total = 0;
+  for (const entry of cache.values()) total += entry.bytes;
+  for (const [key, entry] of cache) {
+    if (cache.size <= CACHE_ENTRIES && total <= CACHE_BYTES) break;
+    cache.delete(key);
+    total -= entry.bytes;
+  }
+}
+
+/** Fetches and decodes one record, or takes the decode of the same version from the cache. */
 export async function readRecord(handle: ClusterHandle, ref: RecordRef, signal?: AbortSignal): Promise<HelmRelease> {
+  const cache = decoded.get(handle);
+  const hit = ref.resourceVersion ? cache?.get(cacheKey(ref)) : undefined;
+  if (hit && hit.resourceVersion === ref.resourceVersion) {
+    // Refreshed as most recently used; a copy, so a caller that edits it cannot change the cache.
+    cache!.delete(cacheKey(ref));
+    cache!.set(cacheKey(ref), hit);
+    return structuredClone(hit.release);
+  }
   const res = await handle.request(`${collectionPath(ref.driver, ref.namespace)}/${objectNameSegment(ref.object)}`, signal ? { signal } : {});
-  const obj = res.json<{ data?: Record<string, string> }>();
-  return decodeRecord(ref, obj.data?.release);
+  const obj = res.json<{ data?: Record<string, string>; metadata?: { resourceVersion?: string } }>();
+  const release = decodeRecord(ref, obj.data?.release);
+  // Keyed by the version this GET read (it may be newer than the listing's).
+  const version = obj.metadata?.resourceVersion;
+  if (version) remember(handle, { ...ref, resourceVersion: version }, structuredClone(release), res.text.length);
+  return release;
 }
 
 /**

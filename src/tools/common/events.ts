@@ -35,6 +35,15 @@ export function eventCount(e: KEvent): number {
   return e.series?.count ?? e.count ?? 1;
 }
 
+/** kubectl's LAST SEEN cell: the age, and for a repeated event `(x5 over 10m)` since it was first seen. */
+export function lastSeenCell(e: KEvent, now?: number): string {
+  const last = age(lastSeen(e) || undefined, now);
+  const count = eventCount(e);
+  if (count <= 1) return last;
+  const first = e.firstTimestamp || e.eventTime || e.metadata.creationTimestamp;
+  return `${last} (x${count} over ${age(first || undefined, now)})`;
+}
+
 /** `pod/web-1`, as kubectl prints an event's object. */
 export function eventObject(e: KEvent): string {
   return `${(e.involvedObject.kind ?? '').toLowerCase()}/${e.involvedObject.name ?? ''}`;
@@ -91,14 +100,14 @@ export interface RenderOptions {
 export function renderEvents(events: readonly KEvent[], opts: RenderOptions): { text: string; dropped: number } {
   const sorted = [...events].sort(byLastSeen);
   const withObject = opts.objectColumn !== false;
-  const headers = [...(opts.namespaceColumn ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', ...(withObject ? ['OBJECT'] : []), 'COUNT', 'MESSAGE'];
+  // kubectl's columns: a repeated event says how often in LAST SEEN rather than in a column of its own.
+  const headers = [...(opts.namespaceColumn ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', ...(withObject ? ['OBJECT'] : []), 'MESSAGE'];
   const rows = sorted.map((e) => [
     ...(opts.namespaceColumn ? [e.metadata.namespace ?? e.involvedObject.namespace ?? ''] : []),
-    age(lastSeen(e) || undefined, opts.now),
+    lastSeenCell(e, opts.now),
     e.type ?? '',
     e.reason ?? '',
     ...(withObject ? [eventObject(e)] : []),
-    String(eventCount(e)),
     clipMessage(e.message ?? ''),
   ]);
   const full = table(headers, rows).split('\n');
