@@ -164,8 +164,8 @@ const cacheKey = (ref: RecordRef) => `${ref.driver}\0${ref.namespace}\0${ref.obj
 
 function remember(handle: ClusterHandle, ref: RecordRef, release: HelmRelease, bytes: number): void {
   if (!ref.resourceVersion || bytes > CACHE_BYTES / 4) return;
-  let cache = decoded.get(handle);
-  if (!cache) decoded.set(handle, (cache = new Map()));
+  const cache = decoded.get(handle) ?? new Map();
+  decoded.set(handle, cache);
   cache.delete(cacheKey(ref));
   cache.set(cacheKey(ref), { resourceVersion: ref.resourceVersion, release, bytes });
   // A Map iterates oldest first: drop from the front until both bounds hold.
