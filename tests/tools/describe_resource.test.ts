@@ -293,7 +293,7 @@ describe('describe_resource', () => {
     expect(podRows.every((r) => r[1] === '1/1' && r[2] === 'Running')).toBe(true);
     // the deployment's own events, as kubectl describe lists them
     expect(kd).toMatch(/ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set/);
-    expect(text).toMatch(/ScalingReplicaSet\s+1\s+Scaled up replica set \S+ from 0 to 2/);
+    expect(text).toMatch(/ScalingReplicaSet\s+Scaled up replica set \S+ from 0 to 2/);
     expect(text).toContain('[with the events of its pods and ReplicaSets: get_events with object deployment/web]');
   });
 
@@ -326,7 +326,7 @@ describe('describe_resource', () => {
     const cpuRow = section(text, 'Allocated resources').find((l) => l.trim().startsWith('cpu'))!;
     expect(cpuRow).toMatch(/cpu\s+(\d+m|\d+) \(\d+%\)/);
     expect(section(text, 'Pods on the node:').some((l) => l.includes(pod.metadata.name) && /\s100m\s+64Mi\s/.test(l))).toBe(true);
-    expect(text).toMatch(/RegisteredNode\s+1\s+Node \S+ event: Registered Node/);
+    expect(text).toMatch(/RegisteredNode\s+Node \S+ event: Registered Node/);
   });
 
   it('a service: selector, ports and endpoints as kubectl describe reports them', async () => {
@@ -375,7 +375,7 @@ spec:
     expect(field(text, 'Access modes')).toBe('ReadWriteOnce');
     expect(/Used By:\s+(\S+)/.exec(kd)![1]).toBe('uses-data');
     expect(field(text, 'Used by')).toMatch(/^pod\/uses-data \((Pending|Running)\)$/);
-    expect(text).toMatch(/Warning\s+ProvisioningFailed\s+\d+\s+storageclass\.storage\.k8s\.io "kz-no-such-class" not found/);
+    expect(text).toMatch(/Warning\s+ProvisioningFailed\s+storageclass\.storage\.k8s\.io "kz-no-such-class" not found/);
   });
 
   it("an Ingress: class, TLS, and each rule's backend with whether its Service has ready endpoints", async () => {
@@ -496,7 +496,7 @@ spec:
       const t = await env.call('describe_resource', { name: 'pod/stuck', namespace: ns });
       return /Warning\s+FailedScheduling/.test(t) ? t : '';
     }, 20_000);
-    expect(events).toMatch(/Warning\s+FailedScheduling\s+\d+\s+0\/\d+ nodes are available/);
+    expect(events).toMatch(/Warning\s+FailedScheduling\s+0\/\d+ nodes are available/);
   });
 
   it('a custom resource: generic form with spec, status and a conditions table', async () => {
