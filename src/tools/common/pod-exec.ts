@@ -165,7 +165,9 @@ export async function execInContainer(handle: ClusterHandle, req: ExecRequest): 
 async function runOnce(handle: ClusterHandle, req: ExecRequest, command: readonly string[], onPid?: (pid: string) => void): Promise<ExecEnd> {
   const started = Date.now();
   const path = execPath({ ...req, command });
-  const socket = await handle.openWebSocket(path, { protocols: EXEC_PROTOCOLS, signal: req.signal, timeoutMs: req.timeoutMs });
+  // The upgrade has the context's request timeout, like any request (a hung API server is named as
+  // such, not after the command's whole timeout); the command's own timeout counts from here.
+  const socket = await handle.openWebSocket(path, { protocols: EXEC_PROTOCOLS, signal: req.signal });
   return new Promise<ExecEnd>((resolve) => {
     let end: ExecEnd | undefined;
     // Until the wrapper's first stderr line is complete, stderr is held here.
