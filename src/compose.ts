@@ -14,7 +14,7 @@ import { asFunction, asValue } from 'awilix';
 import { createKernelContainer, type KernelContainer } from './kernel/container.js';
 import { createKernel, type Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
-import type { Policy } from './kernel/policy.js';
+import { judgeCall, type Policy } from './kernel/policy.js';
 import { ClusterProvider } from './providers/cluster/clusters.js';
 import { KubeconfigStore } from './providers/cluster/kubeconfig.js';
 import { PortForwardRegistry } from './providers/cluster/port-forwards.js';
@@ -124,6 +124,21 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
   });
   // A policy change on the settings page (the destructive class turned on) reaches open sessions.
   settings.onChange(() => kernel.toolCalls.policyChanged());
+  // An open forward stands on the person's yes to port_forward_start on one context: when they take
+  // that back (the tool or the class turned off, the context made read-only), the forward ends.
+  settings.onChange(() => {
+    if (!container.cache.has('portForwards')) return; // never built: no forward is open
+    const policy = effectivePolicy(settings.get().policy, options);
+    const toolAllowed = judgeCall({ name: 'port_forward_start', safety: 'destructive' }, policy).allow;
+    for (const forward of container.cradle.portForwards.list()) {
+      const why = !toolAllowed
+        ? 'ended: port_forward_start was turned off in the settings'
+        : policy.readOnlyContexts.includes(forward.context)
+          ? `ended: context ${forward.context} was made read-only in the settings`
+          : undefined;
+      if (why) void container.cradle.portForwards.stop(forward.id, why);
+    }
+  });
   const { tokens, audit } = container.cradle;
   return { kernel, settings, tokens, audit, clusters: () => container.cradle.clusters, portForwards: () => container.cradle.portForwards };
 }

@@ -380,6 +380,29 @@ describe('port forwards and the server', () => {
     expect(await connectError(fw.ports[0]!)).toBe('ECONNREFUSED');
   });
 
+  it('ends open forwards when the person takes the yes back: the tool turned off, or the context made read-only', async () => {
+    const other = await startDestructiveEnv();
+    try {
+      const settings = other.server.server.settings;
+      const a = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] }, other);
+      const b = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] }, other);
+      expect((await roundTrip(a.ports[0]!, Buffer.from('x'))).toString()).toBe('x');
+      settings.update((draft) => void (draft.policy.readOnlyContexts = ['kz-admin']));
+      expect(await eventually(async () => (await connectError(a.ports[0]!)) === 'ECONNREFUSED', 5000, 100)).toBe(true);
+      const list = await other.call('port_forward_list');
+      for (const id of [a.id, b.id]) expect(list).toMatch(new RegExp(`${id} \\([^)]*\\): ended: context kz-admin was made read-only in the settings at `));
+      expect(await connectError(b.ports[0]!)).toBe('ECONNREFUSED');
+      settings.update((draft) => void (draft.policy.readOnlyContexts = []));
+
+      const c = await start({ target: 'pod/solo', ports: [`:${T.echo.podPort}`] }, other);
+      settings.update((draft) => void (draft.policy.destructiveTools = ['drain_node']));
+      expect(await eventually(async () => (await connectError(c.ports[0]!)) === 'ECONNREFUSED', 5000, 100)).toBe(true);
+      expect(await other.call('port_forward_list')).toMatch(new RegExp(`${c.id} \\([^)]*\\): ended: port_forward_start was turned off in the settings at `));
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses to start with the destructive class off, and still lists and stops', async () => {
     const plain = await startToolEnv();
     try {
