@@ -12,7 +12,7 @@
  * cannot be mounted by anything else: that is explained instead.
  */
 import { posix } from 'node:path';
-import { ToolError } from '../../kernel/contract.js';
+import { ToolError, type Providers, type ToolContext } from '../../kernel/contract.js';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { resourcePath } from '../../providers/cluster/discovery.js';
 import { getObject } from './objects.js';
@@ -43,6 +43,8 @@ interface Mount {
 export interface ClaimPlan {
   namespace: string;
   claim: string;
+  /** In every answer: "PersistentVolumeClaim data (namespace shop, context prod)". */
+  what: string;
   /** In the question: "pod web-0 (container app, where it is mounted at /data)" or the helper. */
   via: string;
   existing?: { pod: string; container: string; mountPath: string };
@@ -62,6 +64,7 @@ export async function planClaimAccess(
 ): Promise<ClaimPlan> {
   const pvc = await getObject<KObject>(handle, PVC_KIND, o.namespace, o.claim, o.signal);
   const where = `namespace ${o.namespace}, context ${handle.context}`;
+  const what = `PersistentVolumeClaim ${o.claim} (${where})`;
   const res = await handle.request(resourcePath(POD_KIND, { namespace: o.namespace }), { signal: o.signal }).catch((err: unknown) => {
     throw handle.describeError(err, { verb: 'list', resource: 'pods', namespace: o.namespace });
   });
@@ -86,6 +89,7 @@ export async function planClaimAccess(
         return {
           namespace: o.namespace,
           claim: o.claim,
+          what,
           via: `pod ${name} (container ${c.name}, where it is mounted at ${mount.mountPath})`,
           existing: { pod: name, container: c.name, mountPath: mount.mountPath },
         };
@@ -106,9 +110,26 @@ export async function planClaimAccess(
   return {
     namespace: o.namespace,
     claim: o.claim,
+    what,
     via: `a helper pod (image ${o.image}, mounting it ${readOnly ? 'read-only' : 'read-write'}${node ? ` on node ${node}, where ${names.join(', ')} already has it` : ''}; removed afterwards)`,
     helper: { image: o.image, readOnly, ...(node ? { node } : {}) },
   };
+}
+
+/**
+ * How each PVC tool starts: the context's handle, the write guard judged before anything is looked
+ * up (a read-only context or a protected namespace is refused at once), then the plan.
+ */
+export async function planClaimForTool(
+  ctx: ToolContext & Pick<Providers, 'clusters' | 'settings'>,
+  input: { claim: string; namespace?: string; context?: string },
+  write: boolean,
+): Promise<{ handle: ClusterHandle; plan: ClaimPlan }> {
+  const handle = await ctx.clusters.get(input.context);
+  const namespace = input.namespace ?? handle.namespace;
+  await ctx.guardWrites(handle.context, [namespace]);
+  const image = ctx.settings.get().pvc.helperImage;
+  return { handle, plan: await planClaimAccess(handle, { namespace, claim: input.claim, write, image, signal: ctx.signal }) };
 }
 
 /** Runs `work` with the planned access, then removes a helper pod whatever happened. */

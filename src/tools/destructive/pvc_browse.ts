@@ -9,7 +9,7 @@ import { defineTool, requireConfirmation, ToolError } from '../../kernel/contrac
 import { ClaimArg, ContextArg, NamespaceArg } from '../common/arguments.js';
 import { bodyBudget } from '../common/budget.js';
 import { table } from '../common/format.js';
-import { claimPath, listOnClaim, onClaim, planClaimAccess, statOnClaim, withClaimAccess, type FileStat } from '../common/pvc.js';
+import { claimPath, listOnClaim, onClaim, planClaimForTool, statOnClaim, withClaimAccess, type FileStat } from '../common/pvc.js';
 
 export default defineTool({
   name: 'pvc_browse',
@@ -28,14 +28,10 @@ export default defineTool({
   ),
   auditTarget: (input) => `pvc/${input.claim}:/${claimPath(input.path)}`,
   async run(input, ctx) {
-    const handle = await ctx.clusters.get(input.context);
-    const namespace = input.namespace ?? handle.namespace;
-    // Judged first: a read-only context or a protected namespace is refused before anything is looked up.
-    await ctx.guardWrites(handle.context, [namespace]);
     const relative = claimPath(input.path);
     const shown = `/${relative}`;
-    const plan = await planClaimAccess(handle, { namespace, claim: input.claim, write: false, image: ctx.settings.get().pvc.helperImage, signal: ctx.signal });
-    const what = `PersistentVolumeClaim ${input.claim} (namespace ${namespace}, context ${handle.context})`;
+    const { handle, plan } = await planClaimForTool(ctx, input, false);
+    const { what } = plan;
     await requireConfirmation(ctx.confirm, `List ${shown} in ${what} through ${plan.via}?`);
     const budget = bodyBudget(ctx.settings);
     return withClaimAccess(handle, plan, ctx.signal, async (access) => {

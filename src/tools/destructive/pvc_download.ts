@@ -9,7 +9,7 @@ import { defineTool, requireConfirmation, ToolError } from '../../kernel/contrac
 import { ClaimArg, ContextArg, NamespaceArg } from '../common/arguments.js';
 import { bodyBudget } from '../common/budget.js';
 import { OutputBuffer } from '../common/pod-exec.js';
-import { claimPath, onClaim, planClaimAccess, runOnClaim, statOnClaim, withClaimAccess } from '../common/pvc.js';
+import { claimPath, onClaim, planClaimForTool, runOnClaim, statOnClaim, withClaimAccess } from '../common/pvc.js';
 import { unpackOne } from '../common/tar.js';
 
 export default defineTool({
@@ -30,15 +30,11 @@ export default defineTool({
   ),
   auditTarget: (input) => `pvc/${input.claim}:/${claimPath(input.path)}`,
   async run(input, ctx) {
-    const handle = await ctx.clusters.get(input.context);
-    const namespace = input.namespace ?? handle.namespace;
-    // Judged first: a read-only context or a protected namespace is refused before anything is looked up.
-    await ctx.guardWrites(handle.context, [namespace]);
     const relative = claimPath(input.path);
     if (!relative) throw new ToolError('path: names the claim root, a directory.', 'Pass a file path; pvc_browse lists what is there.');
     const shown = `/${relative}`;
-    const plan = await planClaimAccess(handle, { namespace, claim: input.claim, write: false, image: ctx.settings.get().pvc.helperImage, signal: ctx.signal });
-    const what = `PersistentVolumeClaim ${input.claim} (namespace ${namespace}, context ${handle.context})`;
+    const { handle, plan } = await planClaimForTool(ctx, input, false);
+    const { what } = plan;
     await requireConfirmation(ctx.confirm, `Read ${shown} from ${what} through ${plan.via}?`);
     // Base64 takes 4 bytes for 3: the cap is what fits the answer either way.
     const textCap = bodyBudget(ctx.settings, 2048);

@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineTool, requireConfirmation, ToolError } from '../../kernel/contract.js';
 import { ClaimArg, ContextArg, NamespaceArg } from '../common/arguments.js';
-import { claimPath, onClaim, planClaimAccess, runOnClaim, statOnClaim, withClaimAccess } from '../common/pvc.js';
+import { claimPath, onClaim, planClaimForTool, runOnClaim, statOnClaim, withClaimAccess } from '../common/pvc.js';
 import { packOne } from '../common/tar.js';
 
 export const MAX_UPLOAD_BYTES = 1024 * 1024;
@@ -39,13 +39,9 @@ export default defineTool({
     if (content.length > MAX_UPLOAD_BYTES) {
       throw new ToolError(`content: ${content.length} bytes is over the ${MAX_UPLOAD_BYTES}-byte limit of one upload.`, 'Upload a smaller file, or split it.');
     }
-    const handle = await ctx.clusters.get(input.context);
-    const namespace = input.namespace ?? handle.namespace;
-    // Judged first: a read-only context or a protected namespace is refused before anything is looked up.
-    await ctx.guardWrites(handle.context, [namespace]);
     const shown = `/${relative}`;
-    const plan = await planClaimAccess(handle, { namespace, claim: input.claim, write: true, image: ctx.settings.get().pvc.helperImage, signal: ctx.signal });
-    const what = `PersistentVolumeClaim ${input.claim} (namespace ${namespace}, context ${handle.context})`;
+    const { handle, plan } = await planClaimForTool(ctx, input, true);
+    const { what } = plan;
     // Asked before anything reaches the cluster: looking at the file is already an exec (or a pod).
     await requireConfirmation(
       ctx.confirm,
