@@ -16,7 +16,7 @@
  * exec. A container without a shell runs the argv directly, and the answer says it could not be
  * signalled.
  */
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { ClusterHandle } from '../../providers/cluster/handle.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -194,8 +194,8 @@ async function runOnce(handle: ClusterHandle, req: ExecRequest, command: readonl
       if (held.length > nl + 1) req.stderr.push(held.subarray(nl + 1));
     };
 
-    socket.on('message', (data: RawData) => {
-      const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    // Binary frames arrive as one Buffer each (ws's default binaryType, fragments joined).
+    socket.on('message', (frame: Buffer) => {
       if (end || frame.length < 1) return;
       const payload = frame.subarray(1);
       switch (frame[0]) {
