@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execRoot } from '../cluster/kwok-exec.js';
-import { loadRegistry } from '../../src/kernel/registry.js';
 import { testCluster } from '../cluster/context.js';
+import { builtInToolNames } from '../helpers/registry.js';
 import { textOf } from '../helpers/server.js';
 import { chart, h } from './helm-fixtures.js';
 import { apply, createNamespaces, deleteNamespaces, startToolEnv, uniqueName, type ToolEnv } from './helpers.js';
@@ -19,24 +19,9 @@ import { answeringClient, createTestNode, deleteTestNode, deploymentOnNode, isCo
 
 const info = testCluster();
 const ns = uniqueName('kz-t-dclass');
-const DESTRUCTIVE = [
-  'cordon_node',
-  'delete_resource',
-  'drain_node',
-  'exec_in_pod',
-  'helm_uninstall',
-  'port_forward_start',
-  'pvc_browse',
-  'pvc_download',
-  'pvc_upload',
-  'taint_node',
-  'uncordon_node',
-];
+const DESTRUCTIVE = builtInToolNames((safety) => safety === 'destructive');
 /** Every other built-in tool: what tools/list holds while the destructive class is off. */
-const BUILT_IN = [...(await loadRegistry(() => true, [])).tools.values()]
-  .filter(({ module }) => module.safety !== 'destructive')
-  .map(({ module }) => module.name)
-  .sort();
+const BUILT_IN = builtInToolNames((safety) => safety !== 'destructive');
 let node: string;
 
 function argsFor(tool: string): Record<string, unknown> {

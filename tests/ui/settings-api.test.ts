@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { asFunction } from 'awilix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/kernel/logger.js';
-import { loadRegistry } from '../../src/kernel/registry.js';
 import { KubezillaServer } from '../../src/server.js';
 import { SettingsPage } from '../../src/ui-web/listener.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { builtInToolNames } from '../helpers/registry.js';
 import { connectClient } from '../helpers/server.js';
 import { eventually } from '../tools/helpers.js';
 import { freePort, initialize, rawRequest, startUiServer, type UiServer } from './helpers.js';
@@ -214,10 +214,7 @@ describe('the API drives the running server', () => {
   });
 
   it('turns the destructive tools on, per tool, and off; a running server offers exactly what is saved', async () => {
-    const DESTRUCTIVE = [...(await loadRegistry(() => true, [])).tools.values()]
-      .filter(({ module }) => module.safety === 'destructive')
-      .map(({ module }) => module.name)
-      .sort();
+    const DESTRUCTIVE = builtInToolNames((safety) => safety === 'destructive');
     const saved = () => JSON.parse(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')).policy ?? {};
     const state = await api('/api/state');
     expect(state.json.destructive).toEqual({

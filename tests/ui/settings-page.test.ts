@@ -12,14 +12,11 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/kernel/registry.js';
+import { builtInToolNames } from '../helpers/registry.js';
 import { connectOutcome, freePort, initialize, launchChromium, sessionRequest, shot, startHostileSite, startUiServer, type UiServer } from './helpers.js';
 
 /** Every destructive tool, as the page lists them (by name). */
-const DESTRUCTIVE = [...(await loadRegistry(() => true, [])).tools.values()]
-  .filter(({ module }) => module.safety === 'destructive')
-  .map(({ module }) => module.name)
-  .sort();
+const DESTRUCTIVE = builtInToolNames((safety) => safety === 'destructive');
 const ALL_BUT_DELETE = DESTRUCTIVE.filter((n) => n !== 'delete_resource');
 
 let browser: Browser;
