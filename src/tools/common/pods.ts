@@ -51,6 +51,11 @@ export function podRestarts(pod: KObject): number {
   return ((pod.status?.containerStatuses ?? []) as ContainerStatus[]).reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }
 
+/** Running and not being deleted: a pod exec and port-forward can reach. */
+export function isRunning(pod: KObject): boolean {
+  return !pod.metadata.deletionTimestamp && pod.status?.phase === 'Running';
+}
+
 /** A pod's containers by name; `default` is the one its kubectl.kubernetes.io/default-container annotation names. */
 export function containersOf(pod: KObject): { all: string[]; init: string[]; default?: string } {
   const all = ((pod.spec?.containers ?? []) as Array<{ name: string }>).map((c) => c.name);
@@ -90,7 +95,7 @@ export async function runningPodFor(
   signal: AbortSignal,
 ): Promise<{ pod: string; container: string; note?: string }> {
   const workload = await resolveWorkloadPods(handle, ref, namespace, signal);
-  const running = workload.pods.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+  const running = workload.pods.filter(isRunning);
   const pod = running[0];
   if (!pod) {
     const states = workload.pods.map((p) => `${p.metadata.name} ${podStatus(p)}`).join(', ');

@@ -17,8 +17,8 @@ import type { ClusterHandle } from '../../providers/cluster/handle.js';
 import { resourcePath } from '../../providers/cluster/discovery.js';
 import { getObject } from './objects.js';
 import { execInContainer, OutputBuffer, type ExecEnd } from './pod-exec.js';
-import { podStatus } from './pods.js';
-import { POD_KIND, PVC_KIND, type KList, type KObject } from './workloads.js';
+import { isRunning, podStatus } from './pods.js';
+import { listObjects, POD_KIND, PVC_KIND, type KObject } from './workloads.js';
 
 const HELPER_MOUNT = '/pvc';
 /** A helper left behind (the server killed mid-call) stops itself after this long. */
@@ -65,15 +65,13 @@ export async function planClaimAccess(
   const pvc = await getObject<KObject>(handle, PVC_KIND, o.namespace, o.claim, o.signal);
   const where = `namespace ${o.namespace}, context ${handle.context}`;
   const what = `PersistentVolumeClaim ${o.claim} (${where})`;
-  const res = await handle.request(resourcePath(POD_KIND, { namespace: o.namespace }), { signal: o.signal }).catch((err: unknown) => {
-    throw handle.describeError(err, { verb: 'list', resource: 'pods', namespace: o.namespace });
-  });
-  const users = res.json<KList>().items.filter((p) => {
+  const pods = await listObjects(handle, resourcePath(POD_KIND, { namespace: o.namespace }), '', o.signal, { resource: 'pods', namespace: o.namespace });
+  const users = pods.filter((p) => {
     const volumes = (p.spec?.volumes ?? []) as Volume[];
     return volumes.some((v) => v.persistentVolumeClaim?.claimName === o.claim) && !['Succeeded', 'Failed'].includes(p.status?.phase ?? '');
   });
   for (const pod of users) {
-    if (pod.status?.phase !== 'Running' || pod.metadata.deletionTimestamp) continue;
+    if (!isRunning(pod)) continue;
     const volumes = ((pod.spec?.volumes ?? []) as Volume[]).filter((v) => v.persistentVolumeClaim?.claimName === o.claim);
     const running = new Set(
       ((pod.status?.containerStatuses ?? []) as Array<{ name: string; state?: { running?: object } }>).filter((st) => st.state?.running).map((st) => st.name),

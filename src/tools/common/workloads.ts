@@ -81,7 +81,8 @@ function ownedBy(obj: KObject, uids: Set<string>): boolean {
   return (obj.metadata.ownerReferences ?? []).some((o) => uids.has(o.uid));
 }
 
-async function list(
+/** The objects at a collection path with a label selector ('' for all); a refusal is explained as a list of `what`. */
+export async function listObjects(
   handle: ClusterHandle,
   path: string,
   selector: string,
@@ -146,34 +147,34 @@ export async function podsOfWorkload(handle: ClusterHandle, kind: ResolvedKind, 
       break;
     case 'apps/Deployment': {
       const selector = selectorString(object.spec?.selector);
-      const rs = await list(handle, resourcePath(REPLICASET_KIND, { namespace }), selector, signal, { resource: 'replicasets.apps', namespace });
+      const rs = await listObjects(handle, resourcePath(REPLICASET_KIND, { namespace }), selector, signal, { resource: 'replicasets.apps', namespace });
       result.replicaSets = rs.filter((r) => ownedBy(r, new Set([uid]))).sort(byNewest);
       const rsUids = new Set(result.replicaSets.map((r) => r.metadata.uid ?? ''));
-      const pods = await list(handle, podsPath, selector, signal, podWhat);
+      const pods = await listObjects(handle, podsPath, selector, signal, podWhat);
       result.pods = pods.filter((p) => ownedBy(p, rsUids)).sort(byNewest);
       break;
     }
     case 'apps/StatefulSet':
     case 'apps/DaemonSet':
     case 'apps/ReplicaSet': {
-      const pods = await list(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
+      const pods = await listObjects(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
       result.pods = pods.filter((p) => ownedBy(p, new Set([uid]))).sort(byNewest);
       break;
     }
     case 'batch/Job': {
       result.jobs = [object];
       result.job = object;
-      const pods = await list(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
+      const pods = await listObjects(handle, podsPath, selectorString(object.spec?.selector), signal, podWhat);
       result.pods = pods.filter((p) => ownedBy(p, new Set([uid]))).sort(byNewest);
       break;
     }
     case 'batch/CronJob': {
-      const jobs = await list(handle, resourcePath(JOB_KIND, { namespace }), '', signal, { resource: 'jobs.batch', namespace });
+      const jobs = await listObjects(handle, resourcePath(JOB_KIND, { namespace }), '', signal, { resource: 'jobs.batch', namespace });
       result.jobs = jobs.filter((j) => ownedBy(j, new Set([uid]))).sort(byNewest);
       const newest = result.jobs[0];
       if (newest) {
         result.job = newest;
-        const pods = await list(handle, podsPath, selectorString(newest.spec?.selector), signal, podWhat);
+        const pods = await listObjects(handle, podsPath, selectorString(newest.spec?.selector), signal, podWhat);
         result.pods = pods.filter((p) => ownedBy(p, new Set([newest.metadata.uid ?? '']))).sort(byNewest);
       }
       break;

@@ -12,7 +12,8 @@ import type { ClusterHandle } from '../../../providers/cluster/handle.js';
 import type { ForwardPort, ResolvedTarget } from '../../../providers/cluster/port-forwards.js';
 import { getObject } from '../../common/objects.js';
 import { isWorkload, kindId, refText, resolveObjectRef, WORKLOAD_REF_HELP } from '../../common/refs.js';
-import { POD_KIND, podsOfWorkload, selectorString, type KList, type KObject } from '../../common/workloads.js';
+import { isRunning } from '../../common/pods.js';
+import { listObjects, POD_KIND, podsOfWorkload, selectorString, type KObject } from '../../common/workloads.js';
 
 /** `8080`, `9000:80`, `:80` / `0:80` (a free local port), `8080:http` (a named port). */
 const PORT_SPEC = /^(?:([0-9]{0,5}):)?([0-9]{1,5}|[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?)$/;
@@ -101,13 +102,7 @@ async function serviceTarget(handle: ClusterHandle, kind: ResolvedKind, namespac
       'Forward to one of its pods instead (target pod/<name>).',
     );
   }
-  let pods: KObject[];
-  try {
-    const res = await handle.request(resourcePath(POD_KIND, { namespace }), { query: { labelSelector: selector }, signal });
-    pods = res.json<KList>().items ?? [];
-  } catch (err) {
-    throw handle.describeError(err, { verb: 'list', resource: 'pods', namespace });
-  }
+  const pods = await listObjects(handle, resourcePath(POD_KIND, { namespace }), selector, signal, { resource: 'pods', namespace });
   const label = `service/${name} (selector ${selector})`;
   const pod = readyPod(pods, label);
   const servicePorts: ServicePort[] = svc.spec?.ports ?? [];
@@ -128,10 +123,6 @@ async function serviceTarget(handle: ClusterHandle, kind: ResolvedKind, namespac
         : podPort(pod, target, `pod ${pod.metadata.name} (targetPort of service/${name} port ${sp.port})`);
   });
   return { pod: pod.metadata.name, podPorts };
-}
-
-function isRunning(pod: KObject): boolean {
-  return !pod.metadata.deletionTimestamp && pod.status?.phase === 'Running';
 }
 
 function isReady(pod: KObject): boolean {
