@@ -11,8 +11,11 @@ import { SERVER_VERSION } from './kernel/mcp-server.js';
 import { defaultConfigDir, ensurePrivateDir } from './providers/config/config-dir.js';
 import { SettingsStore } from './providers/config/settings.js';
 import { TokenStore } from './providers/config/tokens.js';
+import { readConfirmationKey } from './providers/config/confirmation-key.js';
 import { composeKernel } from './compose.js';
-import { KubezillaServer } from './server.js';
+import { Metrics } from './kernel/metrics.js';
+import { inClusterConfig } from './providers/cluster/in-cluster.js';
+import { KubezillaServer, type ServerOptions } from './server.js';
 import { serveStdio } from './transports/stdio.js';
 import { mcpUrl } from './transports/listener.js';
 
@@ -42,6 +45,17 @@ serve options:
                          run; each call still asks the person. Not remembered.
   --log-level LEVEL      debug | info | warn | error (default info).
 
+serve options for a team deployment (the Helm chart sets them; docs/team-mode.md):
+  --in-cluster           Add the pod's own cluster as context "in-cluster" (current): the
+                         ServiceAccount token and CA, KUBERNETES_SERVICE_HOST/PORT.
+  --stateless            MCP without sessions, so any replica behind one Service answers any
+                         request (no GET stream, no elicitation: confirmations use signed tokens).
+  --confirmation-key-file PATH
+                         The key replicas share to sign confirmation tokens (the chart's Secret).
+  --metrics-port N       Serve Prometheus /metrics on this port (off unless given).
+  --metrics-bind ADDR    Its bind address (default 127.0.0.1).
+  --audit-stdout         Also write every audit entry to stdout as a JSON line.
+
 Common options:
   --config-dir DIR       Where mcp.token and settings.json live
                          (default ~/.config/KubezillaDesktop, or KUBEZILLA_CONFIG_DIR).
@@ -61,12 +75,21 @@ const OPTIONS = {
   'tools-dir': { type: 'string', multiple: true },
   'enable-destructive': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'in-cluster': { type: 'boolean' },
+  stateless: { type: 'boolean' },
+  'confirmation-key-file': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-bind': { type: 'string' },
+  'audit-stdout': { type: 'boolean' },
   fingerprint: { type: 'boolean' },
   regenerate: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  serve: ['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
+  serve: [
+    ...['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
+    ...['in-cluster', 'stateless', 'confirmation-key-file', 'metrics-port', 'metrics-bind', 'audit-stdout'],
+  ],
   token: ['config-dir', 'fingerprint', 'regenerate'],
   status: ['config-dir'],
   stdio: ['config-dir', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
@@ -137,9 +160,29 @@ async function stdio(values: Values): Promise<void> {
   setTimeout(() => process.exit(0), 1000).unref();
 }
 
+/** The team deployment's flags (all off on a laptop). */
+function teamOptions(values: Values): Pick<ServerOptions, 'team' | 'stateless' | 'metricsAddress'> {
+  const metricsPort = port(values['metrics-port'], 'metrics-port');
+  if (values['metrics-bind'] !== undefined && metricsPort === undefined) throw new KubezillaError('BAD_FLAG', '--metrics-bind needs --metrics-port');
+  const confirmationKey = values['confirmation-key-file'] === undefined ? undefined : readConfirmationKey(values['confirmation-key-file']);
+  return {
+    stateless: values.stateless ?? false,
+    ...(metricsPort === undefined ? {} : { metricsAddress: { bind: values['metrics-bind'] ?? '127.0.0.1', port: metricsPort } }),
+    team: {
+      ...(values['in-cluster'] ? { inCluster: inClusterConfig() } : {}),
+      auditStdout: values['audit-stdout'] ?? false,
+      ...(metricsPort === undefined ? {} : { metrics: new Metrics() }),
+      ...(confirmationKey ? { confirmationKey } : {}),
+    },
+  };
+}
+
 async function serve(values: Values): Promise<void> {
   const log = createLogger({ level: logLevel(values) });
   const ui = { bind: values['ui-bind'], port: port(values['ui-port'], 'ui-port') };
+  if (values.stateless && values['confirmation-key-file'] === undefined) {
+    log.warn('--stateless without --confirmation-key-file: a confirmation token is honoured only by the replica that issued it');
+  }
   const server = await KubezillaServer.create(
     {
       configDir: configDir(values),
@@ -147,6 +190,7 @@ async function serve(values: Values): Promise<void> {
       toolDirs: values['tools-dir'] ?? [],
       enableDestructive: values['enable-destructive'] ?? false,
       enable: values.enable ?? false,
+      ...teamOptions(values),
       mcp: {
         bind: values.bind,
         port: port(values.port, 'port'),

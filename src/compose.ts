@@ -14,8 +14,10 @@ import { asFunction, asValue } from 'awilix';
 import { createKernelContainer, type KernelContainer } from './kernel/container.js';
 import { createKernel, type Kernel } from './kernel/kernel.js';
 import type { Logger } from './kernel/logger.js';
+import type { Metrics } from './kernel/metrics.js';
 import { judgeCall, type Policy } from './kernel/policy.js';
 import { ClusterProvider } from './providers/cluster/clusters.js';
+import { type InCluster, inClusterKubeconfig } from './providers/cluster/in-cluster.js';
 import { KubeconfigStore } from './providers/cluster/kubeconfig.js';
 import { PortForwardRegistry } from './providers/cluster/port-forwards.js';
 import { TunnelRegistry } from './providers/cluster/tunnels.js';
@@ -42,6 +44,19 @@ export interface RuntimeOptions {
    * (not written to settings.json); `policy.destructiveTools` still narrows it to the tools named there.
    */
   enableDestructive?: boolean;
+  /** What the team deployment adds (`serve --in-cluster --audit-stdout --metrics-port …`); none on a laptop. */
+  team?: TeamOptions;
+}
+
+export interface TeamOptions {
+  /** The pod's own cluster as the first (and current) context. */
+  inCluster?: InCluster;
+  /** Every audit entry also as a JSON line on stdout, for the cluster's log collector. */
+  auditStdout?: boolean;
+  /** Where tool calls and cluster requests are counted (served at /metrics). */
+  metrics?: Metrics;
+  /** The key replicas share to sign confirmation tokens (`--confirmation-key-file`). */
+  confirmationKey?: Buffer;
 }
 
 /** The policy the kernel applies: the saved one, with this run's flags on top. */
@@ -62,16 +77,19 @@ function positiveInt(value: string | undefined): number | undefined {
 export function composeContainer(options: RuntimeOptions, logger: Logger): { container: KernelContainer; settings: SettingsStore } {
   const container = createKernelContainer(logger);
   const settings = new SettingsStore(options.configDir);
+  const team = options.team ?? {};
+  const metrics = team.metrics;
   container.register({
     settings: asValue(settings.view),
     tokens: asValue(new TokenStore(options.configDir)),
-    audit: asValue(new AuditLog(options.configDir)),
+    audit: asValue(new AuditLog(options.configDir, team.auditStdout ? { mirror: (line) => process.stdout.write(line) } : {})),
     helm: asValue(new HelmRunner()),
     clusters: asFunction(() => {
       const kubeconfig = new KubeconfigStore({
         flagPaths: () => options.kubeconfigPaths,
         settingsFiles: () => settings.get().kubeconfig.files,
         inline: () => settings.get().kubeconfig.inline,
+        ...(team.inCluster ? { inCluster: { id: `in-cluster:${team.inCluster.context}`, content: inClusterKubeconfig(team.inCluster) } } : {}),
       });
       // Settings changes (kubeconfig files or inline configs added on the settings page) reach
       // watchers at once rather than on the next poll.
@@ -84,6 +102,7 @@ export function composeContainer(options: RuntimeOptions, logger: Logger): { con
         readOnlyContexts: () => settings.get().policy.readOnlyContexts,
         logger: logger.child({ component: 'clusters' }),
         ...(timeout ? { requestTimeoutMs: timeout } : {}),
+        ...(metrics ? { observeRequest: (request) => metrics.clusterRequest(request) } : {}),
       });
     })
       .singleton()
@@ -121,6 +140,8 @@ export async function composeKernel(options: RuntimeOptions, logger: Logger): Pr
     recordMutation: (record) => container.cradle.audit.record(record),
     // Resolved on the first cluster tool call, not at start-up (it reads the kubeconfigs).
     targets: () => container.cradle.clusters,
+    ...(options.team?.metrics ? { metrics: options.team.metrics } : {}),
+    ...(options.team?.confirmationKey ? { confirmationKey: options.team.confirmationKey } : {}),
   });
   // A policy change on the settings page (the destructive class turned on) reaches open sessions.
   settings.onChange(() => kernel.toolCalls.policyChanged());

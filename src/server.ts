@@ -10,7 +10,9 @@ import type { Logger } from './kernel/logger.js';
 import type { AuditLog } from './providers/config/audit.js';
 import type { SettingsStore } from './providers/config/settings.js';
 import type { TokenStore } from './providers/config/tokens.js';
+import { inClusterProblems } from './providers/cluster/in-cluster.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
+import { MetricsListener } from './transports/ops.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
@@ -25,6 +27,10 @@ export interface ServerOptions extends RuntimeOptions {
   mcp: McpOverrides;
   /** `--enable`: turn MCP on and remember it, as ticking Enable on the settings page does. */
   enable: boolean;
+  /** `--stateless`: MCP without sessions, for several replicas behind one Service. */
+  stateless?: boolean;
+  /** `--metrics-bind`/`--metrics-port`: where /metrics listens (needs `team.metrics`). */
+  metricsAddress?: { bind: string; port: number };
 }
 
 export class KubezillaServer implements SettingsControl {
@@ -40,23 +46,36 @@ export class KubezillaServer implements SettingsControl {
   readonly audit: AuditLog;
   readonly #clusters: ComposedApp['clusters'];
   readonly #forwards: ComposedApp['portForwards'];
+  /** The /metrics listener, when the team deployment asked for one. */
+  readonly metricsListener: MetricsListener | undefined;
+  readonly #metricsAddress: ServerOptions['metricsAddress'];
 
   private constructor(
     app: ComposedApp,
     readonly log: Logger,
     overrides: McpOverrides,
     destructiveForRun: boolean,
+    options: Pick<ServerOptions, 'stateless' | 'metricsAddress' | 'team'> = {},
   ) {
     ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters, portForwards: this.#forwards } = app);
     this.#destructiveForRun = destructiveForRun;
-    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }));
+    const { metrics, inCluster } = options.team ?? {};
+    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }), {
+      stateless: options.stateless ?? false,
+      // Ready = the credentials the pod reaches its cluster with can be read (the listener answering is the rest).
+      ...(inCluster ? { notReady: () => inClusterProblems(inCluster) } : {}),
+      ...(metrics ? { onInitialize: () => metrics.initialized() } : {}),
+    });
+    metrics?.countSessions(() => this.listener.sessions.size);
+    this.metricsListener = metrics && options.metricsAddress ? new MetricsListener(metrics, log.child({ component: 'metrics' })) : undefined;
+    this.#metricsAddress = options.metricsAddress;
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
     const app = await composeKernel(options, log);
-    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false);
+    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false, options);
     if (options.enable)
       app.settings.update((s) => {
         s.mcp.enabled = true;
@@ -101,6 +120,7 @@ export class KubezillaServer implements SettingsControl {
   /** Starts whatever the settings say should run. */
   async start(): Promise<void> {
     this.tokens.watch();
+    if (this.metricsListener && this.#metricsAddress) await this.metricsListener.start(this.#metricsAddress.bind, this.#metricsAddress.port);
     if (this.settings.get().mcp.enabled) await this.listener.start(this.mcpAddress());
   }
 
@@ -134,6 +154,7 @@ export class KubezillaServer implements SettingsControl {
     this.tokens.unwatch();
     await this.page.stop();
     await this.listener.stop();
+    await this.metricsListener?.stop();
     await this.kernel.dispose();
   }
 }

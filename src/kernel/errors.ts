@@ -16,7 +16,9 @@ export type KubezillaErrorCode =
   | 'PORT_IN_USE'
   | 'BIND_REFUSED'
   | 'LISTEN_FAILED'
-  | 'BAD_FLAG';
+  | 'BAD_FLAG'
+  | 'IN_CLUSTER_UNAVAILABLE'
+  | 'CONFIRMATION_KEY_UNUSABLE';
 
 export class KubezillaError extends Error {
   constructor(

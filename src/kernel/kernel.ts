@@ -6,7 +6,9 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ClusterTargets } from './call-scope.js';
 import type { KernelContainer } from './container.js';
+import { SignedConfirmationTokens } from './confirmations.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { createSessionServer, type ProvidersFor } from './mcp-server.js';
 import type { Policy } from './policy.js';
 import { loadRegistry, type Registry } from './registry.js';
@@ -31,6 +33,10 @@ export interface KernelOptions {
   recordMutation: (record: MutationRecord) => void;
   /** Context resolution for policy (the cluster provider), asked on the first cluster tool call. */
   targets?: () => ClusterTargets;
+  /** Where tool calls are counted and timed (the team deployment's /metrics). */
+  metrics?: Pick<Metrics, 'toolCall'>;
+  /** The key stateless replicas share to sign confirmation tokens (see confirmations.ts). */
+  confirmationKey?: Buffer;
 }
 
 export async function createKernel(container: KernelContainer, options: KernelOptions): Promise<Kernel> {
@@ -40,6 +46,8 @@ export async function createKernel(container: KernelContainer, options: KernelOp
   const toolCalls = new ToolCalls(registry, options.policy, providersFor, logger.child({ component: 'tools' }), {
     recordMutation: options.recordMutation,
     ...(options.targets ? { targets: options.targets } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.confirmationKey ? { confirmations: new SignedConfirmationTokens(options.confirmationKey) } : {}),
   });
   logger.info('kernel ready', {
     tools: registry.tools.size,

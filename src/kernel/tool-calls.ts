@@ -26,7 +26,7 @@ import {
 import { Type, type TObject } from '@sinclair/typebox';
 import { annotationsFor } from './annotations.js';
 import { CallScope, type ClusterTargets } from './call-scope.js';
-import { ConfirmationTokens, type ConfirmationBinding } from './confirmations.js';
+import { ConfirmationTokens, type ConfirmationBinding, type Confirmations } from './confirmations.js';
 import {
   CallRefused,
   declinedBy,
@@ -39,6 +39,7 @@ import {
   type ToolOutput,
 } from './contract.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { isPreview, isToolEnabled, judgeCall, type Policy } from './policy.js';
 import type { Registry, RegisteredTool } from './registry.js';
 import { SharedArguments } from './shared-arguments.js';
@@ -82,6 +83,10 @@ export interface ToolCallsOptions {
   targets?: () => ClusterTargets;
   /** Clock for confirmation-token expiry (tests). */
   now?: () => number;
+  /** Counts every call and its latency by tool and outcome (Prometheus, for the team deployment). */
+  metrics?: Pick<Metrics, 'toolCall'>;
+  /** How confirmation tokens are issued and checked (default: in memory; stateless replicas: signed). */
+  confirmations?: Confirmations;
 }
 
 /** What the pipeline knows about one call, from its first step to the audit line. */
@@ -103,9 +108,10 @@ export class ToolCalls {
   readonly sharedArguments: SharedArguments;
   /** Each tool's tools/list entry, built once: modules do not change while the server runs. */
   readonly #listed: ReadonlyMap<string, Tool>;
-  readonly #tokens: ConfirmationTokens;
+  readonly #tokens: Confirmations;
   readonly #recordMutation: (record: MutationRecord) => void;
   readonly #targets: (() => ClusterTargets) | undefined;
+  readonly #metrics: Pick<Metrics, 'toolCall'> | undefined;
   /** Sessions to tell when the enabled tools change (notifications/tools/list_changed). */
   readonly #listListeners = new Set<() => void>();
   /** The names tools/list held when last checked, to tell a real change from a settings save. */
@@ -123,9 +129,10 @@ export class ToolCalls {
     const described = [...registry.tools.values()].map(({ module }) => describeTool(module));
     this.sharedArguments = new SharedArguments(described);
     this.#listed = new Map(described.map((tool) => [tool.name, this.sharedArguments.strip(tool)]));
-    this.#tokens = new ConfirmationTokens(options.now);
+    this.#tokens = options.confirmations ?? new ConfirmationTokens(options.now);
     this.#recordMutation = options.recordMutation ?? (() => undefined);
     this.#targets = options.targets;
+    this.#metrics = options.metrics;
     this.#listedNames = this.#enabledNames();
   }
 
@@ -189,7 +196,9 @@ export class ToolCalls {
       return result;
     } finally {
       // Argument *names* only: values may be manifests with secrets in them.
-      log.info('tools/call', { outcome, ms: Math.round(performance.now() - started), args: Object.keys(args ?? {}) });
+      const ms = performance.now() - started;
+      log.info('tools/call', { outcome, ms: Math.round(ms), args: Object.keys(args ?? {}) });
+      this.#metrics?.toolCall(name, outcome, ms / 1000);
       if (entry.module.safety !== 'read') this.#audit(state, env, outcome, result);
     }
   }

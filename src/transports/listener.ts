@@ -12,6 +12,7 @@ import type { TokenStore } from '../providers/config/tokens.js';
 import { bracketed, isLoopbackAddress } from './guards.js';
 import { listenOn } from './http-listen.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
+import type { ReadinessCheck } from './ops.js';
 
 /** A session without a request for this long is closed (a client that vanished without DELETE). */
 const SESSION_IDLE_MS = 15 * 60 * 1000;
@@ -20,6 +21,16 @@ export type ListenerStatus =
   | { state: 'stopped' }
   | { state: 'running'; url: string; bind: string; port: number; sessions: number }
   | { state: 'error'; error: string };
+
+/** How the team deployment runs the listener (all off on a laptop). */
+export interface TeamListening {
+  /** No sessions: any replica answers any request (see mcp-endpoint.ts). */
+  stateless?: boolean;
+  /** What /readyz checks beyond "the listener runs". */
+  notReady?: ReadinessCheck;
+  /** Told of every initialize served. */
+  onInitialize?: () => void;
+}
 
 export interface ListenOptions {
   bind: string;
@@ -38,6 +49,7 @@ export class McpListener {
     private readonly kernel: Pick<Kernel, 'newSessionServer'>,
     private readonly config: { settings: SettingsView; tokens: Pick<TokenStore, 'ensure' | 'matches' | 'fingerprint' | 'onRegenerate'> },
     private readonly log: Logger,
+    private readonly team: TeamListening = {},
   ) {
     this.sessions = new SessionRegistry(log, () => config.settings.get().mcp.maxSessions);
     const { tokens } = config;
@@ -75,6 +87,7 @@ export class McpListener {
         return mcp.allowNonLoopback ? [...mcp.allowedHosts, bracketed(bind)] : [];
       },
       maxBodyBytes: () => settings.get().mcp.maxBodyBytes,
+      ...this.team,
     });
     const http = createServer(app.callback());
     // SSE streams stay open for a long time; don't let Node's defaults cut them.

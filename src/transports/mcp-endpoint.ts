@@ -6,6 +6,14 @@
  * Sessions remember the fingerprint of the token they were opened with. When the token is
  * regenerated those sessions are closed, and since the old token no longer authenticates, any
  * request still carrying it gets 401.
+ *
+ * Stateless mode (`serve --stateless`, the team deployment's several replicas behind one Service):
+ * every POST gets its own SDK server and transport (the SDK's `sessionIdGenerator: undefined`),
+ * answers and is closed, so any replica can answer any request and none holds a client's state.
+ * What that costs: no Mcp-Session-Id, no GET stream (405, which clients read as "no server
+ * stream", so no tools/list_changed), and no elicitation (a server's question needs the answer to
+ * come back to the same process, which a round-robin Service does not promise); confirmations use
+ * the kernel's signed tokens instead, which every replica holding the shared key can check.
  */
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -17,6 +25,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
 import type { TokenStore } from '../providers/config/tokens.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
+import { healthChecks, type ReadinessCheck } from './ops.js';
 
 export const MCP_PATH = '/mcp';
 
@@ -98,14 +107,23 @@ export interface EndpointOptions {
   log: Logger;
   allowedHosts: () => readonly string[];
   maxBodyBytes: () => number;
+  /** Serve without sessions: a fresh SDK server per POST (see the top of this file). */
+  stateless?: boolean;
+  /** What /readyz checks beyond "the listener runs". */
+  notReady?: ReadinessCheck;
+  /** Told of every initialize served (a metric). */
+  onInitialize?: () => void;
 }
 
-export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxBodyBytes }: EndpointOptions): Koa {
+export function createMcpApp(options: EndpointOptions): Koa {
+  const { kernel, tokens, sessions, log, allowedHosts, maxBodyBytes, onInitialize } = options;
   const app = new Koa();
   const router = new Router();
   app.silent = true; // errors are logged below, scrubbed, not by Koa's default printer
   app.on('error', (err: Error) => log.warn('http error', { error: err }));
 
+  // Probes come from the kubelet, to the pod's IP, without a token; they learn nothing but ok.
+  app.use(healthChecks(options.notReady));
   app.use(hostOriginGuard(allowedHosts));
   app.use(bearerAuth((token) => tokens.matches(token)));
 
@@ -116,6 +134,7 @@ export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxB
       if (!read.ok) return;
       body = read.value;
     }
+    if (options.stateless) return handleStateless(ctx, kernel, body, onInitialize);
     const sessionId = ctx.get('mcp-session-id');
     let transport: StreamableHTTPServerTransport;
     if (sessionId) {
@@ -129,6 +148,7 @@ export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxB
       transport = session.transport;
     } else if (ctx.method === 'POST' && isInitialize(body)) {
       transport = openSession(kernel, sessions, tokens.fingerprint()!, log);
+      onInitialize?.();
     } else {
       return reject(ctx, 400, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
@@ -165,6 +185,22 @@ function openSession(
   };
   void server.connect(transport);
   return transport;
+}
+
+/** One request, one SDK server: nothing outlives the response, so any replica may answer the next. */
+async function handleStateless(ctx: Koa.Context, kernel: Pick<Kernel, 'newSessionServer'>, body: unknown, onInitialize?: () => void): Promise<void> {
+  if (ctx.method !== 'POST') {
+    ctx.set('Allow', 'POST');
+    return reject(ctx, 405, 'Method Not Allowed: this server runs stateless (replicas behind one Service): no session and no GET stream; POST each request');
+  }
+  const server = kernel.newSessionServer();
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  ctx.res.once('close', () => void server.close());
+  await server.connect(transport);
+  if (isInitialize(body)) onInitialize?.();
+  ctx.respond = false;
+  cancelOnHangUp(ctx, transport, body);
+  await transport.handleRequest(ctx.req, ctx.res, body);
 }
 
 /**

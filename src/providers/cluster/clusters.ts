@@ -25,6 +25,7 @@ import { levenshtein } from './discovery.js';
 import type { KubeconfigStore, ResolvedContext, SourceProblem } from './kubeconfig.js';
 import { bastionKey, TUNNEL_EXTENSION, type TunnelRegistry, type TunnelConfig, type TunnelState } from './tunnels.js';
 import { ClusterHandle, type ClientNode } from './handle.js';
+import { timedClientNode, type ObserveRequest } from './request-metrics.js';
 
 let clientNode: Promise<ClientNode> | undefined;
 /**
@@ -71,6 +72,8 @@ export interface ClusterProviderOptions {
   requestTimeoutMs?: number;
   /** Milliseconds now, for discovery's cache ages; tests pass a clock they can move. */
   clock?: () => number;
+  /** Hears every request to an API server end (the team deployment's /metrics). */
+  observeRequest?: ObserveRequest;
 }
 
 /** Reads and validates the tunnel configuration of a context. Exported for tests. */
@@ -149,6 +152,7 @@ export class ClusterProvider implements ClusterTargets {
   #logger: Logger | undefined;
   #requestTimeoutMs: number;
   readonly #clock: (() => number) | undefined;
+  readonly #observeRequest: ObserveRequest | undefined;
   #seenGeneration = -1;
 
   constructor(options: ClusterProviderOptions) {
@@ -158,6 +162,7 @@ export class ClusterProvider implements ClusterTargets {
     this.#readOnlyContexts = options.readOnlyContexts ?? (() => []);
     this.#logger = options.logger;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#observeRequest = options.observeRequest;
     this.#clock = options.clock;
   }
 
@@ -268,7 +273,7 @@ export class ClusterProvider implements ClusterTargets {
         {
           tunnels: this.tunnels,
           requestTimeoutMs: this.#requestTimeoutMs,
-          k8s,
+          k8s: this.#observeRequest ? timedClientNode(k8s, resolved.name, this.#observeRequest) : k8s,
           ...(this.#logger ? { logger: this.#logger } : {}),
           ...(this.#clock ? { clock: this.#clock } : {}),
         },

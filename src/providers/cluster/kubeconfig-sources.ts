@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 
 /** Where a kubeconfig source came from. */
-export type SourceOrigin = 'KUBECONFIG' | 'default' | 'flag' | 'settings' | 'inline';
+export type SourceOrigin = 'in-cluster' | 'KUBECONFIG' | 'default' | 'flag' | 'settings' | 'inline';
 
 export interface SourceSpec {
   origin: SourceOrigin;
@@ -35,6 +35,8 @@ export interface KubeconfigInputs {
   flagPaths?: () => string[];
   settingsFiles?: () => string[];
   inline?: () => Array<{ name: string; content: string }>;
+  /** The pod's own cluster (`serve --in-cluster`, see in-cluster.ts): first, and current. */
+  inCluster?: { id: string; content: string };
 }
 
 /** Lists the sources in priority order. */
@@ -49,6 +51,7 @@ export function discoverSources(inputs: KubeconfigInputs): { specs: SourceSpec[]
     seen.add(spec.id);
     specs.push(spec);
   };
+  if (inputs.inCluster) add({ origin: 'in-cluster', id: inputs.inCluster.id, content: inputs.inCluster.content, required: true });
   const kubeconfigEnv = env.KUBECONFIG;
   if (kubeconfigEnv && kubeconfigEnv.trim() !== '') {
     for (const part of kubeconfigEnv.split(delimiter)) {

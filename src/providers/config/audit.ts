@@ -9,6 +9,10 @@
  * length, and entries carry no free-form objects. Each entry is written with a single O_APPEND
  * write, so concurrent writers never interleave within a line. The file is never opened through a
  * link: one would let another program collect the entries or feed the settings page a foreign file.
+ *
+ * In a cluster (`serve --audit-stdout`) each entry is also written to stdout as one JSON line
+ * marked `"stream":"audit"`, where the cluster's log collector picks it up: the file lives on the
+ * pod's scratch volume and goes with the pod.
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,8 +75,14 @@ function clean(value: unknown, limit: number): string {
 export class AuditLog {
   readonly file: string;
 
-  constructor(readonly dir: string) {
+  readonly #mirror: ((line: string) => void) | undefined;
+
+  constructor(
+    readonly dir: string,
+    options: { mirror?: (line: string) => void } = {},
+  ) {
     this.file = join(dir, 'audit.log');
+    this.#mirror = options.mirror;
   }
 
   /** Appends one entry; returns it as written. Never throws for a bad field, only for I/O. */
@@ -88,6 +98,7 @@ export class AuditLog {
       summary: clean(input.summary ?? '', FIELD_LIMITS.summary),
     };
     appendPrivateFile(this.file, JSON.stringify(entry) + '\n', auditFileLabel(this.file));
+    this.#mirror?.(JSON.stringify({ stream: 'audit', ...entry }) + '\n');
     return entry;
   }
 
