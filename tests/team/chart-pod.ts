@@ -18,7 +18,6 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CHART = join(REPO, 'deploy', 'chart');
 export const CLI = join(REPO, 'dist', 'kubezilla-mcp.js');
 
-// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are plain data
 export type Manifest = Record<string, any>;
 
 export function parseManifests(text: string): Manifest[] {

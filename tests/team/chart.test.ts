@@ -51,7 +51,9 @@ async function untilRejected(token: string): Promise<void> {
 let installed: Manifest[];
 
 beforeAll(async () => {
-  await kubectl(cluster, ['create', 'namespace', NS]);
+  // A namespace an earlier run left Terminating must be gone before it is made again.
+  await kubectl(cluster, ['delete', 'namespace', NS, '--ignore-not-found', '--wait=true'], { timeoutMs: 120_000 });
+  await ok(kubectl(cluster, ['create', 'namespace', NS]));
   await helm(cluster, 4, ['uninstall', RELEASE, '-n', NS, '--wait']);
   await ok(helm(cluster, 4, ['install', RELEASE, CHART, '-n', NS, '--set', 'networkPolicy.enabled=true'], { timeoutMs: 120_000 }));
   installed = parseManifests(await ok(helm(cluster, 4, ['get', 'manifest', RELEASE, '-n', NS])));
