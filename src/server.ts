@@ -11,6 +11,7 @@ import type { AuditLog } from './providers/config/audit.js';
 import type { SettingsStore } from './providers/config/settings.js';
 import type { TokenStore } from './providers/config/tokens.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
+import { type OAuthOptions, ResourceServer } from './transports/oauth.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
@@ -25,6 +26,8 @@ export interface ServerOptions extends RuntimeOptions {
   mcp: McpOverrides;
   /** `--enable`: turn MCP on and remember it, as ticking Enable on the settings page does. */
   enable: boolean;
+  /** Team mode (`--oauth-issuer` …): people sign in with OAuth and calls act as each of them. */
+  oauth?: OAuthOptions | undefined;
 }
 
 export class KubezillaServer implements SettingsControl {
@@ -40,23 +43,28 @@ export class KubezillaServer implements SettingsControl {
   readonly audit: AuditLog;
   readonly #clusters: ComposedApp['clusters'];
   readonly #forwards: ComposedApp['portForwards'];
+  /** Team mode: validates the people's access tokens and publishes where to sign in. */
+  readonly oauth: ResourceServer | undefined;
 
   private constructor(
     app: ComposedApp,
     readonly log: Logger,
     overrides: McpOverrides,
     destructiveForRun: boolean,
+    oauth: ResourceServer | undefined,
   ) {
     ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters, portForwards: this.#forwards } = app);
     this.#destructiveForRun = destructiveForRun;
-    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }));
+    this.oauth = oauth;
+    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens, oauth }, log.child({ component: 'mcp' }));
     this.page = new SettingsPage(this, log.child({ component: 'ui' }));
     this.#overrides = overrides;
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const app = await composeKernel(options, log);
-    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false);
+    const oauth = options.oauth && new ResourceServer(options.oauth); // a bad flag fails before anything starts
+    const app = await composeKernel({ ...options, actForCaller: Boolean(oauth) }, log);
+    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false, oauth);
     if (options.enable)
       app.settings.update((s) => {
         s.mcp.enabled = true;
@@ -135,5 +143,6 @@ export class KubezillaServer implements SettingsControl {
     await this.page.stop();
     await this.listener.stop();
     await this.kernel.dispose();
+    await this.oauth?.close();
   }
 }

@@ -16,13 +16,17 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
 import type { TokenStore } from '../providers/config/tokens.js';
+import type { Caller } from '../kernel/caller.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
+import { oauthBearerAuth, type ResourceServer } from './oauth.js';
 
 export const MCP_PATH = '/mcp';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   tokenFingerprint: string;
+  /** Team mode: the person who opened the session; only they may use it. */
+  owner?: string | undefined;
   lastSeen: number;
 }
 
@@ -98,16 +102,18 @@ export interface EndpointOptions {
   log: Logger;
   allowedHosts: () => readonly string[];
   maxBodyBytes: () => number;
+  /** Team mode: people sign in with OAuth access tokens instead of the static token. */
+  oauth?: ResourceServer | undefined;
 }
 
-export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxBodyBytes }: EndpointOptions): Koa {
+export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxBodyBytes, oauth }: EndpointOptions): Koa {
   const app = new Koa();
   const router = new Router();
   app.silent = true; // errors are logged below, scrubbed, not by Koa's default printer
   app.on('error', (err: Error) => log.warn('http error', { error: err }));
 
-  app.use(hostOriginGuard(allowedHosts));
-  app.use(bearerAuth((token) => tokens.matches(token)));
+  app.use(hostOriginGuard(oauth ? () => [...allowedHosts(), ...oauth.hostNames] : allowedHosts));
+  app.use(oauth ? oauthBearerAuth(oauth) : bearerAuth((token) => tokens.matches(token)));
 
   const handle = async (ctx: Koa.Context) => {
     let body: unknown;
@@ -117,10 +123,12 @@ export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxB
       body = read.value;
     }
     const sessionId = ctx.get('mcp-session-id');
+    const owner = (ctx.state.caller as Caller | undefined)?.name;
     let transport: StreamableHTTPServerTransport;
     if (sessionId) {
       const session = sessions.get(sessionId);
-      if (!session) {
+      // Another person's session is not theirs to use: it is as if it did not exist.
+      if (!session || session.owner !== owner) {
         const why = sessions.wasEvicted(sessionId)
           ? 'it was closed to make room: the server keeps a limited number of sessions open'
           : 'it ended or the server restarted';
@@ -128,7 +136,7 @@ export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxB
       }
       transport = session.transport;
     } else if (ctx.method === 'POST' && isInitialize(body)) {
-      transport = openSession(kernel, sessions, tokens.fingerprint()!, log);
+      transport = openSession(kernel, sessions, { tokenFingerprint: oauth ? '' : tokens.fingerprint()!, owner }, log);
     } else {
       return reject(ctx, 400, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
@@ -144,15 +152,15 @@ export function createMcpApp({ kernel, tokens, sessions, log, allowedHosts, maxB
 function openSession(
   kernel: Pick<Kernel, 'newSessionServer'>,
   sessions: SessionRegistry,
-  tokenFingerprint: string,
+  { tokenFingerprint, owner }: Pick<Session, 'tokenFingerprint' | 'owner'>,
   log: Logger,
 ): StreamableHTTPServerTransport {
   const server = kernel.newSessionServer();
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: (id) => {
-      sessions.add(id, { transport, tokenFingerprint, lastSeen: Date.now() });
-      log.info('session opened', { session: id, client: server.getClientVersion()?.name });
+      sessions.add(id, { transport, tokenFingerprint, owner, lastSeen: Date.now() });
+      log.info('session opened', { session: id, client: server.getClientVersion()?.name, ...(owner ? { person: owner } : {}) });
     },
     onsessionclosed: (id) => {
       sessions.forget(id);
