@@ -251,9 +251,9 @@ export class ClusterHandle {
           this.#dispatcherSince = Date.now();
           if (old) setTimeout(() => void old.close().catch(() => undefined), 30_000).unref();
         } else if (dispatcher !== this.#dispatcher) {
-          rc.setDispatcher(this.#dispatcher);
           void dispatcher.close().catch(() => undefined);
         }
+        rc.setDispatcher(this.#dispatcher); // the kept one, which for a person's handle names the person
       } else if (this.person) rc.setDispatcher(this.person.plainHttpDispatcher() as never);
       let res: ResponseContext;
       try {
