@@ -182,12 +182,15 @@ export class ResourceServer {
     const groups = (Array.isArray(rawGroups) ? rawGroups : typeof rawGroups === 'string' ? [rawGroups] : []).filter(
       (g): g is string => typeof g === 'string' && g !== '',
     );
-    const prefix = options.identityPrefix ?? 'oidc:';
+    // Impersonated names are prefixed, so the issuer's cannot collide with the cluster's; a token
+    // passed through is read by the API server itself, which names the person its own way.
+    const impersonating = options.acting === 'impersonate';
+    const prefix = impersonating ? (options.identityPrefix ?? 'oidc:') : '';
     const user = prefix + name;
     const prefixed = groups.map((g) => prefix + g);
     // Without a prefix the issuer's names are the cluster's names: it must not be able to name the
     // cluster's own privileged identities (system:masters, system:admin, nodes).
-    const reserved = [user, ...prefixed].find((n) => n.startsWith('system:') && !/^system:serviceaccount:[^:]+:[^:]+$/.test(n));
+    const reserved = impersonating && [user, ...prefixed].find((n) => n.startsWith('system:') && !/^system:serviceaccount:[^:]+:[^:]+$/.test(n));
     if (reserved) {
       return {
         ok: false,

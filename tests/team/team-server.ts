@@ -82,3 +82,10 @@ export function initialize(url: string, token?: string): Promise<Response> {
     }),
   });
 }
+
+/** A ServiceAccount token for several audiences at once (this server's and the API server's own, for passthrough). */
+export async function serviceAccountTokenFor(info: ClusterInfo, namespace: string, name: string, audiences: string[]): Promise<string> {
+  const r = await kubectl(info, ['create', 'token', name, '-n', namespace, ...audiences.flatMap((a) => ['--audience', a]), '--duration', '10m']);
+  if (r.code !== 0) throw new Error(`kubectl create token failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
