@@ -6,6 +6,8 @@
 import { accessSync, constants } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KubezillaError } from './kernel/errors.js';
+import { CLASS_SCOPES } from './kernel/policy.js';
+import type { OAuthOptions } from './transports/oauth.js';
 import { createLogger, type LogLevel } from './kernel/logger.js';
 import { SERVER_VERSION } from './kernel/mcp-server.js';
 import { defaultConfigDir, ensurePrivateDir } from './providers/config/config-dir.js';
@@ -45,6 +47,21 @@ serve options:
                          run; each call still asks the person. Not remembered.
   --log-level LEVEL      debug | info | warn | error (default info).
 
+serve options for team mode (people sign in; see docs/team-mode.md):
+  --oauth-issuer URL     Accept OAuth access tokens (JWTs) from this issuer instead of the static
+                         token; needs --resource-url and --impersonate or --token-passthrough.
+  --resource-url URL     This server's own URL as clients reach it (https://host/mcp): the
+                         audience tokens must be for, and where clients read how to sign in.
+  --oauth-audience AUD   Accept this audience instead of the resource URL.
+  --oauth-ca FILE        PEM CA for the issuer's TLS certificate (default: the system's).
+  --scope-claim NAME     Claim holding the granted scopes (default scope).
+  --default-scopes LIST  Scopes for tokens that carry no scope claim, comma-separated
+                         (kubezilla:read,kubezilla:write,kubezilla:destructive; default none).
+  --impersonate          Call clusters as each person (Impersonate-User/-Group headers).
+  --user-claim NAME      Claim naming the person (default sub).
+  --groups-claim NAME    Claim listing the person's groups (default groups).
+  --identity-prefix P    Put before user and group names when impersonating (default oidc:).
+  --token-passthrough    Call clusters with the person's own token (the API server trusts the issuer).
 serve options for a team deployment (the Helm chart sets them; docs/team-mode.md):
   --in-cluster           Add the pod's own cluster as context "in-cluster" (current): the
                          ServiceAccount token and CA, KUBERNETES_SERVICE_HOST/PORT.
@@ -75,6 +92,17 @@ const OPTIONS = {
   'tools-dir': { type: 'string', multiple: true },
   'enable-destructive': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'oauth-issuer': { type: 'string' },
+  'resource-url': { type: 'string' },
+  'oauth-audience': { type: 'string' },
+  'oauth-ca': { type: 'string' },
+  'scope-claim': { type: 'string' },
+  'default-scopes': { type: 'string' },
+  impersonate: { type: 'boolean' },
+  'user-claim': { type: 'string' },
+  'groups-claim': { type: 'string' },
+  'identity-prefix': { type: 'string' },
+  'token-passthrough': { type: 'boolean' },
   'in-cluster': { type: 'boolean' },
   stateless: { type: 'boolean' },
   'confirmation-key-file': { type: 'string' },
@@ -85,9 +113,25 @@ const OPTIONS = {
   regenerate: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
+/** The flags of team mode's sign-in; every one but --oauth-issuer needs it. */
+const TEAM_FLAGS = [
+  'oauth-issuer',
+  'resource-url',
+  'oauth-audience',
+  'oauth-ca',
+  'scope-claim',
+  'default-scopes',
+  'impersonate',
+  'user-claim',
+  'groups-claim',
+  'identity-prefix',
+  'token-passthrough',
+] as const;
+
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
   serve: [
     ...['config-dir', 'enable', 'bind', 'port', 'allow-non-loopback', 'ui-bind', 'ui-port', 'kubeconfig', 'tools-dir', 'enable-destructive', 'log-level'],
+    ...TEAM_FLAGS,
     ...['in-cluster', 'stateless', 'confirmation-key-file', 'metrics-port', 'metrics-bind', 'audit-stdout'],
   ],
   token: ['config-dir', 'fingerprint', 'regenerate'],
@@ -128,6 +172,54 @@ function configDir(values: Values): string {
     );
   }
   return dir;
+}
+
+/** Team mode's sign-in from the flags, or undefined for laptop mode; a flag that cannot work stops the start. */
+function oauthOptions(values: Values): OAuthOptions | undefined {
+  const issuer = values['oauth-issuer'];
+  if (issuer === undefined) {
+    const stray = TEAM_FLAGS.find((flag) => values[flag] !== undefined);
+    if (stray) throw new KubezillaError('BAD_FLAG', `--${stray} needs --oauth-issuer (team mode)`, 'See docs/team-mode.md.');
+    return undefined;
+  }
+  const resource = values['resource-url'];
+  if (!resource) {
+    throw new KubezillaError(
+      'BAD_FLAG',
+      '--oauth-issuer needs --resource-url: the URL clients reach this server at (https://host/mcp)',
+      'Tokens must be issued for it.',
+    );
+  }
+  if (Boolean(values.impersonate) === Boolean(values['token-passthrough'])) {
+    throw new KubezillaError(
+      'BAD_FLAG',
+      'team mode needs exactly one of --impersonate (call clusters as each person) and --token-passthrough (with their own token)',
+      'Use --impersonate unless the API servers trust the same issuer.',
+    );
+  }
+  if (values['token-passthrough'] && (values['user-claim'] || values['groups-claim'] || values['identity-prefix'] !== undefined)) {
+    throw new KubezillaError(
+      'BAD_FLAG',
+      '--user-claim, --groups-claim and --identity-prefix apply to --impersonate only',
+      'With --token-passthrough the API server reads the token itself.',
+    );
+  }
+  const known = Object.values(CLASS_SCOPES);
+  const defaultScopes = (values['default-scopes'] ?? '').split(/[\s,]+/).filter(Boolean);
+  const unknown = defaultScopes.find((s) => !known.includes(s));
+  if (unknown) throw new KubezillaError('BAD_FLAG', `--default-scopes: "${unknown}" is not one of ${known.join(', ')}`);
+  return {
+    issuer,
+    resource,
+    audience: values['oauth-audience'],
+    caFile: values['oauth-ca'],
+    scopeClaim: values['scope-claim'],
+    defaultScopes,
+    acting: values.impersonate ? 'impersonate' : 'token',
+    userClaim: values['user-claim'],
+    groupsClaim: values['groups-claim'],
+    identityPrefix: values['identity-prefix'],
+  };
 }
 
 function logLevel(values: Values): LogLevel {
@@ -180,11 +272,13 @@ function teamOptions(values: Values): Pick<ServerOptions, 'team' | 'stateless' |
 async function serve(values: Values): Promise<void> {
   const log = createLogger({ level: logLevel(values) });
   const ui = { bind: values['ui-bind'], port: port(values['ui-port'], 'ui-port') };
+  const oauth = oauthOptions(values);
   if (values.stateless && values['confirmation-key-file'] === undefined) {
     log.warn('--stateless without --confirmation-key-file: a confirmation token is honoured only by the replica that issued it');
   }
   const server = await KubezillaServer.create(
     {
+      oauth,
       configDir: configDir(values),
       kubeconfigPaths: values.kubeconfig ?? [],
       toolDirs: values['tools-dir'] ?? [],
@@ -201,9 +295,11 @@ async function serve(values: Values): Promise<void> {
   );
   await server.start();
   const mcp = server.listener.status();
+  const signIn =
+    oauth && `team mode: people sign in with ${oauth.issuer}; calls act as each of them (${oauth.acting === 'token' ? 'their own token' : 'impersonation'})`;
   process.stdout.write(
     mcp.state === 'running'
-      ? `MCP server running on ${mcp.url} (token ${server.tokens.fingerprint()}, file ${server.tokens.file})\n`
+      ? `MCP server running on ${mcp.url} (${signIn ?? `token ${server.tokens.fingerprint()}, file ${server.tokens.file}`})\n`
       : 'MCP server is disabled; enable it on the settings page or run `kubezilla-mcp serve --enable`.\n',
   );
   try {

@@ -44,6 +44,11 @@ export interface RuntimeOptions {
    * (not written to settings.json); `policy.destructiveTools` still narrows it to the tools named there.
    */
   enableDestructive?: boolean;
+  /**
+   * Team mode: cluster calls act for the signed-in person of each request (impersonation or their
+   * own token), never with the kubeconfig's rights alone.
+   */
+  actForCaller?: boolean;
   /** What the team deployment adds (`serve --in-cluster --audit-stdout --metrics-port …`); none on a laptop. */
   team?: TeamOptions;
 }
@@ -101,6 +106,7 @@ export function composeContainer(options: RuntimeOptions, logger: Logger): { con
         tunnelSettings: () => settings.get().tunnels,
         readOnlyContexts: () => settings.get().policy.readOnlyContexts,
         logger: logger.child({ component: 'clusters' }),
+        actForCaller: options.actForCaller ?? false,
         ...(timeout ? { requestTimeoutMs: timeout } : {}),
         ...(metrics ? { observeRequest: (request) => metrics.clusterRequest(request) } : {}),
       });

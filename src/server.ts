@@ -13,6 +13,7 @@ import type { TokenStore } from './providers/config/tokens.js';
 import { inClusterProblems } from './providers/cluster/in-cluster.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
 import { MetricsListener } from './transports/ops.js';
+import { type OAuthOptions, ResourceServer } from './transports/oauth.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
@@ -31,6 +32,8 @@ export interface ServerOptions extends RuntimeOptions {
   stateless?: boolean;
   /** `--metrics-bind`/`--metrics-port`: where /metrics listens (needs `team.metrics`). */
   metricsAddress?: { bind: string; port: number };
+  /** Team mode (`--oauth-issuer` …): people sign in with OAuth and calls act as each of them. */
+  oauth?: OAuthOptions | undefined;
 }
 
 export class KubezillaServer implements SettingsControl {
@@ -49,18 +52,22 @@ export class KubezillaServer implements SettingsControl {
   /** The /metrics listener, when the team deployment asked for one. */
   readonly metricsListener: MetricsListener | undefined;
   readonly #metricsAddress: ServerOptions['metricsAddress'];
+  /** Team mode: validates the people's access tokens and publishes where to sign in. */
+  readonly oauth: ResourceServer | undefined;
 
   private constructor(
     app: ComposedApp,
     readonly log: Logger,
     overrides: McpOverrides,
     destructiveForRun: boolean,
+    oauth: ResourceServer | undefined,
     options: Pick<ServerOptions, 'stateless' | 'metricsAddress' | 'team'> = {},
   ) {
     ({ kernel: this.kernel, settings: this.settings, tokens: this.tokens, audit: this.audit, clusters: this.#clusters, portForwards: this.#forwards } = app);
     this.#destructiveForRun = destructiveForRun;
+    this.oauth = oauth;
     const { metrics, inCluster } = options.team ?? {};
-    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens }, log.child({ component: 'mcp' }), {
+    this.listener = new McpListener(this.kernel, { settings: this.settings.view, tokens: this.tokens, oauth }, log.child({ component: 'mcp' }), {
       stateless: options.stateless ?? false,
       // Ready = the credentials the pod reaches its cluster with can be read (the listener answering is the rest).
       ...(inCluster ? { notReady: () => inClusterProblems(inCluster) } : {}),
@@ -74,8 +81,9 @@ export class KubezillaServer implements SettingsControl {
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const app = await composeKernel(options, log);
-    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false, options);
+    const oauth = options.oauth && new ResourceServer(options.oauth); // a bad flag fails before anything starts
+    const app = await composeKernel({ ...options, actForCaller: Boolean(oauth) }, log);
+    const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false, oauth, options);
     if (options.enable)
       app.settings.update((s) => {
         s.mcp.enabled = true;
@@ -156,5 +164,6 @@ export class KubezillaServer implements SettingsControl {
     await this.listener.stop();
     await this.metricsListener?.stop();
     await this.kernel.dispose();
+    await this.oauth?.close();
   }
 }

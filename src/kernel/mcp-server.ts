@@ -32,6 +32,7 @@ import {
   type ResourceTemplate,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { actingAs, callerOf } from './caller.js';
 import type { Registry, RegisteredResource } from './registry.js';
 import type { ToolCalls } from './tool-calls.js';
 import { formatAjvErrors } from './validation.js';
@@ -95,7 +96,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     return {};
   });
 
-  on(ListToolsRequestSchema, () => ({ tools: toolCalls.list() }));
+  on(ListToolsRequestSchema, (_request, extra) => ({ tools: toolCalls.list(callerOf(extra.authInfo)) }));
 
   on(CallToolRequestSchema, (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
@@ -103,6 +104,7 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     return toolCalls.call(request.params.name, request.params.arguments, {
       signal: extra.signal,
       sessionId: extra.sessionId,
+      caller: callerOf(extra.authInfo),
       sendProgress:
         progressToken === undefined
           ? undefined
@@ -170,13 +172,13 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     ),
   }));
 
-  on(ReadResourceRequestSchema, async (request) => {
+  on(ReadResourceRequestSchema, async (request, extra) => {
     const { uri } = request.params;
     const match = findResource(registry, uri);
     if (!match) {
       throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
     }
-    return { contents: await match.entry.module.read(uri, match.params) };
+    return { contents: await actingAs(callerOf(extra.authInfo), () => match.entry.module.read(uri, match.params)) };
   });
 
   // resources/subscribe: remember the URI for this session and, when the module can watch it,
@@ -218,7 +220,9 @@ export function createSessionServer(registry: Registry, toolCalls: ToolCalls, pr
     if (prompt) {
       // A suggestion is a convenience: one that fails (a cluster down) is no suggestion, not an error.
       const ctx = { arguments: request.params.context?.arguments ?? {}, signal: extra.signal, ...providersFor(prompt) };
-      values = (await (async () => prompt.complete?.(argument.name, argument.value, ctx as never))().catch(() => undefined)) ?? [];
+      // Suggestions read the cluster as the signed-in person, like their tool calls.
+      const suggest = async () => prompt.complete?.(argument.name, argument.value, ctx as never);
+      values = (await actingAs(callerOf(extra.authInfo), suggest).catch(() => undefined)) ?? [];
     } else {
       values = (await resource!.complete?.(argument.name, argument.value)) ?? [];
     }

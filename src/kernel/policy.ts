@@ -6,7 +6,8 @@
  * sends to a cluster.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { SAFETY_CLASSES, type ToolModule } from './contract.js';
+import type { Caller } from './caller.js';
+import { SAFETY_CLASSES, type SafetyClass, type ToolModule } from './contract.js';
 
 /** The `policy` section of settings.json: the kernel owns its shape, the settings store its file. */
 export const PolicySchema = Type.Object(
@@ -42,16 +43,46 @@ export const PolicySchema = Type.Object(
 
 export type Policy = Static<typeof PolicySchema>;
 
-export function isToolEnabled(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy): boolean {
+/**
+ * The OAuth scopes of team mode, one per safety class: a signed-in person reaches a class only
+ * when their token grants its scope, and only where the server's policy enables the class too
+ * (a scope never turns on what the settings keep off). Each scope grants its own class alone.
+ */
+export const CLASS_SCOPES: Readonly<Record<SafetyClass, string>> = {
+  read: 'kubezilla:read',
+  'safe-mutation': 'kubezilla:write',
+  destructive: 'kubezilla:destructive',
+};
+
+/** The classes a set of granted scopes reaches (unknown scopes are ignored). */
+export function classesForScopes(scopes: Iterable<string>): SafetyClass[] {
+  const granted = new Set(scopes);
+  return SAFETY_CLASSES.filter((c) => granted.has(CLASS_SCOPES[c]));
+}
+
+/**
+ * Whether the tool is offered: its class enabled by the policy (destructive ones by name when the
+ * policy lists names) and, for a signed-in person, granted by their token's scopes.
+ */
+export function isToolEnabled(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy, caller?: Caller): boolean {
   if (!policy.enabledClasses.includes(tool.safety)) return false;
+  if (caller && !caller.classes.includes(tool.safety)) return false;
   return tool.safety !== 'destructive' || !policy.destructiveTools?.length || policy.destructiveTools.includes(tool.name);
 }
 
 export type CallVerdict = { allow: true } | { allow: false; reason: string; hint: string };
 
-/** Whether the tool may be called at all under this policy (its class is enabled). */
-export function judgeCall(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy): CallVerdict {
-  if (isToolEnabled(tool, policy)) return { allow: true };
+/** Whether the tool may be called at all under this policy (its class is enabled) by this caller (its scope granted). */
+export function judgeCall(tool: Pick<ToolModule, 'safety' | 'name'>, policy: Policy, caller?: Caller): CallVerdict {
+  if (isToolEnabled(tool, policy, caller)) return { allow: true };
+  if (caller && policy.enabledClasses.includes(tool.safety) && !caller.classes.includes(tool.safety)) {
+    const scope = CLASS_SCOPES[tool.safety];
+    return {
+      allow: false,
+      reason: `tool ${tool.name} needs the scope "${scope}" (its safety class is "${tool.safety}"), and ${caller.name}'s sign-in did not grant it (granted: ${caller.scopes.join(' ') || 'no scopes'})`,
+      hint: `Sign in again asking for the scope "${scope}", or ask whoever runs your identity provider to grant it to you.`,
+    };
+  }
   if (policy.enabledClasses.includes(tool.safety)) {
     return {
       allow: false,

@@ -26,6 +26,7 @@ import {
 import { Type, type TObject } from '@sinclair/typebox';
 import { annotationsFor } from './annotations.js';
 import { CallScope, type ClusterTargets } from './call-scope.js';
+import { actingAs, type Caller } from './caller.js';
 import { ConfirmationTokens, type ConfirmationBinding, type Confirmations } from './confirmations.js';
 import {
   CallRefused,
@@ -61,11 +62,15 @@ export interface CallEnvironment {
   sample?: (params: CreateMessageRequestParams) => Promise<CreateMessageResult>;
   /** notifications/message to the client, already filtered by its logging/setLevel. */
   notify?: (level: LoggingLevel, data: unknown) => Promise<void>;
+  /** The signed-in person (team mode): their scopes are judged, and the call acts as them. */
+  caller?: Caller | undefined;
 }
 
 /** One line for the audit log about a call that could change something. */
 export interface MutationRecord {
   session: string;
+  /** The signed-in person the call acted as (team mode); absent in laptop mode. */
+  person?: string;
   tool: string;
   /** The context the call reached (the current one when it named none). */
   context: string;
@@ -165,10 +170,13 @@ export class ToolCalls {
     }
   }
 
-  /** tools/list: only what policy enables, so a model is never offered a tool it cannot call. */
-  list(): Tool[] {
+  /**
+   * tools/list: only what policy enables (and, for a signed-in person, what their scopes grant),
+   * so a model is never offered a tool it cannot call.
+   */
+  list(caller?: Caller): Tool[] {
     const policy = this.policy();
-    return [...this.registry.tools.values()].filter(({ module }) => isToolEnabled(module, policy)).map(({ module }) => this.#listed.get(module.name)!);
+    return [...this.registry.tools.values()].filter(({ module }) => isToolEnabled(module, policy, caller)).map(({ module }) => this.#listed.get(module.name)!);
   }
 
   async call(name: string, args: Record<string, unknown> | undefined, env: CallEnvironment): Promise<CallToolResult> {
@@ -183,7 +191,8 @@ export class ToolCalls {
     let result: CallToolResult | undefined;
     let outcome: MutationRecord['outcome'] = 'error';
     try {
-      result = await this.#run(entry, state, env, log);
+      // Everything the call does, down to the cluster client, acts for the signed-in person.
+      result = await actingAs(env.caller, () => this.#run(entry, state, env, log));
       outcome = result.isError ? 'error' : state.valid && isPreview(state.input) ? 'dry-run' : 'ok';
       return result;
     } catch (err) {
@@ -230,6 +239,7 @@ export class ToolCalls {
     try {
       this.#recordMutation({
         session: env.sessionId ?? '',
+        ...(env.caller ? { person: env.caller.name } : {}),
         tool: module.name,
         context: [...new Set(contexts.filter(Boolean))].join(', ') || '(none)',
         namespace: namespaces.join(', ') || state.target?.namespace || field('namespace'),
@@ -246,7 +256,7 @@ export class ToolCalls {
   async #run(entry: RegisteredTool, state: CallState, env: CallEnvironment, log: Logger): Promise<CallToolResult> {
     const { module, input } = state;
     const policy = this.policy();
-    const verdict = judgeCall(module, policy);
+    const verdict = judgeCall(module, policy, env.caller);
     if (!verdict.allow) throw new CallRefused(verdict.reason, verdict.hint);
     if (state.malformed) return invalidArguments(module.name, state.malformed);
 

@@ -58,25 +58,41 @@ export function hostOriginGuard(allowedNames: () => readonly string[]) {
 /** Query parameters that would carry a credential; URLs end up in logs, histories and referrers. */
 const CREDENTIAL_PARAMS = ['token', 'access_token', 'auth', 'authorization', 'apikey', 'api_key', 'key'];
 
+/** Builds the WWW-Authenticate value of a refusal (team mode adds where to sign in). */
+export type Challenge = (error?: string, description?: string) => string;
+
+const LAPTOP_CHALLENGE: Challenge = (error) => `Bearer realm="kubezilla-mcp"${error ? `, error="${error}"` : ''}`;
+
+/**
+ * The Bearer token a request presents, or undefined after answering 401 itself (none, another
+ * scheme, or a credential in the URL).
+ */
+export function presentedToken(ctx: Context, challenge: Challenge = LAPTOP_CHALLENGE): string | undefined {
+  if (Object.keys(ctx.query).some((k) => CREDENTIAL_PARAMS.includes(k.toLowerCase()))) {
+    unauthorized(ctx, 'invalid_request', 'Tokens in the URL are refused; send the header "Authorization: Bearer <token>" instead', challenge);
+    return undefined;
+  }
+  const header = ctx.get('authorization');
+  const match = /^Bearer ([^\s]+)$/i.exec(header);
+  if (!header) unauthorized(ctx, undefined, 'Missing Authorization header; send "Authorization: Bearer <token>"', challenge);
+  else if (!match) unauthorized(ctx, 'invalid_request', 'The Authorization header must use the Bearer scheme', challenge);
+  return match?.[1];
+}
+
 export function bearerAuth(matches: (token: string) => boolean) {
   return async (ctx: Context, next: Next) => {
-    if (Object.keys(ctx.query).some((k) => CREDENTIAL_PARAMS.includes(k.toLowerCase()))) {
-      return unauthorized(ctx, 'invalid_request', 'Tokens in the URL are refused; send the header "Authorization: Bearer <token>" instead');
-    }
-    const header = ctx.get('authorization');
-    const match = /^Bearer ([^\s]+)$/i.exec(header);
-    if (!header) return unauthorized(ctx, undefined, 'Missing Authorization header; send "Authorization: Bearer <token>"');
-    if (!match) return unauthorized(ctx, 'invalid_request', 'The Authorization header must use the Bearer scheme');
-    if (!matches(match[1]!)) {
+    const token = presentedToken(ctx);
+    if (token === undefined) return;
+    if (!matches(token)) {
       return unauthorized(ctx, 'invalid_token', 'The bearer token is not valid (it may have been regenerated); re-register the client with the current token');
     }
     await next();
   };
 }
 
-function unauthorized(ctx: Context, error: string | undefined, message: string): void {
-  ctx.set('WWW-Authenticate', `Bearer realm="kubezilla-mcp"${error ? `, error="${error}"` : ''}`);
-  reject(ctx, 401, message);
+export function unauthorized(ctx: Context, error: string | undefined, message: string, challenge: Challenge = LAPTOP_CHALLENGE, status = 401): void {
+  ctx.set('WWW-Authenticate', challenge(error, error ? message : undefined));
+  reject(ctx, status, message);
 }
 
 /** A JSON-RPC-shaped error body, so MCP clients show the message instead of a parse failure. */

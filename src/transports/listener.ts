@@ -11,6 +11,7 @@ import type { SettingsView } from '../providers/config/settings.js';
 import type { TokenStore } from '../providers/config/tokens.js';
 import { bracketed, isLoopbackAddress } from './guards.js';
 import { listenOn } from './http-listen.js';
+import type { ResourceServer } from './oauth.js';
 import { createMcpApp, MCP_PATH, SessionRegistry } from './mcp-endpoint.js';
 import type { ReadinessCheck } from './ops.js';
 
@@ -47,17 +48,24 @@ export class McpListener {
 
   constructor(
     private readonly kernel: Pick<Kernel, 'newSessionServer'>,
-    private readonly config: { settings: SettingsView; tokens: Pick<TokenStore, 'ensure' | 'matches' | 'fingerprint' | 'onRegenerate'> },
+    private readonly config: {
+      settings: SettingsView;
+      tokens: Pick<TokenStore, 'ensure' | 'matches' | 'fingerprint' | 'onRegenerate'>;
+      /** Team mode: people sign in (OAuth) instead of presenting the static token. */
+      oauth?: ResourceServer | undefined;
+    },
     private readonly log: Logger,
     private readonly team: TeamListening = {},
   ) {
     this.sessions = new SessionRegistry(log, () => config.settings.get().mcp.maxSessions);
     const { tokens } = config;
     // Regenerate: close every session opened with the old token; its next request gets 401.
-    tokens.onRegenerate(() => {
-      const current = tokens.fingerprint();
-      void this.sessions.close((session) => session.tokenFingerprint !== current);
-    });
+    // (Team mode's sessions were opened with no static token: nothing to close.)
+    if (!config.oauth)
+      tokens.onRegenerate(() => {
+        const current = tokens.fingerprint();
+        void this.sessions.close((session) => session.tokenFingerprint !== current);
+      });
   }
 
   status(): ListenerStatus {
@@ -88,6 +96,7 @@ export class McpListener {
       },
       maxBodyBytes: () => settings.get().mcp.maxBodyBytes,
       ...this.team,
+      oauth: this.config.oauth,
     });
     const http = createServer(app.callback());
     // SSE streams stay open for a long time; don't let Node's defaults cut them.

@@ -24,14 +24,18 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
 import type { TokenStore } from '../providers/config/tokens.js';
+import type { Caller } from '../kernel/caller.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
 import { healthChecks, type ReadinessCheck } from './ops.js';
+import { oauthBearerAuth, type ResourceServer } from './oauth.js';
 
 export const MCP_PATH = '/mcp';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   tokenFingerprint: string;
+  /** Team mode: the person who opened the session; only they may use it. */
+  owner?: string | undefined;
   lastSeen: number;
 }
 
@@ -107,6 +111,8 @@ export interface EndpointOptions {
   log: Logger;
   allowedHosts: () => readonly string[];
   maxBodyBytes: () => number;
+  /** Team mode: people sign in with OAuth access tokens instead of the static token. */
+  oauth?: ResourceServer | undefined;
   /** Serve without sessions: a fresh SDK server per POST (see the top of this file). */
   stateless?: boolean;
   /** What /readyz checks beyond "the listener runs". */
@@ -116,7 +122,7 @@ export interface EndpointOptions {
 }
 
 export function createMcpApp(options: EndpointOptions): Koa {
-  const { kernel, tokens, sessions, log, allowedHosts, maxBodyBytes, onInitialize } = options;
+  const { kernel, tokens, sessions, log, allowedHosts, maxBodyBytes, oauth, onInitialize } = options;
   const app = new Koa();
   const router = new Router();
   app.silent = true; // errors are logged below, scrubbed, not by Koa's default printer
@@ -124,8 +130,8 @@ export function createMcpApp(options: EndpointOptions): Koa {
 
   // Probes come from the kubelet, to the pod's IP, without a token; they learn nothing but ok.
   app.use(healthChecks(options.notReady));
-  app.use(hostOriginGuard(allowedHosts));
-  app.use(bearerAuth((token) => tokens.matches(token)));
+  app.use(hostOriginGuard(oauth ? () => [...allowedHosts(), ...oauth.hostNames] : allowedHosts));
+  app.use(oauth ? oauthBearerAuth(oauth) : bearerAuth((token) => tokens.matches(token)));
 
   const handle = async (ctx: Koa.Context) => {
     let body: unknown;
@@ -136,10 +142,12 @@ export function createMcpApp(options: EndpointOptions): Koa {
     }
     if (options.stateless) return handleStateless(ctx, kernel, body, onInitialize);
     const sessionId = ctx.get('mcp-session-id');
+    const owner = (ctx.state.caller as Caller | undefined)?.name;
     let transport: StreamableHTTPServerTransport;
     if (sessionId) {
       const session = sessions.get(sessionId);
-      if (!session) {
+      // Another person's session is not theirs to use: it is as if it did not exist.
+      if (!session || session.owner !== owner) {
         const why = sessions.wasEvicted(sessionId)
           ? 'it was closed to make room: the server keeps a limited number of sessions open'
           : 'it ended or the server restarted';
@@ -147,7 +155,7 @@ export function createMcpApp(options: EndpointOptions): Koa {
       }
       transport = session.transport;
     } else if (ctx.method === 'POST' && isInitialize(body)) {
-      transport = openSession(kernel, sessions, tokens.fingerprint()!, log);
+      transport = openSession(kernel, sessions, { tokenFingerprint: oauth ? '' : tokens.fingerprint()!, owner }, log);
       onInitialize?.();
     } else {
       return reject(ctx, 400, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
@@ -164,15 +172,15 @@ export function createMcpApp(options: EndpointOptions): Koa {
 function openSession(
   kernel: Pick<Kernel, 'newSessionServer'>,
   sessions: SessionRegistry,
-  tokenFingerprint: string,
+  { tokenFingerprint, owner }: Pick<Session, 'tokenFingerprint' | 'owner'>,
   log: Logger,
 ): StreamableHTTPServerTransport {
   const server = kernel.newSessionServer();
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: (id) => {
-      sessions.add(id, { transport, tokenFingerprint, lastSeen: Date.now() });
-      log.info('session opened', { session: id, client: server.getClientVersion()?.name });
+      sessions.add(id, { transport, tokenFingerprint, owner, lastSeen: Date.now() });
+      log.info('session opened', { session: id, client: server.getClientVersion()?.name, ...(owner ? { person: owner } : {}) });
     },
     onsessionclosed: (id) => {
       sessions.forget(id);

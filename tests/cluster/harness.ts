@@ -775,6 +775,10 @@ function apiserverArgs(pki: Pki, ports: Ports): string[] {
     `--client-ca-file=${pki.ca.cert}`,
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    // The first issuer signs new tokens: the API server's own loopback URL, so its OIDC discovery
+    // document and JWKS (team mode's tests use the cluster as a real issuer) are reachable where the
+    // issuer says they are. The in-cluster name stays accepted for tokens signed before.
+    `--service-account-issuer=https://127.0.0.1:${ports.apiserver}`,
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     '--service-cluster-ip-range=10.96.0.0/16',
     '--authorization-mode=Node,RBAC',
@@ -1033,6 +1037,15 @@ function bootstrapManifests(): string {
       status: { allocatable: { ...NODE_ALLOCATABLE }, capacity: { ...NODE_ALLOCATABLE } },
     })),
     ...metricsServerRbac(),
+    // The issuer's discovery document and keys are public, as an OIDC issuer's are: a resource
+    // server (Kubezilla in team mode) fetches them without credentials.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'kz-public-issuer-discovery' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:service-account-issuer-discovery' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:unauthenticated' }],
+    },
   ];
   return docs.map((d) => toYaml(d)).join('---\n');
 }

@@ -17,7 +17,9 @@
  * What a handle offers is in handle.ts. Nothing is contacted before the first request on a
  * context, and each context fails on its own.
  */
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { type Acting, currentCaller } from '../../kernel/caller.js';
 import type { ClusterTargets } from '../../kernel/call-scope.js';
 import { ToolError } from '../../kernel/contract.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -74,6 +76,20 @@ export interface ClusterProviderOptions {
   clock?: () => number;
   /** Hears every request to an API server end (the team deployment's /metrics). */
   observeRequest?: ObserveRequest;
+  /**
+   * Team mode: every handle acts for the signed-in person of the request in progress, and a
+   * request with no person is refused rather than sent with the server's own rights.
+   */
+  actForCaller?: boolean;
+}
+
+/** How many people's handles are kept; past it the least recently used go (they are cheap to make again). */
+const MAX_PERSON_HANDLES = 256;
+
+/** The cache slot of a person's handle on a context; a passed-through token is hashed, never kept as a key. */
+function personKey(acting: Acting): string {
+  const who = acting.kind === 'impersonate' ? [acting.user, ...acting.groups].join('\n') : createHash('sha256').update(acting.token).digest('hex');
+  return `${acting.kind}:${who}`;
 }
 
 /** Reads and validates the tunnel configuration of a context. Exported for tests. */
@@ -149,6 +165,12 @@ export class ClusterProvider implements ClusterTargets {
   #tunnelSettings: () => Record<string, TunnelConfig>;
   #readOnlyContexts: () => readonly string[];
   #handles = new Map<string, { key: string; handle: Promise<ClusterHandle> }>();
+  /**
+   * Team mode: a handle per person and context, by `context\0person`, most recently used last; made
+   * again when the context's own handle is (its kubeconfig or tunnel changed).
+   */
+  #personHandles = new Map<string, { base: ClusterHandle; expiresAt: number; handle: Promise<ClusterHandle> }>();
+  readonly #actForCaller: boolean;
   #logger: Logger | undefined;
   #requestTimeoutMs: number;
   readonly #clock: (() => number) | undefined;
@@ -164,6 +186,7 @@ export class ClusterProvider implements ClusterTargets {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#observeRequest = options.observeRequest;
     this.#clock = options.clock;
+    this.#actForCaller = options.actForCaller ?? false;
   }
 
   /** Every context, with problems; reads only local files (never a cluster). */
@@ -211,8 +234,61 @@ export class ClusterProvider implements ClusterTargets {
     return this.tunnels.list();
   }
 
-  /** The context's handle (default: the current context); ToolError when it does not exist. */
+  /**
+   * The context's handle (default: the current context); ToolError when it does not exist. In team
+   * mode, the handle of the signed-in person the request in progress acts for.
+   */
   async get(contextName?: string): Promise<ClusterHandle> {
+    if (!this.#actForCaller) return this.#contextHandle(contextName);
+    const caller = currentCaller();
+    if (!caller) {
+      throw new ToolError(
+        'This server acts only for signed-in people, and this request carries no one: it was not sent.',
+        "This is a fault in the server (a request outside any person's call): report it.",
+      );
+    }
+    const base = await this.#contextHandle(contextName);
+    this.#dropExpired();
+    const slot = `${base.context}\0${personKey(caller.acting)}`;
+    const cached = this.#personHandles.get(slot);
+    this.#personHandles.delete(slot);
+    if (cached && cached.base === base) {
+      this.#personHandles.set(slot, cached); // now the most recently used
+      return cached.handle;
+    }
+    if (cached) void cached.handle.then((h) => h.dispose());
+    const port = base.localServer ? Number(new URL(base.localServer).port) : undefined;
+    const tunnel = base.tunnel && port ? { config: base.tunnel, localPort: port } : undefined;
+    const k8s = await loadClientNode();
+    const provider = {
+      tunnels: this.tunnels,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      k8s,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+      ...(this.#clock ? { clock: this.#clock } : {}),
+    };
+    const handle = Promise.resolve(new ClusterHandle(base.resolved, provider, tunnel, { acting: caller.acting, discovery: base.discovery }));
+    this.#personHandles.set(slot, { base, expiresAt: caller.expiresAt, handle });
+    for (const [old, entry] of this.#personHandles) {
+      if (this.#personHandles.size <= MAX_PERSON_HANDLES) break;
+      this.#personHandles.delete(old);
+      void entry.handle.then((h) => h.dispose());
+    }
+    return handle;
+  }
+
+  /** Handles whose person's token has expired: that person's next request comes with a new one. */
+  #dropExpired(): void {
+    const now = Date.now() / 1000;
+    for (const [slot, entry] of this.#personHandles) {
+      if (entry.expiresAt > now) continue;
+      this.#personHandles.delete(slot);
+      void entry.handle.then((h) => h.dispose());
+    }
+  }
+
+  /** The handle of a context itself, with the kubeconfig's credentials. */
+  async #contextHandle(contextName?: string): Promise<ClusterHandle> {
     const snap = this.#kubeconfig.snapshot();
     const name = contextName === undefined || contextName === '' ? snap.current : contextName;
     if (name === undefined) {
@@ -347,6 +423,8 @@ export class ClusterProvider implements ClusterTargets {
   }
 
   async close(): Promise<void> {
+    for (const { handle } of this.#personHandles.values()) void handle.then((h) => h.dispose());
+    this.#personHandles.clear();
     for (const { handle } of this.#handles.values())
       handle.then(
         (h) => h.dispose(),

@@ -1,27 +1,22 @@
 /**
- * A ClusterHandle: one kubeconfig context's client, made by the `clusters` provider
- * (clusters.ts) on first use and shared by every call on that context.
+ * A ClusterHandle: one kubeconfig context's client, made by the `clusters` provider (clusters.ts) on
+ * first use and shared by every call on that context (in team mode, every call of one person).
  *
  * ```ts
- * handle.context / .namespace / .server / .user / .kubeConfig (current context set; server
- *   rewritten through the tunnel when there is one)
- * handle.api(CoreV1Api, { signal?, timeoutMs? })   // client-node API client: timeout, cancellation,
- *                                                  // tunnel and explained errors built in
+ * handle.context / .namespace / .server / .user / .kubeConfig (current context; tunnelled server rewritten)
+ * handle.api(CoreV1Api, { signal?, timeoutMs? })   // client-node API client: timeout, cancellation, tunnel, explained errors
  * await handle.request(path, { method?, signal?, accept?, body?, contentType?, timeoutMs?, query? })
  *   // → { status, headers, text, json() }; non-2xx throws KubeApiError (a ToolError with .code)
  * await handle.stream(path, opts)     // → { status, headers, body: ReadableStream } (logs -f)
  * await handle.openWebSocket(path, { protocols, signal? }) // → an open `ws` WebSocket (exec, portforward)
- * await handle.resolveKind('deploy', signal)        // → ResolvedKind (group, version, kind, plural, …)
- * await handle.listKinds(signal)                     // → ResolvedKind[]
+ * await handle.resolveKind('deploy', signal) / handle.listKinds(signal)  // → ResolvedKind / ResolvedKind[]
  * handle.pathFor(kind, { namespace?, name?, subresource? }) // → '/apis/apps/v1/namespaces/x/deployments/web'
- * await handle.kubeconfigFileFor(signal)             // → path of a 0600 single-context kubeconfig
- *                                                    //   for helm/kubectl (within a tool call: the call's proxy)
+ * await handle.kubeconfigFileFor(signal)  // → a 0600 single-context kubeconfig for helm (in a tool call: the call's proxy)
  * handle.describeError(err, { verb, resource, namespace, name })  // → ToolError
  * ```
  *
- * Every request has a timeout (default 10 s, `requestTimeoutMs`) covering the SSH connect and the
- * response headers, honours the tool call's AbortSignal, and is judged by the call's scope
- * (src/kernel/call-scope.ts) before it is sent.
+ * Every request has a timeout (default 10 s, `requestTimeoutMs`) covering the SSH connect and the response
+ * headers, honours the tool call's AbortSignal, and is judged by the call's scope (kernel/call-scope.ts) first.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +31,7 @@ import { rememberSecrets } from './secret-values.js';
 import { DiscoveryCache, resourcePath, type ResolvedKind } from './discovery.js';
 import { credentialError, describeApiPath, describeKubernetesError, isStaleConnection, NoAnswerError, type KubeCallInfo } from './kube-errors.js';
 import { deadline, untilAborted, type Deadline } from './until-aborted.js';
+import { PersonOnTheWire, type ActingAs } from './impersonation.js';
 import { upgradeToWebSocket } from './websocket.js';
 import type { ResolvedContext } from './kubeconfig.js';
 import { TUNNEL_EXTENSION, type TunnelConfig, type TunnelRegistry, type TunnelState } from './tunnels.js';
@@ -82,8 +78,7 @@ export class ClusterHandle {
   #kubeconfigFile: string | undefined;
   #http: IsomorphicFetchHttpLibrary;
   /**
-   * client-node builds a new undici Agent (so a new TCP + TLS connection, and through a tunnel a
-   * new SSH channel) on every request; one per handle keeps connections alive and reused.
+   * client-node builds a new undici Agent (a new TCP + TLS connection, through a tunnel a new SSH channel) on every request; one per handle keeps them alive.
    */
   #dispatcher: ReturnType<RequestContext['getDispatcher']>;
   #dispatcherSince = 0;
@@ -92,19 +87,21 @@ export class ClusterHandle {
   /** Per tool call, the kubeconfig file of its subprocess proxy. */
   #callKubeconfigs = new WeakMap<CallScope, Promise<string>>();
   /**
-   * Per tool call, how this context first failed to answer in time. One deadline per call: once
-   * the API server let a request of this call run out its timeout, the call's later requests
-   * fail at once with that answer instead of waiting the timeout again (a cold discovery and
-   * the request after it, helm's own requests after the release lookup), so the call takes the
-   * time its message states.
+   * Per tool call, how this context first failed to answer in time. One deadline per call: once the API server let a
+   * request of this call run out its timeout, the call's later requests fail at once with that answer instead of waiting
+   * the timeout again (a cold discovery and the request after it, helm's after the release lookup), as its message states.
    */
   #unanswered = new WeakMap<CallScope, ToolError>();
+  /** Team mode: the person this handle acts as, one handle per person and context (impersonation.ts). */
+  readonly person: PersonOnTheWire | undefined;
 
   constructor(
     readonly resolved: ResolvedContext,
     private readonly provider: { tunnels: TunnelRegistry; requestTimeoutMs: number; logger?: Logger; k8s: ClientNode; clock?: () => number },
     tunnel: { config: TunnelConfig; localPort: number } | undefined,
+    as: ActingAs | undefined = undefined,
   ) {
+    this.person = as && new PersonOnTheWire(as.acting);
     this.context = resolved.name;
     this.namespace = resolved.namespace ?? 'default';
     this.server = resolved.server ?? '';
@@ -123,7 +120,7 @@ export class ClusterHandle {
       cluster.extensions = (cluster.extensions as Array<{ name?: string }>).filter((e) => e?.name !== TUNNEL_EXTENSION);
       if ((cluster.extensions as unknown[]).length === 0) delete cluster.extensions;
     }
-    const user = resolved.raw.user;
+    const user = this.person?.credentials(resolved.raw.user) ?? resolved.raw.user;
     this.#pluginAuth = Boolean(user.exec || user['auth-provider']);
     for (const key of ['token', 'password', 'client-key-data']) {
       const v = user[key];
@@ -152,6 +149,7 @@ export class ClusterHandle {
         timeoutError: (timeoutMs) => this.#noAnswer(describeKubernetesError(new DOMException('discovery', 'TimeoutError'), this.#info({ timeoutMs }))),
       },
     );
+    if (as) this.discovery = as.discovery; // what the API server serves is the same for everyone
   }
 
   /** The base URL requests go to (the local forward when tunnelled). */
@@ -249,14 +247,14 @@ export class ClusterHandle {
         const stale = this.#pluginAuth && Date.now() - this.#dispatcherSince > 60_000;
         if (!this.#dispatcher || stale) {
           const old = this.#dispatcher;
-          this.#dispatcher = dispatcher;
+          this.#dispatcher = this.person?.dispatcher(dispatcher) ?? dispatcher;
           this.#dispatcherSince = Date.now();
           if (old) setTimeout(() => void old.close().catch(() => undefined), 30_000).unref();
         } else if (dispatcher !== this.#dispatcher) {
-          rc.setDispatcher(this.#dispatcher);
           void dispatcher.close().catch(() => undefined);
         }
-      }
+        rc.setDispatcher(this.#dispatcher); // the kept one, which for a person's handle names the person
+      } else if (this.person) rc.setDispatcher(this.person.plainHttpDispatcher() as never);
       let res: ResponseContext;
       try {
         res = await this.#http.send(rc).toPromise();
@@ -389,7 +387,8 @@ export class ClusterHandle {
     try {
       await this.#prepare(deadline.signal);
       const { kubeConfig, provider } = this;
-      return await upgradeToWebSocket(url, opts.protocols, { kubeConfig, userAgent: USER_AGENT, signal: deadline.signal, k8s: provider.k8s });
+      const headers = this.person?.headers ?? {};
+      return await upgradeToWebSocket(url, opts.protocols, { kubeConfig, userAgent: USER_AGENT, signal: deadline.signal, k8s: provider.k8s, headers });
     } catch (err) {
       throw this.#explain(err, deadline, info);
     } finally {
@@ -465,6 +464,7 @@ export class ClusterHandle {
       }
     }
     if (call) return this.#proxiedKubeconfig(call, signal);
+    if (this.person) throw new ToolError(`context ${this.context}: a person's kubeconfig is made within their tool call only.`);
     // Outside a tool call (the server's own use): a direct kubeconfig, kept for the handle's life.
     if (!this.#kubeconfigFile) {
       const safe = this.context.replace(/[^A-Za-z0-9_.-]/g, '_');

@@ -21,6 +21,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { currentCaller } from '../../kernel/caller.js';
 import { ToolError } from '../../kernel/contract.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { ClusterHandle } from './handle.js';
@@ -95,6 +96,8 @@ export interface ForwardSnapshot {
   notes: string[];
   /** Why and when it ended; only on the ones `ended()` returns. */
   ended?: string;
+  /** Team mode: the person whose forward it is (it reaches the pod with their rights). */
+  person?: string;
 }
 
 interface Forward {
@@ -185,24 +188,33 @@ export class PortForwardRegistry {
     return this.#snapshot(fw);
   }
 
+  /**
+   * In team mode a person sees and stops their own forwards only; the server itself (the settings
+   * page, a policy change) sees them all.
+   */
+  #visible(person: string | undefined): boolean {
+    const caller = currentCaller();
+    return !caller || caller.name === person;
+  }
+
   list(): ForwardSnapshot[] {
-    return [...this.#forwards.values()].map((fw) => this.#snapshot(fw));
+    return [...this.#forwards.values()].filter((fw) => this.#visible(fw.req.handle.person?.acting.user)).map((fw) => this.#snapshot(fw));
   }
 
   get(id: string): ForwardSnapshot | undefined {
     const fw = this.#forwards.get(id);
-    return fw && this.#snapshot(fw);
+    return fw && this.#visible(fw.req.handle.person?.acting.user) ? this.#snapshot(fw) : undefined;
   }
 
   /** Forwards that ended lately (stopped, idle, the server's end), newest first, with why. */
   ended(): ForwardSnapshot[] {
-    return [...this.#ended];
+    return this.#ended.filter((snapshot) => this.#visible(snapshot.person));
   }
 
   /** Closes the forward's listeners and connections; its ports are free once this resolves. */
   async stop(id: string, why = 'stopped'): Promise<ForwardSnapshot | undefined> {
     const fw = this.#forwards.get(id);
-    if (!fw) return undefined;
+    if (!fw || !this.#visible(fw.req.handle.person?.acting.user)) return undefined;
     this.#forwards.delete(id);
     clearInterval(fw.timer);
     fw.abort.abort(new Error(`port forward ${id} ${why}`));
@@ -217,7 +229,7 @@ export class PortForwardRegistry {
   }
 
   async stopAll(why = 'stopped'): Promise<ForwardSnapshot[]> {
-    const stopped = await Promise.all([...this.#forwards.keys()].map((id) => this.stop(id, why)));
+    const stopped = await Promise.all(this.list().map(({ id }) => this.stop(id, why)));
     return stopped.filter((s): s is ForwardSnapshot => Boolean(s));
   }
 
@@ -398,6 +410,7 @@ export class PortForwardRegistry {
     const now = this.#now();
     return {
       id: fw.id,
+      ...(fw.req.handle.person ? { person: fw.req.handle.person.acting.user } : {}),
       context: fw.req.handle.context,
       namespace: fw.req.namespace,
       target: fw.req.target,

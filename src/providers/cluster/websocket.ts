@@ -14,14 +14,16 @@ const MAX_REFUSAL_BYTES = 64 * 1024;
 export async function upgradeToWebSocket(
   url: URL,
   protocols: readonly string[],
-  opts: { kubeConfig: KubeConfig; userAgent: string; signal: AbortSignal; k8s: ClientNode },
+  opts: { kubeConfig: KubeConfig; userAgent: string; signal: AbortSignal; k8s: ClientNode; headers?: Record<string, string | string[]> },
 ): Promise<WebSocket> {
   const { signal, k8s } = opts;
   // The context's credentials and TLS (CA, client certificate, tls-server-name) as client-node
   // gives them to its own WebSocket streams; token and exec-plugin users get their header.
-  const options: ClientOptions & { headers: Record<string, string> } = { headers: {} };
-  await untilAborted(opts.kubeConfig.applyToHTTPSOptions(options), signal);
+  const options: ClientOptions & { headers: Record<string, string | string[]> } = { headers: {} };
+  await untilAborted(opts.kubeConfig.applyToHTTPSOptions(options as ClientOptions & { headers: Record<string, string> }), signal);
   options.headers['User-Agent'] = opts.userAgent;
+  // An impersonating handle's Impersonate-User / Impersonate-Group (a list: one header line each).
+  Object.assign(options.headers, opts.headers);
   options.perMessageDeflate = false;
   const target = new URL(url);
   target.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';

@@ -32,6 +32,8 @@ export interface AuditEntry {
   time: string;
   /** The MCP session id (or another caller label, e.g. `cli`). */
   session: string;
+  /** Team mode: the signed-in person the call acted as (the user name the cluster saw). */
+  person?: string;
   /** The tool name, e.g. `scale`. */
   tool: string;
   context: string;
@@ -44,11 +46,12 @@ export interface AuditEntry {
 }
 
 export type AuditInput = Omit<AuditEntry, 'time' | 'session' | 'context' | 'namespace' | 'summary'> &
-  Partial<Pick<AuditEntry, 'time' | 'session' | 'context' | 'namespace' | 'summary'>>;
+  Partial<Pick<AuditEntry, 'time' | 'session' | 'person' | 'context' | 'namespace' | 'summary'>>;
 
 const FIELD_LIMITS: Record<keyof AuditEntry, number> = {
   time: 40,
   session: 100,
+  person: 300,
   tool: 128,
   context: 256,
   namespace: 253,
@@ -90,6 +93,8 @@ export class AuditLog {
     const entry: AuditEntry = {
       time: clean(input.time ?? new Date().toISOString(), FIELD_LIMITS.time),
       session: clean(input.session ?? '', FIELD_LIMITS.session),
+      // Only in team mode: a laptop's lines stay as they were.
+      ...(input.person ? { person: clean(input.person, FIELD_LIMITS.person) } : {}),
       tool: clean(input.tool, FIELD_LIMITS.tool),
       context: clean(input.context ?? '', FIELD_LIMITS.context),
       namespace: clean(input.namespace ?? '', FIELD_LIMITS.namespace),
@@ -131,6 +136,7 @@ export class AuditLog {
           entries.push({
             time: parsed.time,
             session: String(parsed.session ?? ''),
+            ...(typeof parsed.person === 'string' ? { person: parsed.person } : {}),
             tool: parsed.tool,
             context: String(parsed.context ?? ''),
             namespace: String(parsed.namespace ?? ''),

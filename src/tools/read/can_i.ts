@@ -50,7 +50,8 @@ export default defineTool({
   async run(input, ctx) {
     const handle = await ctx.clusters.get(input.context);
     const namespace = input.namespace ?? handle.namespace;
-    const who = `the user of context "${handle.context}"`;
+    // In team mode the answer is the signed-in person's (the handle acts as them).
+    const who = handle.person ? handle.person.acting.user : `the user of context "${handle.context}"`;
 
     if (input.list) {
       if (input.verb || input.kind || input.name || input.subresource || input.allNamespaces) {
