@@ -360,7 +360,9 @@ export class ToolCalls {
 
 /** What a confirmation token is bound to: this session, this tool, these arguments as sent. */
 function bindingOf(state: CallState, env: CallEnvironment): ConfirmationBinding {
-  return { session: env.sessionId ?? '', tool: state.module.name, args: state.sent };
+  // Signed in, the person too: without sessions (stateless replicas) it is what keeps one person's yes from another's call.
+  const session = env.caller ? `${env.sessionId ?? ''}|${env.caller.name}` : (env.sessionId ?? '');
+  return { session, tool: state.module.name, args: state.sent };
 }
 
 function resolveQuietly(targets: ClusterTargets, context: unknown): { context: string; namespace: string } | undefined {

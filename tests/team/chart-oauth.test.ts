@@ -1,0 +1,146 @@
+/**
+ * The chart end to end with sign-in: installed with an OAuth issuer (the test cluster's own API
+ * server, whose ServiceAccount tokens serve as the people's access tokens), then run as its pod
+ * runs it (the Deployment's args, a token minted for the chart's ServiceAccount). A person's calls
+ * are made as that person through the chart's impersonation rights alone: what their RoleBinding
+ * allows works, what it does not is refused naming them, never the server's ServiceAccount.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { helm, kubectl, testCluster } from '../cluster/context.js';
+import { connectClient, textOf } from '../helpers/server.js';
+import { CHART, parseManifests, startAsPod, type PodProcess } from './chart-pod.js';
+import { applyAsAdmin, RESOURCE, serviceAccountToken } from './team-server.js';
+
+const cluster = testCluster();
+const NS = 'kz-team-oauth';
+const RELEASE = 'kzo';
+const SA = `${RELEASE}-kubezilla-mcp`;
+const api = cluster.apiServer!;
+const PERSON = `oidc:system:serviceaccount:${NS}:alice`;
+
+async function ok(run: Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<string> {
+  const result = await run;
+  if (result.code !== 0) throw new Error(`failed (${result.code}): ${result.stderr}`);
+  return result.stdout;
+}
+
+let pod: PodProcess;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  await kubectl(cluster, ['delete', 'namespace', NS, '--ignore-not-found', '--wait=true'], { timeoutMs: 120_000 });
+  await ok(kubectl(cluster, ['create', 'namespace', NS]));
+  await ok(kubectl(cluster, ['-n', NS, 'create', 'deployment', 'web', '--image', 'nginx', '--replicas', '1']));
+  await ok(kubectl(cluster, ['-n', NS, 'create', 'serviceaccount', 'alice']));
+  await ok(kubectl(cluster, ['-n', NS, 'create', 'secret', 'generic', 'issuer-ca', `--from-file=ca.crt=${api.caFile}`]));
+  // Alice (as the server impersonates her: the identity prefix before her token's sub) may read
+  // and scale Deployments in this namespace, and nothing else.
+  await applyAsAdmin(
+    cluster,
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: ${NS}}
+rules:
+  - {apiGroups: [apps], resources: [deployments, deployments/scale], verbs: [get, list, watch, patch, update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-deployer, namespace: ${NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "${PERSON}"}]
+`,
+  );
+  const sets = [
+    `auth.oauth.issuer=https://127.0.0.1:${api.port}`,
+    `auth.oauth.resourceUrl=${RESOURCE}`,
+    'auth.oauth.caSecret=issuer-ca',
+    'auth.oauth.defaultScopes=kubezilla:read kubezilla:write',
+  ];
+  await helm(cluster, 4, ['uninstall', RELEASE, '-n', NS, '--wait']);
+  await ok(helm(cluster, 4, ['install', RELEASE, CHART, '-n', NS, ...sets.flatMap((s) => ['--set', s])], { timeoutMs: 120_000 }));
+  const installed = parseManifests(await ok(helm(cluster, 4, ['get', 'manifest', RELEASE, '-n', NS])));
+  const secret = (name: string) =>
+    ok(kubectl(cluster, ['-n', NS, 'get', 'secret', name, '-o', 'yaml'])).then((text) => {
+      const { data } = parse(text) as { data: Record<string, string> };
+      return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    });
+  const serverToken = (await ok(kubectl(cluster, ['-n', NS, 'create', 'token', SA, '--duration', '10m']))).trim();
+  pod = await startAsPod(
+    installed,
+    {
+      serviceAccount: { token: serverToken, caCrt: readFileSync(api.caFile, 'utf8'), namespace: NS },
+      secrets: { [`${SA}-confirmation-key`]: await secret(`${SA}-confirmation-key`), 'issuer-ca': await secret('issuer-ca') },
+      apiServer: { host: '127.0.0.1', port: api.port },
+    },
+    'oauth',
+  );
+  alice = await serviceAccountToken(cluster, NS, 'alice');
+  await ok(kubectl(cluster, ['-n', NS, 'create', 'serviceaccount', 'bob']));
+  bob = await serviceAccountToken(cluster, NS, 'bob');
+}, 180_000);
+
+afterAll(async () => {
+  await pod?.stop();
+  await helm(cluster, 4, ['uninstall', RELEASE, '-n', NS, '--wait'], { timeoutMs: 120_000 });
+  await kubectl(cluster, ['delete', 'namespace', NS, '--wait=false']);
+});
+
+describe('the chart with an OAuth issuer, run as its pod', () => {
+  it('has no shared token: a request without a sign-in is told where to sign in', async () => {
+    const res = await fetch(pod.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('resource_metadata=');
+  });
+
+  it("acts as the signed-in person with the chart's impersonation rights alone", async () => {
+    const { client } = await connectClient(pod.url, alice);
+    try {
+      const list = await client.callTool({ name: 'list_resources', arguments: { kind: 'deployments', namespace: NS } });
+      expect(list.isError, textOf(list)).toBeFalsy();
+      expect(textOf(list)).toContain('web');
+
+      const scaled = await client.callTool({ name: 'scale', arguments: { resource: 'deploy/web', namespace: NS, replicas: 2 } });
+      expect(scaled.isError, textOf(scaled)).toBeFalsy();
+      expect((await ok(kubectl(cluster, ['-n', NS, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']))).trim()).toBe('2');
+
+      const secrets = await client.callTool({ name: 'list_resources', arguments: { kind: 'secrets', namespace: NS } });
+      expect(secrets.isError).toBe(true);
+      expect(textOf(secrets)).toContain(PERSON);
+      expect(textOf(secrets)).not.toContain(`serviceaccount:${NS}:${SA}`);
+    } finally {
+      await client.close();
+    }
+    // The audit line on stdout names the person.
+    const audit = pod
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{"stream":"audit"'))
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    expect(audit.find((entry) => entry.tool === 'scale' && entry.outcome === 'ok')).toBeDefined();
+    expect(JSON.stringify(audit)).toContain('alice');
+    expect(pod.output()).not.toContain(alice);
+  });
+
+  it("keeps one person's confirmation from another's call (stateless: bound to the person)", async () => {
+    const a = await connectClient(pod.url, alice);
+    const b = await connectClient(pod.url, bob);
+    const args = { resource: 'deploy/web', namespace: NS, replicas: 0 };
+    try {
+      const refused = textOf(await a.client.callTool({ name: 'scale', arguments: args }));
+      const token = /"confirm": "(kzc_[^"]+)"/.exec(refused)?.[1];
+      expect(token, refused).toBeDefined();
+      const byBob = await b.client.callTool({ name: 'scale', arguments: { ...args, confirm: token } });
+      expect(byBob.isError).toBe(true);
+      expect(textOf(byBob)).toContain('issued for another call');
+      const byAlice = await a.client.callTool({ name: 'scale', arguments: { ...args, confirm: token } });
+      expect(byAlice.isError, textOf(byAlice)).toBeFalsy();
+      expect((await ok(kubectl(cluster, ['-n', NS, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}']))).trim()).toBe('0');
+    } finally {
+      await a.client.close();
+      await b.client.close();
+    }
+  });
+});
