@@ -6,11 +6,12 @@
  * allows works, what it does not is refused naming them, never the server's ServiceAccount.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { helm, kubectl, testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
-import { CHART, parseManifests, startAsPod, type PodProcess } from './chart-pod.js';
+import { CHART, parseManifests, replaceFile, serviceAccountDir, startAsPod, type PodProcess } from './chart-pod.js';
 import { applyAsAdmin, RESOURCE, serviceAccountToken } from './team-server.js';
 
 const cluster = testCluster();
@@ -18,6 +19,8 @@ const NS = 'kz-team-oauth';
 const RELEASE = 'kzo';
 const SA = `${RELEASE}-kubezilla-mcp`;
 const api = cluster.apiServer!;
+/** The server's first token is bound to this Secret, so deleting it voids the token (for the rotation test). */
+const BOUND = 'kzo-server-token-a';
 const PERSON = `oidc:system:serviceaccount:${NS}:alice`;
 
 async function ok(run: Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<string> {
@@ -67,7 +70,10 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "${PERSON}"}]
       const { data } = parse(text) as { data: Record<string, string> };
       return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
     });
-  const serverToken = (await ok(kubectl(cluster, ['-n', NS, 'create', 'token', SA, '--duration', '10m']))).trim();
+  await ok(kubectl(cluster, ['-n', NS, 'create', 'secret', 'generic', BOUND]));
+  const serverToken = (
+    await ok(kubectl(cluster, ['-n', NS, 'create', 'token', SA, '--duration', '10m', '--bound-object-kind', 'Secret', '--bound-object-name', BOUND]))
+  ).trim();
   pod = await startAsPod(
     installed,
     {
@@ -122,6 +128,27 @@ describe('the chart with an OAuth issuer, run as its pod', () => {
     expect(audit.find((entry) => entry.tool === 'scale' && entry.outcome === 'ok')).toBeDefined();
     expect(JSON.stringify(audit)).toContain('alice');
     expect(pod.output()).not.toContain(alice);
+    // A person's requests are timed like any other.
+    const metrics = await (await fetch(pod.metricsUrl!)).text();
+    expect(metrics).toMatch(/kubezilla_cluster_request_duration_seconds_count\{context="in-cluster",verb="PATCH",code="2xx"\} [1-9]/);
+    expect(metrics).toContain('kubezilla_tool_calls_total{tool="scale",outcome="ok"} 1');
+  });
+
+  it("follows a rotation of the server's own token while acting for people", async () => {
+    const tokenFile = join(serviceAccountDir(pod), 'token');
+    const { client } = await connectClient(pod.url, alice);
+    const list = () => client.callTool({ name: 'list_resources', arguments: { kind: 'deployments', namespace: NS } });
+    try {
+      expect((await list()).isError).toBeFalsy();
+      await ok(kubectl(cluster, ['-n', NS, 'delete', 'secret', BOUND])); // the server's token is void now
+      for (let i = 0; i < 120 && !(await list()).isError; i++) await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(textOf(await list())).toMatch(/401|unauthori[sz]ed|credentials/i);
+      replaceFile(tokenFile, (await ok(kubectl(cluster, ['-n', NS, 'create', 'token', SA, '--duration', '10m']))).trim());
+      const after = await list();
+      expect(after.isError, textOf(after)).toBeFalsy();
+    } finally {
+      await client.close();
+    }
   });
 
   it("keeps one person's confirmation from another's call (stateless: bound to the person)", async () => {

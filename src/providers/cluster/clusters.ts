@@ -263,7 +263,7 @@ export class ClusterProvider implements ClusterTargets {
     const provider = {
       tunnels: this.tunnels,
       requestTimeoutMs: this.#requestTimeoutMs,
-      k8s,
+      k8s: this.#observeRequest ? timedClientNode(k8s, base.context, this.#observeRequest) : k8s,
       ...(this.#logger ? { logger: this.#logger } : {}),
       ...(this.#clock ? { clock: this.#clock } : {}),
     };
