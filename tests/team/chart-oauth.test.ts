@@ -3,16 +3,20 @@
  * server, whose ServiceAccount tokens serve as the people's access tokens), then run as its pod
  * runs it (the Deployment's args, a token minted for the chart's ServiceAccount). A person's calls
  * are made as that person through the chart's impersonation rights alone: what their RoleBinding
- * allows works, what it does not is refused naming them, never the server's ServiceAccount.
+ * allows works, what it does not is refused naming them, never the server's ServiceAccount. The
+ * server's own token rotates under it; a confirmation one person got does not serve another; and
+ * Claude Code, registered without a header as the README says, finds that it needs a sign-in.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { helm, kubectl, testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
 import { CHART, parseManifests, replaceFile, serviceAccountDir, startAsPod, type PodProcess } from './chart-pod.js';
-import { applyAsAdmin, RESOURCE, serviceAccountToken } from './team-server.js';
+import { freshHome, removeHomes, requireClients, runClient, transcript } from '../interop/helpers/clients.js';
+import { applyAsAdmin, serviceAccountToken } from './team-server.js';
 
 const cluster = testCluster();
 const NS = 'kz-team-oauth';
@@ -23,6 +27,17 @@ const api = cluster.apiServer!;
 const BOUND = 'kzo-server-token-a';
 const PERSON = `oidc:system:serviceaccount:${NS}:alice`;
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 async function ok(run: Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<string> {
   const result = await run;
   if (result.code !== 0) throw new Error(`failed (${result.code}): ${result.stderr}`);
@@ -30,6 +45,7 @@ async function ok(run: Promise<{ code: number | null; stdout: string; stderr: st
 }
 
 let pod: PodProcess;
+let resource: string;
 let alice: string;
 let bob: string;
 
@@ -56,9 +72,14 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "${PERSON}"}]
 `,
   );
+  // The resource URL is where this pod really listens, so a client can follow the sign-in metadata.
+  const [mcpPort, metricsPort] = [await freePort(), await freePort()];
+  resource = `http://127.0.0.1:${mcpPort}/mcp`;
   const sets = [
+    `mcp.port=${mcpPort}`,
+    `metrics.port=${metricsPort}`,
     `auth.oauth.issuer=https://127.0.0.1:${api.port}`,
-    `auth.oauth.resourceUrl=${RESOURCE}`,
+    `auth.oauth.resourceUrl=${resource}`,
     'auth.oauth.caSecret=issuer-ca',
     'auth.oauth.defaultScopes=kubezilla:read kubezilla:write',
   ];
@@ -82,10 +103,11 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "${PERSON}"}]
       apiServer: { host: '127.0.0.1', port: api.port },
     },
     'oauth',
+    { keepPorts: true },
   );
-  alice = await serviceAccountToken(cluster, NS, 'alice');
+  alice = await serviceAccountToken(cluster, NS, 'alice', resource);
   await ok(kubectl(cluster, ['-n', NS, 'create', 'serviceaccount', 'bob']));
-  bob = await serviceAccountToken(cluster, NS, 'bob');
+  bob = await serviceAccountToken(cluster, NS, 'bob', resource);
 }, 180_000);
 
 afterAll(async () => {
@@ -169,5 +191,20 @@ describe('the chart with an OAuth issuer, run as its pod', () => {
       await a.client.close();
       await b.client.close();
     }
+  });
+
+  it('is registered in Claude Code without a header, and Claude Code sees it asks for a sign-in', async () => {
+    await requireClients();
+    const home = freshHome('claude-oauth');
+    const add = await runClient('claude', ['mcp', 'add', '--scope', 'user', '--transport', 'http', 'kubezilla', pod.url], home);
+    expect(add.code, transcript(add)).toBe(0);
+    const list = await runClient('claude', ['mcp', 'list'], home, { env: { NODE_EXTRA_CA_CERTS: api.caFile } });
+    const config = JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')) as { mcpServers?: Record<string, unknown> };
+    expect(config.mcpServers?.kubezilla).toEqual({ type: 'http', url: pod.url }); // no token in the client's config
+    // Claude Code followed the 401 to the server's sign-in metadata and the issuer's: the next step
+    // is the person's browser sign-in (`/mcp` → Authenticate), which a test cannot click through.
+    const line = list.stdout.split('\n').find((l) => l.startsWith('kubezilla:'));
+    expect(line, transcript(list)).toMatch(/^kubezilla: http:\/\/127\.0\.0\.1:\d+\/mcp \(HTTP\) - ! Needs authentication\s*$/);
+    removeHomes();
   });
 });

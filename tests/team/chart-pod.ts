@@ -4,7 +4,8 @@
  * token and key Secrets, kubeconfig Secrets) written under a scratch directory and the pod's paths
  * mapped into it, the ServiceAccount directory holding a token minted for the chart's
  * ServiceAccount, and KUBERNETES_SERVICE_HOST/PORT naming the test API server. Only the ports change
- * (0, so runs never collide), plus a loopback-only settings page on a free port.
+ * (0, so runs never collide, unless the test chose free ones in the values), plus a loopback-only
+ * settings page on a free port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +60,7 @@ export interface PodProcess {
 const POD_PATHS = ['/var/lib/kubezilla', '/etc/kubezilla', '/var/run/secrets/kubernetes.io/serviceaccount'];
 
 /** Starts `node dist/kubezilla-mcp.js` with the Deployment's args, after its init container's script. */
-export async function startAsPod(manifests: Manifest[], files: PodFiles, label = 'pod'): Promise<PodProcess> {
+export async function startAsPod(manifests: Manifest[], files: PodFiles, label = 'pod', options: { keepPorts?: boolean } = {}): Promise<PodProcess> {
   const deployment = find(manifests, 'Deployment');
   const spec = deployment.spec.template.spec;
   const root = mkdtempSync(join(tmpdir(), `kz-chart-${label}-`));
@@ -96,11 +97,8 @@ export async function startAsPod(manifests: Manifest[], files: PodFiles, label =
   const prepared = await runTool('sh', ['-c', mapped(script[2]!)]);
   if (prepared.code !== 0) throw new Error(`the init container's script failed: ${prepared.stderr}`);
 
-  const args = (container.args as string[]).map((arg) =>
-    mapped(arg)
-      .replace(/^--port=\d+$/, '--port=0')
-      .replace(/^--metrics-port=\d+$/, '--metrics-port=0'),
-  );
+  const free = (arg: string) => (options.keepPorts ? arg : arg.replace(/^--port=\d+$/, '--port=0').replace(/^--metrics-port=\d+$/, '--metrics-port=0'));
+  const args = (container.args as string[]).map((arg) => free(mapped(arg)));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     ...Object.fromEntries((container.env as Manifest[]).map((e) => [e.name, mapped(e.value)])),
