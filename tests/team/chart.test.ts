@@ -88,6 +88,7 @@ describe('the chart', () => {
       'auth.oauth.issuer=https://login.example.com',
       'auth.oauth.resourceUrl=https://kubezilla.example.com/mcp',
       'auth.oauth.caSecret=issuer-ca',
+      'rbac.impersonateGroups[0]=oidc:platform',
     ];
     for (const variant of [[], sets]) {
       const text = await ok(runTool(cluster.tools.helm4, ['template', 'dry', CHART, '--namespace', NS, ...variant.flatMap((s) => ['--set', s])]));
@@ -106,7 +107,11 @@ describe('the chart', () => {
           'ConfigMap',
         ]),
       );
-      if (variant.length) expect(kinds).toContain('Ingress');
+      if (variant.length) {
+        expect(kinds).toContain('Ingress');
+        const rules = find(parseManifests(text), 'ClusterRole').rules as Manifest[];
+        expect(rules.find((r) => r.resources?.includes('groups'))).toMatchObject({ verbs: ['impersonate'], resourceNames: ['oidc:platform'] });
+      }
     }
   });
 
