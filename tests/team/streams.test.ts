@@ -87,4 +87,13 @@ describe('exec streams as the person', () => {
     expect(await text(alice, 'port_forward_stop', { id })).toContain(id!);
     expect(team.server.portForwards().ended.find((f) => f.id === id)).toMatchObject({ person: `system:serviceaccount:${ns}:alice` });
   });
+
+  it('a prompt argument completes from the cluster as the person (a server with no person would not reach it)', async () => {
+    const completion = await alice.complete({
+      ref: { type: 'ref/prompt', name: 'investigate' },
+      argument: { name: 'target', value: 'pod/' },
+      context: { arguments: { namespace: ns } },
+    });
+    expect(completion.completion.values).toContain('pod/box');
+  });
 });
