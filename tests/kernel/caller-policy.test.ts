@@ -8,7 +8,7 @@ import { actingAs, type Caller, callerOf, currentCaller } from '../../src/kernel
 import { classesForScopes, isToolEnabled, judgeCall } from '../../src/kernel/policy.js';
 import { parseSettings } from '../../src/providers/config/settings.js';
 
-const policy = parseSettings({}).policy;
+const policy = parseSettings({}, 'defaults').policy;
 const withDestructive = { ...policy, enabledClasses: [...policy.enabledClasses, 'destructive' as const] };
 const reader: Caller = {
   name: 'oidc:ann',
