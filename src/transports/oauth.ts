@@ -91,7 +91,7 @@ export class ResourceServer {
 
   /** The host names clients use to reach this server (the resource URL's), for the Host/Origin check. */
   get hostNames(): string[] {
-    return [new URL(this.resource).hostname.toLowerCase()].map((h) => (h.includes(':') ? `[${h}]` : h));
+    return [new URL(this.resource).hostname.toLowerCase()]; // an IPv6 address comes bracketed, as Host carries it
   }
 
   /** Where this server's Protected Resource Metadata is (RFC 9728: the resource's path after the well-known one). */
@@ -229,7 +229,10 @@ export class ResourceServer {
 
   /** The issuer's key set, found through its discovery document (fetched once, retried after a failure). */
   #jwks(): Promise<ReturnType<typeof createRemoteJWKSet>> {
-    if (this.#keys && this.#keysFailedAt && Date.now() - this.#keysFailedAt > DISCOVERY_RETRY_MS) this.#keys = undefined;
+    if (this.#keys && this.#keysFailedAt && Date.now() - this.#keysFailedAt > DISCOVERY_RETRY_MS) {
+      this.#keys = undefined;
+      this.#keysFailedAt = 0;
+    }
     this.#keys ??= this.#discover().catch((err) => {
       this.#keysFailedAt = Date.now();
       throw err;

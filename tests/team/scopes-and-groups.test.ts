@@ -123,4 +123,17 @@ describe('groups from the token', () => {
     expect(header).toContain('error="invalid_token"');
     expect(header).toContain('https://impostor.test');
   });
+
+  it('answers 503 with Retry-After, not 401, while the issuer cannot be reached (the token may be fine)', async () => {
+    const unreachable = await startTeamServer(info, { issuer: 'http://127.0.0.1:9', caFile: undefined, acting: 'impersonate' });
+    try {
+      const token = await issuer.mint({ sub: 'kai', scope: 'kubezilla:read' }, { audience: RESOURCE });
+      const response = await initialize(unreachable.url, token);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('10');
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain('http://127.0.0.1:9 could not be discovered');
+    } finally {
+      await unreachable.close();
+    }
+  });
 });
