@@ -72,7 +72,7 @@ export class McpListener {
       throw error;
     }
     const { settings, tokens } = this.config;
-    tokens.ensure(); // first enable creates the token
+    if (!this.config.oauth) tokens.ensure(); // first enable creates the token (team mode has none: people sign in)
     const app = createMcpApp({
       kernel: this.kernel,
       tokens,

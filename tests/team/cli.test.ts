@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,12 +59,13 @@ describe('serve in team mode', () => {
       `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: lee, namespace: ${ns}}\n`,
     );
     const { issuer, caFile } = clusterIssuer(info);
+    const configDir = mkdtempSync(join(tmpdir(), 'kz-team-cli-'));
     const child = spawn(
       process.execPath,
       [
         CLI,
         'serve',
-        ...['--enable', '--port', '0', '--ui-port', '0', '--config-dir', mkdtempSync(join(tmpdir(), 'kz-team-cli-')), '--kubeconfig', info.kubeconfig],
+        ...['--enable', '--port', '0', '--ui-port', '0', '--config-dir', configDir, '--kubeconfig', info.kubeconfig],
         ...['--oauth-issuer', issuer, '--oauth-ca', caFile, '--resource-url', RESOURCE],
         ...['--impersonate', '--identity-prefix', '', '--default-scopes', 'kubezilla:read'],
       ],
@@ -93,5 +94,7 @@ describe('serve in team mode', () => {
     } finally {
       await client.close();
     }
+    // People sign in: there is no static token to steal.
+    expect(existsSync(join(configDir, 'mcp.token'))).toBe(false);
   });
 });
