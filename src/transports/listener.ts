@@ -107,7 +107,9 @@ export class McpListener {
     if (!isLoopbackAddress(bind)) {
       this.log.warn('MCP server exposed beyond loopback', {
         url,
-        exposes: 'every cluster in your kubeconfigs, to anyone on the network who holds the bearer token',
+        exposes: this.config.oauth
+          ? `every cluster in the kubeconfigs, to anyone who signs in with ${this.config.oauth.issuer}, each with their own cluster rights`
+          : 'every cluster in your kubeconfigs, to anyone on the network who holds the bearer token',
       });
     }
     this.log.info('MCP server listening', { url });
