@@ -115,7 +115,8 @@ export class ResourceServer {
   challenge(error?: string, description?: string): string {
     const parts = [`Bearer resource_metadata="${this.metadataUrl}"`, `scope="${Object.values(CLASS_SCOPES).join(' ')}"`];
     if (error) parts.push(`error="${error}"`);
-    if (description) parts.push(`error_description="${description.replace(/["\\\r\n]/g, "'")}"`);
+    // Printable ASCII only, bounded: it may quote a claim (an audience), and a header takes no more.
+    if (description) parts.push(`error_description="${description.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?').slice(0, 400)}"`);
     return parts.join(', ');
   }
 

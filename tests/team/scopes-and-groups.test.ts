@@ -136,4 +136,13 @@ describe('groups from the token', () => {
       await unreachable.close();
     }
   });
+
+  it('quotes a wrong audience in the header safely, whatever characters it has', async () => {
+    const token = await issuer.mint({ sub: 'lou', scope: 'kubezilla:read' }, { audience: 'https://other.test/\u00e9t\u00e9\r\n"x"' });
+    const response = await initialize(team.url, token);
+    expect(response.status).toBe(401);
+    const header = response.headers.get('www-authenticate') ?? '';
+    expect(header).toContain('error="invalid_token"');
+    expect(header).toContain("https://other.test/?t???'x'");
+  });
 });
