@@ -116,7 +116,13 @@ export class ResourceServer {
     const parts = [`Bearer resource_metadata="${this.metadataUrl}"`, `scope="${Object.values(CLASS_SCOPES).join(' ')}"`];
     if (error) parts.push(`error="${error}"`);
     // Printable ASCII only, bounded: it may quote a claim (an audience), and a header takes no more.
-    if (description) parts.push(`error_description="${description.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?').slice(0, 400)}"`);
+    if (description)
+      parts.push(
+        `error_description="${description
+          .replace(/["\\]/g, "'")
+          .replace(/[^\x20-\x7e]/g, '?')
+          .slice(0, 400)}"`,
+      );
     return parts.join(', ');
   }
 
@@ -283,6 +289,7 @@ export class ResourceServer {
  */
 export function oauthBearerAuth(server: ResourceServer) {
   const challenge = (error?: string, description?: string) => server.challenge(error, description);
+  const missing = `Sign-in required: get an access token from ${server.issuer} for ${server.resource} (see ${server.metadataUrl}) and send it as "Authorization: Bearer <token>"`;
   return async (ctx: Context, next: Next) => {
     if (ctx.path === PROTECTED_RESOURCE_PATH || ctx.path.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -294,7 +301,7 @@ export function oauthBearerAuth(server: ResourceServer) {
       ctx.body = server.metadata();
       return;
     }
-    const token = presentedToken(ctx, challenge);
+    const token = presentedToken(ctx, challenge, missing);
     if (token === undefined) return;
     const verdict = await server.verify(token);
     if (!verdict.ok) {
