@@ -67,14 +67,18 @@ const LAPTOP_CHALLENGE: Challenge = (error) => `Bearer realm="kubezilla-mcp"${er
  * The Bearer token a request presents, or undefined after answering 401 itself (none, another
  * scheme, or a credential in the URL).
  */
-export function presentedToken(ctx: Context, challenge: Challenge = LAPTOP_CHALLENGE): string | undefined {
+export function presentedToken(
+  ctx: Context,
+  challenge: Challenge = LAPTOP_CHALLENGE,
+  missing = 'Missing Authorization header; send "Authorization: Bearer <token>"',
+): string | undefined {
   if (Object.keys(ctx.query).some((k) => CREDENTIAL_PARAMS.includes(k.toLowerCase()))) {
     unauthorized(ctx, 'invalid_request', 'Tokens in the URL are refused; send the header "Authorization: Bearer <token>" instead', challenge);
     return undefined;
   }
   const header = ctx.get('authorization');
   const match = /^Bearer ([^\s]+)$/i.exec(header);
-  if (!header) unauthorized(ctx, undefined, 'Missing Authorization header; send "Authorization: Bearer <token>"', challenge);
+  if (!header) unauthorized(ctx, undefined, missing, challenge);
   else if (!match) unauthorized(ctx, 'invalid_request', 'The Authorization header must use the Bearer scheme', challenge);
   return match?.[1];
 }

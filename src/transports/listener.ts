@@ -84,7 +84,7 @@ export class McpListener {
       throw error;
     }
     const { settings, tokens } = this.config;
-    tokens.ensure(); // first enable creates the token
+    if (!this.config.oauth) tokens.ensure(); // first enable creates the token (team mode has none: people sign in)
     const app = createMcpApp({
       kernel: this.kernel,
       tokens,
@@ -120,7 +120,9 @@ export class McpListener {
     if (!isLoopbackAddress(bind)) {
       this.log.warn('MCP server exposed beyond loopback', {
         url,
-        exposes: 'every cluster in your kubeconfigs, to anyone on the network who holds the bearer token',
+        exposes: this.config.oauth
+          ? `every cluster in the kubeconfigs, to anyone who signs in with ${this.config.oauth.issuer}, each with their own cluster rights`
+          : 'every cluster in your kubeconfigs, to anyone on the network who holds the bearer token',
       });
     }
     this.log.info('MCP server listening', { url });

@@ -91,7 +91,7 @@ export class ResourceServer {
 
   /** The host names clients use to reach this server (the resource URL's), for the Host/Origin check. */
   get hostNames(): string[] {
-    return [new URL(this.resource).hostname.toLowerCase()].map((h) => (h.includes(':') ? `[${h}]` : h));
+    return [new URL(this.resource).hostname.toLowerCase()]; // an IPv6 address comes bracketed, as Host carries it
   }
 
   /** Where this server's Protected Resource Metadata is (RFC 9728: the resource's path after the well-known one). */
@@ -115,7 +115,14 @@ export class ResourceServer {
   challenge(error?: string, description?: string): string {
     const parts = [`Bearer resource_metadata="${this.metadataUrl}"`, `scope="${Object.values(CLASS_SCOPES).join(' ')}"`];
     if (error) parts.push(`error="${error}"`);
-    if (description) parts.push(`error_description="${description.replace(/["\\\r\n]/g, "'")}"`);
+    // Printable ASCII only, bounded: it may quote a claim (an audience), and a header takes no more.
+    if (description)
+      parts.push(
+        `error_description="${description
+          .replace(/["\\]/g, "'")
+          .replace(/[^\x20-\x7e]/g, '?')
+          .slice(0, 400)}"`,
+      );
     return parts.join(', ');
   }
 
@@ -229,7 +236,10 @@ export class ResourceServer {
 
   /** The issuer's key set, found through its discovery document (fetched once, retried after a failure). */
   #jwks(): Promise<ReturnType<typeof createRemoteJWKSet>> {
-    if (this.#keys && this.#keysFailedAt && Date.now() - this.#keysFailedAt > DISCOVERY_RETRY_MS) this.#keys = undefined;
+    if (this.#keys && this.#keysFailedAt && Date.now() - this.#keysFailedAt > DISCOVERY_RETRY_MS) {
+      this.#keys = undefined;
+      this.#keysFailedAt = 0;
+    }
     this.#keys ??= this.#discover().catch((err) => {
       this.#keysFailedAt = Date.now();
       throw err;
@@ -279,6 +289,7 @@ export class ResourceServer {
  */
 export function oauthBearerAuth(server: ResourceServer) {
   const challenge = (error?: string, description?: string) => server.challenge(error, description);
+  const missing = `Sign-in required: get an access token from ${server.issuer} for ${server.resource} (see ${server.metadataUrl}) and send it as "Authorization: Bearer <token>"`;
   return async (ctx: Context, next: Next) => {
     if (ctx.path === PROTECTED_RESOURCE_PATH || ctx.path.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -290,7 +301,7 @@ export function oauthBearerAuth(server: ResourceServer) {
       ctx.body = server.metadata();
       return;
     }
-    const token = presentedToken(ctx, challenge);
+    const token = presentedToken(ctx, challenge, missing);
     if (token === undefined) return;
     const verdict = await server.verify(token);
     if (!verdict.ok) {

@@ -11,7 +11,7 @@ import { CLI } from './chart-pod.js';
 
 function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
   const configDir = mkdtempSync(join(tmpdir(), 'kz-team-flags-'));
-  const clean = { ...process.env, HOME: configDir, ...env };
+  const clean: NodeJS.ProcessEnv = { ...process.env, HOME: configDir, ...env };
   delete clean.KUBERNETES_SERVICE_HOST;
   if (env.KUBERNETES_SERVICE_HOST) clean.KUBERNETES_SERVICE_HOST = env.KUBERNETES_SERVICE_HOST;
   return new Promise((resolve) => {

@@ -123,4 +123,26 @@ describe('groups from the token', () => {
     expect(header).toContain('error="invalid_token"');
     expect(header).toContain('https://impostor.test');
   });
+
+  it('answers 503 with Retry-After, not 401, while the issuer cannot be reached (the token may be fine)', async () => {
+    const unreachable = await startTeamServer(info, { issuer: 'http://127.0.0.1:9', caFile: undefined, acting: 'impersonate' });
+    try {
+      const token = await issuer.mint({ sub: 'kai', scope: 'kubezilla:read' }, { audience: RESOURCE });
+      const response = await initialize(unreachable.url, token);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('10');
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain('http://127.0.0.1:9 could not be discovered');
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  it('quotes a wrong audience in the header safely, whatever characters it has', async () => {
+    const token = await issuer.mint({ sub: 'lou', scope: 'kubezilla:read' }, { audience: 'https://other.test/\u00e9t\u00e9\r\n"x"' });
+    const response = await initialize(team.url, token);
+    expect(response.status).toBe(401);
+    const header = response.headers.get('www-authenticate') ?? '';
+    expect(header).toContain('error="invalid_token"');
+    expect(header).toContain("https://other.test/?t???'x'");
+  });
 });

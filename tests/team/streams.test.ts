@@ -73,4 +73,27 @@ describe('exec streams as the person', () => {
     const audit = team.server.audit.recent(5).find((e) => e.tool === 'exec_in_pod' && e.outcome === 'ok');
     expect(audit).toMatchObject({ person: `system:serviceaccount:${ns}:alice` });
   });
+
+  it("a port forward is its opener's: the other person neither sees nor stops it", async () => {
+    const started = await alice.callTool({ name: 'port_forward_start', arguments: { target: 'pod/box', namespace: ns, ports: [':80'] } });
+    expect(started.isError, textOf(started)).toBeFalsy();
+    const id = /\b(pf-[0-9a-f]+)\b/.exec(textOf(started))?.[1];
+    expect(id, textOf(started)).toBeTruthy();
+    const text = async (client: Client, name: string, args: Record<string, unknown> = {}) => textOf(await client.callTool({ name, arguments: args }));
+    expect(await text(alice, 'port_forward_list')).toContain(id!);
+    expect(await text(bob, 'port_forward_list')).not.toContain(id!);
+    expect(await text(bob, 'port_forward_stop', { id })).not.toMatch(/^Stopped/);
+    expect(await text(alice, 'port_forward_list')).toContain(id!);
+    expect(await text(alice, 'port_forward_stop', { id })).toContain(id!);
+    expect(team.server.portForwards().ended.find((f) => f.id === id)).toMatchObject({ person: `system:serviceaccount:${ns}:alice` });
+  });
+
+  it('a prompt argument completes from the cluster as the person (a server with no person would not reach it)', async () => {
+    const completion = await alice.complete({
+      ref: { type: 'ref/prompt', name: 'investigate' },
+      argument: { name: 'target', value: 'pod/' },
+      context: { arguments: { namespace: ns } },
+    });
+    expect(completion.completion.values).toContain('pod/box');
+  });
 });
