@@ -203,11 +203,12 @@ async function handleStateless(ctx: Koa.Context, kernel: Pick<Kernel, 'newSessio
   }
   const server = kernel.newSessionServer();
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-  ctx.res.once('close', () => void server.close());
   await server.connect(transport);
   if (isInitialize(body)) onInitialize?.();
   ctx.respond = false;
+  // A hang-up cancels the calls first (their signals fire), then the request's server goes.
   cancelOnHangUp(ctx, transport, body);
+  ctx.res.once('close', () => void server.close());
   await transport.handleRequest(ctx.req, ctx.res, body);
 }
 
