@@ -123,6 +123,12 @@ describe.skipIf(info.external)('per-person RBAC through one server', () => {
     expect(entries.find((e) => e.tool === 'helm_install' && e.target === 'alices')).toMatchObject({ person: aliceName, outcome: 'ok' });
   });
 
+  it('the server log says whom each call acted for', () => {
+    const calls = team.log.map((line) => JSON.parse(line) as { msg?: string; person?: string; tool?: string }).filter((l) => l.msg === 'tools/call');
+    expect(calls.some((l) => l.tool === 'apply_yaml' && l.person === aliceName)).toBe(true);
+    expect(calls.some((l) => l.tool === 'apply_yaml' && l.person === bobName)).toBe(true);
+  });
+
   it('a session belongs to the person who opened it', async () => {
     const opened = await initialize(team.url, aliceToken);
     const session = opened.headers.get('mcp-session-id')!;
