@@ -1,6 +1,6 @@
 /**
  * The settings page's Koa app: the page itself (HTML from page.ts; the script and stylesheet are the
- * plain files assets/app.js, common.js and app.css, read once and served as they are: no framework, no
+^ * plain files in assets/ (files.ts lists them), read once and served as they are: no framework, no
  * CDN) and the small JSON API it drives.
  *
  * Security, in the order the middleware runs:

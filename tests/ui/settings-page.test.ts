@@ -332,9 +332,17 @@ describe('the settings page in Chromium', () => {
     await page.goto(ui.pageUrl);
     await waitStatus(/^running on /);
     const reached: string[] = [];
+    let firstStop = '';
     await page.locator('body').focus();
-    for (let i = 0; i < 12; i++) {
+    // Tab through the whole page, until the focus leaves it (the browser's own UI) or comes round again.
+    for (let i = 0; i < 300; i++) {
       await page.keyboard.press('Tab');
+      const here = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return !el || el === document.body ? '' : `${el.tagName}#${el.id}|${el.getAttribute('data-key') ?? ''}`;
+      });
+      if (here === '' || (firstStop && here === firstStop)) break;
+      firstStop ||= here;
       reached.push(
         await page.evaluate(() => {
           const el = document.activeElement as HTMLElement | null;
@@ -352,7 +360,31 @@ describe('the settings page in Chromium', () => {
       'button#regenerate',
       'input#destructive-enabled',
       'button#refresh-clusters',
+      'input#policy-class-read',
+      'input#policy-class-safe-mutation',
+      'input#readonly-0',
+      'input#policy-protected',
+      'input#policy-budget',
+      'textarea#policy-charts',
+      'input#policy-reveal',
+      'input#file-path',
+      'button#file-check',
+      'button#file-add',
+      'input#inline-name',
+      'textarea#inline-content',
+      'button#inline-save',
+      'select#bastion-context',
+      'input#bastion-host',
+      'input#bastion-key',
+      'input#bastion-known-hosts',
+      'button#bastion-test',
+      'button#bastion-save',
+      'button#refresh-forwards',
       'button#refresh-audit',
+      'select#audit-tool',
+      'select#audit-outcome',
+      'input#audit-text',
+      'button#audit-export',
     ]) {
       expect(ids).toContain(id);
     }
