@@ -120,7 +120,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <div class="field full">
         <label for="policy-charts">Allowed chart sources</label>
         <textarea id="policy-charts" rows="3" data-field="policy.allowedChartSources" spellcheck="false" aria-describedby="policy-charts-hint"></textarea>
-        <p class="hint" id="policy-charts-hint">One per line: an https:// or oci:// prefix, or an absolute directory. Empty allows any source, as helm does.</p>
+        <p class="hint" id="policy-charts-hint">One per line: an https or oci repository URL prefix, or an absolute directory. Empty allows any source, as helm does.</p>
       </div>
     </div>
     <div class="toggle-row">
@@ -199,7 +199,7 @@ export function renderPage({ csrfToken }: { csrfToken: string }): string {
       <div class="field"><label for="bastion-user">User</label><input id="bastion-user" type="text" data-field="user" autocomplete="off" spellcheck="false"></div>
       <div class="field"><label for="bastion-key">Key file</label><input id="bastion-key" type="text" data-field="identityFile" autocomplete="off" spellcheck="false" aria-describedby="bastion-key-hint"></div>
       <div class="field"><label for="bastion-known-hosts">known_hosts file</label><input id="bastion-known-hosts" type="text" data-field="knownHostsFile" autocomplete="off" spellcheck="false" placeholder="~/.ssh/known_hosts"></div>
-      <div class="field"><label for="bastion-remote">API server as the bastion sees it</label><input id="bastion-remote" type="text" data-field="remoteServer" autocomplete="off" spellcheck="false" placeholder="optional: https://10.0.0.5:6443"></div>
+      <div class="field"><label for="bastion-remote">API server as the bastion sees it</label><input id="bastion-remote" type="text" data-field="remoteServer" autocomplete="off" spellcheck="false" placeholder="optional: its address there"></div>
     </form>
     <p class="hint" id="bastion-key-hint">Leave the key file empty to use the SSH agent (SSH_AUTH_SOCK).</p>
     <div class="actions">
