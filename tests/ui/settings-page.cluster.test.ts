@@ -11,7 +11,7 @@
  *
  *   KUBEZILLA_CLUSTER_STATE=… npx vitest run tests/ui/settings-page.cluster.test.ts
  */
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
