@@ -17,14 +17,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type ClusterInfo, kubectl, testCluster } from '../cluster/context.js';
 import { connectClient, textOf } from '../helpers/server.js';
 import { eventually } from '../tools/helpers.js';
-import { freePort, launchChromium, shot, startUiServer, type UiServer } from './helpers.js';
+import { connectOutcome, freePort, launchChromium, shot, startUiServer, type UiServer } from './helpers.js';
 
 const info: ClusterInfo = testCluster();
 const local = !info.external && info.ssh !== null;
@@ -33,6 +33,7 @@ let page: Page;
 let ui: UiServer;
 let client: Client;
 let listChanged = 0;
+let mcpUrl = '';
 const work = mkdtempSync(join(tmpdir(), 'kz-ui-cluster-'));
 const kubeconfigFile = join(work, 'team.yaml');
 let adminKeyData = '';
@@ -98,7 +99,8 @@ beforeAll(async () => {
   const mcpPort = await freePort();
   ui = await startUiServer(mcpPort, { kubeconfig: join(work, 'none') });
   await ui.server.enableMcp();
-  ({ client } = await connectClient(`http://127.0.0.1:${mcpPort}/mcp`, ui.server.tokens.ensure()));
+  mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
+  ({ client } = await connectClient(mcpUrl, ui.server.tokens.ensure()));
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
     listChanged++;
   });
@@ -139,6 +141,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     expect(await reach.textContent()).toMatch(/^reachable: v1\.\d+\.\d+.* in [\d.]+ ms$/);
     expect(await page.content()).not.toContain(adminKeyData);
     await page.screenshot({ path: shot('c02-file-added-tested'), fullPage: true });
+    await page.locator('#clusters').screenshot({ path: shot('c02-file-added-tested-card') });
     await expectAccessible('file added');
   });
 
@@ -187,6 +190,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     expect(await danger.textContent()).toContain('no login was tried');
     expect(await page.locator('#bastion-trust').isHidden()).toBe(true);
     await page.screenshot({ path: shot('c04-bastion-key-changed'), fullPage: true });
+    await page.locator('#bastions').screenshot({ path: shot('c04-bastion-key-changed-card') });
     await expectAccessible('changed host key');
 
     // Saved with that known_hosts anyway: the tunnel refuses the bastion, and the call says why.
@@ -205,6 +209,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     expect(await page.locator('#bastion-fingerprint').textContent()).toBe(fingerprint);
     expect(await page.locator('#bastion-result').textContent()).toContain('Login not tried until the host key is trusted.');
     await page.screenshot({ path: shot('c05-bastion-fingerprint'), fullPage: true });
+    await page.locator('#bastions').screenshot({ path: shot('c05-bastion-fingerprint-card') });
     await expectAccessible('unknown host key');
     await page.getByRole('button', { name: `Trust ${fingerprint}` }).click();
     await page
@@ -224,6 +229,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     await row('page-ssh').locator('.badge.connected').waitFor({ timeout: 10_000 });
     expect(await row('page-ssh').textContent()).toContain(`via ${ssh.user}@${ssh.host}:${ssh.port}`);
     await page.screenshot({ path: shot('c06-bastion-connected'), fullPage: true });
+    await page.locator('#clusters').screenshot({ path: shot('c06-bastion-connected-card') });
     await expectAccessible('bastion connected');
   });
 
@@ -240,6 +246,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     expect((await kubectl(info, ['get', 'configmap', 'kz-ui-readonly-probe', '-n', 'default'])).code).not.toBe(0);
     await row('page-admin').locator('.badge.read-only').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: shot('c07-read-only'), fullPage: true });
+    await page.locator('#policy').screenshot({ path: shot('c07-read-only-card') });
     await expectAccessible('read-only');
 
     await box.uncheck();
@@ -270,6 +277,49 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
     await expectAccessible('policy');
   });
 
+  it('Stop ends a port forward an MCP client opened: its local port closes', async () => {
+    const ns = 'kz-ui-forward';
+    await kubectl(info, ['create', 'namespace', ns], {}).catch(() => undefined);
+    // Port 9000 is the pod port nothing answers on; no connection is made through the forward here.
+    const pod = `apiVersion: v1\nkind: Pod\nmetadata: {name: solo, namespace: ${ns}}\nspec:\n  containers: [{name: c, image: busybox, ports: [{name: refused, containerPort: 9000}]}]\n`;
+    expect((await kubectl(info, ['apply', '-f', '-'], { input: pod })).code).toBe(0);
+    expect((await kubectl(info, ['wait', '-n', ns, '--for=jsonpath={.status.phase}=Running', 'pod/solo', '--timeout=60s'], { timeoutMs: 70_000 })).code).toBe(
+      0,
+    );
+
+    await page.getByLabel('Enable destructive tools').check();
+    await page.locator('#destructive-note').filter({ hasText: 'Saved: every destructive tool' }).waitFor();
+    const { client: asking } = await connectClient(mcpUrl, ui.server.tokens.ensure(), { elicitation: { form: {} } });
+    asking.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { confirm: true } }));
+    try {
+      const started = await asking.callTool({ name: 'port_forward_start', arguments: { target: 'pod/solo', ports: [':9000'], namespace: ns } });
+      const text = textOf(started);
+      expect(started.isError, text).toBeFalsy();
+      const id = /\b(pf-[A-Za-z0-9]+)\b/.exec(text)?.[1];
+      const local = /127\.0\.0\.1:(\d+)/.exec(text)?.[1];
+      expect(id, text).toBeTruthy();
+      await page.getByRole('button', { name: 'Refresh' }).nth(1).click();
+      const stop = page.getByRole('button', { name: `Stop ${id} (pod/solo)` });
+      await stop.waitFor();
+      await page.screenshot({ path: shot('c10-forward-open'), fullPage: true });
+      await page.locator('#forwards').screenshot({ path: shot('c10-forward-open-card') });
+      await expectAccessible('port forward open');
+      await stop.focus();
+      await page.keyboard.press('Enter');
+      await page
+        .locator('#forwards-note')
+        .filter({ hasText: `Stopped ${id}` })
+        .waitFor();
+      await page.locator('#forwards-body').filter({ hasText: 'No port forwards are open.' }).waitFor();
+      expect(await connectOutcome(`http://127.0.0.1:${local}/`)).toBe('ECONNREFUSED');
+      expect(textOf(await client.callTool({ name: 'port_forward_list', arguments: {} }))).toMatch(/^No port forwards are open/);
+    } finally {
+      await asking.close();
+      await page.getByLabel('Enable destructive tools').uncheck();
+      await kubectl(info, ['delete', 'namespace', ns, '--wait=false']);
+    }
+  });
+
   it('filters the audit log and exports it as JSON lines', async () => {
     await page.getByRole('button', { name: 'Refresh' }).last().click();
     await page.getByLabel('Outcome').selectOption('refused');
@@ -290,6 +340,7 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
       .filter({ hasText: /^2 of the/ })
       .waitFor();
     await page.screenshot({ path: shot('c09-audit-filtered'), fullPage: true });
+    await page.locator('#audit').screenshot({ path: shot('c09-audit-filtered-card') });
     await expectAccessible('audit filtered');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON lines' }).click()]);

@@ -88,7 +88,7 @@ function showProbe(probe) {
     const danger = $('bastion-danger');
     danger.textContent = '';
     danger.appendChild(make('p', { text: (key.status === 'changed' ? 'Danger: the host key CHANGED. ' : 'Danger: this key is REVOKED. ') + key.message }));
-    danger.appendChild(make('p', { text: 'Someone may be intercepting the connection. Nothing was trusted and no login was tried. ' + (key.hint || '') }));
+    danger.appendChild(make('p', { text: 'Nothing was trusted and no login was tried. ' + (key.hint || '') }));
     danger.hidden = false;
   }
   var login = {
