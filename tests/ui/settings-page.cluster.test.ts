@@ -4,7 +4,7 @@
  * a person adds a kubeconfig file and sees its contexts (and Tests one), pastes an inline
  * kubeconfig and an MCP client calls a tool on its context, sets up the cluster's SSH bastion
  * (a changed host key shown as a danger and refused, then a fresh known_hosts: the fingerprint
- * trusted) and a tool call goes through it, marks the current context read-only and a mutation
+ * trusted, and a key the bastion does not know refused at login) and a tool call goes through it, marks the current context read-only and a mutation
  * through MCP is refused at once, turns a safety class off and on and a connected client's
  * tools/list follows, and filters and exports the audit log. axe-core checks every state (no
  * serious or critical violation); screenshots of each go to test-artifacts/ui/ (ignored by git).
@@ -218,6 +218,14 @@ describe.skipIf(!local)('the settings page runs the product (real cluster, real 
       .waitFor();
     expect(await page.locator('#bastion-result').textContent()).toContain('Login works.');
     expect(readFileSync(knownHosts, 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${ssh.port} ssh-ed25519 \\S+\\n$`));
+    // A key the bastion does not know is refused at login, now that the host is trusted.
+    const stranger = join(work, 'stranger_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    await page.getByLabel('Key file').fill(stranger);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.locator('#bastion-result').filter({ hasText: 'Login refused' }).waitFor();
+    expect(await page.locator('#bastion-result').textContent()).toContain(`refused the login for user "${ssh.user}"`);
+    await page.getByLabel('Key file').fill(ssh.identityFile);
     await page.getByRole('button', { name: 'Save bastion' }).click();
     await page.locator('#bastion-note').filter({ hasText: 'Saved: context page-ssh' }).waitFor();
     expect(ui.server.settings.get().tunnels['page-ssh']).toMatchObject({ host: ssh.host, port: ssh.port, knownHostsFile: knownHosts });
