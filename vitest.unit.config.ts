@@ -12,6 +12,7 @@ export default defineConfig({
       'tests/tools/apply-removals.test.ts',
       'tests/ui/settings-api.test.ts',
       'tests/ui/audit.test.ts',
+      'tests/ui/settings-write-api.test.ts',
     ],
     exclude: ['tests/providers/**/*.integration.test.ts'],
     testTimeout: 60_000,

@@ -111,6 +111,44 @@ export class KubezillaServer implements SettingsControl {
     return { open: forwards.list(), ended: forwards.ended() };
   }
 
+  async stopForward(id: string, why: string) {
+    const forwards = this.#forwards();
+    if (!forwards.get(id)) return undefined;
+    return forwards.stop(id, why);
+  }
+
+  tools(): Array<{ name: string; title: string; safety: string }> {
+    return [...this.kernel.registry.tools.values()]
+      .map(({ module }) => ({ name: module.name, title: module.title, safety: module.safety }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The settings page's Test: one GET /version, through the context's tunnel if it has one. */
+  async probeContext(context: string): Promise<{ ok: boolean; version?: string; latencyMs: number; error?: string }> {
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+    try {
+      const handle = await this.#clusters().get(context);
+      const answer = await handle.request('/version');
+      if (answer.status !== 200) return { ok: false, latencyMs: elapsed(), error: `the API server answered HTTP ${answer.status} for /version` };
+      const version = answer.json<{ gitVersion?: string }>().gitVersion;
+      return { ok: true, latencyMs: elapsed(), ...(version ? { version } : {}) };
+    } catch (err) {
+      const hint = (err as { hint?: string }).hint;
+      return { ok: false, latencyMs: elapsed(), error: `${(err as Error).message}${hint ? ` ${hint}` : ''}` };
+    }
+  }
+
+  mcpSessions() {
+    return this.listener.sessions.list().map((s) => ({
+      id: s.id,
+      client: s.client?.name ?? null,
+      clientVersion: s.client?.version ?? null,
+      openedAt: new Date(s.openedAt).toISOString(),
+      lastSeen: new Date(s.lastSeen).toISOString(),
+    }));
+  }
+
   mcpStatus(): ListenerStatus {
     return this.listener.status();
   }

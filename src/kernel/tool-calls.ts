@@ -183,7 +183,7 @@ export class ToolCalls {
     const entry = this.registry.tools.get(name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const started = performance.now();
-    const log = this.log.child({ tool: name, session: env.sessionId });
+    const log = this.log.child({ tool: name, session: env.sessionId, ...(env.caller ? { person: env.caller.name } : {}) });
     const { confirm: _confirm, ...sent } = args ?? {};
     const malformed = argumentProblem(args);
     // Malformed arguments are not copied: the clone is what 100,000-deep nesting overflows.

@@ -156,6 +156,11 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined, data?:
     .join('; ');
 }
 
+/** Each AJV error as the field it names (dotted path) and a sentence saying what is wrong with it. */
+export function ajvProblems(errors: ErrorObject[] | null | undefined, data?: unknown): Array<{ field: string; reason: string }> {
+  return (errors ?? []).filter((e) => e.keyword !== 'anyOf' || errors!.length === 1).map((e) => ({ field: fieldName(e), reason: describe(e, data) }));
+}
+
 function fieldName(e: ErrorObject): string {
   const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (e.keyword === 'required') {

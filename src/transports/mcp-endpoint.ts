@@ -37,6 +37,13 @@ interface Session {
   /** Team mode: the person who opened the session; only they may use it. */
   owner?: string | undefined;
   lastSeen: number;
+  /**
+   * When it was opened, and the client's name and version from its initialize (the settings page
+   * lists them); read when asked, as the transport registers the session before the SDK server has
+   * handled the initialize that names the client.
+   */
+  openedAt?: number;
+  client?: () => { name: string; version: string } | undefined;
 }
 
 /** How many evicted session ids are remembered, to tell their client why it got 404. */
@@ -81,6 +88,11 @@ export class SessionRegistry {
     }
     this.log.info('sessions evicted: too many open', { count: oldest.length, max: this.maxSessions() });
     void this.close((session) => oldest.some(([, s]) => s === session));
+  }
+
+  /** The open sessions, oldest first: id, client and times (never the token or its fingerprint). */
+  list(): Array<{ id: string; client: { name: string; version: string } | undefined; openedAt: number; lastSeen: number }> {
+    return [...this.#sessions.entries()].map(([id, s]) => ({ id, client: s.client?.(), openedAt: s.openedAt ?? s.lastSeen, lastSeen: s.lastSeen }));
   }
 
   /** Whether `id` was closed to make room for newer sessions. */
@@ -179,7 +191,11 @@ function openSession(
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: (id) => {
-      sessions.add(id, { transport, tokenFingerprint, owner, lastSeen: Date.now() });
+      const client = () => {
+        const version = server.getClientVersion();
+        return version ? { name: version.name, version: version.version } : undefined;
+      };
+      sessions.add(id, { transport, tokenFingerprint, owner, lastSeen: Date.now(), openedAt: Date.now(), client });
       log.info('session opened', { session: id, client: server.getClientVersion()?.name, ...(owner ? { person: owner } : {}) });
     },
     onsessionclosed: (id) => {

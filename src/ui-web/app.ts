@@ -1,6 +1,6 @@
 /**
  * The settings page's Koa app: the page itself (HTML from page.ts; the script and stylesheet are the
- * plain files assets/app.js, common.js and app.css, read once and served as they are: no framework, no
+^ * plain files in assets/ (files.ts lists them), read once and served as they are: no framework, no
  * CDN) and the small JSON API it drives.
  *
  * Security, in the order the middleware runs:
@@ -18,7 +18,6 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import getRawBody from 'raw-body';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from '../kernel/logger.js';
 import type { ContextList } from '../providers/cluster/clusters.js';
@@ -28,8 +27,13 @@ import type { SettingsStore } from '../providers/config/settings.js';
 import type { TokenStore } from '../providers/config/tokens.js';
 import { hostOriginGuard, isLoopbackAddress, reject, unbracketed } from '../transports/guards.js';
 import { mcpUrl, type ListenerStatus } from '../transports/listener.js';
+import { registerActivityRoutes } from './api-activity.js';
+import { registerClusterRoutes } from './api-clusters.js';
+import { registerPolicyRoutes } from './api-policy.js';
+import { registerTunnelRoutes } from './api-tunnels.js';
 import { PAGE_ASSETS, pageAsset } from './assets/files.js';
 import { renderPage } from './assets/page.js';
+import { readJsonBody } from './http.js';
 
 /** What the page reads and drives, and nothing more: the running server implements it. */
 export interface SettingsControl {
@@ -48,13 +52,28 @@ export interface SettingsControl {
   destructiveTools(): Array<{ name: string; title: string }>;
   /** Whether this run enables the destructive class whatever the settings say (`--enable-destructive`). */
   destructiveForRun(): boolean;
-  /** The port forwards MCP clients opened (port_forward_start), and the ones that ended lately; the page only shows them. */
+  /** The port forwards MCP clients opened (port_forward_start), and the ones that ended lately. */
   portForwards(): { open: ForwardSnapshot[]; ended: ForwardSnapshot[] };
+  /** Stops one open forward; undefined when no open forward has that id. */
+  stopForward(id: string, why: string): Promise<ForwardSnapshot | undefined>;
+  /** Every loaded tool (built-in and --tools-dir) with its safety class. */
+  tools(): Array<{ name: string; title: string; safety: string }>;
+  /** GET /version on the context's API server: the version and the request's time, or why it failed. */
+  probeContext(context: string): Promise<{ ok: boolean; version?: string; latencyMs: number; error?: string }>;
+  /** The open MCP sessions and the clients that opened them (their initialize clientInfo). */
+  mcpSessions(): McpSessionInfo[];
+}
+
+export interface McpSessionInfo {
+  id: string;
+  client: string | null;
+  clientVersion: string | null;
+  openedAt: string;
+  lastSeen: string;
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
 const BIND_SHAPE = /^(?:[A-Za-z0-9.-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
-const MAX_JSON_BYTES = 16 * 1024;
 
 export interface SettingsAppOptions {
   control: SettingsControl;
@@ -162,13 +181,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     };
   };
 
-  const body = async (ctx: Koa.Context): Promise<Record<string, unknown>> => {
-    const text = await getRawBody(ctx.req, { limit: MAX_JSON_BYTES, encoding: 'utf8' });
-    if (!text.trim()) return {};
-    const parsed: unknown = JSON.parse(text);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
-    return parsed as Record<string, unknown>;
-  };
+  const body = (ctx: Koa.Context) => readJsonBody(ctx);
 
   /** Validates and saves {bind, port} when given and different from the effective address. */
   const applyAddress = (input: Record<string, unknown>): string | undefined => {
@@ -317,18 +330,7 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
     }
   });
 
-  router.get('/api/audit', (ctx) => {
-    const limit = Math.min(Math.max(Number(ctx.query.limit) || 25, 1), 200);
-    try {
-      const audit = control.audit;
-      ctx.body = { entries: audit.recent(limit), file: audit.file };
-    } catch (err) {
-      ctx.body = { entries: [], error: `The audit log is unavailable: ${(err as Error).message}` };
-    }
-  });
-
-  // Read-only: a forward is stopped by the MCP client that opened it (port_forward_stop) or ends
-  // on its idle timeout; the page shows what listens on this machine and where it goes.
+  // What listens on this machine and where it goes; Stop is POST /api/forwards/stop (api-activity.ts).
   router.get('/api/forwards', (ctx) => {
     try {
       const { open, ended } = control.portForwards();
@@ -337,6 +339,11 @@ export function createSettingsApp({ control, log, csrfToken = newCsrfToken() }: 
       ctx.body = { forwards: [], ended: [], error: `Port forwards are unavailable: ${(err as Error).message}` };
     }
   });
+
+  registerClusterRoutes(router, control);
+  registerPolicyRoutes(router, control, log);
+  registerTunnelRoutes(router, control, log);
+  registerActivityRoutes(router, control, log);
 
   app.use(async (ctx, next) => {
     try {

@@ -52,7 +52,7 @@ describe('team mode flags', () => {
   });
 });
 
-describe('serve in team mode', () => {
+describe.skipIf(info.external)('serve in team mode', () => {
   it('signs a person in with the cluster issuer and answers as that person', async () => {
     await applyAsAdmin(
       info,

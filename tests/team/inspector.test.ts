@@ -16,6 +16,7 @@ let token: string;
 
 beforeAll(async () => {
   await requireClients();
+  if (info.external) return; // the issuer is the local test cluster's (see team-server.ts)
   await applyAsAdmin(
     info,
     `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: max, namespace: ${ns}}\n`,
@@ -37,7 +38,7 @@ const inspector = (headers: string[], ...method: string[]) =>
     freshHome('team-inspector'),
   );
 
-describe('MCP Inspector CLI against a team server', () => {
+describe.skipIf(info.external)('MCP Inspector CLI against a team server', () => {
   it('lists, for a person with the read scope, the read tools only', async () => {
     const run = await inspector(['--header', `Authorization: Bearer ${token}`], '--method', 'tools/list');
     expect(run.code, run.stderr).toBe(0);

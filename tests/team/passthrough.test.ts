@@ -21,6 +21,7 @@ let token: string;
 const savedHelm = process.env.KUBEZILLA_HELM;
 
 beforeAll(async () => {
+  if (info.external) return; // the issuer is the local test cluster's (see team-server.ts)
   process.env.KUBEZILLA_HELM = info.tools.helm4;
   await applyAsAdmin(
     info,
@@ -46,7 +47,7 @@ async function call(name: string, args: Record<string, unknown>): Promise<{ isEr
   return { isError: Boolean(result.isError), text: textOf(result) };
 }
 
-describe('token passthrough', () => {
+describe.skipIf(info.external)('token passthrough', () => {
   it('the API server sees the person, not the server: refused outside their namespace from the first call', async () => {
     const elsewhere = await call('list_resources', { kind: 'configmaps', namespace: 'kube-system' });
     expect(elsewhere.isError).toBe(true);

@@ -30,6 +30,7 @@ const binding = (role: string, sa: string) =>
   `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${role}}\nsubjects: [{kind: ServiceAccount, name: ${sa}, namespace: ${ns}}]\n`;
 
 beforeAll(async () => {
+  if (info.external) return; // the issuer is the local test cluster's (see team-server.ts)
   await applyAsAdmin(info, `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`);
   await applyAsAdmin(
     info,
@@ -58,7 +59,7 @@ afterAll(async () => {
   await kubectl(info, ['delete', 'namespace', ns, '--wait=false']);
 });
 
-describe('exec streams as the person', () => {
+describe.skipIf(info.external)('exec streams as the person', () => {
   it('bob, who may only view, is refused the exec by the cluster', async () => {
     const result = await bob.callTool({ name: 'exec_in_pod', arguments: { name: 'box', namespace: ns, command: ['echo', 'from-bob'] } });
     expect(result.isError).toBe(true);

@@ -42,7 +42,7 @@ export async function startTeamServer(
       enableDestructive: options.enableDestructive ?? false,
       enable: true,
       mcp: { port: 0 },
-      oauth: { ...clusterIssuer(info), resource: RESOURCE, ...oauth },
+      oauth: { ...(oauth.issuer ? { issuer: oauth.issuer } : clusterIssuer(info)), resource: RESOURCE, ...oauth } as OAuthOptions,
     },
     createLogger({ level: 'debug', write: (line) => log.push(line) }),
   );

@@ -80,20 +80,24 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** A server with MCP off (configured on `mcpPort`), its settings page on a free port. */
-export async function startUiServer(mcpPort: number): Promise<UiServer> {
+/**
+ * A server with MCP off (configured on `mcpPort`), its settings page on a free port. By default
+ * KUBECONFIG names the fixtures above (and settings.json a tunnel for `staging`); `kubeconfig`
+ * replaces KUBECONFIG and leaves the settings without tunnels, for tests that add their own.
+ */
+export async function startUiServer(mcpPort: number, options: { kubeconfig?: string } = {}): Promise<UiServer> {
   const configDir = mkdtempSync(join(tmpdir(), 'kz-ui-'));
   const kubeDir = mkdtempSync(join(tmpdir(), 'kz-ui-kube-'));
   const good = join(kubeDir, 'config');
   const broken = join(kubeDir, 'broken.yaml');
   writeFileSync(good, KUBECONFIG_GOOD);
   writeFileSync(broken, 'apiVersion: v1\nkind: Config\ncontexts: [\n  - this is: not yaml\n');
-  process.env.KUBECONFIG = `${good}:${broken}`;
+  process.env.KUBECONFIG = options.kubeconfig ?? `${good}:${broken}`;
   writeFileSync(
     join(configDir, 'settings.json'),
     JSON.stringify({
       mcp: { enabled: false, bind: '127.0.0.1', port: mcpPort },
-      tunnels: { staging: { host: 'bastion.example.internal', user: 'ops' } },
+      ...(options.kubeconfig === undefined ? { tunnels: { staging: { host: 'bastion.example.internal', user: 'ops' } } } : {}),
     }),
     { mode: 0o600 },
   );

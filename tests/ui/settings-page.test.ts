@@ -7,7 +7,9 @@
  *
  *   bash tests/ui/install-deps.sh && npx vitest run -c tests/ui/vitest.config.ts
  */
-import { readFileSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -328,13 +330,76 @@ describe('the settings page in Chromium', () => {
     });
   });
 
+  it('adds and removes a kubeconfig file and an inline one from the keyboard; a bad file and a bad budget are refused by name', async () => {
+    await page.goto(ui.pageUrl);
+    await page.locator('tr[data-context="dev"]').waitFor();
+    const dir = mkdtempSync(join(tmpdir(), 'kz-ui-page-'));
+    const file = join(dir, 'extra.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: extra\n  cluster: {server: https://192.0.2.10:6443}\nusers:\n- name: u\n  user: {token: extra-secret-token}\ncontexts:\n- name: extra-ctx\n  context: {cluster: extra, user: u}\n',
+    );
+    writeFileSync(join(dir, 'bad.yaml'), 'contexts: [\n');
+
+    const path = page.getByLabel('Add a kubeconfig file');
+    await path.fill(join(dir, 'bad.yaml'));
+    await path.press('Enter'); // submits: Add
+    await page.locator('#file-problem').filter({ hasText: 'was not added' }).waitFor();
+    expect(await page.locator('#file-problem').textContent()).toMatch(/line \d+/);
+    expect(await path.getAttribute('aria-invalid')).toBe('true');
+    expect(await path.getAttribute('aria-describedby')).toContain('file-problem');
+    await page.screenshot({ path: shot('12-file-refused'), fullPage: true });
+
+    await path.fill(file);
+    await path.press('Enter');
+    await page.locator('tr[data-context="extra-ctx"]').waitFor();
+    expect(await path.getAttribute('aria-invalid')).toBeNull();
+    const remove = page.getByRole('button', { name: `Remove ${file}` });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('tr[data-context="extra-ctx"]').waitFor({ state: 'detached' });
+    expect(ui.server.settings.get().kubeconfig.files).toEqual([]);
+
+    await page.getByLabel('Name', { exact: true }).fill('kb');
+    await page.getByLabel('Kubeconfig YAML').fill(readFileSync(file, 'utf8').replace(/extra-ctx/g, 'kb-ctx'));
+    await page.getByLabel('Kubeconfig YAML').press('Tab');
+    await page.keyboard.press('Enter'); // the Save button, next in the tab order
+    await page.locator('tr[data-context="kb-ctx"]').waitFor();
+    expect(await page.content()).not.toContain('extra-secret-token');
+    await page.getByRole('button', { name: 'Remove kb' }).press('Enter');
+    await page.locator('tr[data-context="kb-ctx"]').waitFor({ state: 'detached' });
+
+    const before = readFileSync(join(ui.configDir, 'settings.json'), 'utf8');
+    const budget = page.getByLabel('Answer budget (bytes)');
+    await budget.fill('10');
+    await budget.press('Tab');
+    await page.locator('#policy-problem').filter({ hasText: 'policy.maxOutputBytes' }).waitFor();
+    expect(await budget.getAttribute('aria-invalid')).toBe('true');
+    expect(await budget.inputValue()).toBe('10');
+    expect(readFileSync(join(ui.configDir, 'settings.json'), 'utf8')).toBe(before);
+    await page.screenshot({ path: shot('13-budget-refused'), fullPage: true });
+    await budget.fill('65536');
+    await budget.press('Tab');
+    await page.locator('#policy-note').filter({ hasText: 'at most 65536 bytes' }).waitFor();
+    expect(await budget.getAttribute('aria-invalid')).toBeNull();
+    expect(ui.server.settings.get().policy.maxOutputBytes).toBe(65536);
+  });
+
   it('is usable with the keyboard alone: every control is reachable by Tab and labelled', async () => {
     await page.goto(ui.pageUrl);
     await waitStatus(/^running on /);
     const reached: string[] = [];
+    let firstStop = '';
     await page.locator('body').focus();
-    for (let i = 0; i < 12; i++) {
+    // Tab through the whole page, until the focus leaves it (the browser's own UI) or comes round again.
+    for (let i = 0; i < 300; i++) {
       await page.keyboard.press('Tab');
+      const here = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return !el || el === document.body ? '' : `${el.tagName}#${el.id}|${el.getAttribute('data-key') ?? ''}`;
+      });
+      if (here === '' || (firstStop && here === firstStop)) break;
+      firstStop ||= here;
       reached.push(
         await page.evaluate(() => {
           const el = document.activeElement as HTMLElement | null;
@@ -352,7 +417,31 @@ describe('the settings page in Chromium', () => {
       'button#regenerate',
       'input#destructive-enabled',
       'button#refresh-clusters',
+      'input#policy-class-read',
+      'input#policy-class-safe-mutation',
+      'input#readonly-0',
+      'input#policy-protected',
+      'input#policy-budget',
+      'textarea#policy-charts',
+      'input#policy-reveal',
+      'input#file-path',
+      'button#file-check',
+      'button#file-add',
+      'input#inline-name',
+      'textarea#inline-content',
+      'button#inline-save',
+      'select#bastion-context',
+      'input#bastion-host',
+      'input#bastion-key',
+      'input#bastion-known-hosts',
+      'button#bastion-test',
+      'button#bastion-save',
+      'button#refresh-forwards',
       'button#refresh-audit',
+      'select#audit-tool',
+      'select#audit-outcome',
+      'input#audit-text',
+      'button#audit-export',
     ]) {
       expect(ids).toContain(id);
     }
@@ -361,7 +450,7 @@ describe('the settings page in Chromium', () => {
     expect(reached.find((r) => r.startsWith('input#destructive-enabled'))).toContain('Enable destructive tools');
   });
 
-  it('has WCAG AA text contrast in light and dark mode', async () => {
+  it('has WCAG AA text contrast in light and dark mode, and no serious axe-core violation', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.reload();
@@ -371,6 +460,14 @@ describe('the settings page in Chromium', () => {
       if (scheme === 'dark') await page.screenshot({ path: shot('09-dark'), fullPage: true });
       const failures = await page.evaluate(lowContrastText);
       expect(failures, `${scheme} mode`).toEqual([]);
+      // axe-core's rules (names, roles, labels, contrast, ARIA) too: nothing serious or critical.
+      const axe = await new AxeBuilder({ page }).analyze();
+      expect(axe.passes.length).toBeGreaterThan(20);
+      const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(
+        serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+        `${scheme} mode`,
+      ).toEqual([]);
     }
     await page.emulateMedia({ colorScheme: 'light' });
   });

@@ -253,7 +253,8 @@ export class ClusterProvider implements ClusterTargets {
     const cached = this.#personHandles.get(slot);
     this.#personHandles.delete(slot);
     if (cached && cached.base === base) {
-      this.#personHandles.set(slot, cached); // now the most recently used
+      // Now the most recently used, and good as long as the person's latest token.
+      this.#personHandles.set(slot, { ...cached, expiresAt: Math.max(cached.expiresAt, caller.expiresAt) });
       return cached.handle;
     }
     if (cached) void cached.handle.then((h) => h.dispose());

@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv';
 import { join } from 'node:path';
 import { PolicySchema } from '../../kernel/policy.js';
 import { readPrivateFile, writePrivateFileAtomic, type PrivateFileLabel } from './config-dir.js';
-import { compileSchema, formatAjvErrors } from '../../kernel/validation.js';
+import { ajvProblems, compileSchema, formatAjvErrors } from '../../kernel/validation.js';
 import { KubezillaError } from '../../kernel/errors.js';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -109,13 +109,29 @@ export function parseSettings(raw: unknown, source: string): Settings {
   const copy = structuredClone(raw ?? {});
   const validate = settingsValidator();
   if (!validate(copy)) {
-    throw new KubezillaError(
-      'SETTINGS_INVALID',
-      `${source} is not valid: ${formatAjvErrors(validate.errors, copy)}`,
+    // The validator speaks of tool arguments; in settings an unknown key is an unknown setting.
+    const setting = (text: string) => text.replace(/is not a known argument/g, 'is not a known setting');
+    throw new SettingsRejected(
+      `${source} is not valid: ${setting(formatAjvErrors(validate.errors, copy))}`,
       'Fix the named fields (or move the file away to start from defaults) and start again.',
+      ajvProblems(validate.errors, copy).map((p) => ({ field: p.field, reason: setting(p.reason) })),
     );
   }
   return copy;
+}
+
+/**
+ * Settings that break the schema: SETTINGS_INVALID with each field (dotted, as in settings.json:
+ * `policy.maxOutputBytes`) and what is wrong with it, so the settings page can point at the input.
+ */
+export class SettingsRejected extends KubezillaError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly problems: Array<{ field: string; reason: string }>,
+  ) {
+    super('SETTINGS_INVALID', message, hint);
+  }
 }
 
 /** Whether `filled` still holds every value of `original` (defaults may only add keys). */
@@ -178,7 +194,11 @@ export class SettingsStore {
     return this.#current;
   }
 
-  /** Applies `change` to a copy, validates the result, then writes it; nothing changes on error. */
+  /**
+   * Applies `change` to a copy, validates the whole result against the schema, then writes it
+   * atomically (temp file + rename); on any error, thrown by `change`, the schema or the disk,
+   * neither the file nor what get() returns has changed. A schema error is a SettingsRejected.
+   */
   update(change: (draft: Settings) => void): Settings {
     const draft = structuredClone(this.#current);
     change(draft);

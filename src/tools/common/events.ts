@@ -35,13 +35,15 @@ export function eventCount(e: KEvent): number {
   return e.series?.count ?? e.count ?? 1;
 }
 
-/** kubectl's LAST SEEN cell: the age, and for a repeated event `(x5 over 10m)` since it was first seen. */
-export function lastSeenCell(e: KEvent, now?: number): string {
-  const last = age(lastSeen(e) || undefined, now);
+/**
+ * How often a repeated event happened, `(x5 over 10m)` counted from when it was first seen, as
+ * `kubectl events` says it; empty for an event seen once.
+ */
+export function repeatNote(e: KEvent, now?: number): string {
   const count = eventCount(e);
-  if (count <= 1) return last;
+  if (count <= 1) return '';
   const first = e.firstTimestamp || e.eventTime || e.metadata.creationTimestamp;
-  return `${last} (x${count} over ${age(first || undefined, now)})`;
+  return `(x${count} over ${age(first || undefined, now)})`;
 }
 
 /** `pod/web-1`, as kubectl prints an event's object. */
@@ -100,15 +102,17 @@ export interface RenderOptions {
 export function renderEvents(events: readonly KEvent[], opts: RenderOptions): { text: string; dropped: number } {
   const sorted = [...events].sort(byLastSeen);
   const withObject = opts.objectColumn !== false;
-  // kubectl's columns: a repeated event says how often in LAST SEEN rather than in a column of its own.
+  // `kubectl get events`'s columns. How often a repeated event happened (which kubectl keeps to its
+  // wide COUNT column) trails the message: at the end of the last column it costs only its own bytes,
+  // where in LAST SEEN it would widen that column on every row.
   const headers = [...(opts.namespaceColumn ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', ...(withObject ? ['OBJECT'] : []), 'MESSAGE'];
   const rows = sorted.map((e) => [
     ...(opts.namespaceColumn ? [e.metadata.namespace ?? e.involvedObject.namespace ?? ''] : []),
-    lastSeenCell(e, opts.now),
+    age(lastSeen(e) || undefined, opts.now),
     e.type ?? '',
     e.reason ?? '',
     ...(withObject ? [eventObject(e)] : []),
-    clipMessage(e.message ?? ''),
+    [clipMessage(e.message ?? ''), repeatNote(e, opts.now)].filter(Boolean).join(' '),
   ]);
   const full = table(headers, rows).split('\n');
   const header = full[0]!;

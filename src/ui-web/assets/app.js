@@ -2,8 +2,12 @@
 // framework, no build step. It renders everything with textContent (never innerHTML), sends the
 // CSRF token from the page's <meta> tag on every API call (common.js), and asks for the MCP token
 // only when Copy is clicked.
+import { refreshAudit, refreshSessions, startActivity } from './activity.js';
+import { startBastions } from './bastions.js';
+import { refreshClusters, startClusters } from './clusters.js';
 import { $, api, make, show } from './common.js';
 import { refreshForwards, startForwards } from './forwards.js';
+import { refreshPolicy, startPolicy } from './policy.js';
 
 (function () {
   var el = {
@@ -25,13 +29,6 @@ import { refreshForwards, startForwards } from './forwards.js';
     dialog: $('confirm-regenerate'),
     confirmOk: $('confirm-ok'),
     confirmCancel: $('confirm-cancel'),
-    contextsBody: $('contexts-body'),
-    clustersError: $('clusters-error'),
-    broken: $('broken-sources'),
-    brokenList: $('broken-list'),
-    auditBody: $('audit-body'),
-    auditError: $('audit-error'),
-    auditFile: $('audit-file'),
     destructive: $('destructive-enabled'),
     destructiveList: $('destructive-tool-list'),
     destructiveRun: $('destructive-run'),
@@ -139,6 +136,7 @@ import { refreshForwards, startForwards } from './forwards.js';
       const state = await api('POST', '/api/policy/destructive', { enabled: enabled, tools: tools });
       destructiveBusy = false;
       renderState(state);
+      refreshPolicy(true);
       const allowed = state.destructive.tools
         .filter(function (t) {
           return t.allowed;
@@ -313,108 +311,6 @@ import { refreshForwards, startForwards } from './forwards.js';
     }
   }
 
-  // ---- Clusters -------------------------------------------------------------------------------
-
-  function tunnelCell(tunnel) {
-    if (!tunnel) return make('span', { className: 'sub', text: 'direct' });
-    var wrap = make('div');
-    wrap.appendChild(make('span', { className: 'badge ' + tunnel.status, text: tunnel.status }));
-    wrap.appendChild(make('span', { className: 'sub', text: 'via ' + tunnel.bastion }));
-    if (tunnel.reason) wrap.appendChild(make('span', { className: 'sub', text: tunnel.reason }));
-    return wrap;
-  }
-
-  function renderClusters(data) {
-    show(el.clustersError, data.error || '');
-    var body = el.contextsBody;
-    body.textContent = '';
-    if (!data.contexts.length) {
-      body.appendChild(
-        make('tr', null, [
-          make('td', {
-            colspan: '5',
-            className: 'empty',
-            text: data.error ? 'No contexts.' : 'No contexts found. kubezilla-mcp reads KUBECONFIG or ~/.kube/config, plus --kubeconfig files.',
-          }),
-        ]),
-      );
-    }
-    data.contexts.forEach(function (c) {
-      var nameCell = make('td', { className: 'ctx-name' }, [make('strong', { text: c.name })]);
-      if (c.isCurrent) nameCell.appendChild(make('span', { className: 'badge current', text: 'current' }));
-      if (c.readOnly) nameCell.appendChild(make('span', { className: 'badge read-only', text: 'read-only', title: c.readOnly }));
-      if (c.problem) nameCell.appendChild(make('span', { className: 'ctx-problem', text: c.problem }));
-      body.appendChild(
-        make('tr', { 'data-context': c.name }, [
-          nameCell,
-          make('td', null, [c.cluster, make('span', { className: 'sub url', text: c.server || 'no server' })]),
-          make('td', { text: c.namespace }),
-          make('td', { className: 'source' }, [make('code', { text: c.source })]),
-          make('td', null, [tunnelCell(c.tunnel)]),
-        ]),
-      );
-    });
-    el.brokenList.textContent = '';
-    (data.problems || []).forEach(function (p) {
-      el.brokenList.appendChild(
-        make('li', null, [
-          make('span', { className: 'file', text: p.source + (p.line ? ' (line ' + p.line + ')' : '') }),
-          make('span', { className: 'message', text: p.message }),
-        ]),
-      );
-    });
-    el.broken.hidden = !data.problems?.length;
-  }
-
-  async function refreshClusters() {
-    try {
-      renderClusters(await api('GET', '/api/clusters'));
-    } catch (err) {
-      show(el.clustersError, err.message);
-    }
-  }
-
-  // ---- Audit ----------------------------------------------------------------------------------
-
-  function renderAudit(data) {
-    show(el.auditError, data.error || '');
-    if (data.file) el.auditFile.textContent = data.file;
-    var body = el.auditBody;
-    body.textContent = '';
-    if (!data.entries.length) {
-      body.appendChild(
-        make('tr', null, [
-          make('td', {
-            colspan: '6',
-            className: 'empty',
-            text: 'No mutations yet. Every apply, scale, restart, Helm change, delete and node change made through MCP is listed here.',
-          }),
-        ]),
-      );
-    }
-    data.entries.forEach(function (e) {
-      var when = new Date(e.time);
-      body.appendChild(
-        make('tr', null, [
-          make('td', null, [make('time', { datetime: e.time, title: e.time, text: Number.isNaN(when.getTime()) ? e.time : when.toLocaleString() })]),
-          make('td', null, [make('code', { className: 'name', text: e.tool })]),
-          make('td', { text: e.target }),
-          make('td', null, [e.context || '–', make('span', { className: 'sub', text: e.namespace || '' })]),
-          make('td', null, [make('span', { className: 'badge ' + e.outcome, text: e.outcome })]),
-          make('td', { text: e.summary }),
-        ]),
-      );
-    });
-  }
-
-  async function refreshAudit() {
-    try {
-      renderAudit(await api('GET', '/api/audit?limit=25'));
-    } catch (err) {
-      show(el.auditError, err.message);
-    }
-  }
-
   // ---- Wiring ---------------------------------------------------------------------------------
 
   el.enabled.addEventListener('change', onToggle);
@@ -443,22 +339,27 @@ import { refreshForwards, startForwards } from './forwards.js';
     }
     el.dialog.returnValue = '';
   });
-  $('refresh-clusters').addEventListener('click', refreshClusters);
-  $('refresh-audit').addEventListener('click', refreshAudit);
+  document.addEventListener('kz:refresh-clusters', refreshClusters);
 
   refreshState();
-  refreshClusters();
-  refreshAudit();
+  startClusters();
+  startPolicy();
+  startBastions();
+  startActivity();
   startForwards();
+  // Every 2 s the MCP status, contexts (with live tunnel states) and sessions; the rest every 10 s.
+  // Each card redraws only what changed and keeps the keyboard focus where it was.
   var ticks = 0;
   setInterval(function () {
     if (document.hidden) return;
     ticks += 1;
     refreshState();
+    refreshClusters();
+    refreshSessions();
     if (ticks % 5 === 0) {
-      refreshClusters();
       refreshAudit();
       refreshForwards();
+      refreshPolicy(false);
     }
   }, 2000);
   document.addEventListener('visibilitychange', function () {

@@ -71,3 +71,45 @@ export function make(tag, attrs, children) {
   });
   return node;
 }
+
+// A refusal from the server names its fields (`problems: [{field, reason}]`, fields as in
+// settings.json); the inputs inside `root` whose data-field is one of them are marked invalid and
+// described by the problem's text, so a screen reader says why when the input is focused again.
+export function markFields(root, problems, problemNode) {
+  var fields = (problems || []).map(function (p) {
+    return p.field;
+  });
+  Array.prototype.forEach.call(root.querySelectorAll('[data-field]'), function (input) {
+    var field = input.getAttribute('data-field');
+    var bad = fields.some(function (f) {
+      return f === field || f.indexOf(field + '.') === 0;
+    });
+    var described = (input.getAttribute('aria-describedby') || '').split(' ').filter(function (id) {
+      return id && id !== problemNode?.id;
+    });
+    if (bad) {
+      input.setAttribute('aria-invalid', 'true');
+      if (problemNode) described.push(problemNode.id);
+    } else input.removeAttribute('aria-invalid');
+    if (described.length) input.setAttribute('aria-describedby', described.join(' '));
+    else input.removeAttribute('aria-describedby');
+  });
+}
+
+// Re-rendering a list must not throw away the keyboard focus: finds the focused element's
+// `data-key` before `render` and focuses the element with the same key afterwards.
+export function keepFocus(root, render) {
+  var active = document.activeElement;
+  var key = active && root.contains(active) ? active.getAttribute('data-key') : null;
+  render();
+  if (key) {
+    const again = root.querySelector('[data-key="' + CSS.escape(key) + '"]');
+    if (again) again.focus();
+  }
+}
+
+export function button(text, attrs, onClick) {
+  var node = make('button', Object.assign({ type: 'button', className: 'button subtle small', text: text }, attrs || {}));
+  node.addEventListener('click', onClick);
+  return node;
+}

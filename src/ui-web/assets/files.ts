@@ -1,5 +1,5 @@
 /**
- * The page's scripts and stylesheet are plain files beside this module (app.js, common.js, forwards.js, app.css), so they
+ * The page's scripts and stylesheet are plain files beside this module (app.js, common.js, clusters.js, policy.js, bastions.js, activity.js, forwards.js, app.css, forms.css), so they
  * can be linted and read as what they are. The build copies them to dist/ui-web/assets/; in the
  * one-file bundle (dist/kubezilla-mcp.js) this module's URL is the bundle's, so the files are
  * looked for under ui-web/assets/ beside it too. Read once, on first request.
@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Every file the page loads; nothing else under /assets is served. */
-export const PAGE_ASSETS = ['app.js', 'common.js', 'forwards.js', 'app.css'] as const;
+export const PAGE_ASSETS = ['app.js', 'common.js', 'clusters.js', 'policy.js', 'bastions.js', 'activity.js', 'forwards.js', 'app.css', 'forms.css'] as const;
 export type PageAssetName = (typeof PAGE_ASSETS)[number];
 
 const cache = new Map<PageAssetName, string>();

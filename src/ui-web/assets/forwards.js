@@ -1,7 +1,19 @@
-// The settings page's list of port forwards (a module; app.js starts it): read-only, refreshed
-// with the page. A forward is a listener on this machine into a pod, so the person should be able
-// to see every one of them and where it goes; stopping one is for the client that opened it.
-import { $, api, make, show } from './common.js';
+// The settings page's list of port forwards (a module; app.js starts it), refreshed with the
+// page. A forward is a listener on this machine into a pod, so the person sees every one of them
+// and where it goes, and can Stop any of them (its local ports are free once the answer comes).
+import { $, api, button, keepFocus, make, show } from './common.js';
+
+async function stop(forward) {
+  $('forwards-note').textContent = '';
+  try {
+    render(await api('POST', '/api/forwards/stop', { id: forward.id }));
+    $('forwards-note').textContent = 'Stopped ' + forward.id + ' (' + forward.target + '); its local ports are closed.';
+    $('refresh-forwards').focus();
+  } catch (err) {
+    show($('forwards-error'), err.message);
+    refreshForwards();
+  }
+}
 
 function bytes(n) {
   if (n < 1024) return n + ' B';
@@ -12,9 +24,15 @@ function bytes(n) {
 function render(data) {
   show($('forwards-error'), data.error || '');
   var body = $('forwards-body');
+  keepFocus(body, function () {
+    rows(body, data);
+  });
+}
+
+function rows(body, data) {
   body.textContent = '';
   if (!data.forwards.length) {
-    body.appendChild(make('tr', null, [make('td', { colspan: '5', className: 'empty', text: 'No port forwards are open.' })]));
+    body.appendChild(make('tr', null, [make('td', { colspan: '6', className: 'empty', text: 'No port forwards are open.' })]));
   }
   var ended = (data.ended || []).map(function (f) {
     return (
@@ -52,6 +70,15 @@ function render(data) {
           make('span', { className: 'sub', text: 'idle ' + f.idleSeconds + ' s of ' + f.idleTimeoutSeconds + ' s' }),
         ]),
         make('td', null, notes.length ? notes : ['–']),
+        make('td', null, [
+          button(
+            'Stop',
+            { className: 'button danger-outline small', 'data-key': 'stop:' + f.id, 'aria-label': 'Stop ' + f.id + ' (' + f.target + ')' },
+            function () {
+              stop(f);
+            },
+          ),
+        ]),
       ]),
     );
   });
