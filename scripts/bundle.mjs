@@ -98,6 +98,7 @@ try {
     banner: {
       js: "import { createRequire as __kzCreateRequire } from 'node:module';\nconst require = __kzCreateRequire(import.meta.url);",
     },
+    minifyWhitespace: true, // a third smaller: less to read, hash and look up in the compile cache at every start
     sourcemap: 'linked',
     logLevel: 'warning',
   });

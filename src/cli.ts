@@ -15,7 +15,6 @@ import { SettingsStore } from './providers/config/settings.js';
 import { TokenStore } from './providers/config/tokens.js';
 import { readConfirmationKey } from './providers/config/confirmation-key.js';
 import { composeKernel } from './compose.js';
-import { Metrics } from './kernel/metrics.js';
 import { inClusterConfig } from './providers/cluster/in-cluster.js';
 import { KubezillaServer, type ServerOptions } from './server.js';
 import { serveStdio } from './transports/stdio.js';
@@ -253,7 +252,7 @@ async function stdio(values: Values): Promise<void> {
 }
 
 /** The team deployment's flags (all off on a laptop). */
-function teamOptions(values: Values): Pick<ServerOptions, 'team' | 'stateless' | 'metricsAddress'> {
+async function teamOptions(values: Values): Promise<Pick<ServerOptions, 'team' | 'stateless' | 'metricsAddress'>> {
   const metricsPort = port(values['metrics-port'], 'metrics-port');
   if (values['metrics-bind'] !== undefined && metricsPort === undefined) throw new KubezillaError('BAD_FLAG', '--metrics-bind needs --metrics-port');
   const confirmationKey = values['confirmation-key-file'] === undefined ? undefined : readConfirmationKey(values['confirmation-key-file']);
@@ -263,7 +262,8 @@ function teamOptions(values: Values): Pick<ServerOptions, 'team' | 'stateless' |
     team: {
       ...(values['in-cluster'] ? { inCluster: inClusterConfig() } : {}),
       auditStdout: values['audit-stdout'] ?? false,
-      ...(metricsPort === undefined ? {} : { metrics: new Metrics() }),
+      // prom-client is loaded only for --metrics-port: a laptop start does not pay for it.
+      ...(metricsPort === undefined ? {} : { metrics: new (await import('./kernel/metrics.js')).Metrics() }),
       ...(confirmationKey ? { confirmationKey } : {}),
     },
   };
@@ -284,7 +284,7 @@ async function serve(values: Values): Promise<void> {
       toolDirs: values['tools-dir'] ?? [],
       enableDestructive: values['enable-destructive'] ?? false,
       enable: values.enable ?? false,
-      ...teamOptions(values),
+      ...(await teamOptions(values)),
       mcp: {
         bind: values.bind,
         port: port(values.port, 'port'),
@@ -294,6 +294,17 @@ async function serve(values: Values): Promise<void> {
     log,
   );
   await server.start();
+  // Signals are handled before anything is printed: a supervisor may stop the server as soon as
+  // it reads the first line, and a signal with no handler would end it without closing anything.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   const mcp = server.listener.status();
   const signIn =
     oauth && `team mode: people sign in with ${oauth.issuer}; calls act as each of them (${oauth.acting === 'token' ? 'their own token' : 'impersonation'})`;
@@ -310,16 +321,6 @@ async function serve(values: Values): Promise<void> {
     const line = err instanceof KubezillaError ? err.toLine() : (err as Error).message;
     process.stderr.write(`kubezilla-mcp: settings page not started: ${line}\n`);
   }
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    void server.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 function token(values: Values): void {

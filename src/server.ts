@@ -13,7 +13,7 @@ import type { TokenStore } from './providers/config/tokens.js';
 import { inClusterProblems } from './providers/cluster/in-cluster.js';
 import { McpListener, type ListenerStatus } from './transports/listener.js';
 import { MetricsListener } from './transports/ops.js';
-import { type OAuthOptions, ResourceServer } from './transports/oauth.js';
+import type { OAuthOptions, ResourceServer } from './transports/oauth.js';
 import type { SettingsControl } from './ui-web/app.js';
 import { SettingsPage } from './ui-web/listener.js';
 
@@ -81,7 +81,9 @@ export class KubezillaServer implements SettingsControl {
   }
 
   static async create(options: ServerOptions, log: Logger): Promise<KubezillaServer> {
-    const oauth = options.oauth && new ResourceServer(options.oauth); // a bad flag fails before anything starts
+    // Team mode's sign-in (jose, undici) is loaded only when an issuer is configured: evaluating it
+    // would cost every laptop start about 30 ms. A bad flag still fails before anything starts.
+    const oauth = options.oauth && new (await import('./transports/oauth.js')).ResourceServer(options.oauth);
     const app = await composeKernel({ ...options, actForCaller: Boolean(oauth) }, log);
     const server = new KubezillaServer(app, log, options.mcp, options.enableDestructive ?? false, oauth, options);
     if (options.enable)

@@ -39,7 +39,9 @@ export class SharedArguments {
       if (recurring.length === 1) hoisted.push({ name, description: recurring[0]![0], count: recurring[0]![1] });
     }
     // The most shared first (`context`, `namespace`), so the guide reads from the general to the particular.
-    hoisted.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+    // Argument names are ASCII identifiers: code-point order is theirs, and unlike localeCompare it
+    // does not start ICU's collator (5 ms of every start).
+    hoisted.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.descriptions = new Map(hoisted.map(({ name, description }) => [name, description]));
     this.guide = hoisted.length
       ? ['Arguments several tools share mean the same in each:', ...hoisted.map(({ name, description }) => `- \`${name}\`: ${description}`)].join('\n')

@@ -27,7 +27,7 @@ import type { TokenStore } from '../providers/config/tokens.js';
 import type { Caller } from '../kernel/caller.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
 import { healthChecks, type ReadinessCheck } from './ops.js';
-import { oauthBearerAuth, type ResourceServer } from './oauth.js';
+import type { ResourceServer } from './oauth.js';
 
 export const MCP_PATH = '/mcp';
 
@@ -143,7 +143,7 @@ export function createMcpApp(options: EndpointOptions): Koa {
   // Probes come from the kubelet, to the pod's IP, without a token; they learn nothing but ok.
   app.use(healthChecks(options.notReady));
   app.use(hostOriginGuard(oauth ? () => [...allowedHosts(), ...oauth.hostNames] : allowedHosts));
-  app.use(oauth ? oauthBearerAuth(oauth) : bearerAuth((token) => tokens.matches(token)));
+  app.use(oauth ? oauth.bearerAuth() : bearerAuth((token) => tokens.matches(token)));
 
   const handle = async (ctx: Koa.Context) => {
     let body: unknown;
@@ -259,7 +259,9 @@ function isInitialize(body: unknown): boolean {
 async function readJson(ctx: Koa.Context, limit: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
   let text: string;
   try {
-    text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+    // Bytes, decoded whole: asking raw-body for a string makes it load iconv-lite's whole table of
+    // encodings on the first request, for UTF-8, which Buffer decodes the same way.
+    text = (await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined })).toString('utf8');
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413) {

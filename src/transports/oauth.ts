@@ -276,6 +276,11 @@ export class ResourceServer {
     });
   }
 
+  /** The request guard that checks this server's access tokens (oauthBearerAuth). */
+  bearerAuth(): ReturnType<typeof oauthBearerAuth> {
+    return oauthBearerAuth(this);
+  }
+
   async close(): Promise<void> {
     await this.#dispatcher.close().catch(() => undefined);
   }

@@ -32,7 +32,7 @@ export class FieldProblem extends Error {
 }
 
 export async function readJsonBody(ctx: Koa.Context, limit = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
-  const text = await getRawBody(ctx.req, { limit, encoding: 'utf8' });
+  const text = (await getRawBody(ctx.req, { limit })).toString('utf8'); // bytes, decoded whole: see readJson in mcp-endpoint.ts
   if (!text.trim()) return {};
   const parsed: unknown = JSON.parse(text);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');

@@ -202,6 +202,33 @@ describe('kubezilla-mcp CLI', () => {
     expect(await list(['--enable-destructive'])).toEqual(expect.arrayContaining(['delete_resource', 'drain_node', 'helm_uninstall']));
   });
 
+  it('a laptop start loads neither team mode (undici) nor the metrics (prom-client) it does not use', async () => {
+    // Each costs every start tens of milliseconds of module evaluation; they load when their flags
+    // are given. The unbundled build shows the module graph: CommonJS packages land in require.cache.
+    const out = join(tempDir(), 'loaded.json');
+    const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+    const record = `import { createRequire } from 'node:module'; import { writeFileSync } from 'node:fs'; const r = createRequire(${JSON.stringify(cli)}); process.on('exit', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(r.cache))));`;
+    const child = spawn(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(record)}`, cli, 'serve', '--enable', '--port', '0', '--ui-port', '0', '--config-dir', tempDir()],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: join(tempDir(), 'none') } },
+    );
+    children.push(child);
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d).includes('running on') && resolve()); // a signal right after the first line is handled
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    expect(loaded.some((file) => file.includes('/node_modules/koa/'))).toBe(true); // the record itself works
+    expect(loaded.filter((file) => /\/node_modules\/(undici|prom-client)\//.test(file))).toEqual([]);
+  });
+
   it('`status` says so when nothing answers', async () => {
     const dir = tempDir();
     await run(['token', '--config-dir', dir]);

@@ -254,7 +254,7 @@ export class ClusterHandle {
           void dispatcher.close().catch(() => undefined);
         }
         rc.setDispatcher(this.#dispatcher); // the kept one, which for a person's handle names the person
-      } else if (this.person) rc.setDispatcher(this.person.plainHttpDispatcher() as never);
+      } else if (this.person) rc.setDispatcher((await this.person.plainHttpDispatcher()) as never);
       let res: ResponseContext;
       try {
         res = await this.#http.send(rc).toPromise();

@@ -10,7 +10,7 @@
  * A handle per person and context keeps what one person read (the Helm record cache) from ever
  * serving another; discovery, the same for everyone, is shared.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Acting } from '../../kernel/caller.js';
 import type { DiscoveryCache } from './discovery.js';
 
@@ -34,16 +34,19 @@ export class PersonOnTheWire {
     return this.acting.kind === 'token' ? { token: this.acting.token } : serverUser;
   }
 
-  #plain: Dispatcher | undefined;
+  #plain: Promise<Dispatcher> | undefined;
 
   /** The dispatcher requests go through: client-node's (TLS to the server), wrapped so that every request names the person. */
   dispatcher<D extends Pick<Dispatcher, 'compose'>>(given: D): Dispatcher {
     return (this.acting.kind === 'impersonate' ? given.compose(impersonating(this.headers)) : given) as unknown as Dispatcher;
   }
 
-  /** For a plain-http API server, which gets no dispatcher from client-node: one of the person's own (idle sockets time out). */
-  plainHttpDispatcher(): Dispatcher {
-    this.#plain ??= this.dispatcher(new Agent());
+  /**
+   * For a plain-http API server, which gets no dispatcher from client-node: one of the person's own
+   * (idle sockets time out). undici is loaded here, on first use, not when the server starts.
+   */
+  plainHttpDispatcher(): Promise<Dispatcher> {
+    this.#plain ??= import('undici').then(({ Agent }) => this.dispatcher(new Agent()));
     return this.#plain;
   }
 }
