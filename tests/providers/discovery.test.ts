@@ -109,12 +109,12 @@ describe('kind resolution', () => {
     const kinds: ResolvedKind[] = [];
     for (let i = 0; i < 800; i++) kinds.push(kind(`g${i}.example.com`, 'v1', `Thing${i}`, `things${i}`, { shortNames: [`t${i}`] }));
     const index = new KindIndex(kinds);
-    const started = performance.now();
+    // Unbounded, these would be 10^12 steps each (hours); bounded they take milliseconds. The test's
+    // timeout is the bound checked: no stopwatch, which a loaded machine would make flaky.
     expect(index.closest('t'.repeat(1024 * 1024))).toEqual([]);
     expect(index.closest('x'.repeat(MAX_NAME_LENGTH))).toEqual([]);
-    for (let i = 0; i < 3; i++) levenshtein('q'.repeat(1024 * 1024), 'r'.repeat(1024 * 1024));
-    expect(performance.now() - started).toBeLessThan(100);
-  });
+    for (let i = 0; i < 3; i++) expect(levenshtein('q'.repeat(1024 * 1024), 'r'.repeat(1024 * 1024))).toBe(MAX_NAME_LENGTH); // compared as cut to the longest name Kubernetes allows
+  }, 5_000);
 
   it('shares one discovery fetch between concurrent callers and refreshes at most once per miss', async () => {
     let calls = 0;
