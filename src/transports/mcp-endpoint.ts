@@ -17,7 +17,6 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import getRawBody from 'raw-body';
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -25,6 +24,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/logger.js';
 import type { TokenStore } from '../providers/config/tokens.js';
 import type { Caller } from '../kernel/caller.js';
+import { readBodyText } from './body.js';
 import { bearerAuth, hostOriginGuard, reject } from './guards.js';
 import { healthChecks, type ReadinessCheck } from './ops.js';
 import type { ResourceServer } from './oauth.js';
@@ -259,9 +259,7 @@ function isInitialize(body: unknown): boolean {
 async function readJson(ctx: Koa.Context, limit: number): Promise<{ ok: true; value: unknown } | { ok: false }> {
   let text: string;
   try {
-    // Bytes, decoded whole: asking raw-body for a string makes it load iconv-lite's whole table of
-    // encodings on the first request, for UTF-8, which Buffer decodes the same way.
-    text = (await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined })).toString('utf8');
+    text = await readBodyText(ctx.req, { limit, length: ctx.get('content-length') || undefined });
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413) {

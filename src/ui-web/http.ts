@@ -8,7 +8,7 @@
  * request, whatever failed).
  */
 import type Koa from 'koa';
-import getRawBody from 'raw-body';
+import { readBodyText } from '../transports/body.js';
 import { SettingsRejected, type Settings, type SettingsStore } from '../providers/config/settings.js';
 
 export const MAX_JSON_BYTES = 16 * 1024;
@@ -32,7 +32,7 @@ export class FieldProblem extends Error {
 }
 
 export async function readJsonBody(ctx: Koa.Context, limit = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
-  const text = (await getRawBody(ctx.req, { limit })).toString('utf8'); // bytes, decoded whole: see readJson in mcp-endpoint.ts
+  const text = await readBodyText(ctx.req, { limit });
   if (!text.trim()) return {};
   const parsed: unknown = JSON.parse(text);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');

@@ -47,6 +47,12 @@ describe('authentication', () => {
     expect((await raw(kz.url, { headers: bearer(kz.token) })).status).toBe(200);
   });
 
+  it('reads a body as UTF-8, a leading byte-order mark dropped (as some editors and tools write JSON)', async () => {
+    const res = await raw(kz.url, { headers: bearer(kz.token), body: `\uFEFF${INIT.replace('"raw"', '"r\u00e4w \u2713"')}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/"protocolVersion"/);
+  });
+
   it.each([
     ['no Authorization header', {}, /Missing Authorization header/],
     ['the wrong scheme', { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` }, /must use the Bearer scheme/],
