@@ -17,8 +17,8 @@
  * The CRDs are deleted at the end unless BENCH_KEEP=1. Exits 1 when a target is missed.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type ClusterInfo, clusterInfo } from '../tests/cluster/harness.js';
+import { type ClusterInfo, clusterInfo, status } from '../tests/cluster/harness.js';
+import { sleep } from '../tests/cluster/proc.js';
 import { clusterProvider as newProvider, kubectl, median, timed } from './common.js';
 import { atMost, Report } from './report.js';
 
@@ -45,27 +45,27 @@ function crd(i: number) {
 
 const ms = async (fn: () => Promise<unknown>) => (await timed(fn))[0];
 
-/** CPU seconds used so far by the local control plane's processes (state.json lists them). */
-function controlPlaneCpu(info: ClusterInfo): number {
-  const state = JSON.parse(readFileSync(join(info.stateDir, 'state.json'), 'utf8')) as { daemons?: Array<{ pid: number }> };
+/** CPU seconds used so far by these processes (utime + stime from /proc, in clock ticks of 10 ms). */
+function cpuSeconds(pids: number[]): number {
   let ticks = 0;
-  for (const { pid } of state.daemons ?? []) {
+  for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {}
   }
   return ticks / 100;
 }
 
-/** Waits until the control plane uses under 10% of one core over a second (at most 120 s). */
+/** Waits until the local control plane uses under 10% of one core over a second (at most 120 s). */
 async function controlPlaneAtRest(info: ClusterInfo): Promise<void> {
   if (info.external) return;
+  const pids = (await status()).daemons.filter((d) => d.alive).map((d) => d.pid);
   const until = Date.now() + 120_000;
   for (;;) {
-    const before = controlPlaneCpu(info);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    if (controlPlaneCpu(info) - before < 0.1) return;
+    const before = cpuSeconds(pids);
+    await sleep(1000);
+    if (cpuSeconds(pids) - before < 0.1) return;
     if (Date.now() > until) {
       console.log('control plane still busy after 120 s; measuring anyway');
       return;

@@ -29,9 +29,18 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGTERM');
 });
 
-/** Starts `serve` and resolves with the first stdout line plus everything logged on stderr. */
-function serve(args: string[]): Promise<{ child: ChildProcess; firstLine: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `serve` and resolves with the first stdout line plus everything logged on stderr. `cli`
+ * and `nodeArgs` run another entry point (the unbundled build) or give Node flags.
+ */
+function serve(
+  args: string[],
+  options: { cli?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ child: ChildProcess; firstLine: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, 'serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.env ? { env: options.env } : {}),
+  });
   children.push(child);
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -208,19 +217,13 @@ describe('kubezilla-mcp CLI', () => {
     const out = join(tempDir(), 'loaded.json');
     const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
     const record = `import { createRequire } from 'node:module'; import { writeFileSync } from 'node:fs'; const r = createRequire(${JSON.stringify(cli)}); process.on('exit', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(r.cache))));`;
-    const child = spawn(
-      process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(record)}`, cli, 'serve', '--enable', '--port', '0', '--ui-port', '0', '--config-dir', tempDir()],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: join(tempDir(), 'none') } },
-    );
-    children.push(child);
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d).includes('running on') && resolve()); // a signal right after the first line is handled
-      child.stderr!.on('data', (d) => (stderr += d));
-      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    const { child, firstLine } = await serve(['--enable', '--port', '0', '--ui-port', '0', '--config-dir', tempDir()], {
+      cli,
+      nodeArgs: ['--import', `data:text/javascript,${encodeURIComponent(record)}`],
+      env: { ...process.env, KUBECONFIG: join(tempDir(), 'none') },
     });
+    expect(firstLine).toMatch(/^MCP server running on /);
+    // A signal right after the first line is handled: the server closes and exits, writing the record.
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
