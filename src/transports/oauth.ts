@@ -292,7 +292,7 @@ export class ResourceServer {
  * only with a valid access token, which it hands to the SDK transport as `req.auth` (the SDK
  * passes it to the session's server with every message as `authInfo`).
  */
-export function oauthBearerAuth(server: ResourceServer) {
+function oauthBearerAuth(server: ResourceServer) {
   const challenge = (error?: string, description?: string) => server.challenge(error, description);
   const missing = `Sign-in required: get an access token from ${server.issuer} for ${server.resource} (see ${server.metadataUrl}) and send it as "Authorization: Bearer <token>"`;
   return async (ctx: Context, next: Next) => {
